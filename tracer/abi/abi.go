@@ -1,0 +1,122 @@
+// Package abi is hermes's model of the Linux x86_64 system call ABI: the
+// numbers, names and argument kinds of every syscall (generated from the
+// kernel's own tracepoint formats and golang.org/x/sys/unix, see gen.go),
+// the names of the i386 and x32 tables a seccomp filter can see from an
+// x86_64 process, errno and signal names, and decoders for the common flag
+// sets.
+//
+// The Core uses the argument kinds to decide what to read from tracee memory
+// at entry (paths, strings, in-buffers, argv) and at exit (out-buffers sized
+// by the return value, fixed-size structs), and how to print each value.
+package abi
+
+// Arch identifies which syscall table a trapped call belongs to. An x86_64
+// process can reach three: its own, i386 through `int 0x80`, and x32 with
+// bit 30 of the number set.
+type Arch uint8
+
+// The syscall tables hermes names.
+const (
+	ArchX86_64 Arch = iota
+	ArchI386
+	ArchX32
+)
+
+func (a Arch) String() string {
+	switch a {
+	case ArchX86_64:
+		return "x86_64"
+	case ArchI386:
+		return "i386"
+	case ArchX32:
+		return "x32"
+	}
+	return "unknown"
+}
+
+// X32Bit is the bit that marks an x32 syscall number (__X32_SYSCALL_BIT).
+const X32Bit = 0x40000000
+
+// ArgKind says what an argument is, which decides how it is read from the
+// tracee, recorded and printed.
+type ArgKind uint8
+
+// Argument kinds.
+const (
+	KindInt       ArgKind = iota // signed integer (int, long, pid_t, ...), printed in decimal
+	KindUint                     // unsigned integer (size_t, unsigned int, ...), decimal
+	KindHex                      // opaque pointer or address, printed 0x..., NULL when 0
+	KindFD                       // file descriptor
+	KindDirFD                    // directory fd of *at calls: AT_FDCWD (-100) is named
+	KindPath                     // const char * path, NUL-terminated, read at entry
+	KindString                   // const char * other than a path (names, values), read at entry
+	KindBufIn                    // buffer the kernel reads; length in arg SizeArg
+	KindBufOut                   // buffer the kernel writes; length min(arg SizeArg, return value)
+	KindStructIn                 // fixed-size struct the kernel reads; Size bytes
+	KindStructOut                // fixed-size struct the kernel writes on success; Size bytes
+	KindStrVec                   // char *const [] (argv, envp), NULL-terminated
+	KindIovIn                    // const struct iovec *, count in arg SizeArg, kernel reads
+	KindIovOut                   // const struct iovec *, count in arg SizeArg, kernel writes (total clamped by return)
+	KindFlags                    // bit flags or an enum with a decoder (see Arg.Flags)
+	KindMode                     // file mode, printed in octal
+	KindSignal                   // signal number, printed SIGxxx
+	KindIoctlArg                 // ioctl's third argument: an out-buffer of _IOC_SIZE(cmd) bytes when _IOC_READ is set in cmd
+	KindSockaddrIn               // const struct sockaddr *, length in arg SizeArg
+	KindSockaddrOut              // struct sockaddr * the kernel fills, socklen_t * length in/out in arg SizeArg
+	KindOutUnknown               // a pointer the kernel writes through whose size the model does not know: reported, never guessed
+)
+
+// NoArg marks an Arg.SizeArg that does not apply.
+const NoArg = -1
+
+// Arg describes one syscall argument.
+type Arg struct {
+	Name    string  // from the tracepoint format, e.g. "filename"
+	Type    string  // C type from the tracepoint format, e.g. "const char *"
+	Kind    ArgKind //
+	SizeArg int8    // for buffers and iovecs: index (0-based) of the argument holding the length/count; NoArg otherwise
+	Size    uint16  // for KindStructIn/KindStructOut: size in bytes on x86_64
+	Flags   FlagSet // for KindFlags: which decoder names the bits
+}
+
+// RetKind says how a return value is printed.
+type RetKind uint8
+
+// Return kinds.
+const (
+	RetInt    RetKind = iota // decimal; negative values in -4095..-1 are errors
+	RetFD                    // a new file descriptor
+	RetHex                   // an address (mmap, brk, mremap, shmat)
+	RetNone                  // the call does not return (exit, exit_group); printed "= ?"
+)
+
+// Class is a bitmask of strace's syscall classes (-e trace=%file and so on).
+type Class uint16
+
+// The classes strace defines for -e trace=%NAME.
+const (
+	ClassFile    Class = 1 << iota // takes a file name: %file
+	ClassProcess                   // process lifecycle: %process
+	ClassNetwork                   // %network
+	ClassSignal                    // %signal
+	ClassIPC                       // SysV IPC: %ipc
+	ClassDesc                      // uses or makes a file descriptor: %desc
+	ClassMemory                    // memory mapping: %memory
+	ClassCreds                     // %creds
+	ClassClock                     // %clock
+	ClassStat                      // %stat
+	ClassLstat                     // %lstat
+	ClassFstat                     // %fstat
+	ClassStatfs                    // %statfs
+	ClassFstatfs                   // %fstatfs
+	ClassPure                      // %pure: no arguments, always succeed
+)
+
+// Syscall describes one entry of a syscall table.
+type Syscall struct {
+	Nr    int
+	Name  string
+	Args  []Arg
+	Ret   RetKind
+	Class Class
+}
