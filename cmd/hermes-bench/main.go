@@ -1,0 +1,183 @@
+// Command hermes-bench runs the same workloads natively, under strace and
+// under hermes, side by side in one run, and prints the times and ratios.
+// It is a benchmark, not a test: nothing here asserts a time.
+//
+//	go run ./cmd/hermes-bench [-runs 5] [-n 1000000]
+//
+// Workloads:
+//
+//   - untraced: a getppid loop while only openat is traced. The floor is a
+//     bare C program that installs a one-rule seccomp filter and execs the
+//     loop ("filter"): any filter at all puts getppid on the kernel's slow
+//     entry path. hermes should add nothing to that floor.
+//   - traced: the same loop with getppid traced: hermes's cost per trapped
+//     call against strace's.
+//   - fork/exec: a shell loop running /bin/true, everything traced.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"time"
+)
+
+func main() {
+	runs := flag.Int("runs", 5, "runs of each command; the median is reported")
+	n := flag.Int("n", 1000000, "iterations of the untraced loop")
+	nTraced := flag.Int("traced-n", 100000, "iterations of the traced loop")
+	forks := flag.Int("forks", 200, "processes the fork/exec loop starts")
+	flag.Parse()
+	if err := run(*runs, *n, *nTraced, *forks); err != nil {
+		fmt.Fprintln(os.Stderr, "hermes-bench:", err)
+		os.Exit(1)
+	}
+}
+
+// variant is one way to run a workload.
+type variant struct {
+	name string
+	argv []string
+}
+
+func run(runs, n, nTraced, forks int) error {
+	root, err := moduleRoot()
+	if err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp("", "hermes-bench")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	hermes := filepath.Join(tmp, "hermes")
+	if out, err := command(root, "go", "build", "-o", hermes, "./cmd/hermes").CombinedOutput(); err != nil {
+		return fmt.Errorf("building hermes: %v\n%s", err, out)
+	}
+	loop := filepath.Join(tmp, "loop")
+	filter := filepath.Join(tmp, "seccomp_exec")
+	for bin, src := range map[string]string{loop: "loop.c", filter: "seccomp_exec.c"} {
+		if out, err := command(root, "gcc", "-O2", "-o", bin, filepath.Join("testdata/c", src)).CombinedOutput(); err != nil {
+			return fmt.Errorf("building %s: %v\n%s", src, err, out)
+		}
+	}
+	strace, err := exec.LookPath("strace")
+	if err != nil {
+		return errors.New("strace not found: apt-get install strace")
+	}
+	fmt.Printf("hermes-bench: median of %d runs each; ratios against native (and against the bare filter where given)\n\n", runs)
+
+	ns := strconv.Itoa(n)
+	untraced := []string{loop, ns, "getppid"}
+	if err := table(fmt.Sprintf("untraced getppid loop (%d calls, only openat traced)", n), runs, n, []variant{
+		{"native", untraced},
+		{"filter", append([]string{filter}, untraced...)},
+		{"strace", append([]string{strace, "-f", "--seccomp-bpf", "-e", "trace=openat", "-o", "/dev/null"}, untraced...)},
+		{"hermes", append([]string{hermes, "trace", "-e", "trace=openat", "-o", "/dev/null", "--"}, untraced...)},
+	}, "filter"); err != nil {
+		return err
+	}
+
+	ts := strconv.Itoa(nTraced)
+	traced := []string{loop, ts, "getppid"}
+	if err := table(fmt.Sprintf("traced getppid loop (%d calls)", nTraced), runs, nTraced, []variant{
+		{"native", traced},
+		{"strace", append([]string{strace, "-f", "--seccomp-bpf", "-e", "trace=getppid", "-o", "/dev/null"}, traced...)},
+		{"hermes", append([]string{hermes, "trace", "-e", "trace=getppid", "-o", "/dev/null", "--"}, traced...)},
+	}, ""); err != nil {
+		return err
+	}
+
+	sh := []string{"/bin/sh", "-c", fmt.Sprintf("i=0; while [ $i -lt %d ]; do /bin/true; i=$((i+1)); done", forks)}
+	return table(fmt.Sprintf("fork/exec shell loop (%d × /bin/true, everything traced)", forks), runs, 0, []variant{
+		{"native", sh},
+		{"strace", append([]string{strace, "-f", "--seccomp-bpf", "-o", "/dev/null"}, sh...)},
+		{"hermes", append([]string{hermes, "trace", "-o", "/dev/null", "--"}, sh...)},
+	}, "")
+}
+
+// table runs the variants interleaved (so that a noisy moment hurts all of
+// them alike) and prints medians and ratios.
+func table(title string, runs, calls int, vs []variant, floor string) error {
+	times := make([][]time.Duration, len(vs))
+	for r := 0; r < runs; r++ {
+		for i, v := range vs {
+			d, err := timeIt(v.argv)
+			if err != nil {
+				return fmt.Errorf("%s / %s: %w", title, v.name, err)
+			}
+			times[i] = append(times[i], d)
+		}
+	}
+	fmt.Println(title)
+	med := make([]time.Duration, len(vs))
+	for i := range vs {
+		med[i] = median(times[i])
+	}
+	var floorT time.Duration
+	for i, v := range vs {
+		if v.name == floor {
+			floorT = med[i]
+		}
+	}
+	for i, v := range vs {
+		line := fmt.Sprintf("  %-8s %10.1f ms  %6.2fx native", v.name, ms(med[i]), float64(med[i])/float64(med[0]))
+		if floorT > 0 && v.name != "native" {
+			line += fmt.Sprintf("  %6.3fx filter", float64(med[i])/float64(floorT))
+		}
+		if calls > 0 && i > 0 {
+			per := float64(med[i]-med[0]) / float64(calls) / 1e3
+			line += fmt.Sprintf("  %+7.2f us/call", per)
+		}
+		fmt.Println(line)
+	}
+	fmt.Println()
+	return nil
+}
+
+func timeIt(argv []string) (time.Duration, error) {
+	cmd := exec.Command(argv[0], argv[1:]...)
+	start := time.Now()
+	out, err := cmd.CombinedOutput()
+	d := time.Since(start)
+	if err != nil {
+		return 0, fmt.Errorf("%v: %v\n%s", argv, err, out)
+	}
+	return d, nil
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2]
+}
+
+func ms(d time.Duration) float64 { return float64(d) / 1e6 }
+
+func command(dir, name string, args ...string) *exec.Cmd {
+	c := exec.Command(name, args...)
+	c.Dir = dir
+	return c
+}
+
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("run from inside the hermes module")
+		}
+		dir = parent
+	}
+}

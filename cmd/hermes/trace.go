@@ -1,0 +1,164 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+
+	"github.com/hermes-trace/hermes/tracer"
+	"github.com/hermes-trace/hermes/tracer/abi"
+	"github.com/hermes-trace/hermes/tracer/decode"
+	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
+)
+
+type traceOpts struct {
+	output  string
+	exprs   []string
+	pid     int
+	strSize int
+	follow  bool
+}
+
+func newTraceCmd(stderr io.Writer) *cobra.Command {
+	var o traceOpts
+	cmd := &cobra.Command{
+		Use:   "trace [flags] [--] CMD [ARGS...] | trace -p PID",
+		Short: "Trace system calls like strace -f",
+		Long: `Run CMD (or attach to PID) and print every traced system call, signal and
+exit as strace -f does.
+
+A launched command gets a seccomp-BPF filter so that only the selected calls
+stop in hermes; the rest run at native speed. An attached process is traced
+with syscall stops and left running when hermes is interrupted.`,
+		Example: `  hermes trace -- cat /etc/hostname
+  hermes trace -e trace=openat,read -o out.txt -- ls /
+  hermes trace -e trace=%network -p 1234`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runTrace(&o, args, stderr)
+		},
+	}
+	f := cmd.Flags()
+	f.SetInterspersed(false)
+	f.StringVarP(&o.output, "output", "o", "", "write the trace to `FILE` instead of stderr")
+	f.StringArrayVarP(&o.exprs, "expr", "e", nil, "qualifying `EXPR`: trace=NAME,%CLASS,... (strace syntax; repeatable)")
+	f.IntVarP(&o.pid, "pid", "p", 0, "attach to the running process `PID` and all its threads")
+	f.IntVarP(&o.strSize, "string-limit", "s", 32, "print at most `N` bytes of each string")
+	f.BoolVarP(&o.follow, "follow-forks", "f", true, "follow forks, vforks and clones (always on; accepted for strace compatibility)")
+	return cmd
+}
+
+// selection is what -e trace= chose: nil means everything.
+func parseExprs(exprs []string) ([]int, error) {
+	var sel []int
+	for _, e := range exprs {
+		key, val, ok := strings.Cut(e, "=")
+		if !ok {
+			// strace treats a bare list as trace=LIST.
+			key, val = "trace", e
+		}
+		switch key {
+		case "trace", "t":
+			calls, err := abi.Select(val)
+			if err != nil {
+				return nil, fmt.Errorf("-e trace=%s: %w", val, err)
+			}
+			sel = make([]int, 0, len(calls))
+			for _, c := range calls {
+				sel = append(sel, c.Nr)
+			}
+		default:
+			return nil, fmt.Errorf("-e %s: unknown qualifier %q (supported: trace)", e, key)
+		}
+	}
+	return sel, nil
+}
+
+func runTrace(o *traceOpts, args []string, stderr io.Writer) error {
+	if o.pid != 0 && len(args) > 0 {
+		return &usageError{errors.New("give either -p PID or a command, not both")}
+	}
+	if o.pid == 0 && len(args) == 0 {
+		return &usageError{errors.New("missing command: hermes trace [flags] -- CMD [ARGS...] or -p PID")}
+	}
+	if o.strSize < 0 {
+		return &usageError{fmt.Errorf("-s %d: must not be negative", o.strSize)}
+	}
+	sel, err := parseExprs(o.exprs)
+	if err != nil {
+		return &usageError{err}
+	}
+	var out io.Writer = stderr
+	flushLines := true
+	if o.output != "" {
+		f, err := os.Create(o.output)
+		if err != nil {
+			return fmt.Errorf("output: %w", err)
+		}
+		defer f.Close()
+		out = f
+		flushLines = false
+	}
+	pr := tracer.NewPrinter(out, sel, decode.Options{StrSize: o.strSize}, flushLines)
+	cfg := tracer.Config{
+		Trace:    sel,
+		Handlers: []tracer.Handler{pr},
+		Logf:     func(format string, a ...any) { fmt.Fprintf(stderr, "hermes: "+format+"\n", a...) },
+	}
+	return runTracer(cfg, o.pid, args, pr.Flush)
+}
+
+// runTracer launches or attaches, forwards Ctrl-C and SIGTERM to the
+// tracer, and turns the result into hermes's exit status.
+func runTracer(cfg tracer.Config, pid int, args []string, flush func() error) error {
+	t := tracer.New(cfg)
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case s := <-sigs:
+				t.Stop(int(s.(unix.Signal)))
+			case <-done:
+				return
+			}
+		}
+	}()
+	var res tracer.Result
+	var err error
+	if pid != 0 {
+		res, err = t.Attach(pid)
+	} else {
+		res, err = t.Launch(args)
+	}
+	signal.Stop(sigs)
+	close(done)
+	if ferr := flush(); ferr != nil && err == nil {
+		err = fmt.Errorf("writing trace: %w", ferr)
+	}
+	if err != nil {
+		var ee *tracer.ExecError
+		if errors.As(err, &ee) {
+			return &codedError{ee.Code, err}
+		}
+		if pid != 0 {
+			return fmt.Errorf("%w", err)
+		}
+		return err
+	}
+	if pid != 0 && res.Interrupted {
+		return nil
+	}
+	if res.ExitCode != 0 {
+		return exitCode(res.ExitCode)
+	}
+	return nil
+}
+
+var _ = strconv.Itoa

@@ -1,0 +1,174 @@
+package tracer
+
+import (
+	"time"
+
+	"github.com/hermes-trace/hermes/tracer/abi"
+	"golang.org/x/sys/unix"
+)
+
+// Handler sees trapped syscalls. The tracer calls Enter for every syscall
+// the seccomp filter trapped, in handler order, each seeing the action the
+// handlers before it chose; Exit runs only for calls where some handler
+// asked for the result (Action.WantExit), or where the call was skipped
+// (then without a second ptrace stop). Both run on the tracer's locked
+// thread: they must not block, and should not allocate.
+type Handler interface {
+	Enter(sc *Syscall, act *Action)
+	Exit(sc *Syscall, act *Action)
+}
+
+// ProcessHandler is implemented by handlers that want process events:
+// fork/clone, exec, signals, exits.
+type ProcessHandler interface {
+	Process(ev *ProcessEvent)
+}
+
+// MemWrite is one write into tracee memory.
+type MemWrite struct {
+	Addr uint64
+	Data []byte
+}
+
+// StringArg replaces argument Index by a pointer to a copy of Data (plus a
+// NUL) written into the tracee.
+type StringArg struct {
+	Index int
+	Data  []byte
+}
+
+// Action is what the handlers decided for one syscall stop. The zero value
+// continues the call unchanged. Fields compose: a call can be modified and
+// delayed, skipped and given a signal.
+type Action struct {
+	// Skip skips the syscall and makes it return Value (a negative errno
+	// for failures). At the exit stop, Skip replaces the return value.
+	Skip  bool
+	Value int64
+	// Writes are done in tracee memory before the call returns (emulation
+	// of out-parameters); only with Skip.
+	Writes []MemWrite
+	// SetArgs is a bitmask of Args to replace (bit i = argument i, 0-based).
+	SetArgs uint8
+	Args    [6]uint64
+	// Strings replace arguments by pointers to new strings.
+	Strings []StringArg
+	// Delay holds the calling thread this long before the call runs (at
+	// entry) or before it returns (at exit). Other threads keep running.
+	Delay time.Duration
+	// Signal, if non-zero, is sent to the calling thread.
+	Signal int
+	// Kill kills the whole process with SIGKILL.
+	Kill bool
+	// WantExit asks for the exit stop, to see the result.
+	WantExit bool
+	// By names the handler that injected the action, for the record.
+	By string
+}
+
+// Deny returns an action that skips the call and fails it with errno.
+func Deny(errno unix.Errno) Action { return Action{Skip: true, Value: -int64(errno)} }
+
+// Return returns an action that skips the call and returns v.
+func Return(v int64) Action { return Action{Skip: true, Value: v} }
+
+// Emulate returns an action that skips the call, writes the given memory
+// and returns v.
+func Emulate(v int64, writes ...MemWrite) Action {
+	return Action{Skip: true, Value: v, Writes: writes}
+}
+
+// Injected reports whether the action changes what the tracee sees.
+func (a *Action) Injected() bool {
+	return a.Skip || a.SetArgs != 0 || len(a.Strings) > 0 || a.Delay > 0 || a.Signal != 0 || a.Kill
+}
+
+// reset clears the action, keeping the capacity of its slices.
+func (a *Action) reset() {
+	w, s := a.Writes[:0], a.Strings[:0]
+	*a = Action{Writes: w, Strings: s}
+}
+
+// Syscall is one trapped system call, reused for every call of a thread.
+// Handlers must not keep it past their callback.
+type Syscall struct {
+	Seq     uint64 // global sequence number of this stop, from 1
+	Thread  *Thread
+	Arch    abi.Arch
+	Nr      int          // number in its arch's table (x32: with the x32 bit)
+	Info    *abi.Syscall // x86_64 model, nil for unknown and foreign calls
+	Args    [6]uint64
+	IP, SP  uint64
+	Ret     int64 // the result, valid when Exited
+	Exited  bool
+	Skipped bool   // the call did not run: a handler skipped it
+	Enter   int64  // monotonic nanoseconds at the entry stop
+	Leave   int64  // at the exit stop
+	Nth     uint64 // how many times this process has made this syscall, from 1
+
+	regs      unix.PtraceRegs
+	regsValid bool
+	regsDirty bool
+	mem       *Memory
+}
+
+// Name returns the syscall's name in its arch's table.
+func (sc *Syscall) Name() string {
+	if sc.Info != nil {
+		return sc.Info.Name
+	}
+	return abi.Name(sc.Arch, sc.Nr)
+}
+
+// Pid returns the process id (tgid) of the caller.
+func (sc *Syscall) Pid() int { return sc.Thread.Proc.Pid }
+
+// Tid returns the thread id of the caller.
+func (sc *Syscall) Tid() int { return sc.Thread.Tid }
+
+// Mem returns the caller's memory.
+func (sc *Syscall) Mem() *Memory { return sc.mem }
+
+// Regs returns the caller's registers, fetched on first use at this stop.
+func (sc *Syscall) Regs() (*unix.PtraceRegs, error) {
+	if !sc.regsValid {
+		if err := ptraceGetRegs(sc.Thread.Tid, &sc.regs); err != nil {
+			return nil, err
+		}
+		sc.regsValid = true
+	}
+	return &sc.regs, nil
+}
+
+// Errno returns the error number of a failed call, or 0.
+func (sc *Syscall) Errno() unix.Errno {
+	if sc.Exited && sc.Ret < 0 && sc.Ret >= -4095 {
+		return unix.Errno(-sc.Ret)
+	}
+	return 0
+}
+
+// ProcessEventKind says what happened to a process or thread.
+type ProcessEventKind uint8
+
+// Process events.
+const (
+	EventFork   ProcessEventKind = iota // a new process (fork, vfork, clone without CLONE_THREAD)
+	EventThread                         // a new thread
+	EventExec                           // successful execve
+	EventSignal                         // a signal is about to be delivered
+	EventExit                           // a thread exited or was killed
+	EventStop                           // a group-stop (job control)
+)
+
+// ProcessEvent describes a process event.
+type ProcessEvent struct {
+	Kind    ProcessEventKind
+	Thread  *Thread // the thread it happened to (the parent for fork/thread)
+	Child   *Thread // for fork and thread: the new one
+	Signal  int     // EventSignal, EventStop: the signal; EventExit: the killing signal or 0
+	Status  int     // EventExit: exit status when Signal is 0
+	Core    bool    // EventExit: core dumped
+	Siginfo *Siginfo
+	OldTid  int // EventExec: the tid that called execve, when it was not the leader
+}

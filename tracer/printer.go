@@ -1,0 +1,196 @@
+package tracer
+
+import (
+	"bufio"
+	"io"
+	"strconv"
+
+	"github.com/hermes-trace/hermes/tracer/abi"
+	"github.com/hermes-trace/hermes/tracer/decode"
+	"golang.org/x/sys/unix"
+)
+
+// Printer is the handler behind `hermes trace`: it prints every selected
+// syscall, signal and exit as strace -f does. A line is printed when the
+// call returns, decoded from the tracee's memory at that point; execve and
+// the calls that do not return are decoded at entry, while their arguments
+// still exist.
+type Printer struct {
+	w        *bufio.Writer
+	flush    bool
+	selected []bool // x86_64 numbers to print; nil prints all
+	opts     decode.Options
+	call     decode.Call
+	line     []byte
+	atEntry  map[int][]byte // tid -> call text decoded at entry (execve)
+	lastArch map[int]abi.Arch
+	live     int
+	multi    bool
+}
+
+// NewPrinter returns a Printer writing to w. selected lists the x86_64
+// syscall numbers to print (nil: all). flushLines writes each line as soon
+// as it is complete (for a terminal or a pipe someone reads live).
+func NewPrinter(w io.Writer, selected []int, opts decode.Options, flushLines bool) *Printer {
+	p := &Printer{
+		w:        bufio.NewWriterSize(w, 64<<10),
+		flush:    flushLines,
+		opts:     opts,
+		line:     make([]byte, 0, 4096),
+		atEntry:  make(map[int][]byte),
+		lastArch: make(map[int]abi.Arch),
+		live:     1,
+	}
+	if selected != nil {
+		p.selected = make([]bool, maxNr)
+		for _, nr := range selected {
+			if nr >= 0 && nr < maxNr {
+				p.selected[nr] = true
+			}
+		}
+	}
+	return p
+}
+
+// Flush writes out buffered lines.
+func (p *Printer) Flush() error { return p.w.Flush() }
+
+func (p *Printer) wants(sc *Syscall) bool {
+	if sc.Arch != abi.ArchX86_64 || p.selected == nil {
+		return true
+	}
+	return sc.Nr >= 0 && sc.Nr < len(p.selected) && p.selected[sc.Nr]
+}
+
+// decodesAtEntry reports calls whose arguments are gone at exit (execve
+// replaces the memory image) or that never exit.
+func decodesAtEntry(sc *Syscall) bool {
+	if sc.Info == nil {
+		return false
+	}
+	if sc.Info.Ret == abi.RetNone {
+		return true
+	}
+	return sc.Arch == abi.ArchX86_64 && (sc.Nr == unix.SYS_EXECVE || sc.Nr == unix.SYS_EXECVEAT)
+}
+
+func (p *Printer) setCall(sc *Syscall) {
+	p.call = decode.Call{Arch: sc.Arch, Nr: sc.Nr, Info: sc.Info, Args: sc.Args, Ret: sc.Ret, Exited: sc.Exited}
+}
+
+// Enter implements Handler.
+func (p *Printer) Enter(sc *Syscall, act *Action) {
+	if !p.wants(sc) {
+		return
+	}
+	act.WantExit = true
+	if !decodesAtEntry(sc) {
+		return
+	}
+	p.setCall(sc)
+	buf := decode.AppendCall(p.atEntry[sc.Tid()][:0], &p.call, sc.Mem(), &p.opts)
+	p.atEntry[sc.Tid()] = buf
+	if sc.Info.Ret == abi.RetNone {
+		p.start(sc.Thread)
+		p.line = append(p.line, buf...)
+		p.line = append(p.line, " = ?"...)
+		p.end()
+	}
+}
+
+// Exit implements Handler.
+func (p *Printer) Exit(sc *Syscall, act *Action) {
+	if !p.wants(sc) || (sc.Info != nil && sc.Info.Ret == abi.RetNone) {
+		return
+	}
+	p.setCall(sc)
+	th := sc.Thread
+	if sc.Arch != p.lastArch[th.Tid] {
+		p.personality(th, sc.Arch)
+	}
+	p.start(th)
+	if decodesAtEntry(sc) {
+		p.line = append(p.line, p.atEntry[th.Tid]...)
+	} else {
+		p.line = decode.AppendCall(p.line, &p.call, sc.Mem(), &p.opts)
+	}
+	p.line = decode.AppendRet(p.line, &p.call)
+	if sc.Skipped {
+		p.line = append(p.line, " (INJECTED)"...)
+	}
+	p.end()
+}
+
+func (p *Printer) personality(th *Thread, a abi.Arch) {
+	p.lastArch[th.Tid] = a
+	p.start(th)
+	p.line = append(p.line, "[ Process PID="...)
+	p.line = strconv.AppendInt(p.line, int64(th.Proc.Pid), 10)
+	switch a {
+	case abi.ArchI386:
+		p.line = append(p.line, " runs in 32 bit mode. ]"...)
+	case abi.ArchX32:
+		p.line = append(p.line, " runs in x32 mode. ]"...)
+	default:
+		p.line = append(p.line, " runs in 64 bit mode. ]"...)
+	}
+	p.end()
+}
+
+// Process implements ProcessHandler.
+func (p *Printer) Process(ev *ProcessEvent) {
+	switch ev.Kind {
+	case EventFork, EventThread:
+		p.live++
+		p.multi = true
+	case EventSignal:
+		p.start(ev.Thread)
+		p.line = append(p.line, "--- "...)
+		p.line = append(p.line, abi.SignalName(ev.Signal)...)
+		p.line = append(p.line, ' ')
+		p.line = decode.AppendSiginfo(p.line, (*[128]byte)(ev.Siginfo))
+		p.line = append(p.line, " ---"...)
+		p.end()
+	case EventStop:
+		p.start(ev.Thread)
+		p.line = append(p.line, "--- stopped by "...)
+		p.line = append(p.line, abi.SignalName(ev.Signal)...)
+		p.line = append(p.line, " ---"...)
+		p.end()
+	case EventExit:
+		p.start(ev.Thread)
+		if ev.Signal != 0 {
+			p.line = append(p.line, "+++ killed by "...)
+			p.line = append(p.line, abi.SignalName(ev.Signal)...)
+			if ev.Core {
+				p.line = append(p.line, " (core dumped)"...)
+			}
+			p.line = append(p.line, " +++"...)
+		} else {
+			p.line = append(p.line, "+++ exited with "...)
+			p.line = strconv.AppendInt(p.line, int64(ev.Status), 10)
+			p.line = append(p.line, " +++"...)
+		}
+		p.end()
+		p.live--
+		delete(p.atEntry, ev.Thread.Tid)
+		delete(p.lastArch, ev.Thread.Tid)
+	}
+}
+
+func (p *Printer) start(th *Thread) {
+	p.line = p.line[:0]
+	if p.multi {
+		p.line = append(p.line, "[pid "...)
+		p.line = strconv.AppendInt(p.line, int64(th.Tid), 10)
+		p.line = append(p.line, "] "...)
+	}
+}
+
+func (p *Printer) end() {
+	p.line = append(p.line, '\n')
+	_, _ = p.w.Write(p.line)
+	if p.flush {
+		_ = p.w.Flush()
+	}
+}

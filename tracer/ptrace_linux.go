@@ -1,0 +1,109 @@
+package tracer
+
+import (
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// Thin wrappers over ptrace(2). They use RawSyscall: every request is short
+// and non-blocking, and all of them run on the one locked tracer thread, so
+// there is nothing to gain from telling the scheduler about them.
+
+// ptraceOptions are set on every tracee. EXITKILL makes the tracees die with
+// hermes; TRACESECCOMP must be set before the filter loads, or RET_TRACE
+// calls fail with ENOSYS.
+const ptraceOptions = unix.PTRACE_O_TRACESYSGOOD |
+	unix.PTRACE_O_TRACESECCOMP |
+	unix.PTRACE_O_EXITKILL |
+	unix.PTRACE_O_TRACEFORK |
+	unix.PTRACE_O_TRACEVFORK |
+	unix.PTRACE_O_TRACECLONE |
+	unix.PTRACE_O_TRACEEXEC
+
+func ptrace(req int, pid int, addr, data uintptr) error {
+	_, _, e := syscall.RawSyscall6(unix.SYS_PTRACE, uintptr(req), uintptr(pid), addr, data, 0, 0)
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
+func ptraceSeize(pid int, options int) error {
+	return ptrace(unix.PTRACE_SEIZE, pid, 0, uintptr(options))
+}
+
+func ptraceCont(pid int, sig int) error {
+	return ptrace(unix.PTRACE_CONT, pid, 0, uintptr(sig))
+}
+
+func ptraceSyscall(pid int, sig int) error {
+	return ptrace(unix.PTRACE_SYSCALL, pid, 0, uintptr(sig))
+}
+
+func ptraceListen(pid int) error { return ptrace(unix.PTRACE_LISTEN, pid, 0, 0) }
+
+func ptraceInterrupt(pid int) error { return ptrace(unix.PTRACE_INTERRUPT, pid, 0, 0) }
+
+func ptraceDetach(pid int, sig int) error {
+	return ptrace(unix.PTRACE_DETACH, pid, 0, uintptr(sig))
+}
+
+func ptraceGetRegs(pid int, regs *unix.PtraceRegs) error {
+	return ptrace(unix.PTRACE_GETREGS, pid, 0, uintptr(unsafe.Pointer(regs)))
+}
+
+func ptraceSetRegs(pid int, regs *unix.PtraceRegs) error {
+	return ptrace(unix.PTRACE_SETREGS, pid, 0, uintptr(unsafe.Pointer(regs)))
+}
+
+func ptraceGetEventMsg(pid int) (uint64, error) {
+	var msg uint64
+	err := ptrace(unix.PTRACE_GETEVENTMSG, pid, 0, uintptr(unsafe.Pointer(&msg)))
+	return msg, err
+}
+
+func ptraceGetSiginfo(pid int, si *Siginfo) error {
+	return ptrace(unix.PTRACE_GETSIGINFO, pid, 0, uintptr(unsafe.Pointer(si)))
+}
+
+// Siginfo is the kernel's siginfo_t as raw bytes; the first three int32s are
+// si_signo, si_errno and si_code.
+type Siginfo [128]byte
+
+// Signo returns si_signo.
+func (s *Siginfo) Signo() int { return int(*(*int32)(unsafe.Pointer(&s[0]))) }
+
+// Code returns si_code.
+func (s *Siginfo) Code() int { return int(*(*int32)(unsafe.Pointer(&s[8]))) }
+
+// syscallInfo is struct ptrace_syscall_info (linux/ptrace.h), 88 bytes.
+// For op ENTRY and SECCOMP, nr and args are valid (and retData for
+// SECCOMP); for op EXIT, rval and isError alias the first fields of the
+// union, read them with the accessors.
+type syscallInfo struct {
+	op      uint8
+	_       [3]uint8
+	arch    uint32
+	ip      uint64
+	sp      uint64
+	nr      uint64 // exit: rval
+	args    [6]uint64
+	retData uint32
+	_       uint32
+}
+
+func (s *syscallInfo) rval() int64   { return int64(s.nr) }
+func (s *syscallInfo) isError() bool { return s.args[0]&0xff != 0 }
+
+func ptraceGetSyscallInfo(pid int, info *syscallInfo) error {
+	return ptrace(unix.PTRACE_GET_SYSCALL_INFO, pid, unsafe.Sizeof(*info), uintptr(unsafe.Pointer(info)))
+}
+
+// Stop kinds a wait status can hold for a traced thread.
+const (
+	syscallTrap = unix.SIGTRAP | 0x80 // TRACESYSGOOD syscall-stop
+)
+
+func eventOf(ws unix.WaitStatus) int { return int(ws>>16) & 0xff }

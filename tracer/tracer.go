@@ -1,0 +1,1067 @@
+// Package tracer is hermes's Interceptor and Core: it launches a program
+// under ptrace with a seccomp-BPF filter (or attaches to a running one),
+// runs the ptrace loop on one locked OS thread, keeps the state model of
+// processes, threads and file descriptors, and hands every trapped syscall
+// to a chain of Handlers whose Action it enforces.
+//
+// Only the syscalls in Config.Trace are trapped; the filter allows the rest
+// in the kernel. A trapped call costs one ptrace stop (the seccomp stop),
+// two if a handler wants to see the result.
+//
+// Kernel behaviour this package relies on, and where it bites:
+//
+//   - A seccomp RET_TRACE with no tracer, or before PTRACE_O_TRACESECCOMP is
+//     set, fails the call with ENOSYS: the child waits on a pipe until the
+//     tracer has seized it with its options, then loads the filter.
+//   - Since Linux 4.8 the seccomp stop comes after the syscall-entry stop;
+//     resuming it with PTRACE_SYSCALL yields the syscall-exit stop. Setting
+//     orig_rax to -1 there skips the call, and the kernel re-runs the filter
+//     on a changed number (without a second stop).
+//   - All ptrace requests must come from the thread that attached: the loop
+//     runs on one goroutine locked to its OS thread, which must not exit
+//     while tracees live (with EXITKILL they would die with it).
+//   - wait4 is restarted after Go's SA_RESTART signal handlers, so the loop
+//     cannot be woken with a signal: a "doorbell" child that another
+//     goroutine stops with SIGSTOP wakes it instead.
+//   - execve from a non-leader thread changes the caller's tid to the
+//     leader's; the old tid comes with PTRACE_EVENT_EXEC's message, and the
+//     old leader vanishes without an exit report.
+//   - Children of a PTRACE_SEIZEd tracee start with a PTRACE_EVENT_STOP that
+//     can arrive before the parent's fork event: such stops wait in pending
+//     until the parent's event names them.
+package tracer
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hermes-trace/hermes/tracer/abi"
+	"github.com/hermes-trace/hermes/tracer/seccomp"
+	"golang.org/x/sys/unix"
+)
+
+// Config says what to trace and who sees it.
+type Config struct {
+	// Trace lists the x86_64 syscall numbers to trap. Nil traps all of them.
+	// i386 and x32 calls are always trapped.
+	Trace []int
+	// Handlers see every trapped call, in order.
+	Handlers []Handler
+	// Env is the environment of a launched command; nil means hermes's own.
+	Env []string
+	// Dir is the working directory of a launched command; "" means hermes's.
+	Dir string
+	// Stdin, Stdout and Stderr of a launched command; nil inherits hermes's.
+	Stdin, Stdout, Stderr *os.File
+	// TrackFDs keeps the fd table in the state model exact by trapping the
+	// calls that make, duplicate and close descriptors. Without it, fd paths
+	// are looked up in /proc when asked for.
+	TrackFDs bool
+	// Logf reports hermes's own warnings (nil: discarded).
+	Logf func(format string, args ...any)
+}
+
+// Result is how a traced run ended.
+type Result struct {
+	// ExitCode is what hermes should exit with: the root process's exit
+	// status, or 128+N if a signal N killed it.
+	ExitCode int
+	Signal   int // the signal that killed the root process, or 0
+	Core     bool
+	// Interrupted is set when Stop ended the run.
+	Interrupted bool
+}
+
+// ExecError means the command could not be started: Code is 127 when it
+// was not found, 126 when it could not be executed.
+type ExecError struct {
+	Cmd  string
+	Code int
+	Err  error
+}
+
+func (e *ExecError) Error() string { return e.Cmd + ": " + e.Err.Error() }
+
+func (e *ExecError) Unwrap() error { return e.Err }
+
+// Tracer runs one traced session. Create it with New, then call Launch or
+// Attach once. Stop may be called from any goroutine.
+type Tracer struct {
+	cfg       Config
+	procH     []ProcessHandler
+	traced    []bool // x86_64 numbers trapped; consulted in attach mode
+	exitFor   []bool // numbers whose exit the state model needs
+	attach    bool
+	threads   map[int]*Thread
+	procs     map[int]*Process
+	pending   map[int]unix.WaitStatus // stops of threads not yet announced by their parent
+	root      *Process
+	rootTid   int
+	result    Result
+	rootDone  bool
+	seq       uint64
+	start     time.Time
+	bell      *doorbell
+	info      syscallInfo
+	parked    []*Thread
+	errFd     int
+	execSeen  bool
+	childErr  error
+	timer     *time.Timer
+	timerMu   sync.Mutex
+	stopReq   atomic.Int32
+	stopSig   int
+	killAt    time.Time
+	detaching bool
+	pev       ProcessEvent
+	siginfo   Siginfo
+
+	liveMu sync.Mutex
+	live   map[int]bool // tgids, for Stop from other goroutines
+}
+
+// New returns a Tracer for cfg.
+func New(cfg Config) *Tracer {
+	t := &Tracer{
+		cfg:     cfg,
+		threads: make(map[int]*Thread),
+		procs:   make(map[int]*Process),
+		pending: make(map[int]unix.WaitStatus),
+		live:    make(map[int]bool),
+		errFd:   -1,
+	}
+	for _, h := range cfg.Handlers {
+		if ph, ok := h.(ProcessHandler); ok {
+			t.procH = append(t.procH, ph)
+		}
+	}
+	t.traced = make([]bool, maxNr)
+	t.exitFor = make([]bool, maxNr)
+	if cfg.Trace == nil {
+		for i := range t.traced {
+			t.traced[i] = true
+		}
+	} else {
+		for _, nr := range cfg.Trace {
+			if nr >= 0 && nr < len(t.traced) {
+				t.traced[nr] = true
+			}
+		}
+	}
+	if cfg.TrackFDs {
+		for _, nr := range fdSyscalls {
+			t.traced[nr] = true
+			t.exitFor[nr] = true
+		}
+	}
+	t.exitFor[unix.SYS_CLONE] = true
+	t.exitFor[unix.SYS_CLONE3] = true
+	return t
+}
+
+// maxNr bounds the x86_64 syscall numbers (the table ends below 512).
+const maxNr = 1024
+
+// fdSyscalls change the fd table; with TrackFDs they are trapped with their
+// exit stops.
+var fdSyscalls = []int{
+	unix.SYS_OPEN, unix.SYS_OPENAT, unix.SYS_OPENAT2, unix.SYS_CREAT, unix.SYS_CLOSE, unix.SYS_CLOSE_RANGE,
+	unix.SYS_DUP, unix.SYS_DUP2, unix.SYS_DUP3, unix.SYS_FCNTL,
+	unix.SYS_SOCKET, unix.SYS_SOCKETPAIR, unix.SYS_ACCEPT, unix.SYS_ACCEPT4,
+	unix.SYS_PIPE, unix.SYS_PIPE2, unix.SYS_EVENTFD, unix.SYS_EVENTFD2,
+	unix.SYS_EPOLL_CREATE, unix.SYS_EPOLL_CREATE1, unix.SYS_MEMFD_CREATE,
+	unix.SYS_TIMERFD_CREATE, unix.SYS_SIGNALFD, unix.SYS_SIGNALFD4,
+	unix.SYS_INOTIFY_INIT, unix.SYS_INOTIFY_INIT1, unix.SYS_PIDFD_OPEN, unix.SYS_PIDFD_GETFD,
+	unix.SYS_OPEN_BY_HANDLE_AT, unix.SYS_FANOTIFY_INIT, unix.SYS_USERFAULTFD, unix.SYS_PERF_EVENT_OPEN,
+	unix.SYS_IO_URING_SETUP,
+}
+
+func (t *Tracer) logf(format string, args ...any) {
+	if t.cfg.Logf != nil {
+		t.cfg.Logf(format, args...)
+	}
+}
+
+// Root returns the root process once the run has started.
+func (t *Tracer) Root() *Process { return t.root }
+
+// Launch runs argv under the tracer and returns when every traced process
+// has exited. argv[0] is looked up in PATH.
+func (t *Tracer) Launch(argv []string) (Result, error) {
+	if len(argv) == 0 {
+		return Result{}, errors.New("no command given")
+	}
+	path, err := exec.LookPath(argv[0])
+	if err != nil {
+		code := 127
+		var ee *exec.Error
+		if errors.As(err, &ee) && !errors.Is(ee.Err, exec.ErrNotFound) {
+			code = 126
+		}
+		if errors.Is(err, os.ErrPermission) {
+			code = 126
+		}
+		return Result{}, &ExecError{Cmd: argv[0], Code: code, Err: unwrapExec(err)}
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return Result{}, &ExecError{Cmd: argv[0], Code: 126, Err: errors.New("is a directory")}
+	}
+	return t.run(func() error { return t.launch(path, argv) })
+}
+
+func unwrapExec(err error) error {
+	var ee *exec.Error
+	if errors.As(err, &ee) {
+		if errors.Is(ee.Err, exec.ErrNotFound) {
+			return errors.New("command not found")
+		}
+		return ee.Err
+	}
+	return err
+}
+
+// Attach traces the running process pid and all its threads, with syscall
+// stops (no filter can be installed from outside). Stop detaches and leaves
+// the process running.
+func (t *Tracer) Attach(pid int) (Result, error) {
+	t.attach = true
+	return t.run(func() error { return t.attachAll(pid) })
+}
+
+// Stop ends the run: launched tracees are killed, attached ones detached.
+// sig is the signal hermes received, reported in the exit code if the root
+// process had to be killed. Safe from any goroutine.
+func (t *Tracer) Stop(sig int) {
+	if t.stopReq.Swap(int32(sig)) != 0 {
+		// Second request: do not wait any longer.
+		t.stopReq.Store(-1)
+	}
+	t.liveMu.Lock()
+	bell := t.bell
+	t.liveMu.Unlock()
+	if bell != nil {
+		bell.ring()
+	}
+}
+
+// run runs start and then the loop on one locked OS thread.
+func (t *Tracer) run(start func() error) (Result, error) {
+	type out struct {
+		r   Result
+		err error
+	}
+	ch := make(chan out, 1)
+	go func() {
+		// Never unlocked: if this goroutine ever exits with tracees still
+		// attached, its thread dies with it and EXITKILL takes them along,
+		// rather than another goroutine inheriting a thread that is a tracer.
+		runtime.LockOSThread()
+		r, err := t.loopMain(start)
+		ch <- out{r, err}
+	}()
+	o := <-ch
+	return o.r, o.err
+}
+
+func (t *Tracer) loopMain(start func() error) (Result, error) {
+	bell, err := newDoorbell()
+	if err != nil {
+		return Result{}, err
+	}
+	t.liveMu.Lock()
+	t.bell = bell
+	t.liveMu.Unlock()
+	defer func() {
+		t.liveMu.Lock()
+		t.bell = nil
+		t.liveMu.Unlock()
+		bell.close()
+	}()
+	t.start = time.Now()
+	if err := start(); err != nil {
+		return Result{}, err
+	}
+	if t.stopReq.Load() != 0 {
+		t.handleBell()
+	}
+	if err := t.loop(); err != nil {
+		return t.result, err
+	}
+	if t.childErr != nil {
+		return Result{}, t.childErr
+	}
+	return t.result, nil
+}
+
+func (t *Tracer) launch(path string, argv []string) error {
+	var spec childSpec
+	var err error
+	if spec.path, err = unix.BytePtrFromString(path); err != nil {
+		return fmt.Errorf("command path: %w", err)
+	}
+	if spec.argv, err = cStrings(argv); err != nil {
+		return err
+	}
+	env := t.cfg.Env
+	if env == nil {
+		env = os.Environ()
+	}
+	if spec.envv, err = cStrings(env); err != nil {
+		return err
+	}
+	if t.cfg.Dir != "" {
+		if spec.dir, err = unix.BytePtrFromString(t.cfg.Dir); err != nil {
+			return err
+		}
+	}
+	var traced []int
+	for nr, on := range t.traced {
+		if on {
+			traced = append(traced, nr)
+		}
+	}
+	filter, err := seccomp.Build(seccomp.Policy{Traced: traced})
+	if err != nil {
+		return fmt.Errorf("building seccomp filter: %w", err)
+	}
+	spec.fprog = &unix.SockFprog{Len: uint16(len(filter)), Filter: &filter[0]}
+
+	var syncP, errP [2]int
+	if err := unix.Pipe2(syncP[:], unix.O_CLOEXEC); err != nil {
+		return fmt.Errorf("pipe: %w", err)
+	}
+	defer unix.Close(syncP[1])
+	if err := unix.Pipe2(errP[:], unix.O_CLOEXEC); err != nil {
+		unix.Close(syncP[0])
+		return fmt.Errorf("pipe: %w", err)
+	}
+	spec.syncFd, spec.errFd = syncP[0], errP[1]
+	// The child dup3s these onto 0..2; dup them above 2 first so that no
+	// source is overwritten by an earlier target.
+	for i, f := range []*os.File{t.cfg.Stdin, t.cfg.Stdout, t.cfg.Stderr} {
+		spec.stdio[i] = -1
+		if f == nil {
+			continue
+		}
+		fd, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, 3)
+		if err != nil {
+			return fmt.Errorf("standard descriptor %d: %w", i, err)
+		}
+		defer unix.Close(fd)
+		spec.stdio[i] = fd
+	}
+	pid, err := forkChild(&spec)
+	runtime.KeepAlive(filter)
+	unix.Close(syncP[0])
+	unix.Close(errP[1])
+	if err != nil {
+		unix.Close(errP[0])
+		return err
+	}
+	t.errFd = errP[0]
+	if err := ptraceSeize(pid, ptraceOptions); err != nil {
+		unix.Kill(pid, unix.SIGKILL)
+		return fmt.Errorf("ptrace seize %d: %w", pid, err)
+	}
+	p := t.newProcess(pid, "1", nil, newFDTable())
+	t.root = p
+	t.rootTid = pid
+	t.newThread(pid, p, p.Lineage)
+	// Let the child go on to load the filter and exec.
+	if _, err := unix.Write(syncP[1], []byte{0}); err != nil {
+		return fmt.Errorf("releasing child: %w", err)
+	}
+	return nil
+}
+
+func (t *Tracer) newProcess(pid int, lineage string, parent *Process, fds *FDTable) *Process {
+	p := &Process{Pid: pid, Lineage: lineage, Parent: parent, FDs: fds, cacheFDs: t.cfg.TrackFDs}
+	t.procs[pid] = p
+	t.liveMu.Lock()
+	t.live[pid] = true
+	t.liveMu.Unlock()
+	return p
+}
+
+func (t *Tracer) newThread(tid int, p *Process, lineage string) *Thread {
+	th := &Thread{Tid: tid, Lineage: lineage, Proc: p, attached: t.attach}
+	th.sc.Thread = th
+	th.sc.mem = NewMemory(tid)
+	p.threads++
+	t.threads[tid] = th
+	return th
+}
+
+// loop is the ptrace loop. It returns when no tracee is left.
+func (t *Tracer) loop() error {
+	var ws unix.WaitStatus
+	for len(t.threads) > 0 || len(t.pending) > 0 {
+		wpid, err := unix.Wait4(-1, &ws, unix.WALL|unix.WUNTRACED, nil)
+		if err != nil {
+			if errors.Is(err, unix.EINTR) {
+				continue
+			}
+			if errors.Is(err, unix.ECHILD) {
+				return nil
+			}
+			return fmt.Errorf("wait4: %w", err)
+		}
+		if wpid == t.bell.pid {
+			if ws.Stopped() {
+				t.handleBell()
+				t.bell.rearm()
+			}
+			continue
+		}
+		th := t.threads[wpid]
+		if th == nil {
+			if ws.Stopped() {
+				// A new child reporting before its parent's fork event.
+				t.pending[wpid] = ws
+			} else {
+				delete(t.pending, wpid)
+			}
+			continue
+		}
+		t.handle(th, ws)
+	}
+	return nil
+}
+
+// handle acts on one wait status of a known thread.
+func (t *Tracer) handle(th *Thread, ws unix.WaitStatus) {
+	switch {
+	case ws.Exited() || ws.Signaled():
+		t.threadGone(th, ws)
+		return
+	case !ws.Stopped():
+		return
+	}
+	sig := ws.StopSignal()
+	if t.detaching {
+		// Whatever stop this is, let the thread go; pass on a signal it
+		// was about to receive.
+		dsig := 0
+		if sig != syscallTrap && sig != unix.SIGTRAP && eventOf(ws) == 0 {
+			dsig = int(sig)
+		}
+		t.detach(th, dsig)
+		return
+	}
+	if sig == syscallTrap {
+		t.syscallStop(th)
+		return
+	}
+	if sig == unix.SIGTRAP {
+		switch eventOf(ws) {
+		case unix.PTRACE_EVENT_SECCOMP:
+			t.seccompStop(th)
+			return
+		case unix.PTRACE_EVENT_FORK, unix.PTRACE_EVENT_VFORK, unix.PTRACE_EVENT_CLONE:
+			t.forkEvent(th, eventOf(ws))
+			t.resume(th, 0)
+			return
+		case unix.PTRACE_EVENT_EXEC:
+			th = t.execEvent(th)
+			t.resume(th, 0)
+			return
+		case unix.PTRACE_EVENT_STOP:
+			// Initial stop of a new tracee, or PTRACE_INTERRUPT.
+			t.resume(th, 0)
+			return
+		case unix.PTRACE_EVENT_VFORK_DONE, unix.PTRACE_EVENT_EXIT:
+			t.resume(th, 0)
+			return
+		}
+	}
+	if eventOf(ws) == unix.PTRACE_EVENT_STOP {
+		// Group-stop (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU): LISTEN keeps the
+		// tracee stopped the way job control expects, without holding it
+		// in a ptrace stop; SIGCONT will wake it.
+		t.processEvent(EventStop, th, nil, int(sig))
+		if err := ptraceListen(th.Tid); err != nil {
+			t.resume(th, 0)
+		}
+		return
+	}
+	// Signal-delivery stop: pass the signal on.
+	t.signalStop(th, int(sig))
+}
+
+func (t *Tracer) signalStop(th *Thread, sig int) {
+	if len(t.procH) > 0 {
+		if err := ptraceGetSiginfo(th.Tid, &t.siginfo); err == nil {
+			t.pev = ProcessEvent{Kind: EventSignal, Thread: th, Signal: sig, Siginfo: &t.siginfo}
+			for _, h := range t.procH {
+				h.Process(&t.pev)
+			}
+		}
+	}
+	t.resume(th, sig)
+}
+
+// resume restarts a stopped thread: with PTRACE_SYSCALL when the next stop
+// we need is a syscall stop (attach mode, or a call whose exit we want),
+// else PTRACE_CONT.
+func (t *Tracer) resume(th *Thread, sig int) {
+	var err error
+	if th.attached || th.wantExit {
+		err = ptraceSyscall(th.Tid, sig)
+	} else {
+		err = ptraceCont(th.Tid, sig)
+	}
+	if err != nil && !errors.Is(err, unix.ESRCH) {
+		t.logf("resume %d: %v", th.Tid, err)
+	}
+}
+
+func (t *Tracer) processEvent(kind ProcessEventKind, th, child *Thread, sig int) {
+	if len(t.procH) == 0 {
+		return
+	}
+	t.pev = ProcessEvent{Kind: kind, Thread: th, Child: child, Signal: sig}
+	for _, h := range t.procH {
+		h.Process(&t.pev)
+	}
+}
+
+func (t *Tracer) now() int64 { return int64(time.Since(t.start)) }
+
+// seccompStop handles a PTRACE_EVENT_SECCOMP stop: a trapped syscall entry.
+func (t *Tracer) seccompStop(th *Thread) {
+	info := &t.info
+	if err := ptraceGetSyscallInfo(th.Tid, info); err != nil {
+		t.resume(th, 0)
+		return
+	}
+	if info.op != unix.PTRACE_SYSCALL_INFO_SECCOMP && info.op != unix.PTRACE_SYSCALL_INFO_ENTRY {
+		t.resume(th, 0)
+		return
+	}
+	t.enter(th, info)
+}
+
+// syscallStop handles a PTRACE_SYSCALL stop: an exit we asked for, or in
+// attach mode an entry or exit.
+func (t *Tracer) syscallStop(th *Thread) {
+	info := &t.info
+	if err := ptraceGetSyscallInfo(th.Tid, info); err != nil {
+		t.resume(th, 0)
+		return
+	}
+	switch info.op {
+	case unix.PTRACE_SYSCALL_INFO_ENTRY:
+		if th.attached {
+			nr := int(info.nr)
+			if info.arch == auditArchX86_64 && nr >= 0 && nr < len(t.traced) && !t.traced[nr] {
+				th.inSyscall, th.wantExit = true, false
+				t.resume(th, 0)
+				return
+			}
+		}
+		t.enter(th, info)
+	case unix.PTRACE_SYSCALL_INFO_EXIT:
+		if th.inSyscall && (th.wantExit || th.skipRet != nil) {
+			t.exit(th, info.rval())
+			return
+		}
+		th.inSyscall = false
+		t.resume(th, 0)
+	default:
+		t.resume(th, 0)
+	}
+}
+
+const (
+	auditArchX86_64 = 0xc000003e
+	auditArchI386   = 0x40000003
+)
+
+// enter runs the handlers at a syscall entry and enforces their action.
+func (t *Tracer) enter(th *Thread, info *syscallInfo) {
+	sc := &th.sc
+	t.seq++
+	sc.Seq = t.seq
+	sc.Nr = int(info.nr)
+	sc.Args = info.args
+	sc.IP, sc.SP = info.ip, info.sp
+	sc.Ret, sc.Exited, sc.Skipped = 0, false, false
+	sc.regsValid, sc.regsDirty = false, false
+	sc.Enter = t.now()
+	sc.Leave = 0
+	switch {
+	case info.arch == auditArchI386:
+		sc.Arch, sc.Info = abi.ArchI386, nil
+		sc.Nth = 0
+	case info.nr&abi.X32Bit != 0:
+		sc.Arch, sc.Info = abi.ArchX32, nil
+		sc.Nth = 0
+	default:
+		sc.Arch = abi.ArchX86_64
+		sc.Info = abi.X86_64(sc.Nr)
+		sc.Nth = th.Proc.count(sc.Nr)
+	}
+	th.inSyscall = true
+	th.skipRet = nil
+	act := &th.act
+	act.reset()
+	if sc.Arch == abi.ArchX86_64 && sc.Nr < len(t.exitFor) && t.exitFor[sc.Nr] {
+		act.WantExit = true
+	}
+	for _, h := range t.cfg.Handlers {
+		h.Enter(sc, act)
+	}
+	if act.Kill {
+		t.kill(th)
+		return
+	}
+	if act.SetArgs != 0 || len(act.Strings) > 0 {
+		if err := t.modifyArgs(th, act); err != nil {
+			t.logf("%s: modify arguments of %s: %v", th.Lineage, sc.Name(), err)
+		}
+	}
+	if act.Skip {
+		t.skip(th, act.Value)
+		if err := t.writeAll(sc, act.Writes); err != nil {
+			t.logf("%s: emulate %s: %v", th.Lineage, sc.Name(), err)
+		}
+		sc.Exited, sc.Skipped, sc.Ret = true, true, act.Value
+		sc.Leave = sc.Enter
+		if !th.attached {
+			// The call will not run: report its exit now, without a stop.
+			t.runExit(th)
+			th.inSyscall = false
+		}
+	}
+	if act.Signal != 0 {
+		_ = unix.Tgkill(th.Proc.Pid, th.Tid, unix.Signal(act.Signal))
+	}
+	if sc.regsDirty {
+		if err := ptraceSetRegs(th.Tid, &sc.regs); err != nil && !errors.Is(err, unix.ESRCH) {
+			t.logf("%s: set registers: %v", th.Lineage, err)
+		}
+		sc.regsDirty = false
+	}
+	th.wantExit = act.WantExit && !sc.Skipped
+	if !th.wantExit && th.skipRet == nil && !th.attached {
+		th.inSyscall = false
+	}
+	if act.Delay > 0 {
+		t.park(th, act.Delay, 0)
+		return
+	}
+	t.resume(th, 0)
+}
+
+// exit runs the handlers at a syscall exit.
+func (t *Tracer) exit(th *Thread, rval int64) {
+	sc := &th.sc
+	sc.Leave = t.now()
+	th.inSyscall = false
+	th.wantExit = false
+	sc.regsValid, sc.regsDirty = false, false
+	if th.skipRet != nil {
+		// Attach mode skip: the kernel left -ENOSYS; put our value in.
+		if regs, err := sc.Regs(); err == nil {
+			regs.Rax = uint64(*th.skipRet)
+			sc.regsDirty = true
+		}
+		th.skipRet = nil
+		if sc.regsDirty {
+			_ = ptraceSetRegs(th.Tid, &sc.regs)
+			sc.regsDirty = false
+		}
+		t.runExit(th)
+	} else {
+		sc.Ret, sc.Exited = rval, true
+		t.updateState(th)
+		delay := t.runExit(th)
+		if delay > 0 {
+			t.park(th, delay, 0)
+			return
+		}
+	}
+	t.resume(th, 0)
+}
+
+// runExit calls the exit handlers and applies what they change; it returns
+// a delay to hold the thread.
+func (t *Tracer) runExit(th *Thread) time.Duration {
+	sc := &th.sc
+	act := &th.act
+	act.reset()
+	for _, h := range t.cfg.Handlers {
+		h.Exit(sc, act)
+	}
+	if act.Kill {
+		t.kill(th)
+		return 0
+	}
+	if act.Skip && !sc.Skipped {
+		if regs, err := sc.Regs(); err == nil {
+			regs.Rax = uint64(act.Value)
+			sc.regsDirty = true
+			sc.Ret = act.Value
+		}
+		if err := t.writeAll(sc, act.Writes); err != nil {
+			t.logf("%s: emulate %s: %v", th.Lineage, sc.Name(), err)
+		}
+	} else if act.Skip && sc.Skipped {
+		// Skipped at entry and changed again at exit.
+		t.skip(th, act.Value)
+		sc.Ret = act.Value
+	}
+	if sc.regsDirty && !sc.Skipped {
+		if err := ptraceSetRegs(th.Tid, &sc.regs); err != nil && !errors.Is(err, unix.ESRCH) {
+			t.logf("%s: set registers: %v", th.Lineage, err)
+		}
+		sc.regsDirty = false
+	}
+	if act.Signal != 0 {
+		_ = unix.Tgkill(th.Proc.Pid, th.Tid, unix.Signal(act.Signal))
+	}
+	return act.Delay
+}
+
+// skip makes the current call not run and return v.
+func (t *Tracer) skip(th *Thread, v int64) {
+	sc := &th.sc
+	regs, err := sc.Regs()
+	if err != nil {
+		return
+	}
+	regs.Orig_rax = ^uint64(0)
+	regs.Rax = uint64(v)
+	sc.regsDirty = true
+	if th.attached {
+		// At a syscall-entry stop the kernel overwrites rax with -ENOSYS
+		// for a skipped call; set the value at the exit stop.
+		val := v
+		th.skipRet = &val
+	}
+}
+
+// argRegs returns pointers to the registers holding the arguments of a call
+// in arch a.
+func argRegs(regs *unix.PtraceRegs, a abi.Arch) [6]*uint64 {
+	if a == abi.ArchI386 {
+		return [6]*uint64{&regs.Rbx, &regs.Rcx, &regs.Rdx, &regs.Rsi, &regs.Rdi, &regs.Rbp}
+	}
+	return [6]*uint64{&regs.Rdi, &regs.Rsi, &regs.Rdx, &regs.R10, &regs.R8, &regs.R9}
+}
+
+// scratchGap keeps strings we write below the stack pointer clear of the
+// x86_64 red zone (128 bytes) and of whatever the libc wrapper keeps there.
+const scratchGap = 256
+
+// modifyArgs rewrites argument registers and writes replacement strings
+// below the caller's stack pointer. A signal handler run while the call is
+// interrupted may overwrite that area; a restarted call traps again and is
+// rewritten again.
+func (t *Tracer) modifyArgs(th *Thread, act *Action) error {
+	sc := &th.sc
+	regs, err := sc.Regs()
+	if err != nil {
+		return err
+	}
+	ar := argRegs(regs, sc.Arch)
+	for i := 0; i < 6; i++ {
+		if act.SetArgs&(1<<i) != 0 {
+			*ar[i] = act.Args[i]
+			sc.Args[i] = act.Args[i]
+		}
+	}
+	addr := regs.Rsp - scratchGap
+	for _, s := range act.Strings {
+		if s.Index < 0 || s.Index >= 6 {
+			return fmt.Errorf("string argument index %d out of range", s.Index)
+		}
+		n := uint64(len(s.Data) + 1)
+		addr = (addr - n) &^ 15
+		buf := make([]byte, n)
+		copy(buf, s.Data)
+		if err := sc.mem.WriteAt(buf, addr); err != nil {
+			return err
+		}
+		*ar[s.Index] = addr
+		sc.Args[s.Index] = addr
+	}
+	sc.regsDirty = true
+	return nil
+}
+
+func (t *Tracer) writeAll(sc *Syscall, ws []MemWrite) error {
+	for _, w := range ws {
+		if err := sc.mem.WriteAt(w.Data, w.Addr); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *Tracer) kill(th *Thread) {
+	_ = unix.Kill(th.Proc.Pid, unix.SIGKILL)
+}
+
+// park holds th for d, then resumes it with sig.
+func (t *Tracer) park(th *Thread, d time.Duration, sig int) {
+	th.parked = true
+	th.resumeSig = sig
+	th.deadline = t.now() + int64(d)
+	t.parked = append(t.parked, th)
+	t.armTimer()
+}
+
+// armTimer makes sure the doorbell rings when the earliest parked thread
+// is due.
+func (t *Tracer) armTimer() {
+	if len(t.parked) == 0 {
+		return
+	}
+	first := t.parked[0].deadline
+	for _, th := range t.parked[1:] {
+		first = min(first, th.deadline)
+	}
+	d := time.Duration(first - t.now())
+	t.timerMu.Lock()
+	defer t.timerMu.Unlock()
+	bell := t.bell
+	if t.timer == nil {
+		t.timer = time.AfterFunc(d, bell.ring)
+	} else {
+		t.timer.Reset(d)
+	}
+}
+
+// handleBell runs on the loop after the doorbell rang: due delays, and
+// stop requests.
+func (t *Tracer) handleBell() {
+	now := t.now()
+	kept := t.parked[:0]
+	for _, th := range t.parked {
+		switch {
+		case th.gone:
+		case th.deadline <= now || t.stopReq.Load() != 0:
+			th.parked = false
+			t.resume(th, th.resumeSig)
+		default:
+			kept = append(kept, th)
+		}
+	}
+	t.parked = kept
+	t.armTimer()
+	if sig := t.stopReq.Load(); sig != 0 {
+		t.stopRun(int(sig))
+	}
+}
+
+// stopRun ends the run on request: kill launched tracees (after a short
+// grace period in which they may exit on their own, since a terminal's
+// Ctrl-C reaches them too), detach attached ones.
+func (t *Tracer) stopRun(sig int) {
+	t.result.Interrupted = true
+	if sig > 0 {
+		t.stopSig = sig
+	}
+	if t.attach {
+		t.detachAll()
+		return
+	}
+	if t.killAt.IsZero() && sig > 0 {
+		t.killAt = time.Now().Add(500 * time.Millisecond)
+		t.timerMu.Lock()
+		bell := t.bell
+		time.AfterFunc(510*time.Millisecond, bell.ring)
+		t.timerMu.Unlock()
+		return
+	}
+	if sig < 0 || !time.Now().Before(t.killAt) {
+		t.liveMu.Lock()
+		pids := make([]int, 0, len(t.live))
+		for pid := range t.live {
+			pids = append(pids, pid)
+		}
+		t.liveMu.Unlock()
+		sort.Ints(pids)
+		for _, pid := range pids {
+			_ = unix.Kill(pid, unix.SIGKILL)
+		}
+	}
+}
+
+// forkEvent registers the child of a fork, vfork or clone event.
+func (t *Tracer) forkEvent(th *Thread, event int) {
+	msg, err := ptraceGetEventMsg(th.Tid)
+	if err != nil {
+		return
+	}
+	tid := int(msg)
+	if t.threads[tid] != nil {
+		return
+	}
+	isThread := false
+	flags := uint64(0)
+	haveFlags := false
+	if th.inSyscall && th.sc.Arch == abi.ArchX86_64 {
+		switch th.sc.Nr {
+		case unix.SYS_CLONE:
+			flags, haveFlags = th.sc.Args[0], true
+		case unix.SYS_CLONE3:
+			var b [8]byte
+			if _, err := th.sc.mem.ReadAt(b[:], th.sc.Args[0]); err == nil {
+				flags = uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+					uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+				haveFlags = true
+			}
+		}
+	}
+	if event == unix.PTRACE_EVENT_CLONE {
+		if haveFlags {
+			isThread = flags&unix.CLONE_THREAD != 0
+		} else {
+			_, err := os.Stat("/proc/" + strconv.Itoa(th.Proc.Pid) + "/task/" + strconv.Itoa(tid))
+			isThread = err == nil
+		}
+	}
+	var child *Thread
+	if isThread {
+		child = t.newThread(tid, th.Proc, th.Proc.nextThreadLineage())
+		t.processEvent(EventThread, th, child, 0)
+	} else {
+		fds := th.Proc.FDs
+		if !(haveFlags && flags&unix.CLONE_FILES != 0) {
+			fds = fds.clone()
+		}
+		p := t.newProcess(tid, th.Proc.nextChildLineage(), th.Proc, fds)
+		p.Exe = th.Proc.Exe
+		child = t.newThread(tid, p, p.Lineage)
+		t.processEvent(EventFork, th, child, 0)
+	}
+	if ws, ok := t.pending[tid]; ok {
+		delete(t.pending, tid)
+		t.handle(child, ws)
+	}
+}
+
+// execEvent handles PTRACE_EVENT_EXEC; it returns the thread that now has
+// the leader's tid.
+func (t *Tracer) execEvent(th *Thread) *Thread {
+	t.execSeen = true
+	if t.errFd >= 0 && th.Proc == t.root {
+		unix.Close(t.errFd)
+		t.errFd = -1
+	}
+	oldTid := th.Tid
+	if msg, err := ptraceGetEventMsg(th.Tid); err == nil {
+		oldTid = int(msg)
+	}
+	if oldTid != th.Tid {
+		// A non-leader thread exec'd: it takes over the leader's tid and the
+		// old leader is gone without a report.
+		if execer := t.threads[oldTid]; execer != nil {
+			leader := th
+			delete(t.threads, oldTid)
+			execer.Tid = leader.Tid
+			execer.Lineage = leader.Lineage
+			execer.sc.mem = leader.sc.mem
+			t.threads[leader.Tid] = execer
+			leader.gone = true
+			th.Proc.threads--
+			th = execer
+		}
+	}
+	p := th.Proc
+	// Every other thread is gone after exec; they may report their exits
+	// before or after this event.
+	for tid, o := range t.threads {
+		if o.Proc == p && o != th {
+			o.gone = true
+			delete(t.threads, tid)
+			p.threads--
+		}
+	}
+	p.FDs.exec()
+	p.nth = nil
+	if th.inSyscall {
+		th.sc.Exited = false
+	}
+	t.pev = ProcessEvent{Kind: EventExec, Thread: th, OldTid: 0}
+	if oldTid != th.Tid {
+		t.pev.OldTid = oldTid
+	}
+	for _, h := range t.procH {
+		h.Process(&t.pev)
+	}
+	return th
+}
+
+// threadGone handles the exit or death of a thread.
+func (t *Tracer) threadGone(th *Thread, ws unix.WaitStatus) {
+	delete(t.threads, th.Tid)
+	th.gone = true
+	p := th.Proc
+	p.threads--
+	sig := 0
+	if ws.Signaled() {
+		sig = int(ws.Signal())
+	}
+	t.pev = ProcessEvent{Kind: EventExit, Thread: th, Signal: sig, Status: ws.ExitStatus(), Core: ws.CoreDump()}
+	for _, h := range t.procH {
+		h.Process(&t.pev)
+	}
+	if th.Tid != p.Pid {
+		return
+	}
+	// The leader's exit is reported after all other threads are gone: the
+	// process is gone.
+	p.exited = true
+	delete(t.procs, p.Pid)
+	t.liveMu.Lock()
+	delete(t.live, p.Pid)
+	t.liveMu.Unlock()
+	for tid, o := range t.threads {
+		if o.Proc == p {
+			delete(t.threads, tid)
+		}
+	}
+	if p == t.root {
+		t.rootDone = true
+		if !t.execSeen && t.errFd >= 0 {
+			if err := readChildError(t.errFd); err != nil {
+				t.childErr = classifyChildError(err)
+			}
+			unix.Close(t.errFd)
+			t.errFd = -1
+		}
+		if ws.Signaled() {
+			t.result.Signal = int(ws.Signal())
+			t.result.Core = ws.CoreDump()
+			t.result.ExitCode = 128 + t.result.Signal
+			if t.result.Signal == int(unix.SIGKILL) && t.stopSig > 0 {
+				t.result.ExitCode = 128 + t.stopSig
+			}
+		} else {
+			t.result.ExitCode = ws.ExitStatus()
+		}
+	}
+}
+
+func classifyChildError(err error) error {
+	var ce *ChildError
+	if errors.As(err, &ce) && ce.Step == stepNames[stepExec] {
+		code := 126
+		if ce.Errno == unix.ENOENT {
+			code = 127
+		}
+		return &ExecError{Cmd: "execve", Code: code, Err: ce.Errno}
+	}
+	return fmt.Errorf("starting command: %w", err)
+}
