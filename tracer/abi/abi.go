@@ -43,27 +43,40 @@ type ArgKind uint8
 
 // Argument kinds.
 const (
-	KindInt       ArgKind = iota // signed integer (int, long, pid_t, ...), printed in decimal
-	KindUint                     // unsigned integer (size_t, unsigned int, ...), decimal
-	KindHex                      // opaque pointer or address, printed 0x..., NULL when 0
-	KindFD                       // file descriptor
-	KindDirFD                    // directory fd of *at calls: AT_FDCWD (-100) is named
-	KindPath                     // const char * path, NUL-terminated, read at entry
-	KindString                   // const char * other than a path (names, values), read at entry
-	KindBufIn                    // buffer the kernel reads; length in arg SizeArg
-	KindBufOut                   // buffer the kernel writes; length min(arg SizeArg, return value)
-	KindStructIn                 // fixed-size struct the kernel reads; Size bytes
-	KindStructOut                // fixed-size struct the kernel writes on success; Size bytes
-	KindStrVec                   // char *const [] (argv, envp), NULL-terminated
-	KindIovIn                    // const struct iovec *, count in arg SizeArg, kernel reads
-	KindIovOut                   // const struct iovec *, count in arg SizeArg, kernel writes (total clamped by return)
-	KindFlags                    // bit flags or an enum with a decoder (see Arg.Flags)
-	KindMode                     // file mode, printed in octal
-	KindSignal                   // signal number, printed SIGxxx
-	KindIoctlArg                 // ioctl's third argument: an out-buffer of _IOC_SIZE(cmd) bytes when _IOC_READ is set in cmd
-	KindSockaddrIn               // const struct sockaddr *, length in arg SizeArg
-	KindSockaddrOut              // struct sockaddr * the kernel fills, socklen_t * length in/out in arg SizeArg
-	KindOutUnknown               // a pointer the kernel writes through whose size the model does not know: reported, never guessed
+	KindInt         ArgKind = iota // signed integer (int, long, pid_t, ...), printed in decimal
+	KindUint                       // unsigned integer (size_t, unsigned int, ...), decimal
+	KindHex                        // opaque pointer or address, printed 0x..., NULL when 0
+	KindFD                         // file descriptor
+	KindDirFD                      // directory fd of *at calls: AT_FDCWD (-100) is named
+	KindPath                       // const char * path, NUL-terminated, read at entry
+	KindString                     // const char * other than a path (names, values), read at entry
+	KindBufIn                      // buffer the kernel reads; length in arg SizeArg
+	KindBufOut                     // buffer the kernel writes; length min(arg SizeArg, return value)
+	KindStructIn                   // fixed-size struct the kernel reads; Size bytes
+	KindStructOut                  // fixed-size struct the kernel writes on success; Size bytes
+	KindStrVec                     // char *const [] (argv, envp), NULL-terminated
+	KindIovIn                      // const struct iovec *, count in arg SizeArg, kernel reads
+	KindIovOut                     // const struct iovec *, count in arg SizeArg, kernel writes (total clamped by return)
+	KindFlags                      // bit flags or an enum with a decoder (see Arg.Flags)
+	KindMode                       // file mode, printed in octal
+	KindSignal                     // signal number, printed SIGxxx
+	KindIoctlArg                   // ioctl's third argument: an out-buffer of _IOC_SIZE(cmd) bytes when _IOC_READ is set in cmd
+	KindSockaddrIn                 // const struct sockaddr *, length in arg SizeArg
+	KindSockaddrOut                // struct sockaddr * the kernel fills, socklen_t * length in/out in arg SizeArg
+	KindOutUnknown                 // a pointer the kernel writes through whose size the model does not know: reported, never guessed
+
+	// Added by the tracer/abi owner (append-only):
+
+	KindFDSet       // fd_set * of select/pselect6, read at entry and rewritten on success; ceil(arg SizeArg / 64) * 8 bytes
+	KindSizedOut    // buffer the kernel fills on success with exactly arg SizeArg bytes, whatever it returns (sigset out-parameters)
+	KindArrayIn     // array the kernel reads: arg SizeArg elements of Size bytes (semop sembufs, setgroups)
+	KindArrayOut    // array the kernel writes: min(arg SizeArg, return value) elements of Size bytes (epoll_wait events, getgroups)
+	KindArrayInOut  // array read at entry and rewritten on success: arg SizeArg elements of Size bytes (poll/ppoll pollfds)
+	KindBufOutLen   // buffer the kernel writes whose length is an int read and written through the pointer in arg SizeArg (getsockopt optval)
+	KindStructInOut // fixed-size struct the kernel reads at entry and may rewrite; Size bytes (socklen_t *, select timeout, adjtimex)
+	KindMsghdrIn    // struct msghdr * the kernel reads (sendmsg): name, iovecs, control
+	KindMsghdrOut   // struct msghdr * whose iovecs the kernel fills (recvmsg): total clamped by the return value; name, control and flags rewritten
+	KindCmdArg      // meaning depends on a command argument (fcntl, ioctl-like multiplexers: prctl, ptrace, keyctl, bpf, futex's timeout/val2): integer or pointer, direction unknown to the model; printed in hex, never captured as memory
 )
 
 // NoArg marks an Arg.SizeArg that does not apply.
@@ -84,10 +97,10 @@ type RetKind uint8
 
 // Return kinds.
 const (
-	RetInt    RetKind = iota // decimal; negative values in -4095..-1 are errors
-	RetFD                    // a new file descriptor
-	RetHex                   // an address (mmap, brk, mremap, shmat)
-	RetNone                  // the call does not return (exit, exit_group); printed "= ?"
+	RetInt  RetKind = iota // decimal; negative values in -4095..-1 are errors
+	RetFD                  // a new file descriptor
+	RetHex                 // an address (mmap, brk, mremap, shmat)
+	RetNone                // the call does not return (exit, exit_group); printed "= ?"
 )
 
 // Class is a bitmask of strace's syscall classes (-e trace=%file and so on).
@@ -110,6 +123,10 @@ const (
 	ClassStatfs                    // %statfs
 	ClassFstatfs                   // %fstatfs
 	ClassPure                      // %pure: no arguments, always succeed
+
+	// Added by the tracer/abi owner (append-only):
+
+	ClassStatfsLike // %%statfs: statfs, fstatfs and ustat (%%stat is ClassStat|ClassLstat|ClassFstat on x86_64)
 )
 
 // Syscall describes one entry of a syscall table.
