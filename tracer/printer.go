@@ -148,7 +148,7 @@ func (p *Printer) Process(ev *ProcessEvent) {
 		p.line = append(p.line, "--- "...)
 		p.line = append(p.line, abi.SignalName(ev.Signal)...)
 		p.line = append(p.line, ' ')
-		p.line = decode.AppendSiginfo(p.line, (*[128]byte)(ev.Siginfo))
+		p.line = decode.AppendSiginfoBytes(p.line, ev.Siginfo[:])
 		p.line = append(p.line, " ---"...)
 		p.end()
 	case EventStop:
