@@ -34,6 +34,7 @@ package tracer
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"runtime"
@@ -201,13 +202,9 @@ func (t *Tracer) Launch(argv []string) (Result, error) {
 	}
 	path, err := exec.LookPath(argv[0])
 	if err != nil {
-		code := 127
-		var ee *exec.Error
-		if errors.As(err, &ee) && !errors.Is(ee.Err, exec.ErrNotFound) {
-			code = 126
-		}
-		if errors.Is(err, os.ErrPermission) {
-			code = 126
+		code := 126
+		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, fs.ErrNotExist) {
+			code = 127
 		}
 		return Result{}, &ExecError{Cmd: argv[0], Code: code, Err: unwrapExec(err)}
 	}
@@ -217,12 +214,17 @@ func (t *Tracer) Launch(argv []string) (Result, error) {
 	return t.run(func() error { return t.launch(path, argv) })
 }
 
+// unwrapExec strips the wrapping LookPath adds, leaving the reason.
 func unwrapExec(err error) error {
+	if errors.Is(err, exec.ErrNotFound) {
+		return errors.New("command not found")
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
 	var ee *exec.Error
 	if errors.As(err, &ee) {
-		if errors.Is(ee.Err, exec.ErrNotFound) {
-			return errors.New("command not found")
-		}
 		return ee.Err
 	}
 	return err

@@ -45,19 +45,25 @@ type procEvent struct {
 // recorder is a Handler that keeps every call and process event; it asks
 // for the exit of every call. enter, when set, decides actions.
 type recorder struct {
-	mu     sync.Mutex
-	calls  []call
-	events []procEvent
-	enter  func(sc *tracer.Syscall, act *tracer.Action)
-	exit   func(sc *tracer.Syscall, act *tracer.Action)
-	onCall func(c call)
-	buf    []byte
+	mu       sync.Mutex
+	calls    []call
+	events   []procEvent
+	enter    func(sc *tracer.Syscall, act *tracer.Action)
+	exit     func(sc *tracer.Syscall, act *tracer.Action)
+	onCall   func(c call)
+	buf      []byte
+	execText string
 }
 
 func (r *recorder) Enter(sc *tracer.Syscall, act *tracer.Action) {
 	act.WantExit = true
 	if r.enter != nil {
 		r.enter(sc, act)
+	}
+	if sc.Name() == "execve" {
+		// Its arguments are gone once it succeeds: decode them now.
+		dc := decode.Call{Arch: sc.Arch, Nr: sc.Nr, Info: sc.Info, Args: sc.Args}
+		r.execText = string(decode.AppendCall(nil, &dc, sc.Mem(), &decode.Options{StrSize: 64}))
 	}
 }
 
@@ -66,7 +72,11 @@ func (r *recorder) Exit(sc *tracer.Syscall, act *tracer.Action) {
 		r.exit(sc, act)
 	}
 	dc := decode.Call{Arch: sc.Arch, Nr: sc.Nr, Info: sc.Info, Args: sc.Args, Ret: sc.Ret, Exited: sc.Exited}
-	r.buf = decode.AppendCall(r.buf[:0], &dc, sc.Mem(), &decode.Options{StrSize: 64})
+	if sc.Name() == "execve" {
+		r.buf = append(r.buf[:0], r.execText...)
+	} else {
+		r.buf = decode.AppendCall(r.buf[:0], &dc, sc.Mem(), &decode.Options{StrSize: 64})
+	}
 	r.buf = decode.AppendRet(r.buf, &dc)
 	c := call{
 		Seq: sc.Seq, Lineage: sc.Thread.Lineage, Pid: sc.Pid(), Tid: sc.Tid(), Arch: sc.Arch,
