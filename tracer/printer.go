@@ -26,15 +26,29 @@ type Printer struct {
 	lastArch map[int]abi.Arch
 	live     int
 	multi    bool
+	barePids bool
 }
 
-// NewPrinter returns a Printer writing to w. selected lists the x86_64
-// syscall numbers to print (nil: all). flushLines writes each line as soon
-// as it is complete (for a terminal or a pipe someone reads live).
-func NewPrinter(w io.Writer, selected []int, opts decode.Options, flushLines bool) *Printer {
+// PrinterOptions tune a Printer.
+type PrinterOptions struct {
+	// Selected lists the x86_64 syscall numbers to print; nil prints all.
+	Selected []int
+	// FlushLines writes each line as soon as it is complete (for a terminal
+	// or a pipe someone reads live).
+	FlushLines bool
+	// ToFile prefixes every line with the bare thread id, as strace -f -o
+	// FILE does; otherwise "[pid N] " appears once there are several
+	// threads, as on strace's stderr.
+	ToFile bool
+}
+
+// NewPrinter returns a Printer writing to w.
+func NewPrinter(w io.Writer, opts decode.Options, po PrinterOptions) *Printer {
+	selected := po.Selected
 	p := &Printer{
 		w:        bufio.NewWriterSize(w, 64<<10),
-		flush:    flushLines,
+		flush:    po.FlushLines,
+		barePids: po.ToFile,
 		opts:     opts,
 		line:     make([]byte, 0, 4096),
 		atEntry:  make(map[int][]byte),
@@ -180,7 +194,10 @@ func (p *Printer) Process(ev *ProcessEvent) {
 
 func (p *Printer) start(th *Thread) {
 	p.line = p.line[:0]
-	if p.multi {
+	if p.barePids {
+		p.line = strconv.AppendInt(p.line, int64(th.Tid), 10)
+		p.line = append(p.line, ' ')
+	} else if p.multi {
 		p.line = append(p.line, "[pid "...)
 		p.line = strconv.AppendInt(p.line, int64(th.Tid), 10)
 		p.line = append(p.line, "] "...)

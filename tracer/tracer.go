@@ -122,6 +122,7 @@ type Tracer struct {
 	stopSig   int
 	killAt    time.Time
 	detaching bool
+	cmd       string
 	pev       ProcessEvent
 	siginfo   Siginfo
 
@@ -211,6 +212,7 @@ func (t *Tracer) Launch(argv []string) (Result, error) {
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		return Result{}, &ExecError{Cmd: argv[0], Code: 126, Err: errors.New("is a directory")}
 	}
+	t.cmd = argv[0]
 	return t.run(func() error { return t.launch(path, argv) })
 }
 
@@ -611,6 +613,12 @@ func (t *Tracer) enter(th *Thread, info *syscallInfo) {
 		sc.Info = abi.X86_64(sc.Nr)
 		sc.Nth = th.Proc.count(sc.Nr)
 	}
+	if !t.execSeen && th.Proc == t.root && !t.attach && !isExec(sc) {
+		// The launched child's own steps after a failed execve (reporting
+		// the error to hermes, exiting): not the target's.
+		t.resume(th, 0)
+		return
+	}
 	th.inSyscall = true
 	th.skipRet = nil
 	act := &th.act
@@ -661,6 +669,10 @@ func (t *Tracer) enter(th *Thread, info *syscallInfo) {
 		return
 	}
 	t.resume(th, 0)
+}
+
+func isExec(sc *Syscall) bool {
+	return sc.Arch == abi.ArchX86_64 && (sc.Nr == unix.SYS_EXECVE || sc.Nr == unix.SYS_EXECVEAT)
 }
 
 // exit runs the handlers at a syscall exit.
@@ -1015,9 +1027,11 @@ func (t *Tracer) threadGone(th *Thread, ws unix.WaitStatus) {
 	if ws.Signaled() {
 		sig = int(ws.Signal())
 	}
-	t.pev = ProcessEvent{Kind: EventExit, Thread: th, Signal: sig, Status: ws.ExitStatus(), Core: ws.CoreDump()}
-	for _, h := range t.procH {
-		h.Process(&t.pev)
+	if t.execSeen || p != t.root || t.attach {
+		t.pev = ProcessEvent{Kind: EventExit, Thread: th, Signal: sig, Status: ws.ExitStatus(), Core: ws.CoreDump()}
+		for _, h := range t.procH {
+			h.Process(&t.pev)
+		}
 	}
 	if th.Tid != p.Pid {
 		return
@@ -1038,7 +1052,7 @@ func (t *Tracer) threadGone(th *Thread, ws unix.WaitStatus) {
 		t.rootDone = true
 		if !t.execSeen && t.errFd >= 0 {
 			if err := readChildError(t.errFd); err != nil {
-				t.childErr = classifyChildError(err)
+				t.childErr = classifyChildError(t.cmd, err)
 			}
 			unix.Close(t.errFd)
 			t.errFd = -1
@@ -1056,14 +1070,14 @@ func (t *Tracer) threadGone(th *Thread, ws unix.WaitStatus) {
 	}
 }
 
-func classifyChildError(err error) error {
+func classifyChildError(cmd string, err error) error {
 	var ce *ChildError
 	if errors.As(err, &ce) && ce.Step == stepNames[stepExec] {
 		code := 126
 		if ce.Errno == unix.ENOENT {
 			code = 127
 		}
-		return &ExecError{Cmd: "execve", Code: code, Err: ce.Errno}
+		return &ExecError{Cmd: cmd, Code: code, Err: ce.Errno}
 	}
 	return fmt.Errorf("starting command: %w", err)
 }

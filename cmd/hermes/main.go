@@ -88,6 +88,8 @@ cannot be found.`,
 		Version:       version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// Suggestions make the error several lines long.
+		DisableSuggestions: true,
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)

@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strconv"
 	"strings"
 
 	"github.com/hermes-trace/hermes/tracer"
@@ -94,7 +93,7 @@ func runTrace(o *traceOpts, args []string, stderr io.Writer) error {
 		return &usageError{err}
 	}
 	var out io.Writer = stderr
-	flushLines := true
+	po := tracer.PrinterOptions{Selected: sel, FlushLines: true}
 	if o.output != "" {
 		f, err := os.Create(o.output)
 		if err != nil {
@@ -102,9 +101,9 @@ func runTrace(o *traceOpts, args []string, stderr io.Writer) error {
 		}
 		defer f.Close()
 		out = f
-		flushLines = false
+		po.FlushLines, po.ToFile = false, true
 	}
-	pr := tracer.NewPrinter(out, sel, decode.Options{StrSize: o.strSize}, flushLines)
+	pr := tracer.NewPrinter(out, decode.Options{StrSize: o.strSize}, po)
 	cfg := tracer.Config{
 		Trace:    sel,
 		Handlers: []tracer.Handler{pr},
@@ -160,5 +159,3 @@ func runTracer(cfg tracer.Config, pid int, args []string, flush func() error) er
 	}
 	return nil
 }
-
-var _ = strconv.Itoa
