@@ -334,5 +334,4 @@ func TestAppendCall(t *testing.T) {
 }
 
 func hex(v uint64) string { return strings.TrimPrefix(string(appendHexZero(nil, v)), "0x") }
-func itoa(i int) string  { return string(appendInt(nil, int64(i))) }
-
+func itoa(i int) string   { return string(appendInt(nil, int64(i))) }
