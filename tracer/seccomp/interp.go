@@ -72,37 +72,40 @@ func perr(pc int, format string, args ...any) error {
 	return &ProgramError{PC: pc, Reason: fmt.Sprintf(format, args...)}
 }
 
-// Opcodes seccomp accepts (kernel/seccomp.c seccomp_check_filter, on top of
-// the generic classic-BPF checks). Codes are compared exactly.
-var validCodes = func() map[uint16]bool {
-	m := map[uint16]bool{
-		unix.BPF_LD | unix.BPF_W | unix.BPF_ABS:  true,
-		unix.BPF_LD | unix.BPF_W | unix.BPF_LEN:  true,
-		unix.BPF_LDX | unix.BPF_W | unix.BPF_LEN: true,
-		unix.BPF_LD | unix.BPF_IMM:               true,
-		unix.BPF_LDX | unix.BPF_IMM:              true,
-		unix.BPF_LD | unix.BPF_MEM:               true,
-		unix.BPF_LDX | unix.BPF_MEM:              true,
-		unix.BPF_ST:                              true,
-		unix.BPF_STX:                             true,
-		unix.BPF_MISC | unix.BPF_TAX:             true,
-		unix.BPF_MISC | unix.BPF_TXA:             true,
-		unix.BPF_RET | unix.BPF_K:                true,
-		unix.BPF_RET | unix.BPF_A:                true,
-		unix.BPF_ALU | unix.BPF_NEG:              true,
-		unix.BPF_JMP | unix.BPF_JA:               true,
+// validCode reports whether seccomp accepts opcode code
+// (kernel/seccomp.c seccomp_check_filter, on top of the generic
+// classic-BPF checks). Codes are compared exactly.
+func validCode(code uint16) bool {
+	switch code {
+	case unix.BPF_LD | unix.BPF_W | unix.BPF_ABS,
+		unix.BPF_LD | unix.BPF_W | unix.BPF_LEN,
+		unix.BPF_LDX | unix.BPF_W | unix.BPF_LEN,
+		unix.BPF_LD | unix.BPF_IMM,
+		unix.BPF_LDX | unix.BPF_IMM,
+		unix.BPF_LD | unix.BPF_MEM,
+		unix.BPF_LDX | unix.BPF_MEM,
+		unix.BPF_ST,
+		unix.BPF_STX,
+		unix.BPF_MISC | unix.BPF_TAX,
+		unix.BPF_MISC | unix.BPF_TXA,
+		unix.BPF_RET | unix.BPF_K,
+		unix.BPF_RET | unix.BPF_A,
+		unix.BPF_ALU | unix.BPF_NEG,
+		unix.BPF_JMP | unix.BPF_JA:
+		return true
 	}
-	for _, op := range []uint16{unix.BPF_ADD, unix.BPF_SUB, unix.BPF_MUL, unix.BPF_DIV,
-		unix.BPF_AND, unix.BPF_OR, unix.BPF_XOR, unix.BPF_LSH, unix.BPF_RSH} {
-		m[unix.BPF_ALU|op|unix.BPF_K] = true
-		m[unix.BPF_ALU|op|unix.BPF_X] = true
+	switch code &^ unix.BPF_X {
+	case unix.BPF_ALU | unix.BPF_ADD, unix.BPF_ALU | unix.BPF_SUB,
+		unix.BPF_ALU | unix.BPF_MUL, unix.BPF_ALU | unix.BPF_DIV,
+		unix.BPF_ALU | unix.BPF_AND, unix.BPF_ALU | unix.BPF_OR,
+		unix.BPF_ALU | unix.BPF_XOR, unix.BPF_ALU | unix.BPF_LSH,
+		unix.BPF_ALU | unix.BPF_RSH,
+		unix.BPF_JMP | unix.BPF_JEQ, unix.BPF_JMP | unix.BPF_JGE,
+		unix.BPF_JMP | unix.BPF_JGT, unix.BPF_JMP | unix.BPF_JSET:
+		return true
 	}
-	for _, op := range []uint16{unix.BPF_JEQ, unix.BPF_JGE, unix.BPF_JGT, unix.BPF_JSET} {
-		m[unix.BPF_JMP|op|unix.BPF_K] = true
-		m[unix.BPF_JMP|op|unix.BPF_X] = true
-	}
-	return m
-}()
+	return false
+}
 
 func isCondJump(code uint16) bool {
 	return code&0x07 == unix.BPF_JMP && code&0xf0 != unix.BPF_JA
@@ -120,8 +123,9 @@ func Validate(prog []unix.SockFilter) error {
 	if n == 0 || n > unix.BPF_MAXINSNS {
 		return perr(-1, "length %d not in 1..%d", n, unix.BPF_MAXINSNS)
 	}
+	usesMem := false
 	for pc, ins := range prog {
-		if !validCodes[ins.Code] {
+		if !validCode(ins.Code) {
 			return perr(pc, "opcode %#04x not allowed in seccomp filters", ins.Code)
 		}
 		switch ins.Code {
@@ -130,6 +134,7 @@ func Validate(prog []unix.SockFilter) error {
 				return perr(pc, "load offset %d outside struct seccomp_data or unaligned", ins.K)
 			}
 		case unix.BPF_LD | unix.BPF_MEM, unix.BPF_LDX | unix.BPF_MEM, unix.BPF_ST, unix.BPF_STX:
+			usesMem = true
 			if ins.K >= unix.BPF_MEMWORDS {
 				return perr(pc, "scratch index %d out of range", ins.K)
 			}
@@ -153,6 +158,9 @@ func Validate(prog []unix.SockFilter) error {
 	}
 	if !isRet(prog[n-1].Code) {
 		return perr(n-1, "last instruction is not a RET")
+	}
+	if !usesMem {
+		return nil
 	}
 	return checkMemory(prog)
 }

@@ -172,6 +172,21 @@ func TestValidateMemoryPaths(t *testing.T) {
 			t.Errorf("nr=%d: got %d, %v", nr, got, err)
 		}
 	}
+	// After a jump the next instruction's state comes only from the jumps
+	// to it, as in the kernel: instruction 5 is reached only from 3, where
+	// M[0] is set, although the JA before it runs without M[0].
+	prog = []unix.SockFilter{
+		ldAbs(OffNr),
+		jump(opJEQ, 1, 0, 2),
+		stmt(unix.BPF_ST, 0),
+		jump(opJEQ, 5, 1, 0),
+		stmt(unix.BPF_JMP|unix.BPF_JA, 1),
+		stmt(unix.BPF_LD|unix.BPF_MEM, 0),
+		retA,
+	}
+	if err := Validate(prog); err != nil {
+		t.Errorf("Validate: %v", err)
+	}
 }
 
 func TestRunDivideByZero(t *testing.T) {

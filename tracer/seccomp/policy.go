@@ -25,7 +25,9 @@ type Policy struct {
 	// Traced lists x86_64 system call numbers to trap with
 	// SECCOMP_RET_TRACE|DataNative. Every other x86_64 call is allowed by
 	// nr and arch alone. Numbers must be in 0..X32Bit-1; duplicates and
-	// order do not matter.
+	// order do not matter. Recent kernels run the x86_64 uretprobe and
+	// uprobe system calls without consulting any filter, so listing them
+	// has no effect there.
 	Traced []int
 
 	// ForeignAction is the result for i386 and x32 calls. The zero value
@@ -48,9 +50,11 @@ type Policy struct {
 //
 // where foreign(d) is SECCOMP_RET_TRACE|d, or p.ForeignAction if set.
 // Traced numbers become sorted ranges searched by a balanced tree of JGE
-// comparisons: the program is linear in the number of ranges, a call runs
-// O(log ranges) instructions. Build fails if the program would exceed
-// BPF_MAXINSNS instructions.
+// comparisons: the program is linear in the number of ranges (about one
+// instruction per range boundary, so ~2 per isolated number), a call runs
+// O(log ranges) instructions (about 14 for 200 isolated numbers). Build
+// fails if the program would exceed BPF_MAXINSNS instructions (around 2000
+// isolated numbers).
 func Build(p Policy) ([]unix.SockFilter, error) {
 	foreignI386 := uint32(unix.SECCOMP_RET_TRACE | DataI386)
 	foreignX32 := uint32(unix.SECCOMP_RET_TRACE | DataX32)
