@@ -1,6 +1,7 @@
 package tracer
 
 import (
+	"fmt"
 	"syscall"
 	"unsafe"
 
@@ -107,3 +108,41 @@ const (
 )
 
 func eventOf(ws unix.WaitStatus) int { return int(ws>>16) & 0xff }
+
+// defaultSIGCHLD sets SIGCHLD back to SIG_DFL behind the Go runtime's back.
+//
+// Every ptrace stop sends SIGCHLD to the tracer. The Go runtime installs a
+// handler for every signal, so each stop would also run that handler on
+// some thread (often interrupting our own wait4, which is then restarted):
+// a few microseconds per stop, on the hottest path we have. With SIG_DFL
+// the kernel discards SIGCHLD when it is generated. Unlike SIG_IGN, SIG_DFL
+// keeps zombies, so wait4 still reports our children's exit statuses.
+// hermes never asks os/signal for SIGCHLD, so the runtime does not miss it.
+func defaultSIGCHLD() error {
+	var sa struct {
+		handler  uintptr
+		flags    uint64
+		restorer uintptr
+		mask     uint64
+	} // SIG_DFL is 0
+	_, _, e := syscall.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(unix.SIGCHLD), uintptr(unsafe.Pointer(&sa)), 0, 8, 0, 0)
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
+// pinToCurrentCPU binds the calling thread (the tracer thread; children it
+// forks inherit the mask) to the CPU it is running on.
+func pinToCurrentCPU() error {
+	var cpu uint32
+	if _, _, e := syscall.RawSyscall(unix.SYS_GETCPU, uintptr(unsafe.Pointer(&cpu)), 0, 0); e != 0 {
+		return fmt.Errorf("getcpu: %w", e)
+	}
+	var set unix.CPUSet
+	set.Set(int(cpu))
+	if err := unix.SchedSetaffinity(0, &set); err != nil {
+		return fmt.Errorf("sched_setaffinity: %w", err)
+	}
+	return nil
+}

@@ -66,6 +66,13 @@ type Config struct {
 	// calls that make, duplicate and close descriptors. Without it, fd paths
 	// are looked up in /proc when asked for.
 	TrackFDs bool
+	// NoPin lets a launched command run on every CPU. By default the tracer
+	// thread and all tracees share the CPU hermes started on, as rr does:
+	// on a virtual machine a ptrace stop that crosses CPUs costs several
+	// times more than one on the same CPU (measured by cmd/hermes-bench), and
+	// one CPU also makes runs more repeatable. Attached processes are never
+	// pinned.
+	NoPin bool
 	// Logf reports hermes's own warnings (nil: discarded).
 	Logf func(format string, args ...any)
 }
@@ -276,6 +283,14 @@ func (t *Tracer) run(start func() error) (Result, error) {
 }
 
 func (t *Tracer) loopMain(start func() error) (Result, error) {
+	if err := defaultSIGCHLD(); err != nil {
+		return Result{}, fmt.Errorf("rt_sigaction(SIGCHLD): %w", err)
+	}
+	if !t.attach && !t.cfg.NoPin {
+		if err := pinToCurrentCPU(); err != nil {
+			t.logf("cannot pin to one CPU (traced calls will be slower): %v", err)
+		}
+	}
 	bell, err := newDoorbell()
 	if err != nil {
 		return Result{}, err

@@ -29,7 +29,7 @@ import (
 
 func main() {
 	runs := flag.Int("runs", 5, "runs of each command; the median is reported")
-	n := flag.Int("n", 1000000, "iterations of the untraced loop")
+	n := flag.Int("n", 3000000, "iterations of the untraced loop")
 	nTraced := flag.Int("traced-n", 100000, "iterations of the traced loop")
 	forks := flag.Int("forks", 200, "processes the fork/exec loop starts")
 	flag.Parse()

@@ -21,6 +21,7 @@ type traceOpts struct {
 	pid     int
 	strSize int
 	follow  bool
+	noPin   bool
 }
 
 func newTraceCmd(stderr io.Writer) *cobra.Command {
@@ -48,6 +49,7 @@ with syscall stops and left running when hermes is interrupted.`,
 	f.StringArrayVarP(&o.exprs, "expr", "e", nil, "qualifying `EXPR`: trace=NAME,%CLASS,... (strace syntax; repeatable)")
 	f.IntVarP(&o.pid, "pid", "p", 0, "attach to the running process `PID` and all its threads")
 	f.IntVarP(&o.strSize, "string-limit", "s", 32, "print at most `N` bytes of each string")
+	f.BoolVar(&o.noPin, "no-pin", false, "let the command use every CPU (by default it shares hermes's CPU, as under rr: much cheaper ptrace stops on VMs)")
 	f.BoolVarP(&o.follow, "follow-forks", "f", true, "follow forks, vforks and clones (always on; accepted for strace compatibility)")
 	return cmd
 }
@@ -106,6 +108,7 @@ func runTrace(o *traceOpts, args []string, stderr io.Writer) error {
 	pr := tracer.NewPrinter(out, decode.Options{StrSize: o.strSize}, po)
 	cfg := tracer.Config{
 		Trace:    sel,
+		NoPin:    o.noPin,
 		Handlers: []tracer.Handler{pr},
 		Logf:     func(format string, a ...any) { fmt.Fprintf(stderr, "hermes: "+format+"\n", a...) },
 	}
