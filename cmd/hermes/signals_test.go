@@ -1,0 +1,143 @@
+package main
+
+import (
+	"bufio"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hermes-trace/hermes/internal/testbin"
+)
+
+// startHermes starts hermes with args and returns the command and a reader
+// of the target's stdout (hermes passes its stdout to the target).
+func startHermes(t *testing.T, args ...string) (*exec.Cmd, *bufio.Reader) {
+	t.Helper()
+	cmd := exec.Command(hermesBin, args...)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, bufio.NewReader(out)
+}
+
+func waitLine(t *testing.T, r *bufio.Reader, want string) {
+	t.Helper()
+	for {
+		l, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("waiting for %q: %v", want, err)
+		}
+		if strings.HasPrefix(l, want) {
+			return
+		}
+	}
+}
+
+func exitCodeOf(err error) int {
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode()
+	}
+	if err != nil {
+		return -1
+	}
+	return 0
+}
+
+func alive(pid int) bool {
+	st, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	f := strings.Fields(string(st))
+	return len(f) > 2 && f[2] != "Z"
+}
+
+// TestInterruptLaunched sends SIGINT and SIGTERM to hermes while it runs a
+// target that ignores SIGTERM: hermes ends the run, kills the target and
+// reports 128+signal.
+func TestInterruptLaunched(t *testing.T) {
+	bin := testbin.C(t, "ignoreterm")
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		cmd, out := startHermes(t, "trace", "-o", os.DevNull, "--", bin, "30")
+		waitLine(t, out, "ready")
+		cmd.Process.Signal(sig)
+		err := cmd.Wait()
+		if code := exitCodeOf(err); code != 128+int(sig) {
+			t.Errorf("after %v: exit %d, want %d", sig, code, 128+int(sig))
+		}
+	}
+}
+
+// TestKilledHermesTakesTracees kills hermes with SIGKILL: its tracees die
+// with it (PTRACE_O_EXITKILL).
+func TestKilledHermesTakesTracees(t *testing.T) {
+	bin := testbin.C(t, "sleeper")
+	cmd, out := startHermes(t, "trace", "-o", os.DevNull, "--", bin, "30")
+	l, err := out.ReadString('\n')
+	if err != nil || !strings.HasPrefix(l, "pid ") {
+		t.Fatalf("first line %q, %v", l, err)
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(l, "pid ")))
+	waitLine(t, out, "ready")
+	cmd.Process.Kill()
+	cmd.Wait()
+	for i := 0; i < 200 && alive(pid); i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if alive(pid) {
+		syscall.Kill(pid, syscall.SIGKILL)
+		t.Fatal("tracee survived hermes's SIGKILL")
+	}
+}
+
+// TestAttachInterrupt attaches to a running process, interrupts hermes
+// with SIGINT and checks the process keeps running unharmed.
+func TestAttachInterrupt(t *testing.T) {
+	bin := testbin.C(t, "sleeper")
+	target := exec.Command(bin, "3")
+	tout, _ := target.StdoutPipe()
+	if err := target.Start(); err != nil {
+		t.Fatal(err)
+	}
+	r := bufio.NewReader(tout)
+	waitLine(t, r, "ready")
+	h := exec.Command(hermesBin, "trace", "-p", strconv.Itoa(target.Process.Pid))
+	stderr, _ := h.StderrPipe()
+	if err := h.Start(); err != nil {
+		t.Fatal(err)
+	}
+	hr := bufio.NewReader(stderr)
+	var trace strings.Builder
+	for !strings.Contains(trace.String(), "nanosleep") && !strings.Contains(trace.String(), "write(") {
+		l, err := hr.ReadString('\n')
+		if err != nil {
+			t.Fatalf("trace ended early: %q", trace.String())
+		}
+		trace.WriteString(l)
+	}
+	h.Process.Signal(syscall.SIGINT)
+	go func() { // drain
+		for {
+			if _, err := hr.ReadString('\n'); err != nil {
+				return
+			}
+		}
+	}()
+	if err := h.Wait(); exitCodeOf(err) != 0 {
+		t.Fatalf("hermes exit: %v", err)
+	}
+	target.Process.Signal(syscall.SIGUSR1)
+	waitLine(t, r, "alive")
+	waitLine(t, r, "sleeper done")
+	if err := target.Wait(); err != nil {
+		t.Fatalf("target after detach: %v", err)
+	}
+}
