@@ -3,6 +3,7 @@ package tracer
 import (
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"syscall"
 	"unsafe"
 
@@ -194,7 +195,10 @@ func cStrings(ss []string) ([]*byte, error) {
 // goroutine (Ctrl-C, a delay timer expiring) we stop the doorbell with
 // SIGSTOP, which wait4 reports like any other child. The loop then sends it
 // SIGCONT. It dies with the tracer thread (PR_SET_PDEATHSIG).
-type doorbell struct{ pid int }
+type doorbell struct {
+	pid    int
+	closed atomic.Bool // no ring after close: the pid may be reused
+}
 
 func newDoorbell() (*doorbell, error) {
 	syscall.ForkLock.Lock()
@@ -223,13 +227,18 @@ func rawDoorbell() (int, unix.Errno) {
 }
 
 // ring wakes the ptrace loop. Safe from any goroutine.
-func (d *doorbell) ring() { _ = unix.Kill(d.pid, unix.SIGSTOP) }
+func (d *doorbell) ring() {
+	if !d.closed.Load() {
+		_ = unix.Kill(d.pid, unix.SIGSTOP)
+	}
+}
 
 // rearm lets the doorbell be rung again; called by the loop after it
 // handled a ring.
 func (d *doorbell) rearm() { _ = unix.Kill(d.pid, unix.SIGCONT) }
 
 func (d *doorbell) close() {
+	d.closed.Store(true)
 	_ = unix.Kill(d.pid, unix.SIGKILL)
 	var ws unix.WaitStatus
 	for {

@@ -302,6 +302,11 @@ func (t *Tracer) loopMain(start func() error) (Result, error) {
 		t.liveMu.Lock()
 		t.bell = nil
 		t.liveMu.Unlock()
+		t.timerMu.Lock()
+		if t.timer != nil {
+			t.timer.Stop()
+		}
+		t.timerMu.Unlock()
 		bell.close()
 	}()
 	t.start = time.Now()

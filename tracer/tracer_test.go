@@ -604,3 +604,45 @@ func TestLaunchErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestZombieLeader traces a process whose main thread exits first: the
+// leader's exit is reported only after the last thread ends the process.
+func TestZombieLeader(t *testing.T) {
+	bin := testbin.C(t, "zombieleader")
+	r := &recorder{}
+	res, out := run(t, r, tracer.Config{}, bin, "9")
+	if res.ExitCode != 9 || out != "worker done\n" {
+		t.Fatalf("exit %d, out %q", res.ExitCode, out)
+	}
+	if n := len(r.named("getppid")); n != 10 {
+		t.Errorf("%d getppid calls from the worker, want 10", n)
+	}
+	var leaderExit *procEvent
+	for _, e := range r.eventsOf(tracer.EventExit) {
+		if e.Lineage == "1" {
+			e := e
+			leaderExit = &e
+		}
+	}
+	if leaderExit == nil || leaderExit.Status != 9 {
+		t.Fatalf("leader exit: %+v (all %+v)", leaderExit, r.eventsOf(tracer.EventExit))
+	}
+}
+
+// TestDiesWhileHeld kills a target while the tracer holds it (a delayed
+// call): the tracer notices the death and reports it.
+func TestDiesWhileHeld(t *testing.T) {
+	bin := testbin.C(t, "hello")
+	r := &recorder{
+		enter: func(sc *tracer.Syscall, act *tracer.Action) {
+			if sc.Name() == "write" {
+				act.Delay = time.Hour
+				unix.Kill(sc.Pid(), unix.SIGKILL)
+			}
+		},
+	}
+	res, out := run(t, r, tracer.Config{}, bin)
+	if res.ExitCode != 137 || out != "" {
+		t.Fatalf("exit %d, out %q", res.ExitCode, out)
+	}
+}
