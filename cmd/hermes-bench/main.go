@@ -13,6 +13,10 @@
 //   - traced: the same loop with getppid traced: hermes's cost per trapped
 //     call against strace's.
 //   - fork/exec: a shell loop running /bin/true, everything traced.
+//
+// hermes pins the tracer and its tracees to one CPU by default; "strace1"
+// is strace under taskset -c 0 and "nopin" is hermes --no-pin, so that
+// both tools are also compared on equal terms.
 package main
 
 import (
@@ -70,6 +74,10 @@ func run(runs, n, nTraced, forks int) error {
 	if err != nil {
 		return errors.New("strace not found: apt-get install strace")
 	}
+	taskset, err := exec.LookPath("taskset")
+	if err != nil {
+		return errors.New("taskset not found: apt-get install util-linux")
+	}
 	fmt.Printf("hermes-bench: median of %d runs each; ratios against native (and against the bare filter where given)\n\n", runs)
 
 	ns := strconv.Itoa(n)
@@ -88,7 +96,9 @@ func run(runs, n, nTraced, forks int) error {
 	if err := table(fmt.Sprintf("traced getppid loop (%d calls)", nTraced), runs, nTraced, []variant{
 		{"native", traced},
 		{"strace", append([]string{strace, "-f", "--seccomp-bpf", "-e", "trace=getppid", "-o", "/dev/null"}, traced...)},
+		{"strace1", append([]string{taskset, "-c", "0", strace, "-f", "--seccomp-bpf", "-e", "trace=getppid", "-o", "/dev/null"}, traced...)},
 		{"hermes", append([]string{hermes, "trace", "-e", "trace=getppid", "-o", "/dev/null", "--"}, traced...)},
+		{"nopin", append([]string{hermes, "trace", "--no-pin", "-e", "trace=getppid", "-o", "/dev/null", "--"}, traced...)},
 	}, ""); err != nil {
 		return err
 	}
@@ -97,7 +107,9 @@ func run(runs, n, nTraced, forks int) error {
 	return table(fmt.Sprintf("fork/exec shell loop (%d × /bin/true, everything traced)", forks), runs, 0, []variant{
 		{"native", sh},
 		{"strace", append([]string{strace, "-f", "--seccomp-bpf", "-o", "/dev/null"}, sh...)},
+		{"strace1", append([]string{taskset, "-c", "0", strace, "-f", "--seccomp-bpf", "-o", "/dev/null"}, sh...)},
 		{"hermes", append([]string{hermes, "trace", "-o", "/dev/null", "--"}, sh...)},
+		{"nopin", append([]string{hermes, "trace", "--no-pin", "-o", "/dev/null", "--"}, sh...)},
 	}, "")
 }
 

@@ -1,0 +1,111 @@
+// Package format reads and writes HERMES trace files: a versioned,
+// crash-safe, seekable container of zstd-compressed protobuf messages.
+//
+// The messages (TraceHeader, Event) are defined in trace.proto; the
+// generated Go code is in package tracepb (see gen.go for how to
+// regenerate it).
+//
+// # File layout
+//
+// All integers are little-endian. CRC32C is CRC-32 with the Castagnoli
+// polynomial. A file is a header, a chain of chunks and, when the writer
+// finished cleanly, a footer (an index chunk and a trailer):
+//
+//	header   magic    "HERMTRC\x00"                  8 bytes
+//	         major    u16   (currently 1)
+//	         minor    u16   (currently 0)
+//	         length   u32   length of the message, at most 1 MiB
+//	         message  TraceHeader protobuf
+//	         crc      u32   CRC32C of all the header bytes before it
+//
+//	chunk    magic    "CHNK"                         4 bytes
+//	(45-byte type     u8    1 = events, 2 = index; others are skipped
+//	 header)  clen    u32   length of the payload that follows, <= 64 MiB
+//	         ulen     u32   uncompressed payload length, <= 64 MiB
+//	         firstSeq u64   sequence number of the first event
+//	         count    u32   number of events
+//	         minTime  i64   smallest event time in the chunk (ns)
+//	         maxTime  i64   largest event time in the chunk (ns)
+//	         crc      u32   CRC32C of the 41 header bytes before it
+//	                        followed by the clen payload bytes
+//	         payload  clen bytes
+//
+//	trailer  indexOff u64   file offset of the index chunk
+//	(20      indexLen u32   its length, chunk header included
+//	 bytes)  magic    "HERMEND\x00"                  8 bytes
+//
+// The payload of an events chunk (type 1) is exactly one zstd frame that
+// decompresses to ulen bytes: count Event messages, each preceded by its
+// length as a uvarint (protobuf's delimited encoding). Each chunk is
+// independently decodable: nothing in it refers to an earlier chunk.
+//
+// The payload of the index chunk (type 2) is not compressed (clen == ulen)
+// and holds one 36-byte entry per events chunk, in file order:
+//
+//	offset u64, firstSeq u64, count u32, minTime i64, maxTime i64
+//
+// Its own header's count is the number of entries, and its firstSeq,
+// minTime and maxTime describe the whole file. The trailer is the last 20 bytes of the file, so a reader finds the
+// index from the end.
+//
+// The time of an event is Syscall.enter_ns or Process.time_ns: monotonic
+// nanoseconds since the start of the trace. Sequence numbers are strictly
+// increasing through the file (Writer.Append enforces it); times need not
+// be, because a call that blocks is written when it returns, which is why
+// chunks record a time range rather than a first time.
+//
+// # Register delta encoding
+//
+// Syscall.regs (216 raw bytes of user_regs_struct) is most of an event and
+// changes little from one call of a thread to its next. On disk the Writer
+// replaces it by Syscall.regs_delta: a uvarint mask of the 64-bit words that
+// differ from the entry registers of the previous Syscall of the same tid in
+// the same chunk that had registers, then for each such word uvarint(new XOR old). A syscall
+// with no earlier call of its tid in the chunk (or with registers whose
+// length differs or is not a multiple of 8 bytes or above 512 bytes) keeps
+// full regs. Syscall.exit_regs is encoded the same way, as exit_regs_delta,
+// against the call's own entry registers. The delta base starts empty at
+// every chunk, so chunks stay independently decodable and seekable. The
+// Reader undoes all of this: events it returns always carry full regs and
+// exit_regs and never the delta fields. WriterOptions.FullRegs turns the
+// encoding off.
+//
+// # Versions
+//
+// Fields are additive (see trace.proto). Minor version bumps add fields,
+// chunk types or index fields that an older reader can ignore; a Reader
+// reads any minor version of its major version and refuses a newer major
+// version with "trace version X.Y is newer than this hermes reads (1.x)".
+//
+// # Crash safety
+//
+// Create writes NAME.partial and Close renames it to NAME after writing the
+// footer and fsyncing. Each chunk is written with one write(2) as soon as it
+// is compressed, so a writer killed with SIGKILL leaves every chunk that had
+// been handed to the kernel; the open chunk is cut at least every
+// WriterOptions.FlushInterval (250 ms by default) so at most that much is
+// lost. A Reader opens such a file (or any file without a valid footer) by
+// scanning the chunks in order, and stops at the first chunk that is
+// truncated, has a bad CRC or does not decode; Reader.Recovered says how many
+// events it kept and why it stopped. zstd does not reliably report a
+// truncated frame: the CRCs do.
+//
+// # Writer pipeline
+//
+// Append runs on the caller's goroutine (the ptrace thread): it marshals the
+// event with MarshalAppend into a reused buffer and appends it, with its
+// length, to the open chunk's buffer. It does not allocate in the steady
+// state and never waits for compression or disk, with one exception: at most
+// WriterOptions.MaxInFlight chunks (default 4) exist at once, and when all
+// of them are waiting to be compressed or written, cutting the next chunk
+// blocks until one is free (back-pressure, bounding memory to about
+// MaxInFlight x ChunkSize). Full chunks go over a bounded channel to a
+// compression goroutine (zstd EncodeAll, SpeedFastest, one reused encoder),
+// then to a writer goroutine that writes them in order.
+//
+// A chunk is cut when it reaches WriterOptions.ChunkSize (1 MiB) of
+// uncompressed events, on Flush and Close, and by a ticker goroutine every
+// FlushInterval when the chunk is not empty. The open chunk is guarded by a
+// mutex that Append takes (uncontended except during a tick, so cheap); the
+// ticker never touches the chunk without it.
+package format

@@ -1,0 +1,63 @@
+package format
+
+import (
+	"encoding/binary"
+	"errors"
+	"math/bits"
+)
+
+// regsDeltable reports whether cur can be delta-encoded against base.
+func regsDeltable(cur, base []byte) bool {
+	n := len(cur)
+	return n > 0 && n == len(base) && n%8 == 0 && n/8 <= maxRegsWords
+}
+
+// appendRegsDelta appends the delta encoding of cur against base (see
+// doc.go) to dst. cur and base must satisfy regsDeltable.
+func appendRegsDelta(dst, cur, base []byte) []byte {
+	var mask uint64
+	for i := 0; i < len(cur); i += 8 {
+		if binary.LittleEndian.Uint64(cur[i:]) != binary.LittleEndian.Uint64(base[i:]) {
+			mask |= 1 << (i / 8)
+		}
+	}
+	dst = binary.AppendUvarint(dst, mask)
+	for m := mask; m != 0; m &= m - 1 {
+		i := bits.TrailingZeros64(m) * 8
+		dst = binary.AppendUvarint(dst, binary.LittleEndian.Uint64(cur[i:])^binary.LittleEndian.Uint64(base[i:]))
+	}
+	return dst
+}
+
+var errBadDelta = errors.New("bad register delta")
+
+// applyRegsDelta decodes delta against base into a new slice.
+func applyRegsDelta(delta, base []byte) ([]byte, error) {
+	if len(base) == 0 || len(base)%8 != 0 || len(base)/8 > maxRegsWords {
+		return nil, errors.New("register delta without a base")
+	}
+	mask, n := binary.Uvarint(delta)
+	if n <= 0 {
+		return nil, errBadDelta
+	}
+	delta = delta[n:]
+	words := len(base) / 8
+	if words < 64 && mask>>words != 0 {
+		return nil, errBadDelta
+	}
+	out := make([]byte, len(base))
+	copy(out, base)
+	for m := mask; m != 0; m &= m - 1 {
+		i := bits.TrailingZeros64(m) * 8
+		x, n := binary.Uvarint(delta)
+		if n <= 0 {
+			return nil, errBadDelta
+		}
+		delta = delta[n:]
+		binary.LittleEndian.PutUint64(out[i:], binary.LittleEndian.Uint64(base[i:])^x)
+	}
+	if len(delta) != 0 {
+		return nil, errBadDelta
+	}
+	return out, nil
+}

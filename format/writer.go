@@ -1,0 +1,536 @@
+package format
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/hermes-trace/hermes/format/tracepb"
+)
+
+// Defaults and limits of WriterOptions.
+const (
+	DefaultChunkSize     = 1 << 20
+	DefaultFlushInterval = 250 * time.Millisecond
+	DefaultMaxInFlight   = 4
+
+	maxChunkSize = 16 << 20
+	// MaxEventSize is the largest marshaled event Append accepts.
+	MaxEventSize = 32 << 20
+	// a chunk is cut before an event that would take it past this
+	maxChunkFill = 48 << 20
+)
+
+// ErrClosed is returned by Writer methods after Close.
+var ErrClosed = errors.New("trace writer closed")
+
+// WriterOptions tune a Writer. The zero value gives the defaults.
+type WriterOptions struct {
+	// ChunkSize is the uncompressed size at which a chunk is cut.
+	// Default 1 MiB; at most 16 MiB.
+	ChunkSize int
+	// FlushInterval is how often a non-empty open chunk is cut and handed
+	// to the writer, so a killed writer loses at most about that much.
+	// Default 250 ms; negative disables cutting on time.
+	FlushInterval time.Duration
+	// MaxInFlight is how many cut chunks may wait for compression or the
+	// disk before Append blocks. Default 4.
+	MaxInFlight int
+	// FullRegs stores every register snapshot in full instead of as a
+	// delta against the thread's previous snapshot.
+	FullRegs bool
+}
+
+// WriterStats are running totals of a Writer. They may be read from any
+// goroutine while the writer runs.
+type WriterStats struct {
+	Events   int64 // events appended
+	Chunks   int64 // events chunks written to the file
+	RawBytes int64 // uncompressed event bytes in the written chunks
+	Bytes    int64 // bytes written to the file, header included
+}
+
+// job is one chunk on its way through the pipeline.
+type job struct {
+	raw []byte // delimited events
+	buf []byte // chunk header + compressed payload
+	hdr chunkHeader
+}
+
+type regBase struct {
+	gen  uint64
+	regs []byte
+}
+
+// Writer writes a trace file. Append, Flush and Close must be called from
+// one goroutine at a time (the tracer's); Stats may be called from any.
+type Writer struct {
+	path, partial string
+	f             *os.File
+	opts          WriterOptions
+
+	// guarded by mu: the open chunk and Append's state. The ticker
+	// goroutine takes mu to cut.
+	mu        sync.Mutex
+	cur       *job
+	closed    bool
+	scratch   []byte
+	delta     []byte
+	exitDelta []byte
+	bases     map[int32]*regBase
+	gen       uint64 // bumped at every cut: bases of older gens are void
+	lastSeq   uint64
+	haveSeq   bool
+	submitted int64
+
+	free    chan *job
+	compCh  chan *job
+	writeCh chan *job
+	enc     *zstd.Encoder
+
+	// owned by the writer goroutine until pipeDone is closed
+	off   int64
+	index []ChunkInfo
+
+	wmu     sync.Mutex
+	wcond   *sync.Cond
+	written int64
+	werr    error
+	failed  atomic.Bool
+
+	stopTick chan struct{}
+	tickDone chan struct{}
+	pipeDone chan struct{}
+
+	nEvents, nChunks, nRaw, nBytes atomic.Int64
+}
+
+// Create starts a trace at path: it writes path+".partial" now and renames
+// it to path when Close succeeds. h is stored in the file header.
+func Create(path string, h *tracepb.TraceHeader, opts WriterOptions) (*Writer, error) {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return nil, fmt.Errorf("create trace %s: is a directory", path)
+	}
+	if opts.ChunkSize <= 0 {
+		opts.ChunkSize = DefaultChunkSize
+	}
+	if opts.ChunkSize > maxChunkSize {
+		opts.ChunkSize = maxChunkSize
+	}
+	if opts.FlushInterval == 0 {
+		opts.FlushInterval = DefaultFlushInterval
+	}
+	if opts.MaxInFlight <= 0 {
+		opts.MaxInFlight = DefaultMaxInFlight
+	}
+	if h == nil {
+		h = &tracepb.TraceHeader{}
+	}
+	hb, err := proto.Marshal(h)
+	if err != nil {
+		return nil, fmt.Errorf("create trace %s: header: %v", path, err)
+	}
+	if len(hb) > MaxHeaderMessage {
+		return nil, fmt.Errorf("create trace %s: header message is %d bytes, over the %d limit", path, len(hb), MaxHeaderMessage)
+	}
+	enc, err := zstd.NewWriter(nil,
+		zstd.WithEncoderLevel(zstd.SpeedFastest),
+		zstd.WithEncoderConcurrency(1),
+		zstd.WithLowerEncoderMem(true))
+	if err != nil {
+		return nil, err
+	}
+	partial := path + ".partial"
+	f, err := os.OpenFile(partial, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("create trace: %w", err)
+	}
+	head := make([]byte, 0, fileHeaderFixed+len(hb)+4)
+	head = append(head, fileMagic...)
+	head = binary.LittleEndian.AppendUint16(head, MajorVersion)
+	head = binary.LittleEndian.AppendUint16(head, MinorVersion)
+	head = binary.LittleEndian.AppendUint32(head, uint32(len(hb)))
+	head = append(head, hb...)
+	head = binary.LittleEndian.AppendUint32(head, crc32.Checksum(head, castagnoli))
+	if _, err := f.Write(head); err != nil {
+		f.Close()
+		os.Remove(partial)
+		return nil, fmt.Errorf("create trace: %w", err)
+	}
+
+	n := opts.MaxInFlight
+	w := &Writer{
+		path:     path,
+		partial:  partial,
+		f:        f,
+		opts:     opts,
+		bases:    make(map[int32]*regBase),
+		free:     make(chan *job, n+1),
+		compCh:   make(chan *job, n),
+		writeCh:  make(chan *job, n),
+		enc:      enc,
+		off:      int64(len(head)),
+		pipeDone: make(chan struct{}),
+	}
+	w.wcond = sync.NewCond(&w.wmu)
+	w.nBytes.Store(int64(len(head)))
+	for i := 0; i < n; i++ {
+		w.free <- &job{}
+	}
+	w.cur = &job{raw: make([]byte, 0, opts.ChunkSize+opts.ChunkSize/8)}
+	w.cur.hdr.typ = ChunkEvents
+	w.scratch = make([]byte, 0, 4096)
+
+	go w.compressLoop()
+	go w.writeLoop()
+	if opts.FlushInterval > 0 {
+		w.stopTick = make(chan struct{})
+		w.tickDone = make(chan struct{})
+		go w.tickLoop(opts.FlushInterval)
+	}
+	return w, nil
+}
+
+// Path returns the final path of the trace (without ".partial").
+func (w *Writer) Path() string { return w.path }
+
+var marshalOpts = proto.MarshalOptions{}
+
+// eventKey returns the sequence number and time of an event, and false
+// for an event of no kind this package knows.
+func eventKey(ev *tracepb.Event) (seq uint64, t int64, ok bool) {
+	switch k := ev.GetKind().(type) {
+	case *tracepb.Event_Syscall:
+		if k.Syscall == nil {
+			return 0, 0, false
+		}
+		return k.Syscall.Seq, k.Syscall.EnterNs, true
+	case *tracepb.Event_Process:
+		if k.Process == nil {
+			return 0, 0, false
+		}
+		return k.Process.Seq, k.Process.TimeNs, true
+	}
+	return 0, 0, false
+}
+
+// Append adds ev to the trace. ev stays the caller's: Append encodes it
+// before returning and keeps no reference to it. Sequence numbers must be
+// strictly increasing. Append does not allocate in the steady state and
+// does not wait for compression or the disk unless MaxInFlight chunks are
+// already waiting (back-pressure).
+func (w *Writer) Append(ev *tracepb.Event) error {
+	seq, t, ok := eventKey(ev)
+	if !ok {
+		return errors.New("trace: Append: event has neither syscall nor process")
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return ErrClosed
+	}
+	if w.failed.Load() {
+		return w.pipeErr()
+	}
+	if w.haveSeq && seq <= w.lastSeq {
+		return fmt.Errorf("trace: Append: sequence number %d after %d", seq, w.lastSeq)
+	}
+
+	sc := ev.GetSyscall()
+	var err error
+	if sc != nil && !w.opts.FullRegs {
+		err = w.marshalSyscall(ev, sc)
+	} else {
+		w.scratch, err = marshalOpts.MarshalAppend(w.scratch[:0], ev)
+	}
+	if err != nil {
+		return fmt.Errorf("trace: Append: %v", err)
+	}
+	if len(w.scratch) > MaxEventSize {
+		return fmt.Errorf("trace: Append: event of %d bytes is over the %d limit", len(w.scratch), MaxEventSize)
+	}
+	c := w.cur
+	if c.hdr.count > 0 && len(c.raw)+len(w.scratch)+binary.MaxVarintLen64 > maxChunkFill {
+		w.cutLocked()
+		c = w.cur
+	}
+	if sc != nil && len(sc.Regs) > 0 {
+		// The delta base is only updated once the event is certainly in
+		// the chunk, so writer and reader agree on it.
+		b := w.bases[sc.Tid]
+		if b == nil {
+			b = &regBase{}
+			w.bases[sc.Tid] = b
+		}
+		b.gen = w.gen
+		b.regs = append(b.regs[:0], sc.Regs...)
+	}
+	c.raw = binary.AppendUvarint(c.raw, uint64(len(w.scratch)))
+	c.raw = append(c.raw, w.scratch...)
+	if c.hdr.count == 0 {
+		c.hdr.firstSeq = seq
+		c.hdr.minTime, c.hdr.maxTime = t, t
+	} else {
+		c.hdr.minTime = min(c.hdr.minTime, t)
+		c.hdr.maxTime = max(c.hdr.maxTime, t)
+	}
+	c.hdr.count++
+	w.lastSeq, w.haveSeq = seq, true
+	w.nEvents.Add(1)
+	if len(c.raw) >= w.opts.ChunkSize {
+		w.cutLocked()
+	}
+	return nil
+}
+
+// marshalSyscall marshals ev into w.scratch with its registers replaced by
+// deltas where possible, and restores sc before returning.
+func (w *Writer) marshalSyscall(ev *tracepb.Event, sc *tracepb.Syscall) error {
+	regs, exitRegs := sc.Regs, sc.ExitRegs
+	rd, erd := sc.RegsDelta, sc.ExitRegsDelta
+	sc.RegsDelta, sc.ExitRegsDelta = nil, nil
+	if b := w.bases[sc.Tid]; b != nil && b.gen == w.gen && regsDeltable(regs, b.regs) {
+		w.delta = appendRegsDelta(w.delta[:0], regs, b.regs)
+		sc.Regs, sc.RegsDelta = nil, w.delta
+	}
+	if regsDeltable(exitRegs, regs) {
+		w.exitDelta = appendRegsDelta(w.exitDelta[:0], exitRegs, regs)
+		sc.ExitRegs, sc.ExitRegsDelta = nil, w.exitDelta
+	}
+	var err error
+	w.scratch, err = marshalOpts.MarshalAppend(w.scratch[:0], ev)
+	sc.Regs, sc.ExitRegs = regs, exitRegs
+	sc.RegsDelta, sc.ExitRegsDelta = rd, erd
+	return err
+}
+
+// cutLocked hands the open chunk to the pipeline, if it holds anything,
+// and takes a fresh one (waiting for one if MaxInFlight are in flight).
+func (w *Writer) cutLocked() {
+	c := w.cur
+	if c.hdr.count == 0 {
+		return
+	}
+	w.compCh <- c // never blocks: at most MaxInFlight jobs exist besides cur
+	w.submitted++
+	n := <-w.free
+	n.raw = n.raw[:0]
+	n.hdr = chunkHeader{typ: ChunkEvents}
+	w.cur = n
+	w.gen++
+}
+
+func (w *Writer) compressLoop() {
+	for j := range w.compCh {
+		if cap(j.buf) < chunkHeaderSize {
+			j.buf = make([]byte, chunkHeaderSize, chunkHeaderSize+len(j.raw)/2)
+		}
+		j.buf = w.enc.EncodeAll(j.raw, j.buf[:chunkHeaderSize])
+		j.hdr.clen = uint32(len(j.buf) - chunkHeaderSize)
+		j.hdr.ulen = uint32(len(j.raw))
+		j.hdr.put(j.buf)
+		sealChunk(j.buf)
+		w.writeCh <- j
+	}
+	close(w.writeCh)
+}
+
+func (w *Writer) writeLoop() {
+	defer close(w.pipeDone)
+	for j := range w.writeCh {
+		if !w.failed.Load() {
+			if _, err := w.f.Write(j.buf); err != nil {
+				w.fail(fmt.Errorf("write trace %s: %w", w.partial, err))
+			} else {
+				w.index = append(w.index, ChunkInfo{
+					Offset:   w.off,
+					FirstSeq: j.hdr.firstSeq,
+					Count:    j.hdr.count,
+					MinTime:  j.hdr.minTime,
+					MaxTime:  j.hdr.maxTime,
+				})
+				w.off += int64(len(j.buf))
+				w.nChunks.Add(1)
+				w.nRaw.Add(int64(len(j.raw)))
+				w.nBytes.Add(int64(len(j.buf)))
+			}
+		}
+		// Do not keep the memory of an oversized chunk around.
+		if cap(j.raw) > 2*w.opts.ChunkSize+MaxEventSize/4 {
+			j.raw = nil
+		}
+		if cap(j.buf) > 2*w.opts.ChunkSize+MaxEventSize/4 {
+			j.buf = nil
+		}
+		w.wmu.Lock()
+		w.written++
+		w.wcond.Broadcast()
+		w.wmu.Unlock()
+		w.free <- j
+	}
+}
+
+func (w *Writer) fail(err error) {
+	w.wmu.Lock()
+	if w.werr == nil {
+		w.werr = err
+	}
+	w.wmu.Unlock()
+	w.failed.Store(true)
+}
+
+func (w *Writer) pipeErr() error {
+	w.wmu.Lock()
+	defer w.wmu.Unlock()
+	return w.werr
+}
+
+func (w *Writer) tickLoop(d time.Duration) {
+	defer close(w.tickDone)
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-w.stopTick:
+			return
+		case <-t.C:
+			w.mu.Lock()
+			if !w.closed {
+				w.cutLocked()
+			}
+			w.mu.Unlock()
+		}
+	}
+}
+
+// Flush cuts the open chunk and waits until every chunk cut so far has been
+// written to the file (handed to the kernel: it survives the death of the
+// process, not of the machine; Close fsyncs).
+func (w *Writer) Flush() error {
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return ErrClosed
+	}
+	w.cutLocked()
+	target := w.submitted
+	w.mu.Unlock()
+	w.wmu.Lock()
+	for w.written < target {
+		w.wcond.Wait()
+	}
+	err := w.werr
+	w.wmu.Unlock()
+	return err
+}
+
+// Stats returns running totals; safe from any goroutine.
+func (w *Writer) Stats() WriterStats {
+	return WriterStats{
+		Events:   w.nEvents.Load(),
+		Chunks:   w.nChunks.Load(),
+		RawBytes: w.nRaw.Load(),
+		Bytes:    w.nBytes.Load(),
+	}
+}
+
+// stopPipeline stops the ticker, optionally cuts the open chunk, and waits
+// until every chunk handed over has been written.
+func (w *Writer) stopPipeline(cut bool) error {
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return ErrClosed
+	}
+	w.mu.Unlock()
+	if w.stopTick != nil {
+		close(w.stopTick)
+		<-w.tickDone
+	}
+	w.mu.Lock()
+	w.closed = true
+	if cut {
+		w.cutLocked()
+	}
+	close(w.compCh)
+	w.mu.Unlock()
+	<-w.pipeDone
+	w.enc.Close()
+	return nil
+}
+
+// Close writes the open chunk, the index and the trailer, fsyncs the file
+// and renames it from NAME.partial to NAME. On error the partial file is
+// left in place (a Reader recovers what it holds).
+func (w *Writer) Close() error {
+	if err := w.stopPipeline(true); err != nil {
+		return err
+	}
+	if err := w.pipeErr(); err != nil {
+		w.f.Close()
+		return err
+	}
+	if err := w.writeFooter(); err != nil {
+		w.f.Close()
+		return fmt.Errorf("write trace %s: %w", w.partial, err)
+	}
+	if err := w.f.Sync(); err != nil {
+		w.f.Close()
+		return fmt.Errorf("sync trace %s: %w", w.partial, err)
+	}
+	if err := w.f.Close(); err != nil {
+		return fmt.Errorf("close trace %s: %w", w.partial, err)
+	}
+	if err := os.Rename(w.partial, w.path); err != nil {
+		return fmt.Errorf("finish trace: %w", err)
+	}
+	if d, err := os.Open(filepath.Dir(w.path)); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+func (w *Writer) writeFooter() error {
+	n := len(w.index)
+	b := make([]byte, chunkHeaderSize+n*indexEntrySize, chunkHeaderSize+n*indexEntrySize+trailerSize)
+	h := chunkHeader{typ: ChunkIndex, count: uint32(n)}
+	for i, c := range w.index {
+		putIndexEntry(b[chunkHeaderSize+i*indexEntrySize:], c)
+		if i == 0 {
+			h.firstSeq, h.minTime, h.maxTime = c.FirstSeq, c.MinTime, c.MaxTime
+		} else {
+			h.minTime = min(h.minTime, c.MinTime)
+			h.maxTime = max(h.maxTime, c.MaxTime)
+		}
+	}
+	h.clen = uint32(n * indexEntrySize)
+	h.ulen = h.clen
+	h.put(b)
+	sealChunk(b)
+	b = binary.LittleEndian.AppendUint64(b, uint64(w.off))
+	b = binary.LittleEndian.AppendUint32(b, uint32(chunkHeaderSize+n*indexEntrySize))
+	b = append(b, trailerMagic...)
+	_, err := w.f.Write(b)
+	if err == nil {
+		w.nBytes.Add(int64(len(b)))
+	}
+	return err
+}
+
+// abandon stops the writer as a kill would leave it: chunks already cut
+// are written, the open chunk is lost, no footer, no rename. For tests.
+func (w *Writer) abandon() {
+	if w.stopPipeline(false) == nil {
+		w.f.Close()
+	}
+}
