@@ -101,18 +101,14 @@ type script struct {
 
 	onSyscall, onReturn, onProcess, onExit *lua.LFunction
 
-	ev, argsUD         *lua.LUserData
-	evString, evRead   *lua.LFunction
-	hermes, state      *lua.LTable
-	trapDeclared       bool
-	trapSet            []bool // x86_64 numbers the script declared
-	trapNames          []string
-	inTrap             bool
-	suppressedErrors   bool
-	errorsSinceLoad    int
-	topLevelTimeLimit  time.Duration
-	callbackTimeLimit  time.Duration
-	staticCheckedNames []string
+	ev, argsUD        *lua.LUserData
+	evString, evRead  *lua.LFunction
+	hermes, state     *lua.LTable
+	trapDeclared      bool
+	trapSet           []bool // x86_64 numbers the script declared
+	trapNames         []string
+	topLevelTimeLimit time.Duration
+	callbackTimeLimit time.Duration
 }
 
 // LoadError is a script that cannot be loaded: Pos is "file:line".
@@ -132,7 +128,7 @@ func (e *LoadError) Error() string {
 // level. It runs on whatever goroutine calls it; the result is handed to
 // the tracer goroutine afterwards and never used by two at once.
 func compile(e *Engine, name string, src []byte) (*script, error) {
-	s := &script{e: e, name: name, dl: newDeadline(), callbackTimeLimit: e.timeout}
+	s := &script{e: e, name: name, dl: newDeadline(watchPeriod(e.timeout)), callbackTimeLimit: e.timeout}
 	s.topLevelTimeLimit = max(e.timeout, topLevelMin)
 	L := lua.NewState(lua.Options{
 		SkipOpenLibs:    true,

@@ -1,0 +1,189 @@
+// Package inject is hermes's scripting layer: sandboxed Lua (gopher-lua)
+// that sees trapped syscalls and tampers with them, plus strace's
+// -e inject= / -e fault= rules compiled to the same actions.
+//
+// # Use from Go
+//
+//	e, err := inject.Load("faults.lua", inject.Options{Seed: seed, Log: os.Stderr, Reload: true})
+//	if err != nil { ... }                       // *LoadError "file:line: message": exit 125
+//	tr := tracer.New(tracer.Config{Trace: e.Trapped(), Handlers: []tracer.Handler{e}})
+//	res, err := tr.Launch(argv)
+//	e.Finish(res)                               // on_exit(summary), then Close
+//
+// Load also takes "builtin:NAME" for the scripts of package policies;
+// LoadSource takes source bytes; NewRules (or Engine.AddRules) takes parsed
+// ParseStrace rules. Check validates a script without running anything.
+// Engine.Reload recompiles the file (call it on SIGHUP).
+//
+// # Hooks
+//
+// A script defines any of these global functions:
+//
+//	on_syscall(ev)     at a trapped call's entry
+//	on_return(ev)      at its exit; defining it asks for exit stops (two
+//	                   ptrace stops per trapped call instead of one)
+//	on_process(ev)     fork, thread, exec, signal, exit, stop events: a
+//	                   fresh table {kind, pid, tid, lineage, exe,
+//	                   child_pid, child_tid, child_lineage, signal,
+//	                   signame, status, core, old_tid}
+//	on_exit(summary)   once at the end: {exit_code, signal, core,
+//	                   interrupted, calls, injected, errors, reloads, seed}
+//
+// Returning nothing (or anything) continues the call; actions are made by
+// calling the functions below, and several compose (modify_arg + delay).
+// The script's top level runs once at load; hermes.trap must be called
+// there.
+//
+// # Actions
+//
+//	hermes.deny(errno)        fail the call: skip it at entry, or replace its
+//	                          result at exit. errno: a number, a name
+//	                          ("EACCES", case-insensitive) or hermes.EACCES
+//	hermes.ret(value)         skip the call (entry) or replace its result
+//	                          (exit) with value (number, u64)
+//	hermes.modify_arg(i, v)   entry only. i is 1..6 like ev.args. v an
+//	                          integer number (negative: two's complement),
+//	                          a u64 (the exact 64 bits), or a string, which
+//	                          is written into the tracee (below its stack
+//	                          pointer) and the argument pointed at it
+//	hermes.delay(ms)          hold the calling thread ms milliseconds
+//	                          (fractions allowed) before the call (entry)
+//	                          or before it returns (exit)
+//	hermes.signal(sig)        send sig (number or "SIGUSR1"/"USR1") to the
+//	                          calling thread
+//	hermes.kill()             SIGKILL the calling process
+//
+// Actions are allowed only in on_syscall and on_return; the tracer records
+// the script's name in Action.By. If a callback fails, none of its actions
+// apply and Options.OnError does (continue, deny = EPERM, kill).
+//
+// # The event
+//
+// ev is one reused userdata whose fields are read from the current syscall
+// when accessed (nothing is decoded unless asked for). It is only valid
+// during the callback (afterwards every field is nil):
+//
+//	seq, pid, tid, nr, nth     numbers; nth counts this syscall in this
+//	                           process, from 1
+//	name, arch                 "openat", "x86_64" (i386/x32 calls have
+//	                           their own names and arch)
+//	lineage, plineage          thread lineage "1.2/t3", process lineage "1.2"
+//	comm                       /proc/PID/comm (cached until exec)
+//	args                       args[1]..args[6] (see below); #ev.args
+//	path, path2                first and second path argument, read from
+//	                           the tracee (nil if the call has none)
+//	fd, fdpath                 first fd argument (else a dirfd, -100 for
+//	                           AT_FDCWD) and what it refers to
+//	                           ("/tmp/x", "socket:[123]", "pipe:[4]")
+//	flags                      first flags argument (O_*, MAP_*, ...)
+//	count, count_arg           the size argument of a buffer call and its
+//	                           index (for modify_arg)
+//	family, port, ip           decoded sockaddr argument (connect, bind,
+//	                           sendto): "inet"/"inet6"/"unix", port number,
+//	                           address string (a unix socket's path)
+//	exit, skipped              in on_return; skipped if a handler skipped it
+//	ret, errno                 at exit: the result, and the errno name
+//	                           ("ENOENT") or nil
+//	ev:string(i)               the C string argument i points to
+//	ev:read(i, n)              n bytes (max 64 KiB) at the pointer in arg i
+//
+// # 64-bit values
+//
+// Lua numbers are float64, exact only below 2^53. Each argument's
+// representation is decided by its kind in the abi table:
+//
+//   - int, fd, dirfd and signal arguments are signed, sign-extended from
+//     their C width: AT_FDCWD is -100, a 32-bit -1 is -1. A 64-bit value of
+//     magnitude 2^53 or more comes as a u64 of its two's-complement bits.
+//   - unsigned, size, flags, mode and command arguments are numbers below
+//     2^53 (O_* masks, counts), u64 above.
+//   - pointers (paths, buffers, structs, addresses) are always u64.
+//   - ev.ret follows the same rule (signed; mmap-like results are u64).
+//
+// A u64 is a userdata holding the exact bits: tostring gives hex
+// ("0x7ffd12345678abcd"); ==, <, <= compare two u64s (unsigned), + - *
+// wrap around (a number operand is converted exactly); .. concatenates its
+// hex; u:hex(), u:tonumber() (may round), u:signed() (a number when exact).
+// Lua cannot compare a u64 with a number by == or <: use
+// hermes.u64(x) == u, or hermes.cmp(a, b) (-1/0/1, mixed operands, as
+// unsigned 64-bit). hermes.u64(x) accepts a number, a u64 or a string
+// ("0x7ffd12345678abcd", "18446744073709551615", "-100").
+// hermes.band/bor/bxor(a, b, ...), bnot(a), lshift(a, n), rshift(a, n)
+// return a u64 if any operand was one, else a number. modify_arg and ret
+// write exactly the bits of a u64.
+//
+// # Helpers
+//
+//	hermes.ENOSPC ... hermes.SIGUSR1 ...   every errno and signal name
+//	hermes.errno("ENOENT"), hermes.errname(2)
+//	hermes.rand()             float in [0,1); rand(n): 1..n; rand(m, n): m..n.
+//	                          From a PCG generator seeded with Options.Seed
+//	                          (--seed); math.random is the same generator
+//	                          and math.randomseed does nothing, so a run is
+//	                          repeatable. The sequence continues across
+//	                          hot reloads.
+//	hermes.log(...), print    "hermes: [lineage] name: msg" on Options.Log
+//	                          ("hermes: SCRIPT: msg" outside a syscall)
+//	hermes.trap{...}          syscalls the script acts on: names, numbers,
+//	                          strace classes ("%file", "%net"), /regex.
+//	                          Unknown names fail the load. Without it every
+//	                          syscall is trapped.
+//	params, hermes.param(k, default)
+//	                          --param k=v values (strings); param converts
+//	                          to the type of default (number, boolean)
+//	hermes.state              a table that survives hot reload (see below)
+//	hermes.script, hermes.seed, hermes.NULL (u64 zero)
+//
+// # Sandbox
+//
+// Only the base, table, string and math libraries are opened, without
+// dofile, loadfile, load, loadstring, require, module, collectgarbage,
+// getfenv, setfenv, newproxy, _printregs and string.dump; os, io, debug,
+// package and coroutine do not exist. print goes to hermes.log.
+// string.rep refuses results over 1 MiB; string.format refuses widths and
+// precisions over two digits (as Lua 5.1 does). The call stack is limited
+// to 200 frames ("stack overflow"). Each callback runs under a deadline
+// (Options.Timeout, 100ms by default; the top level at least 1s) checked
+// before every Lua instruction: an endless loop fails with "timeout". A
+// failing callback is reported as "hermes: file:line: message (in
+// on_syscall, [lineage] name #nth; on-error=...)" (the first 20; later
+// ones are counted in Stats) and Options.OnError applies.
+//
+// Limits: the deadline is checked between Lua instructions, so one long
+// library call (a pattern match over a large string) runs to its end; the
+// deadline is wall-clock time, so a heavily loaded machine can stop a
+// slow but finite callback; memory is bounded only indirectly (string.rep,
+// format, and the deadline: a script doubling a string in a loop can still
+// allocate a lot before it is stopped). Decisions that read tracee memory
+// (paths) are made while the thread is stopped, but another thread of the
+// target can change that memory before the kernel reads it: hermes is a
+// testing tool, not a security boundary.
+//
+// # Hot reload
+//
+// With Options.Reload the script file is polled every 200ms (mtime, size,
+// inode; no inotify dependency, and renames by editors are seen). A
+// changed file is compiled in a fresh LState on the watcher goroutine; if
+// it fails, "hermes: reload failed: file:line: message; keeping the running
+// version" is logged. A good version is handed over through an atomic
+// pointer and swapped in by the tracer goroutine before its next event.
+// Engine.Reload does the same synchronously (SIGHUP).
+//
+// State across a reload: locals and globals of the old version are gone;
+// hermes.state is carried over. At the swap every key of the old
+// hermes.state is copied into the new one, overwriting what the new top
+// level set: numbers, strings, booleans, u64s and tables of those (32
+// levels deep); functions and other userdata are dropped. So
+// `hermes.state.n = hermes.state.n or 0` at the top level keeps counting.
+// The seccomp filter cannot change: a new version's hermes.trap can only
+// narrow the set trapped at start (calls outside it are never seen).
+//
+// # strace rules
+//
+// ParseStrace accepts strace's inject=SET:error=E|retval=N[:signal=S]
+// [:delay_enter=T][:delay_exit=T][:when=EXPR] and fault=SET[:error=E]
+// [:when=EXPR]. As in strace, invocations are counted per syscall and per
+// thread ("per tracee"), and a later rule naming a syscall replaces an
+// earlier one for it. Rules run before the script at each entry, so a
+// script can override them.
+package inject

@@ -1,0 +1,262 @@
+package policies_test
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/hermes-trace/hermes/inject"
+	"github.com/hermes-trace/hermes/internal/testbin"
+	"github.com/hermes-trace/hermes/policies"
+	"github.com/hermes-trace/hermes/tracer"
+)
+
+var (
+	probeOnce sync.Once
+	probePath string
+	probeErr  error
+)
+
+// probe builds the inject package's test program (../inject/testdata).
+func probe(t *testing.T) string {
+	t.Helper()
+	probeOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "hermes-policies-probe-")
+		if err != nil {
+			probeErr = err
+			return
+		}
+		probePath = filepath.Join(dir, "probe")
+		out, err := exec.Command("gcc", "-O1", "-Wall", "-o", probePath, "../inject/testdata/probe.c").CombinedOutput()
+		if err != nil {
+			probeErr = fmt.Errorf("%v\n%s", err, out)
+		}
+	})
+	if probeErr != nil {
+		t.Fatal(probeErr)
+	}
+	return probePath
+}
+
+type logBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuf) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+// runPolicy runs argv under builtin:NAME with params and returns stdout.
+func runPolicy(t *testing.T, name string, seed uint64, params map[string]string, argv ...string) (string, tracer.Result) {
+	t.Helper()
+	log := &logBuf{}
+	e, err := inject.Load("builtin:"+name, inject.Options{Seed: seed, Params: params, Log: log})
+	if err != nil {
+		t.Fatalf("load %s: %v", name, err)
+	}
+	out, err := os.CreateTemp(t.TempDir(), "out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	tr := tracer.New(tracer.Config{Trace: e.Trapped(), Handlers: []tracer.Handler{e}, Stdout: out, Stderr: out})
+	res, err := tr.Launch(argv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Finish(res); err != nil {
+		t.Error(err)
+	}
+	if st := e.Stats(); st.Errors != 0 {
+		t.Errorf("%s: %d script errors:\n%s", name, st.Errors, log.b.String())
+	}
+	b, _ := os.ReadFile(out.Name())
+	return string(b), res
+}
+
+func TestListAndGet(t *testing.T) {
+	want := []string{"deny-path", "enospc", "net-faults", "random-eio", "short-io", "slow-disk"}
+	if got := policies.List(); strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("List() = %v", got)
+	}
+	for _, n := range want {
+		src, ok := policies.Get(n)
+		if !ok || !strings.HasPrefix(string(src), "-- "+n+": ") {
+			t.Errorf("%s: no documented header", n)
+		}
+		if policies.Summary(n) == "" {
+			t.Errorf("%s: no summary", n)
+		}
+		if err := inject.Check("builtin:" + n); err != nil {
+			t.Errorf("check %s: %v", n, err)
+		}
+	}
+	if _, ok := policies.Get("../policies"); ok {
+		t.Error("Get accepted a path")
+	}
+	if _, err := inject.Load("builtin:nope", inject.Options{}); err == nil {
+		t.Error("unknown builtin loaded")
+	}
+}
+
+func TestBadParams(t *testing.T) {
+	for name, params := range map[string]map[string]string{
+		"enospc":     {"errno": "ENOSPACE"},
+		"random-eio": {"probability": "often"},
+		"net-faults": {"connect_errno": "EREFUSED"},
+		"slow-disk":  {"syscalls": "wrte"},
+	} {
+		if _, err := inject.Load("builtin:"+name, inject.Options{Params: params}); err == nil {
+			t.Errorf("%s accepted %v", name, params)
+		}
+	}
+}
+
+func TestENOSPC(t *testing.T) {
+	p := probe(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "data")
+	stdout, _ := runPolicy(t, "enospc", 0, map[string]string{"prefix": dir + "/", "nth": "3"}, p, "writes", out, "4")
+	want := "write 1: ok\nwrite 2: ok\nwrite 3: ENOSPC\nwrite 4: ENOSPC\n"
+	if !strings.HasPrefix(stdout, want) {
+		t.Errorf("got %q, want %q", stdout, want)
+	}
+	stdout, _ = runPolicy(t, "enospc", 0, map[string]string{"prefix": dir + "/", "nth": "2", "sticky": "false"}, p, "writes", out, "3")
+	if want := "write 1: ok\nwrite 2: ENOSPC\nwrite 3: ok\n"; !strings.HasPrefix(stdout, want) {
+		t.Errorf("got %q, want %q", stdout, want)
+	}
+	// Writes elsewhere are untouched.
+	stdout, _ = runPolicy(t, "enospc", 0, map[string]string{"prefix": "/nonexistent/"}, p, "writes", out, "2")
+	if !strings.HasPrefix(stdout, "write 1: ok\nwrite 2: ok\n") {
+		t.Errorf("got %q", stdout)
+	}
+}
+
+func TestRandomEIO(t *testing.T) {
+	p := probe(t)
+	out := filepath.Join(t.TempDir(), "data")
+	params := map[string]string{"probability": "0.3", "prefix": out}
+	run := func(seed uint64) string {
+		s, _ := runPolicy(t, "random-eio", seed, params, p, "writes", out, "60")
+		return regexp.MustCompile(`elapsed \d+ ms\n`).ReplaceAllString(s, "")
+	}
+	a, b, c := run(7), run(7), run(8)
+	if a != b {
+		t.Errorf("same seed, different outcomes:\n%s\n%s", a, b)
+	}
+	if a == c {
+		t.Error("different seeds, same outcome")
+	}
+	n := strings.Count(a, ": EIO")
+	if n < 5 || n > 40 {
+		t.Errorf("%d of 60 writes failed with probability 0.3:\n%s", n, a)
+	}
+	if strings.Count(a, "\n") != 60 {
+		t.Errorf("stdout writes were failed too:\n%s", a)
+	}
+}
+
+func TestDenyPath(t *testing.T) {
+	p := probe(t)
+	host, err := os.ReadFile("/etc/hostname")
+	if err != nil {
+		t.Skip(err)
+	}
+	stdout, _ := runPolicy(t, "deny-path", 0, nil, p, "open", "/etc/passwd", "/etc/hostname")
+	want := "open /etc/passwd: EACCES\nopen /etc/hostname: " + strings.SplitN(string(host), "\n", 2)[0] + "\n"
+	if stdout != want {
+		t.Errorf("got %q, want %q", stdout, want)
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "secret"), []byte("s\n"), 0o644)
+	stdout, _ = runPolicy(t, "deny-path", 0, map[string]string{"prefix": dir, "errno": "EPERM"}, p, "open", filepath.Join(dir, "secret"), "/etc/hostname")
+	if !strings.HasPrefix(stdout, "open "+filepath.Join(dir, "secret")+": EPERM\n") {
+		t.Errorf("got %q", stdout)
+	}
+}
+
+func TestSlowDisk(t *testing.T) {
+	p := probe(t)
+	out := filepath.Join(t.TempDir(), "data")
+	stdout, _ := runPolicy(t, "slow-disk", 0, map[string]string{"ms": "30", "prefix": filepath.Dir(out)}, p, "writes", out, "4")
+	m := regexp.MustCompile(`elapsed (\d+) ms`).FindStringSubmatch(stdout)
+	if m == nil {
+		t.Fatalf("output %q", stdout)
+	}
+	if ms, _ := strconv.Atoi(m[1]); ms < 120 {
+		t.Errorf("4 writes took %d ms, want >= 120", ms)
+	}
+	if strings.Count(stdout, ": ok") != 4 {
+		t.Errorf("output %q", stdout)
+	}
+}
+
+func TestShortIO(t *testing.T) {
+	p := probe(t)
+	data := filepath.Join(t.TempDir(), "data")
+	os.WriteFile(data, []byte(strings.Repeat("y", 1000)), 0o644)
+	stdout, _ := runPolicy(t, "short-io", 0, map[string]string{"prefix": data}, p, "read", data, "100")
+	if stdout != "reads 21 bytes 1000\n" { // 50-byte reads: 20, then EOF
+		t.Errorf("got %q", stdout)
+	}
+	// hello checks that its one write was complete: it exits 100.
+	stdout, res := runPolicy(t, "short-io", 0, nil, testbin.C(t, "hello"))
+	if stdout != "hel" || res.ExitCode != 100 {
+		t.Errorf("hello: %q exit %d", stdout, res.ExitCode)
+	}
+}
+
+func TestNetFaults(t *testing.T) {
+	p := probe(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				b := make([]byte, 64)
+				for {
+					if _, err := c.Read(b); err != nil {
+						c.Close()
+						return
+					}
+				}
+			}()
+		}
+	}()
+	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	other := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port + 1)
+
+	stdout, _ := runPolicy(t, "net-faults", 0, map[string]string{"ports": port}, p, "connect", port)
+	if stdout != "connect: ECONNREFUSED\n" {
+		t.Errorf("chosen port: %q", stdout)
+	}
+	stdout, _ = runPolicy(t, "net-faults", 0, map[string]string{"ports": other + ",1"}, p, "connect", port, "1")
+	if stdout != "connect: ok\nsend 1: ok\n" {
+		t.Errorf("other port: %q", stdout)
+	}
+	stdout, _ = runPolicy(t, "net-faults", 0, map[string]string{"connect_errno": "ETIMEDOUT", "connect_delay": "50"}, p, "connect", port)
+	if stdout != "connect: ETIMEDOUT\n" {
+		t.Errorf("timeout: %q", stdout)
+	}
+	stdout, _ = runPolicy(t, "net-faults", 0, map[string]string{"ports": port, "connect_errno": "none", "reset_after": "1"}, p, "connect", port, "3")
+	if stdout != "connect: ok\nsend 1: ok\nsend 2: ECONNRESET\nsend 3: ECONNRESET\n" {
+		t.Errorf("reset: %q", stdout)
+	}
+}

@@ -1,0 +1,51 @@
+-- short-io: short reads and writes: the byte count of each call is cut to a fraction.
+--
+-- Parameters (--param key=value):
+--   fraction  keep this fraction of the count, at least 1 byte (default 0.5)
+--   prefix    only descriptors whose path starts with this (default "/":
+--             files; "pipe:" or "socket:" select those)
+--   syscalls  comma-separated calls (default read,write,pread64,pwrite64)
+--   exclude   comma-separated path prefixes left alone (default
+--             /dev/,/proc/,/sys/,/lib/,/lib64/,/usr/lib/,/usr/lib64/,/etc/ld.so:
+--             devices, and the dynamic loader reading the libraries);
+--             an entry that covers prefix itself is ignored
+--
+-- Correct programs loop until all bytes are done; careless ones that
+-- assume a full read or write show their bug.
+local fraction = hermes.param("fraction", 0.5)
+local prefix = hermes.param("prefix", "/")
+local calls = {}
+for name in hermes.param("syscalls", "read,write,pread64,pwrite64"):gmatch("[^,%s]+") do
+  calls[#calls + 1] = name
+end
+hermes.trap(calls)
+
+local excludes = {}
+for e in hermes.param("exclude", "/dev/,/proc/,/sys/,/lib/,/lib64/,/usr/lib/,/usr/lib64/,/etc/ld.so"):gmatch("[^,%s]+") do
+  if prefix:sub(1, #e) ~= e then
+    excludes[#excludes + 1] = e
+  end
+end
+
+local function wanted(path)
+  if path == nil or path:sub(1, #prefix) ~= prefix then
+    return false
+  end
+  for _, e in ipairs(excludes) do
+    if path:sub(1, #e) == e then
+      return false
+    end
+  end
+  return true
+end
+
+function on_syscall(ev)
+  local count = ev.count
+  if count == nil or type(count) ~= "number" or count < 2 or not wanted(ev.fdpath) then
+    return
+  end
+  local short = math.max(1, math.floor(count * fraction))
+  if short < count then
+    hermes.modify_arg(ev.count_arg, short)
+  end
+end
