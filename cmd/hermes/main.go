@@ -94,6 +94,6 @@ cannot be found.`,
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
-	root.AddCommand(newTraceCmd(stderr))
+	root.AddCommand(newTraceCmd(stderr), newCheckCmd(), newPoliciesCmd())
 	return root
 }

@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"strings"
 
+	"github.com/hermes-trace/hermes/inject"
 	"github.com/hermes-trace/hermes/tracer"
 	"github.com/hermes-trace/hermes/tracer/abi"
 	"github.com/hermes-trace/hermes/tracer/decode"
@@ -22,6 +23,7 @@ type traceOpts struct {
 	strSize int
 	follow  bool
 	noPin   bool
+	inject  injectOpts
 }
 
 func newTraceCmd(stderr io.Writer) *cobra.Command {
@@ -37,7 +39,9 @@ stop in hermes; the rest run at native speed. An attached process is traced
 with syscall stops and left running when hermes is interrupted.`,
 		Example: `  hermes trace -- cat /etc/hostname
   hermes trace -e trace=openat,read -o out.txt -- ls /
-  hermes trace -e trace=%network -p 1234`,
+  hermes trace -e trace=%network -p 1234
+  hermes trace -e inject=write:error=ENOSPC:when=3 -- ./app
+  hermes trace --inject builtin:deny-path --param path=/etc/passwd -- cat /etc/passwd`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runTrace(&o, args, stderr)
@@ -49,14 +53,17 @@ with syscall stops and left running when hermes is interrupted.`,
 	f.StringArrayVarP(&o.exprs, "expr", "e", nil, "qualifying `EXPR`: trace=NAME,%CLASS,... (strace syntax; repeatable)")
 	f.IntVarP(&o.pid, "pid", "p", 0, "attach to the running process `PID` and all its threads")
 	f.IntVarP(&o.strSize, "string-limit", "s", 32, "print at most `N` bytes of each string")
+	o.inject.addFlags(f)
 	f.BoolVar(&o.noPin, "no-pin", false, "let the command use every CPU (by default it shares hermes's CPU, as under rr: much cheaper ptrace stops on VMs)")
 	f.BoolVarP(&o.follow, "follow-forks", "f", true, "follow forks, vforks and clones (always on; accepted for strace compatibility)")
 	return cmd
 }
 
-// selection is what -e trace= chose: nil means everything.
-func parseExprs(exprs []string) ([]int, error) {
+// parseExprs reads -e qualifiers: the trace= selection (nil means every
+// syscall) and the inject=/fault= rules.
+func parseExprs(exprs []string) ([]int, []inject.Rule, error) {
 	var sel []int
+	var rules []inject.Rule
 	for _, e := range exprs {
 		key, val, ok := strings.Cut(e, "=")
 		if !ok {
@@ -67,17 +74,23 @@ func parseExprs(exprs []string) ([]int, error) {
 		case "trace", "t":
 			calls, err := abi.Select(val)
 			if err != nil {
-				return nil, fmt.Errorf("-e trace=%s: %w", val, err)
+				return nil, nil, fmt.Errorf("-e trace=%s: %w", val, err)
 			}
 			sel = make([]int, 0, len(calls))
 			for _, c := range calls {
 				sel = append(sel, c.Nr)
 			}
+		case "inject", "fault":
+			r, err := inject.ParseStrace(e)
+			if err != nil {
+				return nil, nil, fmt.Errorf("-e %s: %w", e, err)
+			}
+			rules = append(rules, r)
 		default:
-			return nil, fmt.Errorf("-e %s: unknown qualifier %q (supported: trace)", e, key)
+			return nil, nil, fmt.Errorf("-e %s: unknown qualifier %q (supported: trace, inject, fault)", e, key)
 		}
 	}
-	return sel, nil
+	return sel, rules, nil
 }
 
 func runTrace(o *traceOpts, args []string, stderr io.Writer) error {
@@ -90,9 +103,13 @@ func runTrace(o *traceOpts, args []string, stderr io.Writer) error {
 	if o.strSize < 0 {
 		return &usageError{fmt.Errorf("-s %d: must not be negative", o.strSize)}
 	}
-	sel, err := parseExprs(o.exprs)
+	sel, rules, err := parseExprs(o.exprs)
 	if err != nil {
 		return &usageError{err}
+	}
+	eng, err := o.inject.engine(rules, stderr)
+	if err != nil {
+		return err
 	}
 	var out io.Writer = stderr
 	po := tracer.PrinterOptions{Selected: sel, FlushLines: true}
@@ -112,12 +129,18 @@ func runTrace(o *traceOpts, args []string, stderr io.Writer) error {
 		Handlers: []tracer.Handler{pr},
 		Logf:     func(format string, a ...any) { fmt.Fprintf(stderr, "hermes: "+format+"\n", a...) },
 	}
-	return runTracer(cfg, o.pid, args, pr.Flush)
+	if eng != nil {
+		// The engine decides first; the printer shows the outcome.
+		cfg.Handlers = []tracer.Handler{eng, pr}
+		cfg.Trace = union(sel, eng.Trapped())
+		cfg.TrackFDs = true
+	}
+	return runTracer(cfg, o.pid, args, eng, pr.Flush)
 }
 
 // runTracer launches or attaches, forwards Ctrl-C and SIGTERM to the
 // tracer, and turns the result into hermes's exit status.
-func runTracer(cfg tracer.Config, pid int, args []string, flush func() error) error {
+func runTracer(cfg tracer.Config, pid int, args []string, eng *inject.Engine, flush func() error) error {
 	t := tracer.New(cfg)
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP)
@@ -126,6 +149,12 @@ func runTracer(cfg tracer.Config, pid int, args []string, flush func() error) er
 		for {
 			select {
 			case s := <-sigs:
+				if s == unix.SIGHUP && eng != nil {
+					if err := eng.Reload(); err != nil {
+						cfg.Logf("reload: %v", err)
+					}
+					continue
+				}
 				t.Stop(int(s.(unix.Signal)))
 			case <-done:
 				return
@@ -141,6 +170,11 @@ func runTracer(cfg tracer.Config, pid int, args []string, flush func() error) er
 	}
 	signal.Stop(sigs)
 	close(done)
+	if eng != nil {
+		if ferr := eng.Finish(res); ferr != nil && err == nil {
+			err = ferr
+		}
+	}
 	if ferr := flush(); ferr != nil && err == nil {
 		err = fmt.Errorf("writing trace: %w", ferr)
 	}
