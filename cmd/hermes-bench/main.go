@@ -12,6 +12,10 @@
 //     entry path. hermes should add nothing to that floor.
 //   - traced: the same loop with getppid traced: hermes's cost per trapped
 //     call against strace's.
+//   - chaos: a write loop where one write in 1000 fails with EIO, by
+//     strace -e inject= and by a hermes Lua script (chaos.lua); "idle" is
+//     hermes with a script that traps a call the loop never makes
+//     (idle.lua), against the bare filter.
 //   - fork/exec: a shell loop running /bin/true, everything traced.
 //
 // hermes pins the tracer and its tracees to one CPU by default; "strace1"
@@ -36,8 +40,9 @@ func main() {
 	n := flag.Int("n", 3000000, "iterations of the untraced loop")
 	nTraced := flag.Int("traced-n", 100000, "iterations of the traced loop")
 	forks := flag.Int("forks", 200, "processes the fork/exec loop starts")
+	nChaos := flag.Int("chaos-n", 200000, "writes of the chaos loop")
 	flag.Parse()
-	if err := run(*runs, *n, *nTraced, *forks); err != nil {
+	if err := run(*runs, *n, *nTraced, *forks, *nChaos); err != nil {
 		fmt.Fprintln(os.Stderr, "hermes-bench:", err)
 		os.Exit(1)
 	}
@@ -49,7 +54,7 @@ type variant struct {
 	argv []string
 }
 
-func run(runs, n, nTraced, forks int) error {
+func run(runs, n, nTraced, forks, nChaos int) error {
 	root, err := moduleRoot()
 	if err != nil {
 		return err
@@ -100,6 +105,21 @@ func run(runs, n, nTraced, forks int) error {
 		{"hermes", append([]string{hermes, "trace", "-e", "trace=getppid", "-o", "/dev/null", "--"}, traced...)},
 		{"nopin", append([]string{hermes, "trace", "--no-pin", "-e", "trace=getppid", "-o", "/dev/null", "--"}, traced...)},
 	}, ""); err != nil {
+		return err
+	}
+
+	ws := strconv.Itoa(nChaos)
+	writes := []string{loop, ws, "write-any"}
+	chaos := filepath.Join(root, "cmd/hermes-bench/chaos.lua")
+	idle := filepath.Join(root, "cmd/hermes-bench/idle.lua")
+	if err := table(fmt.Sprintf("chaos: write loop (%d writes), one in 1000 fails with EIO", nChaos), runs, nChaos, []variant{
+		{"native", writes},
+		{"filter", append([]string{filter}, writes...)},
+		{"strace", append([]string{strace, "-f", "--seccomp-bpf", "-e", "trace=write", "-e", "inject=write:error=EIO:when=1000+1000", "-o", "/dev/null"}, writes...)},
+		{"strace1", append([]string{taskset, "-c", "0", strace, "-f", "--seccomp-bpf", "-e", "trace=write", "-e", "inject=write:error=EIO:when=1000+1000", "-o", "/dev/null"}, writes...)},
+		{"hermes", append([]string{hermes, "trace", "-e", "trace=none", "-o", "/dev/null", "--seed", "1", "--inject", chaos, "--"}, writes...)},
+		{"idle", append([]string{hermes, "trace", "-e", "trace=none", "-o", "/dev/null", "--seed", "1", "--inject", idle, "--"}, writes...)},
+	}, "filter"); err != nil {
 		return err
 	}
 

@@ -5,6 +5,7 @@
  * Does N iterations of the named syscall, issued directly via syscall(2):
  *   getppid, getpid  the syscall itself
  *   write            write(fd, "x", 1) to a /dev/null fd opened beforehand
+ *   write-any        the same, counting failed writes (stderr) instead of stopping
  *   openat           openat(AT_FDCWD, "/dev/null", O_RDONLY) followed by
  *                    close(fd) (two syscalls per iteration)
  * then prints "loop done\n" and exits 0. Unknown syscall name: exit 2;
@@ -40,6 +41,20 @@ int main(int argc, char **argv)
 			}
 		}
 		close(fd);
+	} else if (strcmp(what, "write-any") == 0) {
+		/* Like write, but failed writes (injected faults) are counted,
+		 * not fatal; the count goes to stderr. */
+		long errors = 0;
+		int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		if (fd < 0) {
+			perror("loop: open /dev/null");
+			return 1;
+		}
+		for (long i = 0; i < n; i++)
+			if (syscall(SYS_write, fd, "x", 1) != 1)
+				errors++;
+		close(fd);
+		fprintf(stderr, "loop: %ld failed writes\n", errors);
 	} else if (strcmp(what, "openat") == 0) {
 		for (long i = 0; i < n; i++) {
 			long fd = syscall(SYS_openat, AT_FDCWD, "/dev/null",
@@ -51,7 +66,7 @@ int main(int argc, char **argv)
 			syscall(SYS_close, fd);
 		}
 	} else {
-		fprintf(stderr, "usage: loop [N [getppid|getpid|write|openat]]\n");
+		fprintf(stderr, "usage: loop [N [getppid|getpid|write|write-any|openat]]\n");
 		return 2;
 	}
 	printf("loop done\n");
