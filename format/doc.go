@@ -54,21 +54,33 @@
 // be, because a call that blocks is written when it returns, which is why
 // chunks record a time range rather than a first time.
 //
-// # Register delta encoding
+// # Delta encoding
 //
-// Syscall.regs (216 raw bytes of user_regs_struct) is most of an event and
-// changes little from one call of a thread to its next. On disk the Writer
-// replaces it by Syscall.regs_delta: a uvarint mask of the 64-bit words that
-// differ from the entry registers of the previous Syscall of the same tid in
-// the same chunk that had registers, then for each such word uvarint(new XOR old). A syscall
-// with no earlier call of its tid in the chunk (or with registers whose
-// length differs or is not a multiple of 8 bytes or above 512 bytes) keeps
-// full regs. Syscall.exit_regs is encoded the same way, as exit_regs_delta,
-// against the call's own entry registers. The delta base starts empty at
-// every chunk, so chunks stay independently decodable and seekable. The
-// Reader undoes all of this: events it returns always carry full regs and
-// exit_regs and never the delta fields. WriterOptions.FullRegs turns the
-// encoding off.
+// Inside a chunk, events are stored relative to the events before them in
+// the same chunk, so that what repeats costs nothing and zstd sees small
+// numbers. The base of every delta starts empty at each chunk, so chunks
+// stay independently decodable and seekable. The Reader undoes all of it:
+// the events it returns are exactly what was appended, with full regs and
+// exit_regs and never the delta fields. trace.proto lists the rules; in
+// short:
+//
+//   - seq is stored as the distance from the previous event's seq + 1 (0,
+//     so absent, when there is no gap); the first event of a chunk relative
+//     to the chunk header's firstSeq;
+//   - Syscall.enter_ns and Process.time_ns are stored as the difference
+//     from the previous event's time; exit_ns as the call's duration;
+//   - Syscall.regs (216 raw bytes of user_regs_struct, most of an event,
+//     changing little from one call of a thread to its next) is replaced by
+//     Syscall.regs_delta: a uvarint mask of the 64-bit words that differ
+//     from the entry registers of the previous Syscall of the same tid in
+//     the same chunk that had registers, then for each such word
+//     uvarint(new XOR old). A syscall with no earlier call of its tid in
+//     the chunk (or registers whose length differs, is not a multiple of 8
+//     or is above 512 bytes) keeps full regs. Syscall.exit_regs is encoded
+//     the same way, as exit_regs_delta, against the call's own entry
+//     registers. WriterOptions.FullRegs turns this part off;
+//   - Syscall.mem[].addr is stored XORed with the argument register it
+//     came from (mem.arg), so the usual capture stores 0.
 //
 // # Versions
 //

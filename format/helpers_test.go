@@ -64,7 +64,10 @@ func newRegsGen(seed int64) *regsGen {
 func put(b []byte, w int, v uint64) { binary.LittleEndian.PutUint64(b[w*8:], v) }
 
 // next returns fresh entry registers for tid making syscall nr.
-func (g *regsGen) next(tid int32, nr int32) []byte {
+func (g *regsGen) next(tid int32, nr int32) []byte { return bytes.Clone(g.step(tid, nr)) }
+
+// step advances tid's registers and returns them (not a copy).
+func (g *regsGen) step(tid int32, nr int32) []byte {
 	r := g.regs[tid]
 	if r == nil {
 		r = make([]byte, nReg*8)
@@ -90,7 +93,7 @@ func (g *regsGen) next(tid int32, nr int32) []byte {
 		put(r, rR10, uint64(g.rng.Intn(1<<16)))
 		put(r, rR8, g.rng.Uint64())
 	}
-	return bytes.Clone(r)
+	return r
 }
 
 // genEvents makes n events of every kind, seq 1..n. Times mostly increase;

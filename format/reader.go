@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"sort"
+	"sync"
 
 	"github.com/klauspost/compress/zstd"
 	"google.golang.org/protobuf/proto"
@@ -34,7 +35,6 @@ type Reader struct {
 	complete bool
 	reason   string
 
-	dec  *zstd.Decoder
 	cbuf []byte
 	ubuf []byte
 
@@ -42,6 +42,23 @@ type Reader struct {
 	evs []*tracepb.Event
 	pos int
 }
+
+// decoder is shared by all Readers: DecodeAll is safe for concurrent use,
+// and a decoder is costly to set up. It refuses frames that would need more
+// than MaxChunkPayload of memory, and never decodes past the capacity of
+// the buffer it is given (the chunk's declared length).
+var decoder = sync.OnceValue(func() *zstd.Decoder {
+	d, err := zstd.NewReader(nil,
+		zstd.WithDecoderConcurrency(0),
+		zstd.WithDecoderMaxMemory(MaxChunkPayload),
+		zstd.WithDecoderMaxWindow(MaxChunkPayload),
+		zstd.WithDecodeAllCapLimit(true),
+		zstd.WithDecoderLowmem(true))
+	if err != nil {
+		panic(err) // only for invalid options
+	}
+	return d
+})
 
 // Open opens the trace at path. It reads and checks the header, then the
 // footer's index; a file without a valid footer (a NAME.partial left by a
@@ -86,16 +103,6 @@ func newReader(ra io.ReaderAt, size int64, name string) (*Reader, error) {
 	if err := r.readHeader(); err != nil {
 		return nil, err
 	}
-	dec, err := zstd.NewReader(nil,
-		zstd.WithDecoderConcurrency(1),
-		zstd.WithDecoderMaxMemory(MaxChunkPayload),
-		zstd.WithDecoderMaxWindow(MaxChunkPayload),
-		zstd.WithDecodeAllCapLimit(true),
-		zstd.WithDecoderLowmem(true))
-	if err != nil {
-		return nil, err
-	}
-	r.dec = dec
 	footerErr := r.readFooter()
 	if footerErr == nil {
 		r.indexed, r.complete = true, true
@@ -325,9 +332,6 @@ func (r *Reader) Recovered() (events int, reason string, complete bool) {
 
 // Close closes the file opened by Open.
 func (r *Reader) Close() error {
-	if r.dec != nil {
-		r.dec.Close()
-	}
 	if r.closer != nil {
 		return r.closer.Close()
 	}
@@ -397,7 +401,7 @@ func (r *Reader) decodeChunk(c ChunkInfo) ([]*tracepb.Event, error) {
 	if cap(r.ubuf) < int(h.ulen) {
 		r.ubuf = make([]byte, 0, h.ulen)
 	}
-	raw, err := r.dec.DecodeAll(payload, r.ubuf[:0:h.ulen])
+	raw, err := decoder().DecodeAll(payload, r.ubuf[:0:h.ulen])
 	if err != nil {
 		return nil, fmt.Errorf("damaged chunk at offset %d: zstd: %v", off, err)
 	}
@@ -416,8 +420,7 @@ func (r *Reader) decodeChunk(c ChunkInfo) ([]*tracepb.Event, error) {
 func decodeEvents(raw []byte, h chunkHeader) ([]*tracepb.Event, error) {
 	evs := make([]*tracepb.Event, 0, h.count)
 	bases := make(map[int32][]byte)
-	var last uint64
-	known := false
+	expect, prevTime := h.firstSeq, int64(0)
 	for k := uint32(0); k < h.count; k++ {
 		n, m := binary.Uvarint(raw)
 		if m <= 0 || n > uint64(len(raw)-m) {
@@ -428,23 +431,40 @@ func decodeEvents(raw []byte, h chunkHeader) ([]*tracepb.Event, error) {
 			return nil, fmt.Errorf("event %d: %v", k, err)
 		}
 		raw = raw[m+int(n):]
-		if sc := ev.GetSyscall(); sc != nil {
+		// Undo the on-disk delta encoding (see trace.proto). Events of
+		// kinds this reader does not know (a newer minor version) are
+		// passed through as they are.
+		var seq uint64
+		var t int64
+		switch kind := ev.GetKind().(type) {
+		case *tracepb.Event_Syscall:
+			sc := kind.Syscall
+			sc.Seq += expect
+			sc.EnterNs += prevTime
+			sc.ExitNs = decodeExit(sc.ExitNs, sc.EnterNs)
 			if err := restoreRegs(sc, bases); err != nil {
 				return nil, fmt.Errorf("event %d: %v", k, err)
 			}
-		}
-		// Events of kinds this reader does not know (a newer minor
-		// version) are passed through unchecked.
-		seq, t, ok := eventKey(ev)
-		if ok {
-			if (!known && seq != h.firstSeq) || (known && seq <= last) {
-				return nil, fmt.Errorf("event %d: sequence number %d out of order", k, seq)
+			for _, m := range sc.Mem {
+				m.Addr ^= argValue(sc.Regs, sc.Arch, m.Arg)
 			}
-			if t < h.minTime || t > h.maxTime {
-				return nil, fmt.Errorf("event %d: time %d outside the chunk's range", k, t)
-			}
-			last, known = seq, true
+			seq, t = sc.Seq, sc.EnterNs
+		case *tracepb.Event_Process:
+			p := kind.Process
+			p.Seq += expect
+			p.TimeNs += prevTime
+			seq, t = p.Seq, p.TimeNs
+		default:
+			evs = append(evs, ev)
+			continue
 		}
+		if seq < expect {
+			return nil, fmt.Errorf("event %d: sequence number overflow", k)
+		}
+		if t < h.minTime || t > h.maxTime {
+			return nil, fmt.Errorf("event %d: time %d outside the chunk's range", k, t)
+		}
+		expect, prevTime = seq+1, t
 		evs = append(evs, ev)
 	}
 	if len(raw) != 0 {

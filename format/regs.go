@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"math/bits"
+
+	"github.com/hermes-trace/hermes/format/tracepb"
 )
 
 // regsDeltable reports whether cur can be delta-encoded against base.
@@ -60,4 +62,26 @@ func applyRegsDelta(delta, base []byte) ([]byte, error) {
 		return nil, errBadDelta
 	}
 	return out, nil
+}
+
+// Word indexes, in x86_64 struct user_regs_struct, of the registers that
+// hold syscall arguments 0-5, per ABI.
+var (
+	argWords64 = [6]int{14, 13, 12, 7, 9, 8}  // rdi rsi rdx r10 r8 r9
+	argWords32 = [6]int{5, 11, 12, 13, 14, 4} // rbx rcx rdx rsi rdi rbp
+)
+
+// argValue returns syscall argument i from raw entry registers, or 0 when
+// the registers are not a 216-byte x86_64 user_regs_struct or i is not an
+// argument. On disk, Mem.addr of a Syscall's mem is stored XORed with it,
+// so the usual capture (at the address the argument points to) stores 0.
+func argValue(regs []byte, arch tracepb.Arch, i uint32) uint64 {
+	if len(regs) != 216 || i >= 6 {
+		return 0
+	}
+	w := argWords64[i]
+	if arch == tracepb.Arch_ARCH_I386 {
+		w = argWords32[i]
+	}
+	return binary.LittleEndian.Uint64(regs[w*8:])
 }

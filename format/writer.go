@@ -90,6 +90,7 @@ type Writer struct {
 	gen       uint64 // bumped at every cut: bases of older gens are void
 	lastSeq   uint64
 	haveSeq   bool
+	prevTime  int64 // time of the last event appended
 	submitted int64
 
 	free    chan *job
@@ -245,24 +246,23 @@ func (w *Writer) Append(ev *tracepb.Event) error {
 		return fmt.Errorf("trace: Append: sequence number %d after %d", seq, w.lastSeq)
 	}
 
-	sc := ev.GetSyscall()
-	var err error
-	if sc != nil && !w.opts.FullRegs {
-		err = w.marshalSyscall(ev, sc)
-	} else {
-		w.scratch, err = marshalOpts.MarshalAppend(w.scratch[:0], ev)
-	}
-	if err != nil {
-		return fmt.Errorf("trace: Append: %v", err)
-	}
-	if len(w.scratch) > MaxEventSize {
-		return fmt.Errorf("trace: Append: event of %d bytes is over the %d limit", len(w.scratch), MaxEventSize)
-	}
 	c := w.cur
-	if c.hdr.count > 0 && len(c.raw)+len(w.scratch)+binary.MaxVarintLen64 > maxChunkFill {
+	for {
+		if err := w.marshal(ev, seq); err != nil {
+			return fmt.Errorf("trace: Append: %v", err)
+		}
+		if len(w.scratch) > MaxEventSize {
+			return fmt.Errorf("trace: Append: event of %d bytes is over the %d limit", len(w.scratch), MaxEventSize)
+		}
+		if c.hdr.count == 0 || len(c.raw)+len(w.scratch)+binary.MaxVarintLen64 <= maxChunkFill {
+			break
+		}
+		// Rare: a huge event that does not fit. The encoding is
+		// relative to the chunk, so cut and encode it again.
 		w.cutLocked()
 		c = w.cur
 	}
+	sc := ev.GetSyscall()
 	if sc != nil && len(sc.Regs) > 0 {
 		// The delta base is only updated once the event is certainly in
 		// the chunk, so writer and reader agree on it.
@@ -285,6 +285,7 @@ func (w *Writer) Append(ev *tracepb.Event) error {
 	}
 	c.hdr.count++
 	w.lastSeq, w.haveSeq = seq, true
+	w.prevTime = t
 	w.nEvents.Add(1)
 	if len(c.raw) >= w.opts.ChunkSize {
 		w.cutLocked()
@@ -292,25 +293,82 @@ func (w *Writer) Append(ev *tracepb.Event) error {
 	return nil
 }
 
-// marshalSyscall marshals ev into w.scratch with its registers replaced by
-// deltas where possible, and restores sc before returning.
-func (w *Writer) marshalSyscall(ev *tracepb.Event, sc *tracepb.Syscall) error {
-	regs, exitRegs := sc.Regs, sc.ExitRegs
-	rd, erd := sc.RegsDelta, sc.ExitRegsDelta
-	sc.RegsDelta, sc.ExitRegsDelta = nil, nil
-	if b := w.bases[sc.Tid]; b != nil && b.gen == w.gen && regsDeltable(regs, b.regs) {
-		w.delta = appendRegsDelta(w.delta[:0], regs, b.regs)
-		sc.Regs, sc.RegsDelta = nil, w.delta
-	}
-	if regsDeltable(exitRegs, regs) {
-		w.exitDelta = appendRegsDelta(w.exitDelta[:0], exitRegs, regs)
-		sc.ExitRegs, sc.ExitRegsDelta = nil, w.exitDelta
+// marshal marshals ev into w.scratch in its on-disk form (see trace.proto
+// and doc.go): seq and times relative to the previous event of the open
+// chunk, registers as deltas where possible. ev is restored before return.
+func (w *Writer) marshal(ev *tracepb.Event, seq uint64) error {
+	expect, prevTime := seq, int64(0)
+	if w.cur.hdr.count > 0 {
+		expect, prevTime = w.lastSeq+1, w.prevTime
 	}
 	var err error
-	w.scratch, err = marshalOpts.MarshalAppend(w.scratch[:0], ev)
-	sc.Regs, sc.ExitRegs = regs, exitRegs
-	sc.RegsDelta, sc.ExitRegsDelta = rd, erd
+	switch k := ev.GetKind().(type) {
+	case *tracepb.Event_Syscall:
+		sc := k.Syscall
+		enter, exit := sc.EnterNs, sc.ExitNs
+		regs, exitRegs := sc.Regs, sc.ExitRegs
+		rd, erd := sc.RegsDelta, sc.ExitRegsDelta
+		sc.Seq = seq - expect
+		sc.EnterNs = enter - prevTime
+		sc.ExitNs = encodeExit(exit, enter)
+		sc.RegsDelta, sc.ExitRegsDelta = nil, nil
+		if !w.opts.FullRegs {
+			if b := w.bases[sc.Tid]; b != nil && b.gen == w.gen && regsDeltable(regs, b.regs) {
+				w.delta = appendRegsDelta(w.delta[:0], regs, b.regs)
+				sc.Regs, sc.RegsDelta = nil, w.delta
+			}
+			if regsDeltable(exitRegs, regs) {
+				w.exitDelta = appendRegsDelta(w.exitDelta[:0], exitRegs, regs)
+				sc.ExitRegs, sc.ExitRegsDelta = nil, w.exitDelta
+			}
+		}
+		for _, m := range sc.Mem {
+			if m != nil {
+				m.Addr ^= argValue(regs, sc.Arch, m.Arg)
+			}
+		}
+		w.scratch, err = marshalOpts.MarshalAppend(w.scratch[:0], ev)
+		for _, m := range sc.Mem {
+			if m != nil {
+				m.Addr ^= argValue(regs, sc.Arch, m.Arg)
+			}
+		}
+		sc.Seq, sc.EnterNs, sc.ExitNs = seq, enter, exit
+		sc.Regs, sc.ExitRegs = regs, exitRegs
+		sc.RegsDelta, sc.ExitRegsDelta = rd, erd
+	case *tracepb.Event_Process:
+		p := k.Process
+		t := p.TimeNs
+		p.Seq = seq - expect
+		p.TimeNs = t - prevTime
+		w.scratch, err = marshalOpts.MarshalAppend(w.scratch[:0], ev)
+		p.Seq, p.TimeNs = seq, t
+	}
 	return err
+}
+
+// encodeExit and decodeExit map exit_ns to its on-disk form and back: 0
+// stays 0 (exit not observed), otherwise the duration, shifted by one when
+// not negative so that it is never 0.
+func encodeExit(exit, enter int64) int64 {
+	if exit == 0 {
+		return 0
+	}
+	d := exit - enter
+	if d >= 0 {
+		d++
+	}
+	return d
+}
+
+func decodeExit(disk, enter int64) int64 {
+	switch {
+	case disk == 0:
+		return 0
+	case disk > 0:
+		return enter + disk - 1
+	}
+	return enter + disk
 }
 
 // cutLocked hands the open chunk to the pipeline, if it holds anything,

@@ -132,8 +132,9 @@ func runTrace(o *traceOpts, args []string, stderr io.Writer) error {
 	if eng != nil {
 		// The engine decides first; the printer shows the outcome.
 		cfg.Handlers = []tracer.Handler{eng, pr}
+		// Only what the script acts on is trapped: ev.fdpath then comes
+		// from /proc rather than from trapping every open and close.
 		cfg.Trace = union(sel, eng.Trapped())
-		cfg.TrackFDs = true
 	}
 	return runTracer(cfg, o.pid, args, eng, pr.Flush)
 }

@@ -373,6 +373,21 @@ func (x *TraceHeader) GetExtra() map[string]string {
 
 // Event is one record of the trace. Every event carries a sequence number;
 // sequence numbers are strictly increasing through the file.
+//
+// On disk, inside a chunk, some fields are stored relative to the previous
+// event so that they take a byte or two (see doc.go, "Delta encoding");
+// format.Reader restores them and its callers never see the difference:
+//
+//	seq               seq - (previous event's seq + 1); for the first event
+//	                  of a chunk, seq - the chunk's first seq (so usually 0)
+//	enter_ns, time_ns the event time minus the previous event's time (0 at
+//	                  the start of a chunk)
+//	exit_ns           0 if exit_ns is 0, else d+1 if d = exit_ns - enter_ns
+//	                  is >= 0, else d
+//	regs, exit_regs   replaced by regs_delta, exit_regs_delta (see Syscall)
+//	Syscall.mem.addr  XORed with the value of argument `arg` taken from the
+//	                  entry regs (216-byte regs, arg < 6; else unchanged),
+//	                  so a capture at the address an argument holds is 0
 type Event struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Kind:
@@ -464,8 +479,8 @@ type Syscall struct {
 	Tid     int32                  `protobuf:"varint,4,opt,name=tid,proto3" json:"tid,omitempty"`
 	Nr      int32                  `protobuf:"varint,5,opt,name=nr,proto3" json:"nr,omitempty"` // syscall number as the ABI numbers it (orig_rax)
 	Arch    Arch                   `protobuf:"varint,6,opt,name=arch,proto3,enum=hermes.trace.v1.Arch" json:"arch,omitempty"`
-	EnterNs int64                  `protobuf:"varint,7,opt,name=enter_ns,json=enterNs,proto3" json:"enter_ns,omitempty"` // monotonic, nanoseconds since the trace started
-	ExitNs  int64                  `protobuf:"varint,8,opt,name=exit_ns,json=exitNs,proto3" json:"exit_ns,omitempty"`    // same clock; 0 when the exit was not observed
+	EnterNs int64                  `protobuf:"zigzag64,7,opt,name=enter_ns,json=enterNs,proto3" json:"enter_ns,omitempty"` // monotonic, nanoseconds since the trace started
+	ExitNs  int64                  `protobuf:"zigzag64,8,opt,name=exit_ns,json=exitNs,proto3" json:"exit_ns,omitempty"`    // same clock; 0 when the exit was not observed
 	// Raw struct user_regs_struct at syscall entry (216 bytes on x86_64).
 	// On disk it may be replaced by regs_delta (see below); format.Reader
 	// always hands back the full registers here.
@@ -850,7 +865,7 @@ type Process struct {
 	Siginfo       []byte                 `protobuf:"bytes,11,opt,name=siginfo,proto3" json:"siginfo,omitempty"`                               // SIGNAL: raw siginfo_t (128 bytes)
 	ExecPath      string                 `protobuf:"bytes,12,opt,name=exec_path,json=execPath,proto3" json:"exec_path,omitempty"`             // EXEC: path of the new image
 	OldTid        int32                  `protobuf:"varint,13,opt,name=old_tid,json=oldTid,proto3" json:"old_tid,omitempty"`                  // EXEC: tid of the thread that called exec
-	TimeNs        int64                  `protobuf:"varint,14,opt,name=time_ns,json=timeNs,proto3" json:"time_ns,omitempty"`                  // monotonic, nanoseconds since the trace started
+	TimeNs        int64                  `protobuf:"zigzag64,14,opt,name=time_ns,json=timeNs,proto3" json:"time_ns,omitempty"`                // monotonic, nanoseconds since the trace started
 	CloneFlags    uint64                 `protobuf:"varint,15,opt,name=clone_flags,json=cloneFlags,proto3" json:"clone_flags,omitempty"`      // FORK/THREAD: clone flags
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1023,8 +1038,8 @@ const file_trace_proto_rawDesc = "" +
 	"\x03tid\x18\x04 \x01(\x05R\x03tid\x12\x0e\n" +
 	"\x02nr\x18\x05 \x01(\x05R\x02nr\x12)\n" +
 	"\x04arch\x18\x06 \x01(\x0e2\x15.hermes.trace.v1.ArchR\x04arch\x12\x19\n" +
-	"\benter_ns\x18\a \x01(\x03R\aenterNs\x12\x17\n" +
-	"\aexit_ns\x18\b \x01(\x03R\x06exitNs\x12\x12\n" +
+	"\benter_ns\x18\a \x01(\x12R\aenterNs\x12\x17\n" +
+	"\aexit_ns\x18\b \x01(\x12R\x06exitNs\x12\x12\n" +
 	"\x04regs\x18\t \x01(\fR\x04regs\x12\x1b\n" +
 	"\texit_regs\x18\n" +
 	" \x01(\fR\bexitRegs\x12\x10\n" +
@@ -1069,7 +1084,7 @@ const file_trace_proto_rawDesc = "" +
 	"\asiginfo\x18\v \x01(\fR\asiginfo\x12\x1b\n" +
 	"\texec_path\x18\f \x01(\tR\bexecPath\x12\x17\n" +
 	"\aold_tid\x18\r \x01(\x05R\x06oldTid\x12\x17\n" +
-	"\atime_ns\x18\x0e \x01(\x03R\x06timeNs\x12\x1f\n" +
+	"\atime_ns\x18\x0e \x01(\x12R\x06timeNs\x12\x1f\n" +
 	"\vclone_flags\x18\x0f \x01(\x04R\n" +
 	"cloneFlags*4\n" +
 	"\x04Arch\x12\x0f\n" +
