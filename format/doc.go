@@ -23,7 +23,7 @@
 //	 header)  clen    u32   length of the payload that follows, <= 64 MiB
 //	         ulen     u32   uncompressed payload length, <= 64 MiB
 //	         firstSeq u64   sequence number of the first event
-//	         count    u32   number of events
+//	         count    u32   number of events, 1 to 65536
 //	         minTime  i64   smallest event time in the chunk (ns)
 //	         maxTime  i64   largest event time in the chunk (ns)
 //	         crc      u32   CRC32C of the 41 header bytes before it

@@ -8,6 +8,7 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -117,8 +118,8 @@ func genEvents(n int, seed int64) []*tracepb.Event {
 				tracepb.ProcessKind_PROCESS_KIND_EXEC, tracepb.ProcessKind_PROCESS_KIND_EXIT,
 				tracepb.ProcessKind_PROCESS_KIND_SIGNAL, tracepb.ProcessKind_PROCESS_KIND_STOP}
 			p := &tracepb.Process{
-				Kind: kinds[rng.Intn(len(kinds))], Seq: seq, Lineage: uint64(pid), Pid: pid, Tid: tid,
-				ChildLineage: uint64(rng.Intn(1000)), ChildPid: int32(rng.Intn(30000)), Signal: int32(rng.Intn(64)),
+				Kind: kinds[rng.Intn(len(kinds))], Seq: seq, Lineage: strconv.Itoa(int(pid)), Pid: pid, Tid: tid,
+				ChildLineage: strconv.Itoa(rng.Intn(1000)), ChildPid: int32(rng.Intn(30000)), Signal: int32(rng.Intn(64)),
 				ExitStatus: int32(rng.Intn(256)), Core: rng.Intn(2) == 0, ExecPath: "/usr/bin/x",
 				OldTid: tid, TimeNs: now, CloneFlags: 0x3d0f00,
 			}
@@ -135,7 +136,7 @@ func genEvents(n int, seed int64) []*tracepb.Event {
 			enter -= int64(rng.Intn(2000000)) // a call that blocked
 		}
 		sc := &tracepb.Syscall{
-			Seq: seq, Lineage: uint64(pid), Pid: pid, Tid: tid, Nr: nr,
+			Seq: seq, Lineage: strconv.Itoa(int(pid)), Pid: pid, Tid: tid, Nr: nr,
 			EnterNs: enter, ExitNs: now + int64(rng.Intn(30000)),
 			Regs: g.next(tid, nr), Ret: int64(rng.Intn(5000)) - 100,
 		}

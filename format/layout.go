@@ -25,6 +25,10 @@ const (
 const (
 	MaxHeaderMessage = 1 << 20  // TraceHeader message
 	MaxChunkPayload  = 64 << 20 // compressed or uncompressed chunk payload
+	// MaxChunkEvents bounds the events of one chunk, and so the memory a
+	// Reader spends decoding one (an event can take as little as a few
+	// bytes on disk and a few hundred in memory). Writers cut before it.
+	MaxChunkEvents = 1 << 16
 )
 
 const (
@@ -128,8 +132,7 @@ func parseChunkHeader(b []byte) (chunkHeader, error) {
 	if h.clen > MaxChunkPayload || h.ulen > MaxChunkPayload {
 		return h, fmt.Errorf("chunk length %d/%d over the %d limit", h.clen, h.ulen, MaxChunkPayload)
 	}
-	if h.typ == ChunkEvents && h.count > h.ulen {
-		// every event takes at least one byte (its length)
+	if h.typ == ChunkEvents && (h.count > h.ulen || h.count > MaxChunkEvents) {
 		return h, fmt.Errorf("chunk claims %d events in %d bytes", h.count, h.ulen)
 	}
 	if h.count > 0 && h.minTime > h.maxTime {

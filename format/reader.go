@@ -180,14 +180,14 @@ func (r *Reader) readHeader() error {
 // readFooter loads the index. A non-nil error says why it could not.
 func (r *Reader) readFooter() error {
 	if r.size < r.dataStart+chunkHeaderSize+trailerSize {
-		return errors.New("no footer")
+		return errors.New("no trailer")
 	}
 	var t [trailerSize]byte
 	if err := r.readAt(t[:], r.size-trailerSize); err != nil {
 		return err
 	}
 	if string(t[12:]) != trailerMagic {
-		return errors.New("no footer")
+		return errors.New("no trailer")
 	}
 	ioff := int64(binary.LittleEndian.Uint64(t[0:]))
 	ilen := int64(binary.LittleEndian.Uint32(t[8:]))

@@ -146,7 +146,9 @@ func Create(path string, h *tracepb.TraceHeader, opts WriterOptions) (*Writer, e
 	enc, err := zstd.NewWriter(nil,
 		zstd.WithEncoderLevel(zstd.SpeedFastest),
 		zstd.WithEncoderConcurrency(1),
-		zstd.WithLowerEncoderMem(true))
+		// A frame is one chunk: a window past twice the chunk size buys
+		// nothing and costs memory.
+		zstd.WithWindowSize(windowFor(opts.ChunkSize)))
 	if err != nil {
 		return nil, err
 	}
@@ -199,6 +201,14 @@ func Create(path string, h *tracepb.TraceHeader, opts WriterOptions) (*Writer, e
 		go w.tickLoop(opts.FlushInterval)
 	}
 	return w, nil
+}
+
+func windowFor(chunk int) int {
+	w := zstd.MinWindowSize
+	for w < 2*chunk && w < 8<<20 {
+		w *= 2
+	}
+	return w
 }
 
 // Path returns the final path of the trace (without ".partial").
@@ -287,7 +297,7 @@ func (w *Writer) Append(ev *tracepb.Event) error {
 	w.lastSeq, w.haveSeq = seq, true
 	w.prevTime = t
 	w.nEvents.Add(1)
-	if len(c.raw) >= w.opts.ChunkSize {
+	if len(c.raw) >= w.opts.ChunkSize || c.hdr.count >= MaxChunkEvents {
 		w.cutLocked()
 	}
 	return nil
@@ -381,6 +391,10 @@ func (w *Writer) cutLocked() {
 	w.compCh <- c // never blocks: at most MaxInFlight jobs exist besides cur
 	w.submitted++
 	n := <-w.free
+	if cap(n.raw) < w.opts.ChunkSize+w.opts.ChunkSize/8 {
+		// first use of this job (or its buffer was dropped for size)
+		n.raw = make([]byte, 0, w.opts.ChunkSize+w.opts.ChunkSize/8)
+	}
 	n.raw = n.raw[:0]
 	n.hdr = chunkHeader{typ: ChunkEvents}
 	w.cur = n

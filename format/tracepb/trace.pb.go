@@ -474,8 +474,8 @@ func (*Event_Process) isEvent_Kind() {}
 type Syscall struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	Seq     uint64                 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
-	Lineage uint64                 `protobuf:"varint,2,opt,name=lineage,proto3" json:"lineage,omitempty"` // stable id of the process across pid reuse
-	Pid     int32                  `protobuf:"varint,3,opt,name=pid,proto3" json:"pid,omitempty"`         // thread group id
+	Lineage string                 `protobuf:"bytes,2,opt,name=lineage,proto3" json:"lineage,omitempty"` // "1", "1.2", "1.2/t3": stable across runs, independent of pids
+	Pid     int32                  `protobuf:"varint,3,opt,name=pid,proto3" json:"pid,omitempty"`        // thread group id
 	Tid     int32                  `protobuf:"varint,4,opt,name=tid,proto3" json:"tid,omitempty"`
 	Nr      int32                  `protobuf:"varint,5,opt,name=nr,proto3" json:"nr,omitempty"` // syscall number as the ABI numbers it (orig_rax)
 	Arch    Arch                   `protobuf:"varint,6,opt,name=arch,proto3,enum=hermes.trace.v1.Arch" json:"arch,omitempty"`
@@ -547,11 +547,11 @@ func (x *Syscall) GetSeq() uint64 {
 	return 0
 }
 
-func (x *Syscall) GetLineage() uint64 {
+func (x *Syscall) GetLineage() string {
 	if x != nil {
 		return x.Lineage
 	}
-	return 0
+	return ""
 }
 
 func (x *Syscall) GetPid() int32 {
@@ -854,19 +854,19 @@ type Process struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Kind          ProcessKind            `protobuf:"varint,1,opt,name=kind,proto3,enum=hermes.trace.v1.ProcessKind" json:"kind,omitempty"`
 	Seq           uint64                 `protobuf:"varint,2,opt,name=seq,proto3" json:"seq,omitempty"`
-	Lineage       uint64                 `protobuf:"varint,3,opt,name=lineage,proto3" json:"lineage,omitempty"`
+	Lineage       string                 `protobuf:"bytes,3,opt,name=lineage,proto3" json:"lineage,omitempty"`
 	Pid           int32                  `protobuf:"varint,4,opt,name=pid,proto3" json:"pid,omitempty"`
 	Tid           int32                  `protobuf:"varint,5,opt,name=tid,proto3" json:"tid,omitempty"`
-	ChildLineage  uint64                 `protobuf:"varint,6,opt,name=child_lineage,json=childLineage,proto3" json:"child_lineage,omitempty"` // FORK/THREAD: the new process's lineage
-	ChildPid      int32                  `protobuf:"varint,7,opt,name=child_pid,json=childPid,proto3" json:"child_pid,omitempty"`             // FORK: new pid; THREAD: new tid
-	Signal        int32                  `protobuf:"varint,8,opt,name=signal,proto3" json:"signal,omitempty"`                                 // SIGNAL/STOP: signal number; EXIT: killing signal
-	ExitStatus    int32                  `protobuf:"varint,9,opt,name=exit_status,json=exitStatus,proto3" json:"exit_status,omitempty"`       // EXIT: exit code, or the raw wait status when killed
-	Core          bool                   `protobuf:"varint,10,opt,name=core,proto3" json:"core,omitempty"`                                    // EXIT: a core was dumped
-	Siginfo       []byte                 `protobuf:"bytes,11,opt,name=siginfo,proto3" json:"siginfo,omitempty"`                               // SIGNAL: raw siginfo_t (128 bytes)
-	ExecPath      string                 `protobuf:"bytes,12,opt,name=exec_path,json=execPath,proto3" json:"exec_path,omitempty"`             // EXEC: path of the new image
-	OldTid        int32                  `protobuf:"varint,13,opt,name=old_tid,json=oldTid,proto3" json:"old_tid,omitempty"`                  // EXEC: tid of the thread that called exec
-	TimeNs        int64                  `protobuf:"zigzag64,14,opt,name=time_ns,json=timeNs,proto3" json:"time_ns,omitempty"`                // monotonic, nanoseconds since the trace started
-	CloneFlags    uint64                 `protobuf:"varint,15,opt,name=clone_flags,json=cloneFlags,proto3" json:"clone_flags,omitempty"`      // FORK/THREAD: clone flags
+	ChildLineage  string                 `protobuf:"bytes,6,opt,name=child_lineage,json=childLineage,proto3" json:"child_lineage,omitempty"` // FORK/THREAD: the new process's or thread's lineage
+	ChildPid      int32                  `protobuf:"varint,7,opt,name=child_pid,json=childPid,proto3" json:"child_pid,omitempty"`            // FORK: new pid; THREAD: new tid
+	Signal        int32                  `protobuf:"varint,8,opt,name=signal,proto3" json:"signal,omitempty"`                                // SIGNAL/STOP: signal number; EXIT: killing signal
+	ExitStatus    int32                  `protobuf:"varint,9,opt,name=exit_status,json=exitStatus,proto3" json:"exit_status,omitempty"`      // EXIT: exit code, or the raw wait status when killed
+	Core          bool                   `protobuf:"varint,10,opt,name=core,proto3" json:"core,omitempty"`                                   // EXIT: a core was dumped
+	Siginfo       []byte                 `protobuf:"bytes,11,opt,name=siginfo,proto3" json:"siginfo,omitempty"`                              // SIGNAL: raw siginfo_t (128 bytes)
+	ExecPath      string                 `protobuf:"bytes,12,opt,name=exec_path,json=execPath,proto3" json:"exec_path,omitempty"`            // EXEC: path of the new image
+	OldTid        int32                  `protobuf:"varint,13,opt,name=old_tid,json=oldTid,proto3" json:"old_tid,omitempty"`                 // EXEC: tid of the thread that called exec
+	TimeNs        int64                  `protobuf:"zigzag64,14,opt,name=time_ns,json=timeNs,proto3" json:"time_ns,omitempty"`               // monotonic, nanoseconds since the trace started
+	CloneFlags    uint64                 `protobuf:"varint,15,opt,name=clone_flags,json=cloneFlags,proto3" json:"clone_flags,omitempty"`     // FORK/THREAD: clone flags
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -915,11 +915,11 @@ func (x *Process) GetSeq() uint64 {
 	return 0
 }
 
-func (x *Process) GetLineage() uint64 {
+func (x *Process) GetLineage() string {
 	if x != nil {
 		return x.Lineage
 	}
-	return 0
+	return ""
 }
 
 func (x *Process) GetPid() int32 {
@@ -936,11 +936,11 @@ func (x *Process) GetTid() int32 {
 	return 0
 }
 
-func (x *Process) GetChildLineage() uint64 {
+func (x *Process) GetChildLineage() string {
 	if x != nil {
 		return x.ChildLineage
 	}
-	return 0
+	return ""
 }
 
 func (x *Process) GetChildPid() int32 {
@@ -1033,7 +1033,7 @@ const file_trace_proto_rawDesc = "" +
 	"\x04kind\"\xe8\x03\n" +
 	"\aSyscall\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12\x18\n" +
-	"\alineage\x18\x02 \x01(\x04R\alineage\x12\x10\n" +
+	"\alineage\x18\x02 \x01(\tR\alineage\x12\x10\n" +
 	"\x03pid\x18\x03 \x01(\x05R\x03pid\x12\x10\n" +
 	"\x03tid\x18\x04 \x01(\x05R\x03tid\x12\x0e\n" +
 	"\x02nr\x18\x05 \x01(\x05R\x02nr\x12)\n" +
@@ -1071,10 +1071,10 @@ const file_trace_proto_rawDesc = "" +
 	"\aProcess\x120\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x1c.hermes.trace.v1.ProcessKindR\x04kind\x12\x10\n" +
 	"\x03seq\x18\x02 \x01(\x04R\x03seq\x12\x18\n" +
-	"\alineage\x18\x03 \x01(\x04R\alineage\x12\x10\n" +
+	"\alineage\x18\x03 \x01(\tR\alineage\x12\x10\n" +
 	"\x03pid\x18\x04 \x01(\x05R\x03pid\x12\x10\n" +
 	"\x03tid\x18\x05 \x01(\x05R\x03tid\x12#\n" +
-	"\rchild_lineage\x18\x06 \x01(\x04R\fchildLineage\x12\x1b\n" +
+	"\rchild_lineage\x18\x06 \x01(\tR\fchildLineage\x12\x1b\n" +
 	"\tchild_pid\x18\a \x01(\x05R\bchildPid\x12\x16\n" +
 	"\x06signal\x18\b \x01(\x05R\x06signal\x12\x1f\n" +
 	"\vexit_status\x18\t \x01(\x05R\n" +
