@@ -85,3 +85,13 @@ func argValue(regs []byte, arch tracepb.Arch, i uint32) uint64 {
 	}
 	return binary.LittleEndian.Uint64(regs[w*8:])
 }
+
+// Args returns the six syscall arguments of sc from its entry registers
+// (zeros when the registers were not captured).
+func Args(sc *tracepb.Syscall) [6]uint64 {
+	var a [6]uint64
+	for i := range a {
+		a[i] = argValue(sc.Regs, sc.Arch, uint32(i))
+	}
+	return a
+}

@@ -170,5 +170,6 @@ type ProcessEvent struct {
 	Status  int     // EventExit: exit status when Signal is 0
 	Core    bool    // EventExit: core dumped
 	Siginfo *Siginfo
-	OldTid  int // EventExec: the tid that called execve, when it was not the leader
+	OldTid  int   // EventExec: the tid that called execve, when it was not the leader
+	Time    int64 // monotonic nanoseconds since the run started, as Syscall.Enter
 }

@@ -523,7 +523,7 @@ func (t *Tracer) handle(th *Thread, ws unix.WaitStatus) {
 func (t *Tracer) signalStop(th *Thread, sig int) {
 	if len(t.procH) > 0 {
 		if err := ptraceGetSiginfo(th.Tid, &t.siginfo); err == nil {
-			t.pev = ProcessEvent{Kind: EventSignal, Thread: th, Signal: sig, Siginfo: &t.siginfo}
+			t.pev = ProcessEvent{Kind: EventSignal, Thread: th, Signal: sig, Siginfo: &t.siginfo, Time: t.now()}
 			for _, h := range t.procH {
 				h.Process(&t.pev)
 			}
@@ -551,7 +551,7 @@ func (t *Tracer) processEvent(kind ProcessEventKind, th, child *Thread, sig int)
 	if len(t.procH) == 0 {
 		return
 	}
-	t.pev = ProcessEvent{Kind: kind, Thread: th, Child: child, Signal: sig}
+	t.pev = ProcessEvent{Kind: kind, Thread: th, Child: child, Signal: sig, Time: t.now()}
 	for _, h := range t.procH {
 		h.Process(&t.pev)
 	}
@@ -1027,7 +1027,10 @@ func (t *Tracer) execEvent(th *Thread) *Thread {
 	if th.inSyscall {
 		th.sc.Exited = false
 	}
-	t.pev = ProcessEvent{Kind: EventExec, Thread: th, OldTid: 0}
+	if exe, err := os.Readlink("/proc/" + strconv.Itoa(p.Pid) + "/exe"); err == nil {
+		p.Exe = exe
+	}
+	t.pev = ProcessEvent{Kind: EventExec, Thread: th, Time: t.now()}
 	if oldTid != th.Tid {
 		t.pev.OldTid = oldTid
 	}
@@ -1048,7 +1051,7 @@ func (t *Tracer) threadGone(th *Thread, ws unix.WaitStatus) {
 		sig = int(ws.Signal())
 	}
 	if t.execSeen || p != t.root || t.attach {
-		t.pev = ProcessEvent{Kind: EventExit, Thread: th, Signal: sig, Status: ws.ExitStatus(), Core: ws.CoreDump()}
+		t.pev = ProcessEvent{Kind: EventExit, Thread: th, Signal: sig, Status: ws.ExitStatus(), Core: ws.CoreDump(), Time: t.now()}
 		for _, h := range t.procH {
 			h.Process(&t.pev)
 		}

@@ -1,0 +1,357 @@
+package main
+
+import (
+	"bufio"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/hermes-trace/hermes/format"
+	"github.com/hermes-trace/hermes/format/tracepb"
+	"github.com/hermes-trace/hermes/record"
+	"github.com/hermes-trace/hermes/tracer/abi"
+	"github.com/hermes-trace/hermes/tracer/decode"
+	"github.com/spf13/cobra"
+)
+
+type dumpOpts struct {
+	json    bool
+	exprs   []string
+	pid     int
+	lineage string
+	strSize int
+}
+
+func newDumpCmd(stdout, stderr io.Writer) *cobra.Command {
+	var o dumpOpts
+	cmd := &cobra.Command{
+		Use:   "dump [flags] FILE",
+		Short: "Print a recorded trace as strace-like text or JSON lines",
+		Long: `Print the syscalls and process events of a trace written by hermes record, in
+the text hermes trace prints (decoded from the memory the recording
+captured), or as one JSON object per event with --json.
+
+A trace whose writer was killed (FILE.partial) or that is damaged is printed
+as far as it can be read; hermes says on stderr how much it recovered and why
+it stopped.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runDump(&o, args[0], stdout, stderr)
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&o.json, "json", false, "print one JSON object per event")
+	f.StringArrayVarP(&o.exprs, "expr", "e", nil, "trace=SET: print only these syscalls (strace syntax)")
+	f.IntVar(&o.pid, "pid", 0, "print only events of process `N` (as recorded)")
+	f.StringVar(&o.lineage, "lineage", "", "print only events of lineage `L` (1, 1.2, 1.2/t3: a process includes its threads)")
+	f.IntVarP(&o.strSize, "string-limit", "s", 32, "print at most `N` bytes of each string")
+	return cmd
+}
+
+// eventFilter selects events for dump and stats.
+type eventFilter struct {
+	sel     []bool // nil: all syscalls
+	pid     int
+	lineage string
+}
+
+func newEventFilter(exprs []string, pid int, lineage string) (*eventFilter, error) {
+	f := &eventFilter{pid: pid, lineage: lineage}
+	sel, rules, err := parseExprs(exprs)
+	if err != nil {
+		return nil, &usageError{err}
+	}
+	if len(rules) > 0 {
+		return nil, &usageError{errors.New("-e inject= and fault= apply to live runs, not to a recorded trace")}
+	}
+	if sel != nil {
+		f.sel = make([]bool, 1024)
+		for _, nr := range sel {
+			f.sel[nr] = true
+		}
+	}
+	return f, nil
+}
+
+func (f *eventFilter) keep(ev *tracepb.Event) bool {
+	var lineage string
+	var pid int32
+	switch k := ev.Kind.(type) {
+	case *tracepb.Event_Syscall:
+		s := k.Syscall
+		if f.sel != nil && s.Arch == tracepb.Arch_ARCH_X86_64 && (s.Nr < 0 || int(s.Nr) >= len(f.sel) || !f.sel[s.Nr]) {
+			return false
+		}
+		lineage, pid = s.Lineage, s.Pid
+	case *tracepb.Event_Process:
+		lineage, pid = k.Process.Lineage, k.Process.Pid
+	default:
+		return false
+	}
+	if f.pid != 0 && int(pid) != f.pid {
+		return false
+	}
+	if f.lineage != "" && lineage != f.lineage && !(len(lineage) > len(f.lineage) && lineage[:len(f.lineage)] == f.lineage && lineage[len(f.lineage)] == '/') {
+		return false
+	}
+	return true
+}
+
+// openTrace opens a trace for reading.
+func openTrace(path string) (*format.Reader, error) {
+	r, err := format.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// reportRecovery says on stderr how much of a partial or damaged trace was
+// read.
+func reportRecovery(r *format.Reader, path string, stderr io.Writer) {
+	if n, reason, complete := r.Recovered(); !complete {
+		fmt.Fprintf(stderr, "hermes: %s: partial trace: recovered %d events (%s)\n", path, n, reason)
+	}
+}
+
+func archOfPB(a tracepb.Arch) abi.Arch {
+	switch a {
+	case tracepb.Arch_ARCH_I386:
+		return abi.ArchI386
+	case tracepb.Arch_ARCH_X32:
+		return abi.ArchX32
+	}
+	return abi.ArchX86_64
+}
+
+// decodeCall renders a recorded syscall like hermes trace.
+func decodeCall(dst []byte, s *tracepb.Syscall, opts *decode.Options) []byte {
+	c := decode.Call{Arch: archOfPB(s.Arch), Nr: int(s.Nr), Args: format.Args(s), Ret: s.Ret, Exited: !s.EntryOnly}
+	if c.Arch == abi.ArchX86_64 {
+		c.Info = abi.X86_64(c.Nr)
+	}
+	dst = decode.AppendCall(dst, &c, record.Captured(s.Mem), opts)
+	dst = decode.AppendRet(dst, &c)
+	if s.Injected != nil {
+		dst = append(dst, " (INJECTED"...)
+		if s.Injected.By != "" {
+			dst = append(dst, " by "...)
+			dst = append(dst, s.Injected.By...)
+		}
+		dst = append(dst, ')')
+	}
+	return dst
+}
+
+func runDump(o *dumpOpts, path string, stdout, stderr io.Writer) error {
+	filter, err := newEventFilter(o.exprs, o.pid, o.lineage)
+	if err != nil {
+		return err
+	}
+	r, err := openTrace(path)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	w := bufio.NewWriterSize(stdout, 64<<10)
+	defer w.Flush()
+	opts := &decode.Options{StrSize: o.strSize}
+	var line []byte
+	enc := json.NewEncoder(w)
+	for {
+		ev, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			w.Flush()
+			return err
+		}
+		if !filter.keep(ev) {
+			continue
+		}
+		if o.json {
+			if err := enc.Encode(jsonEvent(ev, opts)); err != nil {
+				return err
+			}
+			continue
+		}
+		line = line[:0]
+		switch k := ev.Kind.(type) {
+		case *tracepb.Event_Syscall:
+			line = strconv.AppendInt(line, int64(k.Syscall.Tid), 10)
+			line = append(line, ' ')
+			line = decodeCall(line, k.Syscall, opts)
+		case *tracepb.Event_Process:
+			p := k.Process
+			line = strconv.AppendInt(line, int64(p.Tid), 10)
+			line = append(line, ' ')
+			if line = appendProcess(line, p); line == nil {
+				continue
+			}
+		}
+		line = append(line, '\n')
+		if _, err := w.Write(line); err != nil {
+			return err
+		}
+	}
+	w.Flush()
+	reportRecovery(r, path, stderr)
+	return nil
+}
+
+// appendProcess renders a process event like strace; nil for events strace
+// does not print (fork, thread, exec).
+func appendProcess(dst []byte, p *tracepb.Process) []byte {
+	switch p.Kind {
+	case tracepb.ProcessKind_PROCESS_KIND_SIGNAL:
+		dst = append(dst, "--- "...)
+		dst = append(dst, abi.SignalName(int(p.Signal))...)
+		dst = append(dst, ' ')
+		dst = decode.AppendSiginfoBytes(dst, p.Siginfo)
+		return append(dst, " ---"...)
+	case tracepb.ProcessKind_PROCESS_KIND_STOP:
+		dst = append(dst, "--- stopped by "...)
+		dst = append(dst, abi.SignalName(int(p.Signal))...)
+		return append(dst, " ---"...)
+	case tracepb.ProcessKind_PROCESS_KIND_EXIT:
+		if p.Signal != 0 {
+			dst = append(dst, "+++ killed by "...)
+			dst = append(dst, abi.SignalName(int(p.Signal))...)
+			if p.Core {
+				dst = append(dst, " (core dumped)"...)
+			}
+			return append(dst, " +++"...)
+		}
+		dst = append(dst, "+++ exited with "...)
+		dst = strconv.AppendInt(dst, int64(p.ExitStatus), 10)
+		return append(dst, " +++"...)
+	}
+	return nil
+}
+
+// jsonMem is a captured memory range in JSON.
+type jsonMem struct {
+	Addr string `json:"addr"`
+	Kind string `json:"kind"`
+	Arg  uint32 `json:"arg"`
+	Data string `json:"data"` // hex
+	Size uint64 `json:"size,omitempty"`
+}
+
+type jsonInjected struct {
+	By      string    `json:"by,omitempty"`
+	Action  string    `json:"action"`
+	Value   int64     `json:"value,omitempty"`
+	DelayNs uint64    `json:"delay_ns,omitempty"`
+	Signal  int32     `json:"signal,omitempty"`
+	SetArgs uint32    `json:"set_args,omitempty"`
+	Args    []string  `json:"args,omitempty"`
+	Writes  []jsonMem `json:"writes,omitempty"`
+}
+
+// jsonSyscall is one syscall event of dump --json.
+type jsonSyscall struct {
+	Type      string        `json:"type"`
+	Seq       uint64        `json:"seq"`
+	Lineage   string        `json:"lineage"`
+	Pid       int32         `json:"pid"`
+	Tid       int32         `json:"tid"`
+	EnterNs   int64         `json:"enter_ns"`
+	ExitNs    int64         `json:"exit_ns,omitempty"`
+	Arch      string        `json:"arch"`
+	Nr        int32         `json:"nr"`
+	Name      string        `json:"name"`
+	Text      string        `json:"text"`
+	Args      []string      `json:"args"`
+	Ret       *int64        `json:"ret,omitempty"`
+	Errno     string        `json:"errno,omitempty"`
+	EntryOnly bool          `json:"entry_only,omitempty"`
+	Regs      string        `json:"regs"`
+	ExitRegs  string        `json:"exit_regs,omitempty"`
+	Mem       []jsonMem     `json:"mem,omitempty"`
+	Injected  *jsonInjected `json:"injected,omitempty"`
+}
+
+type jsonProcess struct {
+	Type         string `json:"type"`
+	Kind         string `json:"kind"`
+	Seq          uint64 `json:"seq"`
+	Lineage      string `json:"lineage"`
+	Pid          int32  `json:"pid"`
+	Tid          int32  `json:"tid"`
+	TimeNs       int64  `json:"time_ns"`
+	ChildLineage string `json:"child_lineage,omitempty"`
+	ChildPid     int32  `json:"child_pid,omitempty"`
+	Signal       string `json:"signal,omitempty"`
+	ExitStatus   *int32 `json:"exit_status,omitempty"`
+	Core         bool   `json:"core,omitempty"`
+	ExecPath     string `json:"exec_path,omitempty"`
+	OldTid       int32  `json:"old_tid,omitempty"`
+	Siginfo      string `json:"siginfo,omitempty"`
+}
+
+func jsonMems(ms []*tracepb.Mem) []jsonMem {
+	out := make([]jsonMem, 0, len(ms))
+	for _, m := range ms {
+		kind := "in"
+		if m.Kind == tracepb.MemKind_MEM_KIND_OUT {
+			kind = "out"
+		}
+		out = append(out, jsonMem{Addr: fmt.Sprintf("%#x", m.Addr), Kind: kind, Arg: m.Arg, Data: hex.EncodeToString(m.Data), Size: m.Size})
+	}
+	return out
+}
+
+func jsonEvent(ev *tracepb.Event, opts *decode.Options) any {
+	switch k := ev.Kind.(type) {
+	case *tracepb.Event_Syscall:
+		s := k.Syscall
+		arch := archOfPB(s.Arch)
+		j := &jsonSyscall{
+			Type: "syscall", Seq: s.Seq, Lineage: s.Lineage, Pid: s.Pid, Tid: s.Tid,
+			EnterNs: s.EnterNs, ExitNs: s.ExitNs, Arch: arch.String(), Nr: s.Nr,
+			Name: abi.Name(arch, int(s.Nr)), Text: string(decodeCall(nil, s, opts)),
+			EntryOnly: s.EntryOnly, Regs: hex.EncodeToString(s.Regs), ExitRegs: hex.EncodeToString(s.ExitRegs),
+			Mem: jsonMems(s.Mem),
+		}
+		for _, a := range format.Args(s) {
+			j.Args = append(j.Args, fmt.Sprintf("%#x", a))
+		}
+		if !s.EntryOnly {
+			ret := s.Ret
+			j.Ret = &ret
+			if ret < 0 && ret >= -4095 {
+				j.Errno = abi.ErrnoName(int(-ret))
+			}
+		}
+		if in := s.Injected; in != nil {
+			ji := &jsonInjected{By: in.By, Action: in.Action.String(), Value: in.Value, DelayNs: in.DelayNs,
+				Signal: in.Signal, SetArgs: in.SetArgs, Writes: jsonMems(in.Writes)}
+			for _, a := range in.Args {
+				ji.Args = append(ji.Args, fmt.Sprintf("%#x", a))
+			}
+			j.Injected = ji
+		}
+		return j
+	case *tracepb.Event_Process:
+		p := k.Process
+		j := &jsonProcess{
+			Type: "process", Kind: p.Kind.String(), Seq: p.Seq, Lineage: p.Lineage, Pid: p.Pid, Tid: p.Tid,
+			TimeNs: p.TimeNs, ChildLineage: p.ChildLineage, ChildPid: p.ChildPid, Core: p.Core,
+			ExecPath: p.ExecPath, OldTid: p.OldTid, Siginfo: hex.EncodeToString(p.Siginfo),
+		}
+		if p.Signal != 0 {
+			j.Signal = abi.SignalName(int(p.Signal))
+		}
+		if p.Kind == tracepb.ProcessKind_PROCESS_KIND_EXIT {
+			st := p.ExitStatus
+			j.ExitStatus = &st
+		}
+		return j
+	}
+	return map[string]string{"type": "unknown"}
+}

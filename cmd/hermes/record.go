@@ -1,0 +1,194 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hermes-trace/hermes/format"
+	"github.com/hermes-trace/hermes/format/tracepb"
+	"github.com/hermes-trace/hermes/record"
+	"github.com/hermes-trace/hermes/tracer"
+	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
+)
+
+type recordOpts struct {
+	output string
+	exprs  []string
+	pid    int
+	noPin  bool
+	inject injectOpts
+}
+
+func newRecordCmd(stderr io.Writer) *cobra.Command {
+	var o recordOpts
+	cmd := &cobra.Command{
+		Use:   "record [flags] [--] CMD [ARGS...] | record -p PID",
+		Short: "Record every traced syscall of a command into a trace file",
+		Long: `Run CMD (or attach to PID) and record every traced syscall of it and all its
+children and threads: registers at entry, result, timestamps, the strings and
+paths it passed and every buffer the kernel wrote, plus forks, execs, signals
+and exits. The trace is written as FILE.partial and renamed to FILE at the
+end; if hermes is killed, FILE.partial keeps every complete chunk.
+
+hermes exits with the command's exit status.`,
+		Example: `  hermes record -- make
+  hermes record -o run.trace -e trace=%file,%network -- ./server
+  hermes record --inject builtin:random-eio --seed 7 -- ./app`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runRecord(&o, args, stderr)
+		},
+	}
+	f := cmd.Flags()
+	f.SetInterspersed(false)
+	f.StringVarP(&o.output, "output", "o", "hermes.trace", "write the trace to `FILE`")
+	f.StringArrayVarP(&o.exprs, "expr", "e", nil, "qualifying `EXPR`: trace=SET, inject=..., fault=... (strace syntax; repeatable)")
+	f.IntVarP(&o.pid, "pid", "p", 0, "attach to the running process `PID` and all its threads")
+	f.BoolVar(&o.noPin, "no-pin", false, "let the command use every CPU (see hermes trace --help)")
+	o.inject.addFlags(f)
+	return cmd
+}
+
+// checkOutput refuses an output path that cannot be written, before the
+// command starts.
+func checkOutput(path string) error {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("output %s: is a directory", path)
+	}
+	dir := filepath.Dir(path)
+	st, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("output %s: %w", path, errors.Unwrap(err))
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("output %s: %s is not a directory", path, dir)
+	}
+	if err := unix.Access(dir, unix.W_OK); err != nil {
+		return fmt.Errorf("output %s: directory not writable: %w", path, err)
+	}
+	return nil
+}
+
+func runRecord(o *recordOpts, args []string, stderr io.Writer) error {
+	if o.pid != 0 && len(args) > 0 {
+		return &usageError{errors.New("give either -p PID or a command, not both")}
+	}
+	if o.pid == 0 && len(args) == 0 {
+		return &usageError{errors.New("missing command: hermes record [flags] -- CMD [ARGS...] or -p PID")}
+	}
+	sel, rules, err := parseExprs(o.exprs)
+	if err != nil {
+		return &usageError{err}
+	}
+	if err := checkOutput(o.output); err != nil {
+		return err
+	}
+	eng, err := o.inject.engine(rules, stderr)
+	if err != nil {
+		return err
+	}
+	hdr := header(args, o.pid)
+	if eng != nil {
+		hdr.Seed = eng.Seed()
+	}
+	w, err := format.Create(o.output, hdr, format.WriterOptions{})
+	if err != nil {
+		return fmt.Errorf("output: %w", err)
+	}
+	rec := record.New(w)
+	cfg := tracer.Config{
+		Trace:    sel,
+		NoPin:    o.noPin,
+		Handlers: []tracer.Handler{rec},
+		Logf:     func(format string, a ...any) { fmt.Fprintf(stderr, "hermes: "+format+"\n", a...) },
+	}
+	if eng != nil {
+		// The engine decides, the recorder writes down what it decided.
+		cfg.Handlers = []tracer.Handler{eng, rec}
+		cfg.Trace = union(sel, eng.Trapped())
+	}
+	stop := startProgress(stderr, w)
+	err = runTracer(cfg, o.pid, args, eng, func() error {
+		stop()
+		if rerr := rec.Err(); rerr != nil {
+			w.Close()
+			return rerr
+		}
+		return w.Close()
+	})
+	return err
+}
+
+// header describes the run for the trace file.
+func header(args []string, pid int) *tracepb.TraceHeader {
+	h := &tracepb.TraceHeader{
+		Argv: args, Env: os.Environ(), Arch: "x86_64",
+		StartTimeUnixNs: time.Now().UnixNano(), HermesVersion: version, Tool: "hermes record",
+	}
+	if pid != 0 {
+		h.Extra = map[string]string{"attached_pid": fmt.Sprint(pid)}
+		if cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); err == nil {
+			h.Argv = strings.Split(strings.TrimRight(string(cmdline), "\x00"), "\x00")
+		}
+	}
+	if wd, err := os.Getwd(); err == nil {
+		h.Cwd = wd
+	}
+	var u unix.Utsname
+	if unix.Uname(&u) == nil {
+		h.KernelRelease = unix.ByteSliceToString(u.Release[:])
+	}
+	return h
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
+}
+
+// startProgress shows a one-line progress display on a terminal stderr,
+// and returns the function that erases it.
+func startProgress(stderr io.Writer, w *format.Writer) func() {
+	if !isTerminal(stderr) {
+		return func() {}
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(250 * time.Millisecond)
+		defer tick.Stop()
+		start := time.Now()
+		for {
+			select {
+			case <-done:
+				fmt.Fprint(stderr, "\r\x1b[K")
+				return
+			case <-tick.C:
+				st := w.Stats()
+				rate := float64(st.Events) / time.Since(start).Seconds()
+				fmt.Fprintf(stderr, "\r\x1b[Khermes: %d events, %.1f MiB written, %.0f events/s", st.Events, float64(st.Bytes)/(1<<20), rate)
+			}
+		}
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			close(done)
+			wg.Wait()
+		})
+	}
+}

@@ -1,0 +1,223 @@
+package record
+
+import (
+	"encoding/binary"
+
+	"github.com/hermes-trace/hermes/format/tracepb"
+	"github.com/hermes-trace/hermes/tracer"
+	"github.com/hermes-trace/hermes/tracer/abi"
+	"github.com/hermes-trace/hermes/tracer/decode"
+)
+
+// Limits on what one syscall's capture may hold.
+const (
+	maxString = 4096     // a path or string argument (PATH_MAX)
+	maxIn     = 4096     // an in-buffer (write data): enough to show and compare, not to replay
+	maxOut    = 16 << 20 // an out-buffer the kernel wrote: all of it, up to 16 MiB
+	maxVec    = 4096     // elements of argv/envp, iovec and array arguments
+	iovSize   = 16       // struct iovec on x86_64
+)
+
+// capturer reads one call's memory into reusable Mem messages.
+type capturer struct {
+	mems []*tracepb.Mem
+	n    int
+	str  []byte
+}
+
+func (c *capturer) reset() { c.n = 0 }
+
+// add appends a capture of size bytes at addr (cut at limit) and returns
+// it, or nil when nothing could be read.
+func (c *capturer) add(mem *tracer.Memory, kind tracepb.MemKind, arg int, addr uint64, size, limit int) *tracepb.Mem {
+	if addr == 0 || size <= 0 {
+		return nil
+	}
+	want := min(size, limit)
+	m := c.next()
+	if cap(m.Data) < want {
+		m.Data = make([]byte, want)
+	}
+	m.Data = m.Data[:want]
+	n, _ := mem.ReadAt(m.Data, addr)
+	if n == 0 {
+		c.n--
+		return nil
+	}
+	m.Data = m.Data[:n]
+	m.Addr, m.Kind, m.Arg, m.Size = addr, kind, uint32(arg), 0
+	if n < size {
+		m.Size = uint64(size)
+	}
+	return m
+}
+
+// addString captures the NUL-terminated string at addr, NUL included.
+func (c *capturer) addString(mem *tracer.Memory, arg int, addr uint64) {
+	if addr == 0 {
+		return
+	}
+	s, complete, _ := decode.ReadString(mem, addr, maxString, c.str[:0])
+	c.str = s[:0]
+	if len(s) == 0 && !complete {
+		return
+	}
+	m := c.next()
+	m.Data = append(append(m.Data[:0], s...), 0)
+	if !complete {
+		m.Data = m.Data[:len(s)]
+	}
+	m.Addr, m.Kind, m.Arg, m.Size = addr, tracepb.MemKind_MEM_KIND_IN, uint32(arg), 0
+}
+
+func (c *capturer) next() *tracepb.Mem {
+	if c.n == len(c.mems) {
+		c.mems = append(c.mems, &tracepb.Mem{})
+	}
+	m := c.mems[c.n]
+	c.n++
+	return m
+}
+
+func (c *capturer) list() []*tracepb.Mem { return c.mems[:c.n] }
+
+// argSize returns argument i as a size, clamped to a sane int.
+func argSize(args *[6]uint64, i int8) int {
+	if i < 0 || int(i) >= len(args) {
+		return 0
+	}
+	v := args[i]
+	if v > 1<<40 {
+		return 0
+	}
+	return int(v)
+}
+
+// entry captures what the kernel will read: strings, paths, in-buffers,
+// argv and envp, iovecs, sockaddrs, in-structs and arrays.
+func (c *capturer) entry(sc *tracer.Syscall) {
+	if sc.Info == nil {
+		return
+	}
+	mem := sc.Mem()
+	for i, a := range sc.Info.Args {
+		addr := sc.Args[i]
+		switch a.Kind {
+		case abi.KindPath, abi.KindString:
+			c.addString(mem, i, addr)
+		case abi.KindBufIn, abi.KindSockaddrIn:
+			c.add(mem, tracepb.MemKind_MEM_KIND_IN, i, addr, argSize(&sc.Args, a.SizeArg), maxIn)
+		case abi.KindStructIn, abi.KindStructInOut:
+			c.add(mem, tracepb.MemKind_MEM_KIND_IN, i, addr, int(a.Size), int(a.Size))
+		case abi.KindArrayIn, abi.KindArrayInOut:
+			n := min(argSize(&sc.Args, a.SizeArg), maxVec)
+			c.add(mem, tracepb.MemKind_MEM_KIND_IN, i, addr, n*int(a.Size), maxOut)
+		case abi.KindFDSet:
+			c.add(mem, tracepb.MemKind_MEM_KIND_IN, i, addr, (argSize(&sc.Args, a.SizeArg)+63)/64*8, maxIn)
+		case abi.KindStrVec:
+			c.strVec(mem, i, addr)
+		case abi.KindIovIn:
+			c.iov(mem, i, addr, argSize(&sc.Args, a.SizeArg), tracepb.MemKind_MEM_KIND_IN, -1)
+		case abi.KindIovOut:
+			// The iovec array itself is read by the kernel at entry.
+			c.add(mem, tracepb.MemKind_MEM_KIND_IN, i, addr, min(argSize(&sc.Args, a.SizeArg), maxVec)*iovSize, maxOut)
+		case abi.KindSockaddrOut, abi.KindBufOutLen:
+			// The length is read through a pointer argument.
+			if a.SizeArg >= 0 {
+				c.add(mem, tracepb.MemKind_MEM_KIND_IN, int(a.SizeArg), sc.Args[a.SizeArg], 4, 4)
+			}
+		}
+	}
+}
+
+// strVec captures a NULL-terminated pointer array and every string in it.
+func (c *capturer) strVec(mem *tracer.Memory, arg int, addr uint64) {
+	if addr == 0 {
+		return
+	}
+	var word [8]byte
+	var ptrs []byte
+	for i := 0; i < maxVec; i++ {
+		if _, err := mem.ReadAt(word[:], addr+uint64(i)*8); err != nil {
+			break
+		}
+		ptrs = append(ptrs, word[:]...)
+		p := binary.LittleEndian.Uint64(word[:])
+		if p == 0 {
+			break
+		}
+		c.addString(mem, arg, p)
+	}
+	m := c.next()
+	m.Data = append(m.Data[:0], ptrs...)
+	m.Addr, m.Kind, m.Arg, m.Size = addr, tracepb.MemKind_MEM_KIND_IN, uint32(arg), 0
+}
+
+// iov captures an iovec array (at entry) and the buffers it points to, up
+// to total bytes (-1: all of them, each cut at maxIn).
+func (c *capturer) iov(mem *tracer.Memory, arg int, addr uint64, count int, kind tracepb.MemKind, total int) {
+	count = min(count, maxVec)
+	if addr == 0 || count <= 0 {
+		return
+	}
+	arr := c.add(mem, tracepb.MemKind_MEM_KIND_IN, arg, addr, count*iovSize, count*iovSize)
+	if arr == nil {
+		return
+	}
+	vec := append([]byte(nil), arr.Data...)
+	for i := 0; i+iovSize <= len(vec) && total != 0; i += iovSize {
+		base := binary.LittleEndian.Uint64(vec[i:])
+		n := int(min(binary.LittleEndian.Uint64(vec[i+8:]), 1<<40))
+		limit := maxIn
+		if total > 0 {
+			n = min(n, total)
+			total -= n
+			limit = maxOut
+		}
+		c.add(mem, kind, arg, base, n, limit)
+	}
+}
+
+// exit captures what the kernel wrote, sized by the syscall model's rules
+// from the return value.
+func (c *capturer) exit(sc *tracer.Syscall) {
+	if sc.Info == nil || sc.Ret < 0 {
+		return
+	}
+	mem := sc.Mem()
+	ret := int(min(sc.Ret, 1<<40))
+	out := tracepb.MemKind_MEM_KIND_OUT
+	for i, a := range sc.Info.Args {
+		addr := sc.Args[i]
+		switch a.Kind {
+		case abi.KindBufOut:
+			c.add(mem, out, i, addr, min(argSize(&sc.Args, a.SizeArg), ret), maxOut)
+		case abi.KindStructOut, abi.KindStructInOut:
+			c.add(mem, out, i, addr, int(a.Size), int(a.Size))
+		case abi.KindSizedOut:
+			c.add(mem, out, i, addr, argSize(&sc.Args, a.SizeArg), maxOut)
+		case abi.KindArrayOut:
+			c.add(mem, out, i, addr, min(argSize(&sc.Args, a.SizeArg), ret, maxVec)*int(a.Size), maxOut)
+		case abi.KindArrayInOut:
+			c.add(mem, out, i, addr, min(argSize(&sc.Args, a.SizeArg), maxVec)*int(a.Size), maxOut)
+		case abi.KindFDSet:
+			c.add(mem, out, i, addr, (argSize(&sc.Args, a.SizeArg)+63)/64*8, maxIn)
+		case abi.KindIovOut:
+			c.iov(mem, i, addr, argSize(&sc.Args, a.SizeArg), out, ret)
+		case abi.KindSockaddrOut, abi.KindBufOutLen:
+			if a.SizeArg < 0 {
+				continue
+			}
+			l := c.add(mem, out, int(a.SizeArg), sc.Args[a.SizeArg], 4, 4)
+			if l != nil && len(l.Data) == 4 {
+				c.add(mem, out, i, addr, int(binary.LittleEndian.Uint32(l.Data)), maxIn)
+			}
+		case abi.KindIoctlArg:
+			cmd := uint32(sc.Args[1])
+			const iocRead = 2
+			if (cmd>>30)&iocRead != 0 {
+				c.add(mem, out, i, addr, int((cmd>>16)&0x3fff), maxOut)
+			}
+		}
+	}
+}

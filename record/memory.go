@@ -1,0 +1,42 @@
+package record
+
+import (
+	"github.com/hermes-trace/hermes/format/tracepb"
+	"golang.org/x/sys/unix"
+)
+
+// Captured is tracee memory as a recorded syscall captured it: a decode.Memory
+// that serves reads from the Mem ranges of one event, so that `hermes dump`
+// renders a call from the trace exactly as `hermes trace` rendered it live.
+// Ranges the kernel wrote (OUT) take precedence over what was read at entry.
+type Captured []*tracepb.Mem
+
+// ReadAt implements decode.Memory.
+func (c Captured) ReadAt(p []byte, addr uint64) (int, error) {
+	done := 0
+	for done < len(p) {
+		n := c.readOne(p[done:], addr+uint64(done))
+		if n == 0 {
+			return done, unix.EFAULT
+		}
+		done += n
+	}
+	return done, nil
+}
+
+// readOne copies from the range that holds addr, preferring OUT captures.
+func (c Captured) readOne(p []byte, addr uint64) int {
+	best := -1
+	for i, m := range c {
+		if addr >= m.Addr && addr < m.Addr+uint64(len(m.Data)) {
+			if best < 0 || m.Kind == tracepb.MemKind_MEM_KIND_OUT {
+				best = i
+			}
+		}
+	}
+	if best < 0 {
+		return 0
+	}
+	m := c[best]
+	return copy(p, m.Data[addr-m.Addr:])
+}

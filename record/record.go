@@ -1,0 +1,242 @@
+// Package record is hermes's record mode: a tracer handler that writes
+// every trapped syscall, with its registers and the memory the syscall
+// model says matters, and every process event into a trace file (package
+// format).
+//
+// Events are numbered in the order they complete: a syscall is written at
+// its exit (when its result and out-buffers are known), so a call that
+// blocks is written after calls other threads made meanwhile. Within one
+// thread, the order of its calls in the file is the order it made them,
+// which is what replay matches on.
+package record
+
+import (
+	"unsafe"
+
+	"github.com/hermes-trace/hermes/format"
+	"github.com/hermes-trace/hermes/format/tracepb"
+	"github.com/hermes-trace/hermes/tracer"
+	"github.com/hermes-trace/hermes/tracer/abi"
+	"golang.org/x/sys/unix"
+)
+
+// regsSize is sizeof(struct user_regs_struct) on x86_64.
+const regsSize = int(unsafe.Sizeof(unix.PtraceRegs{}))
+
+// call is one syscall between its entry and exit.
+type call struct {
+	sc   tracepb.Syscall
+	inj  tracepb.Injected
+	regs [regsSize]byte
+	cap  capturer
+}
+
+// Recorder is the tracer handler of `hermes record`. Put it last in the
+// handler chain, so that it sees the actions the others chose.
+type Recorder struct {
+	w      *format.Writer
+	seq    uint64
+	ev     tracepb.Event
+	evs    tracepb.Event_Syscall
+	evp    tracepb.Event_Process
+	pe     tracepb.Process
+	pend   map[*tracer.Thread]*call
+	free   []*call
+	err    error
+	events uint64
+}
+
+// New returns a Recorder writing to w.
+func New(w *format.Writer) *Recorder {
+	return &Recorder{w: w, pend: make(map[*tracer.Thread]*call)}
+}
+
+// Err returns the first error writing the trace.
+func (r *Recorder) Err() error { return r.err }
+
+// Events returns how many events were written.
+func (r *Recorder) Events() uint64 { return r.events }
+
+func (r *Recorder) append(ev *tracepb.Event) {
+	if r.err != nil {
+		return
+	}
+	if err := r.w.Append(ev); err != nil {
+		r.err = err
+		return
+	}
+	r.events++
+}
+
+func (r *Recorder) nextSeq() uint64 {
+	r.seq++
+	return r.seq
+}
+
+func archOf(a abi.Arch) tracepb.Arch {
+	switch a {
+	case abi.ArchI386:
+		return tracepb.Arch_ARCH_I386
+	case abi.ArchX32:
+		return tracepb.Arch_ARCH_X32
+	}
+	return tracepb.Arch_ARCH_X86_64
+}
+
+// Enter implements tracer.Handler: it captures the registers and what the
+// kernel will read.
+func (r *Recorder) Enter(sc *tracer.Syscall, act *tracer.Action) {
+	act.WantExit = true
+	c := r.pend[sc.Thread]
+	if c == nil {
+		if n := len(r.free); n > 0 {
+			c, r.free = r.free[n-1], r.free[:n-1]
+		} else {
+			c = &call{}
+		}
+		r.pend[sc.Thread] = c
+	}
+	th := sc.Thread
+	s := &c.sc
+	*s = tracepb.Syscall{
+		Lineage: th.Lineage, Pid: int32(th.Proc.Pid), Tid: int32(th.Tid),
+		Nr: int32(sc.Nr), Arch: archOf(sc.Arch), EnterNs: sc.Enter,
+		Regs: c.regs[:0], ExitRegs: s.ExitRegs[:0],
+	}
+	if regs, err := sc.Regs(); err == nil {
+		// The registers as the call was made, before any modification.
+		s.Regs = append(s.Regs, unsafe.Slice((*byte)(unsafe.Pointer(regs)), regsSize)...)
+	}
+	c.cap.reset()
+	c.cap.entry(sc)
+	r.injected(c, act, false)
+	if sc.Info != nil && sc.Info.Ret == abi.RetNone {
+		// exit and exit_group never return.
+		s.EntryOnly, s.Exited = true, true
+		r.flush(th, c)
+	}
+}
+
+// injected records what the handlers before us did to the call.
+func (r *Recorder) injected(c *call, act *tracer.Action, atExit bool) {
+	if !act.Injected() {
+		return
+	}
+	inj := &c.inj
+	if c.sc.Injected == nil {
+		*inj = tracepb.Injected{Args: inj.Args[:0]}
+		c.sc.Injected = inj
+	}
+	inj.By = act.By
+	switch {
+	case act.Kill:
+		inj.Action = tracepb.Action_ACTION_KILL
+	case act.Skip && len(act.Writes) > 0:
+		inj.Action, inj.Value = tracepb.Action_ACTION_EMULATE, act.Value
+	case act.Skip && act.Value < 0 && act.Value >= -4095:
+		inj.Action, inj.Value = tracepb.Action_ACTION_DENY, -act.Value
+	case act.Skip:
+		inj.Action, inj.Value = tracepb.Action_ACTION_RETURN, act.Value
+	case act.SetArgs != 0 || len(act.Strings) > 0:
+		inj.Action = tracepb.Action_ACTION_MODIFY
+	case act.Delay > 0:
+		inj.Action = tracepb.Action_ACTION_DELAY
+	case act.Signal != 0:
+		inj.Action = tracepb.Action_ACTION_SIGNAL
+	}
+	if atExit {
+		inj.Note = "at exit"
+	}
+	inj.DelayNs += uint64(act.Delay)
+	if act.Signal != 0 {
+		inj.Signal = int32(act.Signal)
+	}
+	if act.SetArgs != 0 {
+		inj.SetArgs = uint32(act.SetArgs)
+		inj.Args = append(inj.Args[:0], act.Args[:]...)
+	}
+	for _, s := range act.Strings {
+		inj.SetArgs |= 1 << s.Index
+		inj.Writes = append(inj.Writes, &tracepb.Mem{Data: append([]byte(nil), s.Data...), Arg: uint32(s.Index)})
+	}
+	for _, w := range act.Writes {
+		inj.Writes = append(inj.Writes, &tracepb.Mem{Addr: w.Addr, Data: append([]byte(nil), w.Data...), Kind: tracepb.MemKind_MEM_KIND_OUT})
+	}
+}
+
+// Exit implements tracer.Handler: it captures the result and what the
+// kernel wrote, and writes the event.
+func (r *Recorder) Exit(sc *tracer.Syscall, act *tracer.Action) {
+	c := r.pend[sc.Thread]
+	if c == nil {
+		return // attached in the middle of this call
+	}
+	s := &c.sc
+	s.Ret, s.ExitNs = sc.Ret, sc.Leave
+	if !sc.Skipped {
+		c.cap.exit(sc)
+	}
+	r.injected(c, act, true)
+	if sc.Arch == abi.ArchX86_64 && (sc.Nr == unix.SYS_EXECVE || sc.Nr == unix.SYS_EXECVEAT || sc.Nr == unix.SYS_RT_SIGRETURN) {
+		// These replace the registers; the rest leave all but rax as they
+		// were (rcx and r11 are already clobbered at entry).
+		if regs, err := sc.Regs(); err == nil {
+			s.ExitRegs = append(s.ExitRegs[:0], unsafe.Slice((*byte)(unsafe.Pointer(regs)), regsSize)...)
+		}
+	}
+	r.flush(sc.Thread, c)
+}
+
+func (r *Recorder) flush(th *tracer.Thread, c *call) {
+	c.sc.Seq = r.nextSeq()
+	c.sc.Mem = c.cap.list()
+	r.evs.Syscall = &c.sc
+	r.ev.Kind = &r.evs
+	r.append(&r.ev)
+	c.sc.Injected = nil
+	c.inj.Writes = c.inj.Writes[:0]
+	delete(r.pend, th)
+	r.free = append(r.free, c)
+}
+
+// Process implements tracer.ProcessHandler.
+func (r *Recorder) Process(ev *tracer.ProcessEvent) {
+	th := ev.Thread
+	if ev.Kind == tracer.EventExit {
+		if c := r.pend[th]; c != nil {
+			// Died inside a syscall.
+			c.sc.EntryOnly, c.sc.Exited = true, true
+			r.flush(th, c)
+		}
+	}
+	p := &r.pe
+	*p = tracepb.Process{
+		Seq: r.nextSeq(), Lineage: th.Lineage, Pid: int32(th.Proc.Pid), Tid: int32(th.Tid),
+		Signal: int32(ev.Signal), TimeNs: ev.Time,
+	}
+	switch ev.Kind {
+	case tracer.EventFork:
+		p.Kind = tracepb.ProcessKind_PROCESS_KIND_FORK
+	case tracer.EventThread:
+		p.Kind = tracepb.ProcessKind_PROCESS_KIND_THREAD
+	case tracer.EventExec:
+		p.Kind = tracepb.ProcessKind_PROCESS_KIND_EXEC
+		p.ExecPath, p.OldTid = th.Proc.Exe, int32(ev.OldTid)
+	case tracer.EventSignal:
+		p.Kind = tracepb.ProcessKind_PROCESS_KIND_SIGNAL
+		if ev.Siginfo != nil {
+			p.Siginfo = ev.Siginfo[:]
+		}
+	case tracer.EventExit:
+		p.Kind = tracepb.ProcessKind_PROCESS_KIND_EXIT
+		p.ExitStatus, p.Core = int32(ev.Status), ev.Core
+	case tracer.EventStop:
+		p.Kind = tracepb.ProcessKind_PROCESS_KIND_STOP
+	}
+	if ev.Child != nil {
+		p.ChildLineage, p.ChildPid = ev.Child.Lineage, int32(ev.Child.Tid)
+	}
+	r.evp.Process = p
+	r.ev.Kind = &r.evp
+	r.append(&r.ev)
+}
