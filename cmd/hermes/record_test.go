@@ -1,0 +1,125 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hermes-trace/hermes/internal/testbin"
+)
+
+func TestRecordDumpStats(t *testing.T) {
+	dir := t.TempDir()
+	trace := filepath.Join(dir, "run.trace")
+	hello := testbin.C(t, "hello")
+	stdout, stderr, code := hermes(t, "record", "-o", trace, "--", hello, "3")
+	if code != 3 || stdout != "hello\n" {
+		t.Fatalf("record: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	if _, err := os.Stat(trace + ".partial"); !os.IsNotExist(err) {
+		t.Fatalf("partial file left behind: %v", err)
+	}
+	text, stderr, code := hermes(t, "dump", trace)
+	if code != 0 || !strings.Contains(text, `write(1, "hello\n", 6) = 6`) || !strings.Contains(text, "+++ exited with 3 +++") || stderr != "" {
+		t.Fatalf("dump: exit %d, stderr %q, out:\n%s", code, stderr, text)
+	}
+	js, _, code := hermes(t, "dump", "--json", "-e", "trace=write", trace)
+	type jsonEv struct {
+		Name string `json:"name"`
+		Ret  int64  `json:"ret"`
+		Regs string `json:"regs"`
+		Text string `json:"text"`
+	}
+	lines := strings.Split(strings.TrimSpace(js), "\n")
+	var writes int
+	for _, l := range lines {
+		var ev jsonEv
+		if err := json.Unmarshal([]byte(l), &ev); err != nil {
+			t.Fatalf("bad JSON line %q: %v", l, err)
+		}
+		if ev.Name == "write" {
+			writes++
+			if ev.Ret != 6 || len(ev.Regs) != 2*216 || ev.Text != `write(1, "hello\n", 6) = 6` {
+				t.Errorf("write event: %+v", ev)
+			}
+		}
+	}
+	if code != 0 || writes != 1 {
+		t.Fatalf("dump --json: exit %d, %d writes", code, writes)
+	}
+	st, _, code := hermes(t, "stats", trace)
+	if code != 0 || !strings.Contains(st, "write") || !strings.Contains(st, "total") || !strings.Contains(st, "bytes/event") {
+		t.Fatalf("stats: exit %d:\n%s", code, st)
+	}
+}
+
+// TestRecordKilled kills hermes with SIGKILL while it records a busy
+// target: the partial trace keeps every completed chunk, and dump reads it
+// and says what it recovered.
+func TestRecordKilled(t *testing.T) {
+	dir := t.TempDir()
+	trace := filepath.Join(dir, "busy.trace")
+	loop := testbin.C(t, "loop")
+	cmd, _ := startHermes(t, "record", "-o", trace, "--", loop, "100000000", "getppid")
+	partial := trace + ".partial"
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if fi, err := os.Stat(partial); err == nil && fi.Size() > 64<<10 {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("trace did not grow")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	out, stderr, code := hermes(t, "dump", "-e", "trace=getppid", partial)
+	n := strings.Count(out, "getppid() = ")
+	if code != 0 || n < 1000 || !strings.Contains(stderr, "partial trace: recovered") {
+		t.Fatalf("dump of killed recording: exit %d, %d getppid lines, stderr %q", code, n, stderr)
+	}
+}
+
+func TestRecordBadInput(t *testing.T) {
+	dir := t.TempDir()
+	notTrace := filepath.Join(dir, "not.trace")
+	os.WriteFile(notTrace, []byte("hello, I am not a trace\n"), 0o644)
+	good := filepath.Join(dir, "good.trace")
+	if _, _, code := hermes(t, "record", "-o", good, "--", "true"); code != 0 {
+		t.Fatal("record true failed")
+	}
+	data, _ := os.ReadFile(good)
+	truncated := filepath.Join(dir, "trunc.trace")
+	os.WriteFile(truncated, data[:10], 0o644)
+	newer := filepath.Join(dir, "newer.trace")
+	nd := append([]byte(nil), data...)
+	nd[8] = 9 // major version, little-endian u16 after the 8-byte magic
+	os.WriteFile(newer, nd, 0o644)
+	for _, tc := range []struct {
+		name string
+		args []string
+		msg  string
+	}{
+		{"missing file", []string{"dump", filepath.Join(dir, "nope.trace")}, "no such file"},
+		{"not a trace", []string{"dump", notTrace}, "not a hermes trace"},
+		{"truncated header", []string{"stats", truncated}, "truncated"},
+		{"newer major", []string{"dump", newer}, "newer"},
+		{"output onto a directory", []string{"record", "-o", dir, "--", "true"}, "is a directory"},
+		{"output in a missing directory", []string{"record", "-o", filepath.Join(dir, "no/such/x.trace"), "--", "true"}, "no such file"},
+		{"missing command", []string{"record"}, "missing command"},
+		{"unwritable output", []string{"record", "-o", "/proc/hermes.trace", "--", "true"}, "/proc/hermes.trace"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, stderr, code := hermes(t, tc.args...)
+			if code != 125 || strings.Count(stderr, "\n") != 1 || !strings.Contains(strings.ToLower(stderr), strings.ToLower(tc.msg)) {
+				t.Fatalf("exit %d, stderr %q; want 125 and one line with %q", code, stderr, tc.msg)
+			}
+		})
+	}
+}
