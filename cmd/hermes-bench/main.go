@@ -123,6 +123,10 @@ func run(runs, n, nTraced, forks, nChaos int) error {
 		return err
 	}
 
+	if err := recordTables(runs, tmp, hermes, strace, loop); err != nil {
+		return err
+	}
+
 	sh := []string{"/bin/sh", "-c", fmt.Sprintf("i=0; while [ $i -lt %d ]; do /bin/true; i=$((i+1)); done", forks)}
 	return table(fmt.Sprintf("fork/exec shell loop (%d × /bin/true, everything traced)", forks), runs, 0, []variant{
 		{"native", sh},
