@@ -73,7 +73,9 @@ func (r *Recorder) nextSeq() uint64 {
 	return r.seq
 }
 
-func archOf(a abi.Arch) tracepb.Arch {
+// archPB and Arch convert between the tracer's and the trace file's names
+// of the syscall tables.
+func archPB(a abi.Arch) tracepb.Arch {
 	switch a {
 	case abi.ArchI386:
 		return tracepb.Arch_ARCH_I386
@@ -81,6 +83,17 @@ func archOf(a abi.Arch) tracepb.Arch {
 		return tracepb.Arch_ARCH_X32
 	}
 	return tracepb.Arch_ARCH_X86_64
+}
+
+// Arch returns the tracer's name for a recorded syscall table.
+func Arch(a tracepb.Arch) abi.Arch {
+	switch a {
+	case tracepb.Arch_ARCH_I386:
+		return abi.ArchI386
+	case tracepb.Arch_ARCH_X32:
+		return abi.ArchX32
+	}
+	return abi.ArchX86_64
 }
 
 // Enter implements tracer.Handler: it captures the registers and what the
@@ -100,7 +113,7 @@ func (r *Recorder) Enter(sc *tracer.Syscall, act *tracer.Action) {
 	s := &c.sc
 	*s = tracepb.Syscall{
 		Lineage: th.Lineage, Pid: int32(th.Proc.Pid), Tid: int32(th.Tid),
-		Nr: int32(sc.Nr), Arch: archOf(sc.Arch), EnterNs: sc.Enter,
+		Nr: int32(sc.Nr), Arch: archPB(sc.Arch), EnterNs: sc.Enter,
 		Regs: c.regs[:0], ExitRegs: s.ExitRegs[:0],
 	}
 	if regs, err := sc.Regs(); err == nil {

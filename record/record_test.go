@@ -19,6 +19,7 @@ import (
 	"github.com/hermes-trace/hermes/record"
 	"github.com/hermes-trace/hermes/tracer"
 	"github.com/hermes-trace/hermes/tracer/abi"
+	"golang.org/x/sys/unix"
 )
 
 // live is what a handler saw of one call while it happened.
@@ -209,4 +210,44 @@ func TestCountsMatchStrace(t *testing.T) {
 
 func tracerName(s *tracepb.Syscall) string {
 	return abi.Name(abi.ArchX86_64, int(s.Nr))
+}
+
+// denier fails the second openat with EACCES, as a fault script would.
+type denier struct{ n int }
+
+func (d *denier) Enter(sc *tracer.Syscall, act *tracer.Action) {
+	if sc.Name() == "openat" {
+		d.n++
+		if d.n == 2 {
+			*act = tracer.Deny(unix.EACCES)
+			act.By = "test"
+		}
+	}
+}
+
+func (d *denier) Exit(sc *tracer.Syscall, act *tracer.Action) {}
+
+// TestInjectedRecorded checks that an injected fault is stored with the
+// call it changed.
+func TestInjectedRecorded(t *testing.T) {
+	path, _ := recordRun(t, []tracer.Handler{&denier{}}, testbin.C(t, "hello"))
+	var opens []*tracepb.Syscall
+	for _, ev := range readAll(t, path) {
+		if s := ev.GetSyscall(); s != nil && tracerName(s) == "openat" {
+			opens = append(opens, s)
+		}
+	}
+	if len(opens) < 2 {
+		t.Fatalf("%d openat calls", len(opens))
+	}
+	for i, s := range opens {
+		inj := s.Injected
+		if i == 1 {
+			if inj == nil || inj.Action != tracepb.Action_ACTION_DENY || inj.Value != int64(unix.EACCES) || inj.By != "test" || s.Ret != -int64(unix.EACCES) {
+				t.Fatalf("denied openat recorded as %+v (ret %d)", inj, s.Ret)
+			}
+		} else if inj != nil {
+			t.Fatalf("openat %d recorded as injected: %+v", i, inj)
+		}
+	}
 }

@@ -117,19 +117,10 @@ func reportRecovery(r *format.Reader, path string, stderr io.Writer) {
 	}
 }
 
-func archOfPB(a tracepb.Arch) abi.Arch {
-	switch a {
-	case tracepb.Arch_ARCH_I386:
-		return abi.ArchI386
-	case tracepb.Arch_ARCH_X32:
-		return abi.ArchX32
-	}
-	return abi.ArchX86_64
-}
 
 // decodeCall renders a recorded syscall like hermes trace.
 func decodeCall(dst []byte, s *tracepb.Syscall, opts *decode.Options) []byte {
-	c := decode.Call{Arch: archOfPB(s.Arch), Nr: int(s.Nr), Args: format.Args(s), Ret: s.Ret, Exited: !s.EntryOnly}
+	c := decode.Call{Arch: record.Arch(s.Arch), Nr: int(s.Nr), Args: format.Args(s), Ret: s.Ret, Exited: !s.EntryOnly}
 	if c.Arch == abi.ArchX86_64 {
 		c.Info = abi.X86_64(c.Nr)
 	}
@@ -310,7 +301,7 @@ func jsonEvent(ev *tracepb.Event, opts *decode.Options) any {
 	switch k := ev.Kind.(type) {
 	case *tracepb.Event_Syscall:
 		s := k.Syscall
-		arch := archOfPB(s.Arch)
+		arch := record.Arch(s.Arch)
 		j := &jsonSyscall{
 			Type: "syscall", Seq: s.Seq, Lineage: s.Lineage, Pid: s.Pid, Tid: s.Tid,
 			EnterNs: s.EnterNs, ExitNs: s.ExitNs, Arch: arch.String(), Nr: s.Nr,

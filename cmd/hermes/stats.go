@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/hermes-trace/hermes/format/tracepb"
+	"github.com/hermes-trace/hermes/record"
 	"github.com/hermes-trace/hermes/tracer/abi"
 	"github.com/spf13/cobra"
 )
@@ -70,9 +71,9 @@ func runStats(path string, exprs []string, pid int, lineage string, stdout, stde
 		if s == nil {
 			continue
 		}
-		name := abi.Name(archOfPB(s.Arch), int(s.Nr))
+		name := abi.Name(record.Arch(s.Arch), int(s.Nr))
 		if s.Arch != tracepb.Arch_ARCH_X86_64 {
-			name += " [" + archOfPB(s.Arch).String() + "]"
+			name += " [" + record.Arch(s.Arch).String() + "]"
 		}
 		proc := s.Lineage
 		for i := 0; i < len(proc); i++ {
