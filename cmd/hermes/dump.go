@@ -117,7 +117,6 @@ func reportRecovery(r *format.Reader, path string, stderr io.Writer) {
 	}
 }
 
-
 // decodeCall renders a recorded syscall like hermes trace.
 func decodeCall(dst []byte, s *tracepb.Syscall, opts *decode.Options) []byte {
 	c := decode.Call{Arch: record.Arch(s.Arch), Nr: int(s.Nr), Args: format.Args(s), Ret: s.Ret, Exited: !s.EntryOnly}
