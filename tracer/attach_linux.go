@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -26,6 +27,9 @@ func (t *Tracer) attachAll(pid int) error {
 	}
 	if pid == os.Getpid() {
 		return fmt.Errorf("attach %d: that is hermes itself", pid)
+	}
+	if tgid, err := tgidOf(pid); err == nil {
+		pid = tgid // -p of a thread traces its whole process, like strace
 	}
 	p := t.newProcess(pid, "1", nil, newFDTable())
 	t.root = p
@@ -70,6 +74,20 @@ func (t *Tracer) attachAll(pid int) error {
 	return nil
 }
 
+// tgidOf reads the thread group id of tid from /proc.
+func tgidOf(tid int) (int, error) {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(tid) + "/status")
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "Tgid:"); ok {
+			return strconv.Atoi(strings.TrimSpace(v))
+		}
+	}
+	return 0, fmt.Errorf("no Tgid in /proc/%d/status", tid)
+}
+
 func taskList(pid int) ([]int, error) {
 	ents, err := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/task")
 	if err != nil {
@@ -106,6 +124,11 @@ func (t *Tracer) detachAll() {
 		if err := ptraceInterrupt(th.Tid); err != nil && errors.Is(err, unix.ESRCH) {
 			t.forget(th)
 		}
+	}
+	// New children whose parent's event we have not seen are stopped now.
+	for tid := range t.pending {
+		_ = ptraceDetach(tid, 0)
+		delete(t.pending, tid)
 	}
 }
 

@@ -3,7 +3,7 @@ package tracer
 import (
 	"errors"
 	"fmt"
-	"sync/atomic"
+	"sync"
 	"syscall"
 	"unsafe"
 
@@ -194,10 +194,14 @@ func cStrings(ss []string) ([]*byte, error) {
 // pause. The ptrace loop blocks in wait4(-1); to wake it from another
 // goroutine (Ctrl-C, a delay timer expiring) we stop the doorbell with
 // SIGSTOP, which wait4 reports like any other child. The loop then sends it
-// SIGCONT. It dies with the tracer thread (PR_SET_PDEATHSIG).
+// SIGCONT. The child lives in its own process group with every signal
+// blocked, so a terminal's Ctrl-C does not kill it; it dies with the
+// tracer thread (PR_SET_PDEATHSIG). It is signalled through a pidfd, so a
+// ring can never reach another process that reused its pid.
 type doorbell struct {
-	pid    int
-	closed atomic.Bool // no ring after close: the pid may be reused
+	pid   int
+	mu    sync.Mutex
+	pidfd int // -1 once closed
 }
 
 func newDoorbell() (*doorbell, error) {
@@ -209,7 +213,12 @@ func newDoorbell() (*doorbell, error) {
 	if errno != 0 {
 		return nil, fmt.Errorf("fork doorbell: %w", errno)
 	}
-	return &doorbell{pid: pid}, nil
+	fd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		_ = unix.Kill(pid, unix.SIGKILL)
+		return nil, fmt.Errorf("pidfd_open doorbell: %w", err)
+	}
+	return &doorbell{pid: pid, pidfd: fd}, nil
 }
 
 //go:norace
@@ -220,26 +229,39 @@ func rawDoorbell() (int, unix.Errno) {
 		return int(r1), unix.Errno(errno)
 	}
 	runtimeAfterForkInChild()
+	all := ^uint64(0)
+	syscall.RawSyscall6(unix.SYS_RT_SIGPROCMASK, unix.SIG_SETMASK, uintptr(unsafe.Pointer(&all)), 0, 8, 0, 0)
+	syscall.RawSyscall(unix.SYS_SETPGID, 0, 0, 0)
 	syscall.RawSyscall6(unix.SYS_PRCTL, unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0, 0)
 	for {
 		syscall.RawSyscall(unix.SYS_PAUSE, 0, 0, 0)
 	}
 }
 
-// ring wakes the ptrace loop. Safe from any goroutine.
-func (d *doorbell) ring() {
-	if !d.closed.Load() {
-		_ = unix.Kill(d.pid, unix.SIGSTOP)
+func (d *doorbell) signal(sig unix.Signal) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.pidfd >= 0 {
+		_ = unix.PidfdSendSignal(d.pidfd, sig, nil, 0)
 	}
 }
 
-// rearm lets the doorbell be rung again; called by the loop after it
-// handled a ring.
-func (d *doorbell) rearm() { _ = unix.Kill(d.pid, unix.SIGCONT) }
+// ring wakes the ptrace loop. Safe from any goroutine.
+func (d *doorbell) ring() { d.signal(unix.SIGSTOP) }
+
+// rearm lets the doorbell be rung again; the loop calls it before it
+// handles a ring, so that a ring during the handling is not lost.
+func (d *doorbell) rearm() { d.signal(unix.SIGCONT) }
 
 func (d *doorbell) close() {
-	d.closed.Store(true)
-	_ = unix.Kill(d.pid, unix.SIGKILL)
+	d.signal(unix.SIGKILL)
+	d.mu.Lock()
+	fd := d.pidfd
+	d.pidfd = -1
+	d.mu.Unlock()
+	if fd >= 0 {
+		unix.Close(fd)
+	}
 	var ws unix.WaitStatus
 	for {
 		_, err := unix.Wait4(d.pid, &ws, unix.WALL, nil)

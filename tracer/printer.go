@@ -26,6 +26,8 @@ type Printer struct {
 	lastArch map[int]abi.Arch
 	live     int
 	multi    bool
+	firstTid int
+	inCall   map[int]bool // tid -> inside a printed call
 	barePids bool
 }
 
@@ -53,6 +55,7 @@ func NewPrinter(w io.Writer, opts decode.Options, po PrinterOptions) *Printer {
 		line:     make([]byte, 0, 4096),
 		atEntry:  make(map[int][]byte),
 		lastArch: make(map[int]abi.Arch),
+		inCall:   make(map[int]bool),
 		live:     1,
 	}
 	if selected != nil {
@@ -97,8 +100,14 @@ func (p *Printer) Enter(sc *Syscall, act *Action) {
 	if !p.wants(sc) {
 		return
 	}
+	if p.firstTid == 0 {
+		p.firstTid = sc.Tid()
+	} else if sc.Tid() != p.firstTid {
+		p.multi = true // several threads, also those found by -p
+	}
 	act.WantExit = true
 	if !decodesAtEntry(sc) {
+		p.inCall[sc.Tid()] = true
 		return
 	}
 	p.setCall(sc)
@@ -119,6 +128,7 @@ func (p *Printer) Exit(sc *Syscall, act *Action) {
 	}
 	p.setCall(sc)
 	th := sc.Thread
+	delete(p.inCall, th.Tid)
 	if sc.Arch != p.lastArch[th.Tid] {
 		p.personality(th, sc.Arch)
 	}
@@ -171,7 +181,27 @@ func (p *Printer) Process(ev *ProcessEvent) {
 		p.line = append(p.line, abi.SignalName(ev.Signal)...)
 		p.line = append(p.line, " ---"...)
 		p.end()
+	case EventExec:
+		if ev.OldTid != 0 {
+			// The exec'ing thread took the leader's tid.
+			tid := ev.Thread.Tid
+			p.atEntry[tid], p.lastArch[tid] = p.atEntry[ev.OldTid], p.lastArch[ev.OldTid]
+			delete(p.atEntry, ev.OldTid)
+			delete(p.lastArch, ev.OldTid)
+		}
 	case EventExit:
+		if p.inCall[ev.Thread.Tid] {
+			// Died inside a call: show it unfinished, as strace does. Its
+			// memory is gone, so pointers print as addresses.
+			sc := &ev.Thread.sc
+			p.setCall(sc)
+			p.call.Exited = false
+			p.start(ev.Thread)
+			p.line = decode.AppendCall(p.line, &p.call, nil, &p.opts)
+			p.line = append(p.line, " = ?"...)
+			p.end()
+			delete(p.inCall, ev.Thread.Tid)
+		}
 		p.start(ev.Thread)
 		if ev.Signal != 0 {
 			p.line = append(p.line, "+++ killed by "...)

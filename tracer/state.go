@@ -31,9 +31,10 @@ type Thread struct {
 	Proc    *Process
 
 	sc        Syscall
-	act       Action
-	inSyscall bool // between an entry and the exit stop we asked for
-	wantExit  bool // resume with PTRACE_SYSCALL to see the exit
+	act       Action // entry
+	xact      Action // exit
+	inSyscall bool   // between an entry and the exit stop we asked for
+	wantExit  bool   // resume with PTRACE_SYSCALL to see the exit
 	skipRet   *int64
 	attached  bool // attach mode: syscall stops, not seccomp
 	parked    bool // held by a Delay

@@ -255,6 +255,11 @@ func (t *Tracer) Stop(sig int) {
 		// Second request: do not wait any longer.
 		t.stopReq.Store(-1)
 	}
+	t.ringBell()
+}
+
+// ringBell wakes the loop through the current doorbell. Any goroutine.
+func (t *Tracer) ringBell() {
 	t.liveMu.Lock()
 	bell := t.bell
 	t.liveMu.Unlock()
@@ -300,6 +305,7 @@ func (t *Tracer) loopMain(start func() error) (Result, error) {
 	t.liveMu.Unlock()
 	defer func() {
 		t.liveMu.Lock()
+		bell := t.bell
 		t.bell = nil
 		t.liveMu.Unlock()
 		t.timerMu.Lock()
@@ -427,7 +433,10 @@ func (t *Tracer) newThread(tid int, p *Process, lineage string) *Thread {
 // loop is the ptrace loop. It returns when no tracee is left.
 func (t *Tracer) loop() error {
 	var ws unix.WaitStatus
-	for len(t.threads) > 0 || len(t.pending) > 0 {
+	// While detaching, new children that have not reported yet are not
+	// waited for: when the tracer thread exits the kernel detaches them,
+	// and they run on (attach mode sets no EXITKILL).
+	for len(t.threads) > 0 || (len(t.pending) > 0 && !t.detaching) {
 		wpid, err := unix.Wait4(-1, &ws, unix.WALL|unix.WUNTRACED, nil)
 		if err != nil {
 			if errors.Is(err, unix.EINTR) {
@@ -439,13 +448,28 @@ func (t *Tracer) loop() error {
 			return fmt.Errorf("wait4: %w", err)
 		}
 		if wpid == t.bell.pid {
-			if ws.Stopped() {
-				t.handleBell()
+			switch {
+			case ws.Stopped():
 				t.bell.rearm()
+				t.handleBell()
+			case ws.Exited() || ws.Signaled():
+				// Killed from outside: without a doorbell nothing could
+				// wake the loop again.
+				if err := t.replaceBell(); err != nil {
+					return err
+				}
 			}
 			continue
 		}
 		th := t.threads[wpid]
+		if th == nil && t.detaching {
+			// A child auto-attached while we detach: let it go too.
+			if ws.Stopped() {
+				_ = ptraceDetach(wpid, 0)
+			}
+			delete(t.pending, wpid)
+			continue
+		}
 		if th == nil {
 			if ws.Stopped() {
 				// A new child reporting before its parent's fork event.
@@ -472,7 +496,8 @@ func (t *Tracer) handle(th *Thread, ws unix.WaitStatus) {
 	sig := ws.StopSignal()
 	if t.detaching {
 		// Whatever stop this is, let the thread go; pass on a signal it
-		// was about to receive.
+		// was about to receive. (A child it just forked is let go at its
+		// first stop, or by the kernel when the tracer thread exits.)
 		dsig := 0
 		if sig != syscallTrap && sig != unix.SIGTRAP && eventOf(ws) == 0 {
 			dsig = int(sig)
@@ -587,6 +612,7 @@ func (t *Tracer) syscallStop(th *Thread) {
 			nr := int(info.nr)
 			if info.arch == auditArchX86_64 && nr >= 0 && nr < len(t.traced) && !t.traced[nr] {
 				th.inSyscall, th.wantExit = true, false
+				th.sc.Nr, th.sc.Arch = -1, abi.ArchX86_64 // not this call's: forkEvent must not read it
 				t.resume(th, 0)
 				return
 			}
@@ -658,6 +684,7 @@ func (t *Tracer) enter(th *Thread, info *syscallInfo) {
 			t.logf("%s: modify arguments of %s: %v", th.Lineage, sc.Name(), err)
 		}
 	}
+	delay := act.Delay
 	if act.Skip {
 		t.skip(th, act.Value)
 		if err := t.writeAll(sc, act.Writes); err != nil {
@@ -667,28 +694,35 @@ func (t *Tracer) enter(th *Thread, info *syscallInfo) {
 		sc.Leave = sc.Enter
 		if !th.attached {
 			// The call will not run: report its exit now, without a stop.
-			t.runExit(th)
+			delay = max(delay, t.runExit(th))
 			th.inSyscall = false
 		}
 	}
 	if act.Signal != 0 {
 		_ = unix.Tgkill(th.Proc.Pid, th.Tid, unix.Signal(act.Signal))
 	}
-	if sc.regsDirty {
-		if err := ptraceSetRegs(th.Tid, &sc.regs); err != nil && !errors.Is(err, unix.ESRCH) {
-			t.logf("%s: set registers: %v", th.Lineage, err)
-		}
-		sc.regsDirty = false
-	}
+	t.flushRegs(th)
 	th.wantExit = act.WantExit && !sc.Skipped
 	if !th.wantExit && th.skipRet == nil && !th.attached {
 		th.inSyscall = false
 	}
-	if act.Delay > 0 {
-		t.park(th, act.Delay, 0)
+	if delay > 0 {
+		t.park(th, delay, 0)
 		return
 	}
 	t.resume(th, 0)
+}
+
+// flushRegs writes back registers a handler's action changed.
+func (t *Tracer) flushRegs(th *Thread) {
+	sc := &th.sc
+	if !sc.regsDirty {
+		return
+	}
+	if err := ptraceSetRegs(th.Tid, &sc.regs); err != nil && !errors.Is(err, unix.ESRCH) {
+		t.logf("%s: set registers: %v", th.Lineage, err)
+	}
+	sc.regsDirty = false
 }
 
 func isExec(sc *Syscall) bool {
@@ -702,35 +736,35 @@ func (t *Tracer) exit(th *Thread, rval int64) {
 	th.inSyscall = false
 	th.wantExit = false
 	sc.regsValid, sc.regsDirty = false, false
+	var delay time.Duration
 	if th.skipRet != nil {
-		// Attach mode skip: the kernel left -ENOSYS; put our value in.
+		// Attach-mode skip: the kernel left -ENOSYS in rax; put in the value
+		// (as the exit handlers may have changed it).
+		delay = t.runExit(th)
 		if regs, err := sc.Regs(); err == nil {
 			regs.Rax = uint64(*th.skipRet)
 			sc.regsDirty = true
 		}
 		th.skipRet = nil
-		if sc.regsDirty {
-			_ = ptraceSetRegs(th.Tid, &sc.regs)
-			sc.regsDirty = false
-		}
-		t.runExit(th)
 	} else {
 		sc.Ret, sc.Exited = rval, true
 		t.updateState(th)
-		delay := t.runExit(th)
-		if delay > 0 {
-			t.park(th, delay, 0)
-			return
-		}
+		delay = t.runExit(th)
+	}
+	t.flushRegs(th)
+	if delay > 0 {
+		t.park(th, delay, 0)
+		return
 	}
 	t.resume(th, 0)
 }
 
-// runExit calls the exit handlers and applies what they change; it returns
-// a delay to hold the thread.
+// runExit calls the exit handlers with their own Action (the entry's may
+// still be in use) and applies what they change, leaving the registers for
+// the caller to write back. It returns a delay to hold the thread.
 func (t *Tracer) runExit(th *Thread) time.Duration {
 	sc := &th.sc
-	act := &th.act
+	act := &th.xact
 	act.reset()
 	for _, h := range t.cfg.Handlers {
 		h.Exit(sc, act)
@@ -739,25 +773,18 @@ func (t *Tracer) runExit(th *Thread) time.Duration {
 		t.kill(th)
 		return 0
 	}
-	if act.Skip && !sc.Skipped {
+	if act.Skip {
+		sc.Ret = act.Value
 		if regs, err := sc.Regs(); err == nil {
 			regs.Rax = uint64(act.Value)
 			sc.regsDirty = true
-			sc.Ret = act.Value
+		}
+		if th.skipRet != nil {
+			*th.skipRet = act.Value
 		}
 		if err := t.writeAll(sc, act.Writes); err != nil {
 			t.logf("%s: emulate %s: %v", th.Lineage, sc.Name(), err)
 		}
-	} else if act.Skip && sc.Skipped {
-		// Skipped at entry and changed again at exit.
-		t.skip(th, act.Value)
-		sc.Ret = act.Value
-	}
-	if sc.regsDirty && !sc.Skipped {
-		if err := ptraceSetRegs(th.Tid, &sc.regs); err != nil && !errors.Is(err, unix.ESRCH) {
-			t.logf("%s: set registers: %v", th.Lineage, err)
-		}
-		sc.regsDirty = false
 	}
 	if act.Signal != 0 {
 		_ = unix.Tgkill(th.Proc.Pid, th.Tid, unix.Signal(act.Signal))
@@ -867,12 +894,34 @@ func (t *Tracer) armTimer() {
 	d := time.Duration(first - t.now())
 	t.timerMu.Lock()
 	defer t.timerMu.Unlock()
-	bell := t.bell
 	if t.timer == nil {
-		t.timer = time.AfterFunc(d, bell.ring)
+		t.timer = time.AfterFunc(d, t.ringBell)
 	} else {
 		t.timer.Reset(d)
 	}
+}
+
+// replaceBell starts a new doorbell after the old one died.
+func (t *Tracer) replaceBell() error {
+	bell, err := newDoorbell()
+	if err != nil {
+		return err
+	}
+	t.liveMu.Lock()
+	old := t.bell
+	t.bell = bell
+	t.liveMu.Unlock()
+	old.mu.Lock()
+	if old.pidfd >= 0 {
+		unix.Close(old.pidfd)
+		old.pidfd = -1
+	}
+	old.mu.Unlock()
+	t.armTimer()
+	if t.stopReq.Load() != 0 {
+		bell.ring()
+	}
+	return nil
 }
 
 // handleBell runs on the loop after the doorbell rang: due delays, and
@@ -911,19 +960,19 @@ func (t *Tracer) stopRun(sig int) {
 	}
 	if t.killAt.IsZero() && sig > 0 {
 		t.killAt = time.Now().Add(500 * time.Millisecond)
-		t.timerMu.Lock()
-		bell := t.bell
-		time.AfterFunc(510*time.Millisecond, bell.ring)
-		t.timerMu.Unlock()
+		time.AfterFunc(510*time.Millisecond, t.ringBell)
 		return
 	}
 	if sig < 0 || !time.Now().Before(t.killAt) {
 		t.liveMu.Lock()
-		pids := make([]int, 0, len(t.live))
+		pids := make([]int, 0, len(t.live)+len(t.pending))
 		for pid := range t.live {
 			pids = append(pids, pid)
 		}
 		t.liveMu.Unlock()
+		for tid := range t.pending {
+			pids = append(pids, tid) // children whose parent's event never came
+		}
 		sort.Ints(pids)
 		for _, pid := range pids {
 			_ = unix.Kill(pid, unix.SIGKILL)
@@ -1023,7 +1072,7 @@ func (t *Tracer) execEvent(th *Thread) *Thread {
 		}
 	}
 	p.FDs.exec()
-	p.nth = nil
+	clear(p.nth)
 	if th.inSyscall {
 		th.sc.Exited = false
 	}
