@@ -128,6 +128,16 @@ func TestActions(t *testing.T) {
 			code: 143, stdout: "hello\n",
 		},
 		{
+			name: "deny and signal", argv: []string{hello},
+			enter: func(sc *tracer.Syscall, act *tracer.Action) {
+				if sc.Name() == "write" {
+					*act = tracer.Deny(unix.EIO)
+					act.Signal = int(unix.SIGTERM)
+				}
+			},
+			code: 143, stdout: "",
+		},
+		{
 			name: "kill", argv: []string{hello},
 			enter: func(sc *tracer.Syscall, act *tracer.Action) {
 				if sc.Name() == "write" {

@@ -141,3 +141,46 @@ func TestAttachInterrupt(t *testing.T) {
 		t.Fatalf("target after detach: %v", err)
 	}
 }
+
+// TestGroupInterrupt sends SIGINT to hermes's whole process group, as a
+// terminal's Ctrl-C does: hermes must still end the run (its doorbell
+// survives), both when it launched the target and when it attached.
+func TestGroupInterrupt(t *testing.T) {
+	bin := testbin.C(t, "sleeper")
+	target := exec.Command(bin, "30")
+	target.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	tout, _ := target.StdoutPipe()
+	if err := target.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer target.Process.Kill()
+	waitLine(t, bufio.NewReader(tout), "ready")
+	for _, args := range [][]string{
+		{"trace", "-o", os.DevNull, "--", bin, "30"},
+		{"trace", "-o", os.DevNull, "-p", strconv.Itoa(target.Process.Pid)},
+	} {
+		cmd := exec.Command(hermesBin, args...)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		out, _ := cmd.StdoutPipe()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		if args[len(args)-1] == "30" {
+			waitLine(t, bufio.NewReader(out), "ready")
+		} else {
+			time.Sleep(300 * time.Millisecond) // let it attach
+		}
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second): // a hang detector, not a timing check
+			cmd.Process.Kill()
+			t.Fatalf("%v: hermes did not end after SIGINT to its process group", args)
+		}
+	}
+	if !alive(target.Process.Pid) {
+		t.Fatal("attached target did not survive the detach")
+	}
+}
