@@ -41,8 +41,9 @@ func main() {
 	nTraced := flag.Int("traced-n", 100000, "iterations of the traced loop")
 	forks := flag.Int("forks", 200, "processes the fork/exec loop starts")
 	nChaos := flag.Int("chaos-n", 200000, "writes of the chaos loop")
+	recordRuns := flag.Int("record-runs", 1, "runs of each record workload (find /usr/share is long under strace)")
 	flag.Parse()
-	if err := run(*runs, *n, *nTraced, *forks, *nChaos); err != nil {
+	if err := run(*runs, *n, *nTraced, *forks, *nChaos, *recordRuns); err != nil {
 		fmt.Fprintln(os.Stderr, "hermes-bench:", err)
 		os.Exit(1)
 	}
@@ -54,7 +55,7 @@ type variant struct {
 	argv []string
 }
 
-func run(runs, n, nTraced, forks, nChaos int) error {
+func run(runs, n, nTraced, forks, nChaos, recordRuns int) error {
 	root, err := moduleRoot()
 	if err != nil {
 		return err
@@ -118,12 +119,22 @@ func run(runs, n, nTraced, forks, nChaos int) error {
 		{"strace", append([]string{strace, "-f", "--seccomp-bpf", "-e", "trace=write", "-e", "inject=write:error=EIO:when=1000+1000", "-o", "/dev/null"}, writes...)},
 		{"strace1", append([]string{taskset, "-c", "0", strace, "-f", "--seccomp-bpf", "-e", "trace=write", "-e", "inject=write:error=EIO:when=1000+1000", "-o", "/dev/null"}, writes...)},
 		{"hermes", append([]string{hermes, "trace", "-e", "trace=none", "-o", "/dev/null", "--seed", "1", "--inject", chaos, "--"}, writes...)},
-		{"idle", append([]string{hermes, "trace", "-e", "trace=none", "-o", "/dev/null", "--seed", "1", "--inject", idle, "--"}, writes...)},
+	}, "filter"); err != nil {
+		return err
+	}
+	// A script that traps nothing the workload does must cost nothing per
+	// call: long enough a loop that hermes's start-up (Go runtime, Lua,
+	// fork) does not dominate.
+	many := []string{loop, ns, "write-any"}
+	if err := table(fmt.Sprintf("idle script: write loop (%d writes), the script traps mkdirat", n), runs, n, []variant{
+		{"native", many},
+		{"filter", append([]string{filter}, many...)},
+		{"idle", append([]string{hermes, "trace", "-e", "trace=none", "-o", "/dev/null", "--seed", "1", "--inject", idle, "--"}, many...)},
 	}, "filter"); err != nil {
 		return err
 	}
 
-	if err := recordTables(runs, tmp, hermes, strace, loop); err != nil {
+	if err := recordTables(recordRuns, tmp, hermes, strace, taskset, loop); err != nil {
 		return err
 	}
 

@@ -15,7 +15,7 @@ import (
 // recordTables compares hermes record with strace writing its text to a
 // file, in time, and in bytes per syscall against strace's text compressed
 // with zstd -1.
-func recordTables(runs int, tmp, hermes, strace, loop string) error {
+func recordTables(runs int, tmp, hermes, strace, taskset, loop string) error {
 	python := "/usr/bin/python3"
 	if _, err := os.Stat(python); err != nil {
 		if python, err = exec.LookPath("python3"); err != nil {
@@ -41,6 +41,7 @@ func recordTables(runs int, tmp, hermes, strace, loop string) error {
 		if err := table("record: "+w.name, runs, 0, []variant{
 			{"native", w.argv},
 			{"strace", append([]string{strace, "-f", "--seccomp-bpf", "-o", text}, w.argv...)},
+			{"strace1", append([]string{taskset, "-c", "0", strace, "-f", "--seccomp-bpf", "-o", text}, w.argv...)},
 			{"hermes", append([]string{hermes, "record", "-o", trace, "--"}, w.argv...)},
 		}, ""); err != nil {
 			return err
