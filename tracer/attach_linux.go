@@ -33,7 +33,6 @@ func (t *Tracer) attachAll(pid int) error {
 	}
 	p := t.newProcess(pid, "1", nil, newFDTable())
 	t.root = p
-	t.rootTid = pid
 	for {
 		tids, err := taskList(pid)
 		if err != nil {

@@ -24,7 +24,6 @@ type Printer struct {
 	line     []byte
 	atEntry  map[int][]byte // tid -> call text decoded at entry (execve)
 	lastArch map[int]abi.Arch
-	live     int
 	multi    bool
 	firstTid int
 	inCall   map[int]bool // tid -> inside a printed call
@@ -56,7 +55,6 @@ func NewPrinter(w io.Writer, opts decode.Options, po PrinterOptions) *Printer {
 		atEntry:  make(map[int][]byte),
 		lastArch: make(map[int]abi.Arch),
 		inCall:   make(map[int]bool),
-		live:     1,
 	}
 	if selected != nil {
 		p.selected = make([]bool, maxNr)
@@ -165,7 +163,6 @@ func (p *Printer) personality(th *Thread, a abi.Arch) {
 func (p *Printer) Process(ev *ProcessEvent) {
 	switch ev.Kind {
 	case EventFork, EventThread:
-		p.live++
 		p.multi = true
 	case EventSignal:
 		p.start(ev.Thread)
@@ -216,7 +213,6 @@ func (p *Printer) Process(ev *ProcessEvent) {
 			p.line = append(p.line, " +++"...)
 		}
 		p.end()
-		p.live--
 		delete(p.atEntry, ev.Thread.Tid)
 		delete(p.lastArch, ev.Thread.Tid)
 	}

@@ -20,7 +20,6 @@ type Process struct {
 	children    int // processes forked so far, numbers the next lineage
 	threadsMade int // threads created so far, numbers the next thread lineage
 	nth         []uint64
-	exited      bool
 	cacheFDs    bool // the fd-changing calls are trapped: the table can be trusted
 }
 

@@ -112,9 +112,7 @@ type Tracer struct {
 	procs     map[int]*Process
 	pending   map[int]unix.WaitStatus // stops of threads not yet announced by their parent
 	root      *Process
-	rootTid   int
 	result    Result
-	rootDone  bool
 	seq       uint64
 	start     time.Time
 	bell      *doorbell
@@ -403,7 +401,6 @@ func (t *Tracer) launch(path string, argv []string) error {
 	}
 	p := t.newProcess(pid, "1", nil, newFDTable())
 	t.root = p
-	t.rootTid = pid
 	t.newThread(pid, p, p.Lineage)
 	// Let the child go on to load the filter and exec.
 	if _, err := unix.Write(syncP[1], []byte{0}); err != nil {
@@ -1110,7 +1107,6 @@ func (t *Tracer) threadGone(th *Thread, ws unix.WaitStatus) {
 	}
 	// The leader's exit is reported after all other threads are gone: the
 	// process is gone.
-	p.exited = true
 	delete(t.procs, p.Pid)
 	t.liveMu.Lock()
 	delete(t.live, p.Pid)
@@ -1121,7 +1117,6 @@ func (t *Tracer) threadGone(th *Thread, ws unix.WaitStatus) {
 		}
 	}
 	if p == t.root {
-		t.rootDone = true
 		if !t.execSeen && t.errFd >= 0 {
 			if err := readChildError(t.errFd); err != nil {
 				t.childErr = classifyChildError(t.cmd, err)
