@@ -131,6 +131,12 @@
 //	params, hermes.param(k, default)
 //	                          --param k=v values (strings); param converts
 //	                          to the type of default (number, boolean)
+//	hermes.split(s)           the fields of a comma/space-separated list
+//	hermes.path_filter(prefix, exclude)
+//	                          a function(path) true under prefix and not
+//	                          under the comma-separated exclude prefixes
+//	                          (nil paths are false): keeps the loader,
+//	                          /proc and devices out of a fault's way
 //	hermes.state              a table that survives hot reload (see below)
 //	hermes.script, hermes.seed, hermes.NULL (u64 zero)
 //

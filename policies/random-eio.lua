@@ -15,33 +15,10 @@
 -- The draws come from hermes.rand, seeded by --seed: the same seed, the
 -- same program and the same inputs fail the same calls.
 local probability = hermes.param("probability", 0.01)
-local prefix = hermes.param("prefix", "/")
 local errno = hermes.param("errno", "EIO")
-local calls = {}
-for name in hermes.param("syscalls", "read,write,pread64,pwrite64,readv,writev"):gmatch("[^,%s]+") do
-  calls[#calls + 1] = name
-end
-hermes.errno(errno)
-hermes.trap(calls)
-
-local excludes = {}
-for e in hermes.param("exclude", "/dev/,/proc/,/sys/,/lib/,/lib64/,/usr/lib/,/usr/lib64/,/etc/ld.so"):gmatch("[^,%s]+") do
-  if prefix:sub(1, #e) ~= e then
-    excludes[#excludes + 1] = e
-  end
-end
-
-local function wanted(path)
-  if path == nil or path:sub(1, #prefix) ~= prefix then
-    return false
-  end
-  for _, e in ipairs(excludes) do
-    if path:sub(1, #e) == e then
-      return false
-    end
-  end
-  return true
-end
+hermes.trap(hermes.split(hermes.param("syscalls", "read,write,pread64,pwrite64,readv,writev")))
+local wanted = hermes.path_filter(hermes.param("prefix", "/"),
+  hermes.param("exclude", "/dev/,/proc/,/sys/,/lib/,/lib64/,/usr/lib/,/usr/lib64/,/etc/ld.so"))
 
 function on_syscall(ev)
   if not wanted(ev.fdpath) then

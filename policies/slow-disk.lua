@@ -16,31 +16,9 @@
 -- Only the calling thread waits; other threads run on.
 local ms = hermes.param("ms", 10)
 local jitter = hermes.param("jitter", 0)
-local prefix = hermes.param("prefix", "/")
-local calls = {}
-for name in hermes.param("syscalls", "read,write,pread64,pwrite64,readv,writev,fsync,fdatasync"):gmatch("[^,%s]+") do
-  calls[#calls + 1] = name
-end
-hermes.trap(calls)
-
-local excludes = {}
-for e in hermes.param("exclude", "/dev/,/proc/,/sys/,/lib/,/lib64/,/usr/lib/,/usr/lib64/,/etc/ld.so"):gmatch("[^,%s]+") do
-  if prefix:sub(1, #e) ~= e then
-    excludes[#excludes + 1] = e
-  end
-end
-
-local function wanted(path)
-  if path == nil or path:sub(1, #prefix) ~= prefix then
-    return false
-  end
-  for _, e in ipairs(excludes) do
-    if path:sub(1, #e) == e then
-      return false
-    end
-  end
-  return true
-end
+hermes.trap(hermes.split(hermes.param("syscalls", "read,write,pread64,pwrite64,readv,writev,fsync,fdatasync")))
+local wanted = hermes.path_filter(hermes.param("prefix", "/"),
+  hermes.param("exclude", "/dev/,/proc/,/sys/,/lib/,/lib64/,/usr/lib/,/usr/lib64/,/etc/ld.so"))
 
 function on_syscall(ev)
   if wanted(ev.fdpath) then
