@@ -3,51 +3,17 @@ package inject_test
 import (
 	"bytes"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/hermes-trace/hermes/inject"
+	"github.com/hermes-trace/hermes/internal/testbin"
 	"github.com/hermes-trace/hermes/tracer"
 )
 
-var (
-	probeOnce sync.Once
-	probePath string
-	probeErr  error
-	probeDir  string
-)
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if probeDir != "" {
-		os.RemoveAll(probeDir)
-	}
-	os.Exit(code)
-}
-
-// probe builds testdata/probe.c once per test binary.
-func probe(tb testing.TB) string {
-	tb.Helper()
-	probeOnce.Do(func() {
-		probeDir, probeErr = os.MkdirTemp("", "hermes-inject-probe-")
-		if probeErr != nil {
-			return
-		}
-		probePath = filepath.Join(probeDir, "probe")
-		out, err := exec.Command("gcc", "-O1", "-g", "-Wall", "-o", probePath, "testdata/probe.c").CombinedOutput()
-		if err != nil {
-			probeErr = err
-			probePath = string(out)
-		}
-	})
-	if probeErr != nil {
-		tb.Fatalf("building probe: %v\n%s", probeErr, probePath)
-	}
-	return probePath
-}
+// probe returns the inject tests' target program (testdata/c/probe.c).
+func probe(tb testing.TB) string { return testbin.C(tb, "probe") }
 
 // syncBuffer is a goroutine-safe log.
 type syncBuffer struct {

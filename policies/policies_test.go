@@ -1,10 +1,8 @@
 package policies_test
 
 import (
-	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -18,32 +16,8 @@ import (
 	"github.com/hermes-trace/hermes/tracer"
 )
 
-var (
-	probeOnce sync.Once
-	probePath string
-	probeErr  error
-)
-
-// probe builds the inject package's test program (../inject/testdata).
-func probe(t *testing.T) string {
-	t.Helper()
-	probeOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "hermes-policies-probe-")
-		if err != nil {
-			probeErr = err
-			return
-		}
-		probePath = filepath.Join(dir, "probe")
-		out, err := exec.Command("gcc", "-O1", "-Wall", "-o", probePath, "../inject/testdata/probe.c").CombinedOutput()
-		if err != nil {
-			probeErr = fmt.Errorf("%v\n%s", err, out)
-		}
-	})
-	if probeErr != nil {
-		t.Fatal(probeErr)
-	}
-	return probePath
-}
+// probe returns the inject tests' target program (testdata/c/probe.c).
+func probe(t *testing.T) string { return testbin.C(t, "probe") }
 
 type logBuf struct {
 	mu sync.Mutex

@@ -25,7 +25,7 @@ import (
 var cPrograms = []string{
 	"hello", "threads", "forkchain", "vfork", "execthread", "signals",
 	"stopcont", "selfstop", "killself", "ignoreterm", "int80", "x32", "loop",
-	"sleeper", "files", "seccomp_exec", "zombieleader",
+	"sleeper", "files", "seccomp_exec", "zombieleader", "probe",
 }
 
 var goPrograms = []string{"goroutines", "gohello"}
@@ -245,6 +245,7 @@ func TestRunPrograms(t *testing.T) {
 		{prog: "hello", stdout: "hello\n"},
 		{prog: "hello", args: []string{"7"}, stdout: "hello\n", exit: 7},
 		{prog: "zombieleader", stdout: "worker done\n", exit: 5},
+		{prog: "probe", args: []string{"fdcwd"}, stdout: "openat: ENOENT\n"},
 		{prog: "threads", stdout: "threads done 8\n"},
 		{prog: "threads", args: []string{"32", "50"}, stdout: "threads done 32\n"},
 		{prog: "forkchain", stdout: "level 0 leaf\nlevel 1 child exited 0\nlevel 2 child exited 1\nlevel 3 child exited 2\n", exit: 3},
