@@ -36,17 +36,19 @@ const (
 	stepExec
 	stepPdeathsig
 	stepStdio
+	stepPersonality
 )
 
 var stepNames = [...]string{
-	stepNone:       "fork",
-	stepSync:       "wait for tracer",
-	stepNoNewPrivs: "prctl(PR_SET_NO_NEW_PRIVS)",
-	stepSeccomp:    "seccomp(SECCOMP_SET_MODE_FILTER)",
-	stepChdir:      "chdir",
-	stepExec:       "execve",
-	stepPdeathsig:  "prctl(PR_SET_PDEATHSIG)",
-	stepStdio:      "dup3 of standard descriptors",
+	stepNone:        "fork",
+	stepSync:        "wait for tracer",
+	stepNoNewPrivs:  "prctl(PR_SET_NO_NEW_PRIVS)",
+	stepSeccomp:     "seccomp(SECCOMP_SET_MODE_FILTER)",
+	stepChdir:       "chdir",
+	stepExec:        "execve",
+	stepPdeathsig:   "prctl(PR_SET_PDEATHSIG)",
+	stepStdio:       "dup3 of standard descriptors",
+	stepPersonality: "personality(ADDR_NO_RANDOMIZE)",
 }
 
 // ChildError is a failure of the launched child before its program started,
@@ -71,6 +73,7 @@ type childSpec struct {
 	syncFd int             // child blocks reading it until the tracer has seized it
 	errFd  int             // CLOEXEC; the child writes {step, errno} on failure
 	stdio  [3]int          // descriptors (all >= 3) to put on 0, 1, 2; -1 keeps hermes's
+	noASLR bool            // turn address space randomization off for the new image
 }
 
 // forkChild forks a single-threaded child that runs spec: it waits on
@@ -123,6 +126,18 @@ func rawForkExec(spec *childSpec) (int, unix.Errno) {
 	if spec.fprog != nil {
 		step = stepNoNewPrivs
 		_, _, errno = syscall.RawSyscall6(unix.SYS_PRCTL, unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0)
+		if errno != 0 {
+			goto fail
+		}
+	}
+	if spec.noASLR {
+		// personality(0xffffffff) queries; the result is the current
+		// persona, which we keep and extend.
+		step = stepPersonality
+		r1, _, errno = syscall.RawSyscall(unix.SYS_PERSONALITY, 0xffffffff, 0, 0)
+		if errno == 0 {
+			_, _, errno = syscall.RawSyscall(unix.SYS_PERSONALITY, r1|addrNoRandomize, 0, 0)
+		}
 		if errno != 0 {
 			goto fail
 		}
@@ -270,3 +285,6 @@ func (d *doorbell) close() {
 		}
 	}
 }
+
+// addrNoRandomize is ADDR_NO_RANDOMIZE from <linux/personality.h>.
+const addrNoRandomize = 0x0040000

@@ -126,6 +126,9 @@ func (sc *Syscall) Pid() int { return sc.Thread.Proc.Pid }
 // Tid returns the thread id of the caller.
 func (sc *Syscall) Tid() int { return sc.Thread.Tid }
 
+// Mem returns the thread's memory.
+func (th *Thread) Mem() *Memory { return th.sc.mem }
+
 // Mem returns the caller's memory.
 func (sc *Syscall) Mem() *Memory { return sc.mem }
 
@@ -171,5 +174,9 @@ type ProcessEvent struct {
 	Core    bool    // EventExit: core dumped
 	Siginfo *Siginfo
 	OldTid  int   // EventExec: the tid that called execve, when it was not the leader
+	// EventExec with Config.Deterministic: address of the 16 AT_RANDOM
+	// bytes the kernel put on the new image's stack (libc's stack canary,
+	// Go's first random seed), or 0 if it was not found.
+	AtRandom uint64
 	Time    int64 // monotonic nanoseconds since the run started, as Syscall.Enter
 }

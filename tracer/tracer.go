@@ -73,6 +73,14 @@ type Config struct {
 	// one CPU also makes runs more repeatable. Attached processes are never
 	// pinned.
 	NoPin bool
+	// Deterministic makes a launched command's runs repeatable, for record
+	// and replay: address space randomization is off (personality
+	// ADDR_NO_RANDOMIZE, as rr does), and at every exec the vDSO is hidden
+	// from the new image (its AT_SYSINFO_EHDR auxv entry becomes
+	// AT_IGNORE), so libc and Go read clocks with real, trappable syscalls.
+	// The exec ProcessEvent then carries the address of the image's
+	// AT_RANDOM bytes.
+	Deterministic bool
 	// Logf reports hermes's own warnings (nil: discarded).
 	Logf func(format string, args ...any)
 }
@@ -361,6 +369,7 @@ func (t *Tracer) launch(path string, argv []string) error {
 		return fmt.Errorf("building seccomp filter: %w", err)
 	}
 	spec.fprog = &unix.SockFprog{Len: uint16(len(filter)), Filter: &filter[0]}
+	spec.noASLR = t.cfg.Deterministic
 
 	var syncP, errP [2]int
 	if err := unix.Pipe2(syncP[:], unix.O_CLOEXEC); err != nil {
@@ -1077,6 +1086,13 @@ func (t *Tracer) execEvent(th *Thread) *Thread {
 		p.Exe = exe
 	}
 	t.pev = ProcessEvent{Kind: EventExec, Thread: th, Time: t.now()}
+	if t.cfg.Deterministic {
+		at, err := hideVDSO(th)
+		if err != nil {
+			t.logf("%s: hiding the vDSO: %v", th.Lineage, err)
+		}
+		t.pev.AtRandom = at
+	}
 	if oldTid != th.Tid {
 		t.pev.OldTid = oldTid
 	}

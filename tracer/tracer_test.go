@@ -646,3 +646,60 @@ func TestDiesWhileHeld(t *testing.T) {
 		t.Fatalf("exit %d, out %q", res.ExitCode, out)
 	}
 }
+
+// TestDeterministic checks that Config.Deterministic hides the vDSO (clock
+// reads of C and Go programs become syscalls) and turns ASLR off (two runs
+// see the same memory map), and that exec events carry AT_RANDOM.
+func TestDeterministic(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		argv []string
+	}{
+		{"date", []string{"/bin/date", "+%s%N"}},
+		{"go", []string{testbin.Go(t, "gohello")}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, det := range []bool{false, true} {
+				var r recorder
+				var atRandom uint64
+				r2 := &procHook{recorder: &r, exec: func(ev *tracer.ProcessEvent) { atRandom = ev.AtRandom }}
+				cfg := tracer.Config{Trace: []int{unix.SYS_CLOCK_GETTIME}, Deterministic: det, Handlers: []tracer.Handler{r2}}
+				res, _ := run(t, &r, cfg, tc.argv...)
+				if res.ExitCode != 0 {
+					t.Fatalf("deterministic=%v: exit %d", det, res.ExitCode)
+				}
+				if n := len(r.named("clock_gettime")); (n > 0) != det {
+					t.Errorf("deterministic=%v: %d clock_gettime syscalls", det, n)
+				}
+				if (atRandom != 0) != det {
+					t.Errorf("deterministic=%v: AT_RANDOM at %#x", det, atRandom)
+				}
+			}
+		})
+	}
+	maps := func(det bool) string {
+		var r recorder
+		_, out := run(t, &r, tracer.Config{Trace: []int{unix.SYS_GETPID}, Deterministic: det}, "/bin/cat", "/proc/self/maps")
+		return out
+	}
+	if a, b := maps(true), maps(true); a != b || a == "" {
+		t.Errorf("deterministic runs see different maps:\n%s\n---\n%s", a, b)
+	}
+	if a, b := maps(false), maps(false); a == b {
+		t.Errorf("ASLR seems off without Deterministic: both runs saw\n%s", a)
+	}
+}
+
+// procHook passes process events to a function.
+type procHook struct {
+	*recorder
+	exec func(ev *tracer.ProcessEvent)
+}
+
+func (h *procHook) Enter(*tracer.Syscall, *tracer.Action) {}
+func (h *procHook) Exit(*tracer.Syscall, *tracer.Action)  {}
+func (h *procHook) Process(ev *tracer.ProcessEvent) {
+	if ev.Kind == tracer.EventExec {
+		h.exec(ev)
+	}
+}
