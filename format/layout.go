@@ -11,7 +11,7 @@ import (
 // version of MajorVersion.
 const (
 	MajorVersion = 1
-	MinorVersion = 0
+	MinorVersion = 1 // 1: TraceHeader.traced, .deterministic; Process.at_random
 )
 
 // Chunk types.

@@ -34,16 +34,17 @@ type call struct {
 // Recorder is the tracer handler of `hermes record`. Put it last in the
 // handler chain, so that it sees the actions the others chose.
 type Recorder struct {
-	w      *format.Writer
-	seq    uint64
-	ev     tracepb.Event
-	evs    tracepb.Event_Syscall
-	evp    tracepb.Event_Process
-	pe     tracepb.Process
-	pend   map[*tracer.Thread]*call
-	free   []*call
-	err    error
-	events uint64
+	w        *format.Writer
+	seq      uint64
+	ev       tracepb.Event
+	evs      tracepb.Event_Syscall
+	evp      tracepb.Event_Process
+	pe       tracepb.Process
+	pend     map[*tracer.Thread]*call
+	free     []*call
+	err      error
+	events   uint64
+	atRandom [16]byte
 }
 
 // New returns a Recorder writing to w.
@@ -235,6 +236,11 @@ func (r *Recorder) Process(ev *tracer.ProcessEvent) {
 	case tracer.EventExec:
 		p.Kind = tracepb.ProcessKind_PROCESS_KIND_EXEC
 		p.ExecPath, p.OldTid = th.Proc.Exe, int32(ev.OldTid)
+		if ev.AtRandom != 0 {
+			if n, _ := th.Mem().ReadAt(r.atRandom[:], ev.AtRandom); n == len(r.atRandom) {
+				p.AtRandom = r.atRandom[:]
+			}
+		}
 	case tracer.EventSignal:
 		p.Kind = tracepb.ProcessKind_PROCESS_KIND_SIGNAL
 		if ev.Siginfo != nil {

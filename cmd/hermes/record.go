@@ -23,6 +23,7 @@ type recordOpts struct {
 	exprs  []string
 	pid    int
 	noPin  bool
+	nondet bool
 	inject injectOpts
 }
 
@@ -52,6 +53,7 @@ hermes exits with the command's exit status.`,
 	f.StringArrayVarP(&o.exprs, "expr", "e", nil, "qualifying `EXPR`: trace=SET, inject=..., fault=... (strace syntax; repeatable)")
 	f.IntVarP(&o.pid, "pid", "p", 0, "attach to the running process `PID` and all its threads")
 	f.BoolVar(&o.noPin, "no-pin", false, "let the command use every CPU (see hermes trace --help)")
+	f.BoolVar(&o.nondet, "nondeterministic", false, "leave ASLR on and the vDSO visible: clock reads are not syscalls then, and the trace will not replay exactly")
 	o.inject.addFlags(f)
 	return cmd
 }
@@ -98,21 +100,29 @@ func runRecord(o *recordOpts, args []string, stderr io.Writer) error {
 	if eng != nil {
 		hdr.Seed = eng.Seed()
 	}
+	trapped := sel
+	if eng != nil {
+		trapped = union(sel, eng.Trapped())
+	}
+	for _, nr := range trapped {
+		hdr.Traced = append(hdr.Traced, int32(nr))
+	}
+	hdr.Deterministic = o.pid == 0 && !o.nondet
 	w, err := format.Create(o.output, hdr, format.WriterOptions{})
 	if err != nil {
 		return fmt.Errorf("output: %w", err)
 	}
 	rec := record.New(w)
 	cfg := tracer.Config{
-		Trace:    sel,
-		NoPin:    o.noPin,
-		Handlers: []tracer.Handler{rec},
-		Logf:     func(format string, a ...any) { fmt.Fprintf(stderr, "hermes: "+format+"\n", a...) },
+		Trace:         trapped,
+		NoPin:         o.noPin,
+		Deterministic: hdr.Deterministic,
+		Handlers:      []tracer.Handler{rec},
+		Logf:          func(format string, a ...any) { fmt.Fprintf(stderr, "hermes: "+format+"\n", a...) },
 	}
 	if eng != nil {
 		// The engine decides, the recorder writes down what it decided.
 		cfg.Handlers = []tracer.Handler{eng, rec}
-		cfg.Trace = union(sel, eng.Trapped())
 	}
 	stop := startProgress(stderr, w)
 	err = runTracer(cfg, o.pid, args, eng, func() error {

@@ -267,8 +267,15 @@ type TraceHeader struct {
 	Seed            uint64                 `protobuf:"varint,8,opt,name=seed,proto3" json:"seed,omitempty"`                                                                             // seed of any randomness hermes used
 	Tool            string                 `protobuf:"bytes,9,opt,name=tool,proto3" json:"tool,omitempty"`                                                                              // what wrote it, e.g. "hermes record"
 	Extra           map[string]string      `protobuf:"bytes,10,rep,name=extra,proto3" json:"extra,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"` // free-form, for additions without a schema change
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// x86_64 syscall numbers the recording trapped (and so recorded); empty
+	// means all of them. Replay traps the same set, so that per-thread call
+	// indexes mean the same calls.
+	Traced []int32 `protobuf:"varint,11,rep,packed,name=traced,proto3" json:"traced,omitempty"`
+	// The recording ran with ASLR off and the vDSO hidden (see
+	// tracer.Config.Deterministic): only such a trace replays clocks.
+	Deterministic bool `protobuf:"varint,12,opt,name=deterministic,proto3" json:"deterministic,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *TraceHeader) Reset() {
@@ -369,6 +376,20 @@ func (x *TraceHeader) GetExtra() map[string]string {
 		return x.Extra
 	}
 	return nil
+}
+
+func (x *TraceHeader) GetTraced() []int32 {
+	if x != nil {
+		return x.Traced
+	}
+	return nil
+}
+
+func (x *TraceHeader) GetDeterministic() bool {
+	if x != nil {
+		return x.Deterministic
+	}
+	return false
 }
 
 // Event is one record of the trace. Every event carries a sequence number;
@@ -867,6 +888,7 @@ type Process struct {
 	OldTid        int32                  `protobuf:"varint,13,opt,name=old_tid,json=oldTid,proto3" json:"old_tid,omitempty"`                 // EXEC: tid of the thread that called exec
 	TimeNs        int64                  `protobuf:"zigzag64,14,opt,name=time_ns,json=timeNs,proto3" json:"time_ns,omitempty"`               // monotonic, nanoseconds since the trace started
 	CloneFlags    uint64                 `protobuf:"varint,15,opt,name=clone_flags,json=cloneFlags,proto3" json:"clone_flags,omitempty"`     // FORK/THREAD: clone flags
+	AtRandom      []byte                 `protobuf:"bytes,16,opt,name=at_random,json=atRandom,proto3" json:"at_random,omitempty"`            // EXEC: the 16 AT_RANDOM bytes the new image got
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1006,11 +1028,18 @@ func (x *Process) GetCloneFlags() uint64 {
 	return 0
 }
 
+func (x *Process) GetAtRandom() []byte {
+	if x != nil {
+		return x.AtRandom
+	}
+	return nil
+}
+
 var File_trace_proto protoreflect.FileDescriptor
 
 const file_trace_proto_rawDesc = "" +
 	"\n" +
-	"\vtrace.proto\x12\x0fhermes.trace.v1\"\xf5\x02\n" +
+	"\vtrace.proto\x12\x0fhermes.trace.v1\"\xb3\x03\n" +
 	"\vTraceHeader\x12\x12\n" +
 	"\x04argv\x18\x01 \x03(\tR\x04argv\x12\x10\n" +
 	"\x03env\x18\x02 \x03(\tR\x03env\x12\x10\n" +
@@ -1022,7 +1051,9 @@ const file_trace_proto_rawDesc = "" +
 	"\x04seed\x18\b \x01(\x04R\x04seed\x12\x12\n" +
 	"\x04tool\x18\t \x01(\tR\x04tool\x12=\n" +
 	"\x05extra\x18\n" +
-	" \x03(\v2'.hermes.trace.v1.TraceHeader.ExtraEntryR\x05extra\x1a8\n" +
+	" \x03(\v2'.hermes.trace.v1.TraceHeader.ExtraEntryR\x05extra\x12\x16\n" +
+	"\x06traced\x18\v \x03(\x05R\x06traced\x12$\n" +
+	"\rdeterministic\x18\f \x01(\bR\rdeterministic\x1a8\n" +
 	"\n" +
 	"ExtraEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
@@ -1067,7 +1098,7 @@ const file_trace_proto_rawDesc = "" +
 	"\x06signal\x18\x06 \x01(\x05R\x06signal\x12\x19\n" +
 	"\bset_args\x18\a \x01(\rR\asetArgs\x12\x12\n" +
 	"\x04args\x18\b \x03(\x04R\x04args\x12\x12\n" +
-	"\x04note\x18\t \x01(\tR\x04note\"\xa4\x03\n" +
+	"\x04note\x18\t \x01(\tR\x04note\"\xc1\x03\n" +
 	"\aProcess\x120\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x1c.hermes.trace.v1.ProcessKindR\x04kind\x12\x10\n" +
 	"\x03seq\x18\x02 \x01(\x04R\x03seq\x12\x18\n" +
@@ -1086,7 +1117,8 @@ const file_trace_proto_rawDesc = "" +
 	"\aold_tid\x18\r \x01(\x05R\x06oldTid\x12\x17\n" +
 	"\atime_ns\x18\x0e \x01(\x12R\x06timeNs\x12\x1f\n" +
 	"\vclone_flags\x18\x0f \x01(\x04R\n" +
-	"cloneFlags*4\n" +
+	"cloneFlags\x12\x1b\n" +
+	"\tat_random\x18\x10 \x01(\fR\batRandom*4\n" +
 	"\x04Arch\x12\x0f\n" +
 	"\vARCH_X86_64\x10\x00\x12\r\n" +
 	"\tARCH_I386\x10\x01\x12\f\n" +

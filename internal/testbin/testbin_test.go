@@ -6,6 +6,8 @@ import (
 	"debug/elf"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,10 +27,11 @@ import (
 var cPrograms = []string{
 	"hello", "threads", "forkchain", "vfork", "execthread", "signals",
 	"stopcont", "selfstop", "killself", "ignoreterm", "int80", "x32", "loop",
-	"sleeper", "files", "seccomp_exec", "zombieleader", "probe",
+	"sleeper", "files", "seccomp_exec", "zombieleader", "probe", "nondet",
+	"tcpget", "chaoswrite", "envdiv",
 }
 
-var goPrograms = []string{"goroutines", "gohello"}
+var goPrograms = []string{"goroutines", "gohello", "gonet", "gotime"}
 
 func TestRoot(t *testing.T) {
 	root := Root(t)
@@ -224,6 +227,7 @@ type runCase struct {
 	args   []string
 	// argsFn, if set, computes args (e.g. paths of other binaries).
 	argsFn func(t *testing.T) []string
+	env    []string       // added to the environment
 	stdout string         // exact expected stdout, unless re is set
 	re     *regexp.Regexp // expected stdout pattern
 	exit   int
@@ -241,6 +245,10 @@ func TestRunPrograms(t *testing.T) {
 	if err := os.WriteFile(fileB, []byte("beta\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.WriteFile(fileA+".b", []byte("alpha b\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	chaosFile := filepath.Join(dir, "chaos.txt")
 	cases := []runCase{
 		{prog: "hello", stdout: "hello\n"},
 		{prog: "hello", args: []string{"7"}, stdout: "hello\n", exit: 7},
@@ -280,6 +288,22 @@ func TestRunPrograms(t *testing.T) {
 		{prog: "gohello", goProg: true, args: []string{"3"}, stdout: "hello from go\n", exit: 3},
 		{prog: "goroutines", goProg: true, stdout: "goroutines done 64\n"},
 		{prog: "goroutines", goProg: true, args: []string{"4", "50ms"}, stdout: "goroutines done 4\n"},
+		{prog: "nondet", re: regexp.MustCompile(`^realtime: [0-9]+\.[0-9]{9}\nmonotonic: [0-9]+\.[0-9]{9}\ntime: [0-9]+\n` +
+			`gettimeofday: [0-9]+\.[0-9]{6}\ngetrandom: [0-9a-f]{32}\nurandom: [0-9a-f]{32}\n` +
+			`pid: [0-9]+\nppid: [0-9]+\ntid: [0-9]+\nuptime: [0-9.]+ [0-9.]+\nuname: [^ \n]+ [^ \n]+\n$`)},
+		{name: "tcpget server", prog: "tcpget", argsFn: tcpServer(true), stdout: "got 10 bytes:\nhello tcp\n"},
+		{name: "tcpget refused", prog: "tcpget", argsFn: tcpServer(false), exit: 1},
+		{prog: "tcpget", exit: 2},
+		{prog: "chaoswrite", args: []string{chaosFile, "3"}, stdout: "write 0: ok\nwrite 1: ok\nwrite 2: ok\nfailed 0 of 3\n"},
+		{prog: "chaoswrite", args: []string{"/dev/full", "2"}, stdout: "write 0: No space left on device\nwrite 1: No space left on device\nfailed 2 of 2\n", exit: 3},
+		{name: "envdiv a", prog: "envdiv", args: []string{fileA}, env: []string{"HERMES_MODE=a"}, stdout: "length 6\nalpha\n"},
+		{name: "envdiv b", prog: "envdiv", args: []string{fileA}, env: []string{"HERMES_MODE=b"}, stdout: "length 8\nalpha b\n"},
+		{name: "envdiv b missing", prog: "envdiv", args: []string{fileB}, env: []string{"HERMES_MODE=b"}, exit: 2},
+		{name: "gonet", prog: "gonet", goProg: true, argsFn: func(t *testing.T) []string { return []string{t.TempDir()} },
+			re: regexp.MustCompile(`^start: [0-9]+\nworker 0: 1400 bytes echoed, file ok\nworker 1: 2800 bytes echoed, file ok\n` +
+				`worker 2: 4200 bytes echoed, file ok\nworker 3: 5600 bytes echoed, file ok\n$`)},
+		{prog: "gotime", goProg: true, re: regexp.MustCompile(`^unixnano: [0-9]+\nrfc3339: [0-9]{4}-[0-9T:.+Z-]+\n` +
+			`rand: [0-9a-f]{32}\npid: [0-9]+\nuptime: [0-9.]+ [0-9.]+\n$`)},
 	}
 	for _, tc := range cases {
 		name := tc.name
@@ -302,6 +326,9 @@ func TestRunPrograms(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			cmd := exec.CommandContext(ctx, bin, args...)
+			if tc.env != nil {
+				cmd.Env = append(os.Environ(), tc.env...)
+			}
 			var stderr strings.Builder
 			cmd.Stderr = &stderr
 			out, err := cmd.Output()
@@ -336,7 +363,43 @@ func TestRunPrograms(t *testing.T) {
 		if err != nil || string(data) != "written\n" {
 			t.Errorf("files -w wrote %q, %v", data, err)
 		}
+		data, err = os.ReadFile(chaosFile)
+		if err != nil || string(data) != "line 0\nline 1\nline 2\n" {
+			t.Errorf("chaoswrite wrote %q, %v", data, err)
+		}
 	})
+}
+
+// tcpServer returns an argsFn for tcpget: the port of a loopback listener
+// that answers one "GET\n" with "hello tcp\n" and closes, or (serve false)
+// of a port that was just closed, so that connect is refused.
+func tcpServer(serve bool) func(t *testing.T) []string {
+	return func(t *testing.T) []string {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+		if !serve {
+			ln.Close()
+			return []string{port}
+		}
+		t.Cleanup(func() { ln.Close() })
+		go func() {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+			req, err := bufio.NewReader(c).ReadString('\n')
+			if err != nil || req != "GET\n" {
+				fmt.Fprintf(c, "bad request %q %v\n", req, err)
+				return
+			}
+			io.WriteString(c, "hello tcp\n")
+		}()
+		return []string{port}
+	}
 }
 
 // started is a running program whose stdout is read line by line.
