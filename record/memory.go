@@ -1,7 +1,10 @@
 package record
 
 import (
+	"github.com/hermes-trace/hermes/format"
 	"github.com/hermes-trace/hermes/format/tracepb"
+	"github.com/hermes-trace/hermes/tracer/abi"
+	"github.com/hermes-trace/hermes/tracer/decode"
 	"golang.org/x/sys/unix"
 )
 
@@ -40,3 +43,27 @@ func (c Captured) readOne(p []byte, addr uint64) int {
 	m := c[best]
 	return copy(p, m.Data[addr-m.Addr:])
 }
+
+// AppendSyscall renders a recorded syscall as `hermes trace` rendered it
+// live, decoded from its captured memory, with a note if hermes injected
+// something into it.
+func AppendSyscall(dst []byte, s *tracepb.Syscall, opts *decode.Options) []byte {
+	c := decode.Call{Arch: Arch(s.Arch), Nr: int(s.Nr), Args: format.Args(s), Ret: s.Ret, Exited: !s.EntryOnly}
+	if c.Arch == abi.ArchX86_64 {
+		c.Info = abi.X86_64(c.Nr)
+	}
+	dst = decode.AppendCall(dst, &c, Captured(s.Mem), opts)
+	dst = decode.AppendRet(dst, &c)
+	if s.Injected != nil {
+		dst = append(dst, " (INJECTED"...)
+		if s.Injected.By != "" {
+			dst = append(dst, " by "...)
+			dst = append(dst, s.Injected.By...)
+		}
+		dst = append(dst, ')')
+	}
+	return dst
+}
+
+// Name returns a recorded syscall's name in its table.
+func Name(s *tracepb.Syscall) string { return abi.Name(Arch(s.Arch), int(s.Nr)) }

@@ -53,6 +53,11 @@ type Action struct {
 	Args    [6]uint64
 	// Strings replace arguments by pointers to new strings.
 	Strings []StringArg
+	// SetNr makes the thread run syscall Nr (x86_64) instead of the one it
+	// made, with the (possibly replaced) arguments; only at entry, and not
+	// with Skip. Handlers still see the call under its original number.
+	SetNr bool
+	Nr    int
 	// Delay holds the calling thread this long before the call runs (at
 	// entry) or before it returns (at exit). Other threads keep running.
 	Delay time.Duration
@@ -80,7 +85,7 @@ func Emulate(v int64, writes ...MemWrite) Action {
 
 // Injected reports whether the action changes what the tracee sees.
 func (a *Action) Injected() bool {
-	return a.Skip || a.SetArgs != 0 || len(a.Strings) > 0 || a.Delay > 0 || a.Signal != 0 || a.Kill
+	return a.Skip || a.SetArgs != 0 || len(a.Strings) > 0 || a.SetNr || a.Delay > 0 || a.Signal != 0 || a.Kill
 }
 
 // reset clears the action, keeping the capacity of its slices.
@@ -173,10 +178,10 @@ type ProcessEvent struct {
 	Status  int     // EventExit: exit status when Signal is 0
 	Core    bool    // EventExit: core dumped
 	Siginfo *Siginfo
-	OldTid  int   // EventExec: the tid that called execve, when it was not the leader
+	OldTid  int // EventExec: the tid that called execve, when it was not the leader
 	// EventExec with Config.Deterministic: address of the 16 AT_RANDOM
 	// bytes the kernel put on the new image's stack (libc's stack canary,
 	// Go's first random seed), or 0 if it was not found.
 	AtRandom uint64
-	Time    int64 // monotonic nanoseconds since the run started, as Syscall.Enter
+	Time     int64 // monotonic nanoseconds since the run started, as Syscall.Enter
 }

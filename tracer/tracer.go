@@ -690,6 +690,14 @@ func (t *Tracer) enter(th *Thread, info *syscallInfo) {
 			t.logf("%s: modify arguments of %s: %v", th.Lineage, sc.Name(), err)
 		}
 	}
+	if act.SetNr && !act.Skip {
+		// The kernel runs the filter again on the new number, without
+		// another stop.
+		if regs, err := sc.Regs(); err == nil {
+			regs.Orig_rax = uint64(act.Nr)
+			sc.regsDirty = true
+		}
+	}
 	delay := act.Delay
 	if act.Skip {
 		t.skip(th, act.Value)

@@ -117,25 +117,6 @@ func reportRecovery(r *format.Reader, path string, stderr io.Writer) {
 	}
 }
 
-// decodeCall renders a recorded syscall like hermes trace.
-func decodeCall(dst []byte, s *tracepb.Syscall, opts *decode.Options) []byte {
-	c := decode.Call{Arch: record.Arch(s.Arch), Nr: int(s.Nr), Args: format.Args(s), Ret: s.Ret, Exited: !s.EntryOnly}
-	if c.Arch == abi.ArchX86_64 {
-		c.Info = abi.X86_64(c.Nr)
-	}
-	dst = decode.AppendCall(dst, &c, record.Captured(s.Mem), opts)
-	dst = decode.AppendRet(dst, &c)
-	if s.Injected != nil {
-		dst = append(dst, " (INJECTED"...)
-		if s.Injected.By != "" {
-			dst = append(dst, " by "...)
-			dst = append(dst, s.Injected.By...)
-		}
-		dst = append(dst, ')')
-	}
-	return dst
-}
-
 func runDump(o *dumpOpts, path string, stdout, stderr io.Writer) error {
 	filter, err := newEventFilter(o.exprs, o.pid, o.lineage)
 	if err != nil {
@@ -174,7 +155,7 @@ func runDump(o *dumpOpts, path string, stdout, stderr io.Writer) error {
 		case *tracepb.Event_Syscall:
 			line = strconv.AppendInt(line, int64(k.Syscall.Tid), 10)
 			line = append(line, ' ')
-			line = decodeCall(line, k.Syscall, opts)
+			line = record.AppendSyscall(line, k.Syscall, opts)
 		case *tracepb.Event_Process:
 			p := k.Process
 			line = strconv.AppendInt(line, int64(p.Tid), 10)
@@ -304,7 +285,7 @@ func jsonEvent(ev *tracepb.Event, opts *decode.Options) any {
 		j := &jsonSyscall{
 			Type: "syscall", Seq: s.Seq, Lineage: s.Lineage, Pid: s.Pid, Tid: s.Tid,
 			EnterNs: s.EnterNs, ExitNs: s.ExitNs, Arch: arch.String(), Nr: s.Nr,
-			Name: abi.Name(arch, int(s.Nr)), Text: string(decodeCall(nil, s, opts)),
+			Name: abi.Name(arch, int(s.Nr)), Text: string(record.AppendSyscall(nil, s, opts)),
 			EntryOnly: s.EntryOnly, Regs: hex.EncodeToString(s.Regs), ExitRegs: hex.EncodeToString(s.ExitRegs),
 			Mem: jsonMems(s.Mem),
 		}

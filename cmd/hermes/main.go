@@ -94,7 +94,7 @@ cannot be found.`,
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
-	root.AddCommand(newTraceCmd(stderr), newRecordCmd(stderr), newDumpCmd(stdout, stderr), newStatsCmd(stdout, stderr),
+	root.AddCommand(newTraceCmd(stderr), newRecordCmd(stderr), newReplayCmd(stderr), newDumpCmd(stdout, stderr), newStatsCmd(stdout, stderr),
 		newCheckCmd(), newPoliciesCmd())
 	return root
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -107,6 +108,8 @@ func runRecord(o *recordOpts, args []string, stderr io.Writer) error {
 	for _, nr := range trapped {
 		hdr.Traced = append(hdr.Traced, int32(nr))
 	}
+	slices.Sort(hdr.Traced)
+	hdr.Traced = slices.Compact(hdr.Traced)
 	hdr.Deterministic = o.pid == 0 && !o.nondet
 	w, err := format.Create(o.output, hdr, format.WriterOptions{})
 	if err != nil {
@@ -125,13 +128,16 @@ func runRecord(o *recordOpts, args []string, stderr io.Writer) error {
 		cfg.Handlers = []tracer.Handler{eng, rec}
 	}
 	stop := startProgress(stderr, w)
-	err = runTracer(cfg, o.pid, args, eng, func() error {
+	err = runTracer(cfg, o.pid, args, eng, nil, func(tracer.Result) error {
 		stop()
-		if rerr := rec.Err(); rerr != nil {
-			w.Close()
-			return rerr
+		err := rec.Err()
+		if cerr := w.Close(); err == nil {
+			err = cerr
 		}
-		return w.Close()
+		if err != nil {
+			return fmt.Errorf("writing trace: %w", err)
+		}
+		return nil
 	})
 	return err
 }

@@ -136,13 +136,21 @@ func runTrace(o *traceOpts, args []string, stderr io.Writer) error {
 		// from /proc rather than from trapping every open and close.
 		cfg.Trace = union(sel, eng.Trapped())
 	}
-	return runTracer(cfg, o.pid, args, eng, pr.Flush)
+	return runTracer(cfg, o.pid, args, eng, nil, func(tracer.Result) error {
+		if err := pr.Flush(); err != nil {
+			return fmt.Errorf("writing trace: %w", err)
+		}
+		return nil
+	})
 }
 
 // runTracer launches or attaches, forwards Ctrl-C and SIGTERM to the
 // tracer, and turns the result into hermes's exit status.
-func runTracer(cfg tracer.Config, pid int, args []string, eng *inject.Engine, flush func() error) error {
+func runTracer(cfg tracer.Config, pid int, args []string, eng *inject.Engine, setup func(*tracer.Tracer), finish func(tracer.Result) error) error {
 	t := tracer.New(cfg)
+	if setup != nil {
+		setup(t)
+	}
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP)
 	done := make(chan struct{})
@@ -176,8 +184,8 @@ func runTracer(cfg tracer.Config, pid int, args []string, eng *inject.Engine, fl
 			err = ferr
 		}
 	}
-	if ferr := flush(); ferr != nil && err == nil {
-		err = fmt.Errorf("writing trace: %w", ferr)
+	if ferr := finish(res); ferr != nil && err == nil {
+		err = ferr
 	}
 	if err != nil {
 		var ee *tracer.ExecError

@@ -1,0 +1,157 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/hermes-trace/hermes/replay"
+	"github.com/hermes-trace/hermes/tracer"
+	"github.com/spf13/cobra"
+)
+
+type replayOpts struct {
+	lenient bool
+	emulate string
+	noPin   bool
+	inject  injectOpts
+}
+
+func newReplayCmd(stderr io.Writer) *cobra.Command {
+	var o replayOpts
+	cmd := &cobra.Command{
+		Use:   "replay [flags] TRACE [-- CMD [ARGS...]]",
+		Short: "Re-run a recorded command and make it see what it saw when recorded",
+		Long: `Re-run the command of TRACE (its argv, environment and working directory, or
+CMD if given) under ptrace. Every thread is matched to the recording by its
+lineage, every syscall by its index in its thread:
+
+  - faults the recording injected are injected again at the same calls;
+  - calls whose outcome is nondeterministic by nature are emulated from the
+    recording: clocks, getrandom and /dev/urandom, /proc and /sys, pids,
+    uname, poll/select/epoll, reads of inherited descriptors (stdin), and the
+    data side of sockets (a server the program talked to need not run);
+  - everything else runs for real and its result is compared.
+
+A call that differs from the recording (number, path argument, or result) is
+a divergence: replay prints a report and stops, exit status 125 (--lenient
+reports and goes on). A replay without divergence says so on stderr and exits
+with the target's status, which equals the recorded one.
+
+--emulate adds classes to the default set (time, random, pid, uname, proc,
+net, input, poll), or removes them with -NAME; "none" emulates nothing,
+"file" also emulates reads of regular files.`,
+		Example: `  hermes record -o run.trace -- ./app
+  hermes replay run.trace
+  hermes replay --inject faults.lua run.trace
+  hermes replay --emulate=file --lenient run.trace`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var command []string
+			if n := cmd.ArgsLenAtDash(); n >= 0 {
+				command = args[n:]
+				args = args[:n]
+			}
+			if len(args) != 1 {
+				return &usageError{errors.New("replay takes one TRACE (then -- CMD to run another command)")}
+			}
+			return runReplay(&o, args[0], command, stderr)
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&o.lenient, "lenient", false, "report divergences and carry on")
+	f.StringVar(&o.emulate, "emulate", "", "emulation `CLASSES` beyond the default, -CLASS to remove one, or none")
+	f.BoolVar(&o.noPin, "no-pin", false, "let the command use every CPU (see hermes trace --help)")
+	o.inject.addFlags(f)
+	return cmd
+}
+
+func runReplay(o *replayOpts, path string, command []string, stderr io.Writer) error {
+	classes, err := replay.ParseClasses(o.emulate)
+	if err != nil {
+		return &usageError{err}
+	}
+	r, err := openTrace(path)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	hdr := r.Header()
+	logf := func(format string, a ...any) { fmt.Fprintf(stderr, "hermes: "+format+"\n", a...) }
+	argv := hdr.Argv
+	if len(command) > 0 {
+		if !slices.Equal(command, hdr.Argv) {
+			logf("warning: replaying %q, but the trace recorded %q", strings.Join(command, " "), strings.Join(hdr.Argv, " "))
+		}
+		argv = command
+	}
+	if len(argv) == 0 {
+		return fmt.Errorf("%s: the trace has no command line; give one after --", path)
+	}
+	if _, ok := hdr.Extra["attached_pid"]; ok {
+		logf("warning: the trace was recorded by attaching to a running process; replaying it as a new run of %q", strings.Join(argv, " "))
+	}
+	if !hdr.Deterministic {
+		logf("warning: %v", replay.ErrNotDeterministic)
+	}
+	if n, reason, complete := r.Recovered(); !complete {
+		logf("%s: partial trace: %d events recovered (%s); replaying what it has", path, n, reason)
+	}
+	if hdr.Cwd != "" {
+		if st, err := os.Stat(hdr.Cwd); err != nil || !st.IsDir() {
+			return fmt.Errorf("the recorded working directory %s is not there", hdr.Cwd)
+		}
+	}
+	if o.inject.seed == "" && hdr.Seed != 0 {
+		o.inject.seed = strconv.FormatUint(hdr.Seed, 10)
+	}
+	eng, err := o.inject.engine(nil, stderr)
+	if err != nil {
+		return err
+	}
+	ropts := replay.Options{Lenient: o.lenient, Emulate: classes, Command: len(command) > 0, Report: stderr}
+	if eng != nil {
+		ropts.Overlay = eng
+	}
+	rp, err := replay.New(r, ropts)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	cfg := tracer.Config{
+		Trace:         rp.Trace(),
+		Env:           hdr.Env,
+		Dir:           hdr.Cwd,
+		NoPin:         o.noPin,
+		TrackFDs:      true,
+		Deterministic: hdr.Deterministic,
+		Handlers:      []tracer.Handler{rp},
+		Logf:          logf,
+	}
+	if eng != nil {
+		cfg.Trace = union(cfg.Trace, eng.Trapped())
+	}
+	var divergence bool
+	err = runTracer(cfg, 0, argv, eng, func(t *tracer.Tracer) { rp.SetStop(func() { t.Stop(-1) }) },
+		func(res tracer.Result) error {
+			ferr := rp.Finish(res)
+			var d *replay.Divergence
+			if errors.As(ferr, &d) {
+				divergence = true // reported on stderr already
+				return nil
+			}
+			if ferr != nil {
+				return ferr
+			}
+			matched, emulated := rp.Calls()
+			logf("replay: no divergence: %d calls matched the recording (%d emulated)", matched, emulated)
+			return nil
+		})
+	if divergence {
+		return exitCode(exitError)
+	}
+	return err
+}
