@@ -109,6 +109,7 @@ const (
 	fWait                        // wait4: the pid it reaps
 	fPidArgs                     // has pid arguments (see pidArgs)
 	fSocket                      // creates a socket
+	fNoise                       // its count depends on timing (see isNoise)
 )
 
 var callFlags [512]uint16
@@ -149,6 +150,13 @@ func init() {
 	set(fFork, unix.SYS_FORK, unix.SYS_VFORK, unix.SYS_CLONE, unix.SYS_CLONE3)
 	set(fWait, unix.SYS_WAIT4)
 	set(fSocket, unix.SYS_SOCKET)
+	set(fNoise, unix.SYS_FUTEX, unix.SYS_NANOSLEEP, unix.SYS_CLOCK_NANOSLEEP, unix.SYS_SCHED_YIELD,
+		unix.SYS_CLOCK_GETTIME, unix.SYS_TGKILL, unix.SYS_GETPID, unix.SYS_RT_SIGRETURN,
+		unix.SYS_EPOLL_WAIT, unix.SYS_EPOLL_PWAIT, unix.SYS_EPOLL_PWAIT2,
+		// What a thread does around starting or parking a thread, and the
+		// runtime's periodic look at its CPU limits.
+		unix.SYS_RT_SIGPROCMASK, unix.SYS_SIGALTSTACK, unix.SYS_GETTID, unix.SYS_SCHED_GETAFFINITY,
+		unix.SYS_MADVISE)
 	for nr := range pidArgs {
 		callFlags[nr] |= fPidArgs
 	}

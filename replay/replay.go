@@ -2,6 +2,7 @@ package replay
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -71,6 +72,7 @@ const (
 	modeUnchecked              // runs for real, nothing to compare (diverged, or no recording)
 	modeAccept                 // accept emulated by dup3 onto the recorded fd
 	modeExitInject             // the recording changed the result at exit
+	modeFloat                  // a scheduling call with no recorded counterpart
 )
 
 // Divergence is a difference between the replay and the recording.
@@ -120,6 +122,8 @@ type Replayer struct {
 	outside map[string]bool // what the root's inherited descriptors are
 	netSock map[string]bool // sockets the target made ("socket:[ino]")
 
+	clockOff map[uint64]int64 // recorded minus real time, by clock id
+
 	rootExit *tracepb.Process
 	first    *Divergence
 	reports  int
@@ -147,7 +151,7 @@ func New(r *format.Reader, opts Options) (*Replayer, error) {
 		threads: make(map[string]*thread),
 		recTid:  make(map[string]int32), recLin: make(map[int32]string),
 		realTid: make(map[string]int), realLin: make(map[int]string),
-		netSock: make(map[string]bool),
+		netSock: make(map[string]bool), clockOff: make(map[uint64]int64),
 	}
 	if len(hdr.Traced) == 0 {
 		for i := range rp.traced {
@@ -254,12 +258,50 @@ func (rp *Replayer) Enter(sc *tracer.Syscall, act *tracer.Action) {
 		rp.outside = inherited(sc.Thread.Proc.Pid)
 	}
 	th := rp.thread(sc.Thread.Lineage)
+	act.WantExit = true
+	th.cur, th.mode = nil, modeUnchecked
+	rec := rp.expect(th)
+	for rec != nil && isRestart(rec.Ret) && rec.Injected == nil {
+		// A signal interrupted this call when recorded and the kernel
+		// restarted it: the restarted call is the one to match (this run's
+		// signals come when they come).
+		th.next++
+		rec = rp.expect(th)
+	}
+	if rec != nil && !sameNr(sc, rec) {
+		if isNoise(sc.Arch, sc.Nr, sc.Args[0]) {
+			// A scheduling call the recorded thread did not make here: run
+			// it, and match the next call against the same record.
+			th.queue = append([]*tracepb.Syscall{rec}, th.queue...)
+			rp.floating(th, sc, act)
+			return
+		}
+		// Scheduling calls the recording made here and this run does not.
+		for rec != nil && !sameNr(sc, rec) && recNoise(rec) {
+			th.next++
+			rec = rp.expect(th)
+		}
+	}
+	if rec == nil || !sameNr(sc, rec) {
+		// Goroutines and the like move between threads: the call may be
+		// the next of another thread of the process in the recording.
+		if stolen := rp.steal(th, sc); stolen != nil {
+			if rec != nil {
+				th.queue = append([]*tracepb.Syscall{rec}, th.queue...)
+			}
+			rec = stolen
+		}
+	}
 	idx := th.next
 	th.next++
-	rec := rp.expect(th)
-	th.cur, th.mode = rec, modeUnchecked
-	act.WantExit = true
+	th.cur = rec
 	if rec == nil {
+		if rp.end == nil && isNoise(sc.Arch, sc.Nr, sc.Args[0]) {
+			if _, _, complete := rp.r.Recovered(); complete {
+				rp.floating(th, sc, act)
+				return
+			}
+		}
 		rp.noRecord(th, idx, sc)
 		return
 	}
@@ -291,11 +333,14 @@ func (rp *Replayer) Enter(sc *tracer.Syscall, act *tracer.Action) {
 		rp.reinject(rec, act)
 	case rec.Injected != nil:
 		th.mode = modeExitInject
-	case rec.EntryOnly || isRestart(rec.Ret):
-		// It did not return when recorded (the thread died in it, or a
-		// signal interrupted it): run it, expect nothing.
+	case rec.EntryOnly:
+		// It did not return when recorded (the thread died in it): run it,
+		// expect nothing.
 	default:
 		th.mode = rp.decide(sc, rec, act)
+		if th.mode == modeReal && isNoise(sc.Arch, sc.Nr, sc.Args[0]) {
+			th.mode = modeUnchecked // how many a futex woke is up to timing
+		}
 	}
 	rp.overlayEnter(sc, act)
 	if rp.overridden(&rp.ov) {
@@ -322,6 +367,81 @@ func (rp *Replayer) overlayEnter(sc *tracer.Syscall, act *tracer.Action) {
 
 func (rp *Replayer) overridden(a *tracer.Action) bool {
 	return rp.opts.Overlay != nil && a.Injected()
+}
+
+func sameNr(sc *tracer.Syscall, rec *tracepb.Syscall) bool {
+	return record.Arch(rec.Arch) == sc.Arch && int(rec.Nr) == sc.Nr
+}
+
+// isNoise reports whether a call is one whose number of occurrences in a
+// thread depends on timing: the lock, sleep and clock calls of a runtime's
+// scheduler (Go's sysmon, idle Ms, preemption signals). Where a thread's
+// calls and the recording's differ only by such calls, replay lets them
+// float instead of calling it a divergence; a call that matches is still
+// emulated or compared as usual.
+func isNoise(a abi.Arch, nr int, arg0 uint64) bool {
+	if a != abi.ArchX86_64 || nr < 0 || nr >= len(callFlags) {
+		return false
+	}
+	if nr == unix.SYS_CLONE {
+		// A runtime starts threads when it finds work waiting.
+		return arg0&unix.CLONE_THREAD != 0
+	}
+	return callFlags[nr]&fNoise != 0
+}
+
+func recNoise(rec *tracepb.Syscall) bool {
+	return isNoise(record.Arch(rec.Arch), int(rec.Nr), format.Args(rec)[0])
+}
+
+// steal looks for sc among the next recorded calls of the other threads of
+// its process: a Go program's goroutine runs on whichever thread is free,
+// and a call made by one thread when recorded can be made by another in
+// replay. The first thread whose next call (scheduling calls aside) has the
+// same number and arguments gives it up.
+func (rp *Replayer) steal(th *thread, sc *tracer.Syscall) *tracepb.Syscall {
+	prefix := sc.Thread.Proc.Lineage
+	if rp.lone(prefix) {
+		return nil
+	}
+	for lin, o := range rp.threads {
+		if o == th || (lin != prefix && !strings.HasPrefix(lin, prefix+"/t")) {
+			continue
+		}
+		i := 0
+		for {
+			for i >= len(o.queue) {
+				if !rp.pull() {
+					break
+				}
+			}
+			if i >= len(o.queue) || !recNoise(o.queue[i]) {
+				break
+			}
+			i++
+		}
+		if i >= len(o.queue) {
+			continue
+		}
+		rec := o.queue[i]
+		if !sameNr(sc, rec) || rp.compareEntry(sc, rec, -1) != "" {
+			continue
+		}
+		o.queue = append(o.queue[:i], o.queue[i+1:]...)
+		return rec
+	}
+	return nil
+}
+
+// lone reports whether the recording has only one thread in the process
+// of the given lineage, as far as it has been read.
+func (rp *Replayer) lone(proc string) bool {
+	for lin := range rp.threads {
+		if strings.HasPrefix(lin, proc+"/t") {
+			return false
+		}
+	}
+	return true
 }
 
 // isRestart reports whether ret is one of the kernel's restart codes a
@@ -387,7 +507,62 @@ func (rp *Replayer) emulate(sc *tracer.Syscall, rec *tracepb.Syscall, act *trace
 			continue
 		}
 		act.Writes = append(act.Writes, tracer.MemWrite{Addr: rp.relocate(sc, rec, m), Data: m.Data})
+		if sc.Nr == unix.SYS_CLOCK_GETTIME && len(m.Data) == 16 {
+			rp.learnClock(sc.Args[0], m.Data)
+		}
 	}
+}
+
+// floating lets a scheduling call with no recorded counterpart run. A clock
+// read among them must not jump from recorded time to today's: its result
+// is moved by how far the recording's clock was from the real one when it
+// was last emulated.
+func (rp *Replayer) floating(th *thread, sc *tracer.Syscall, act *tracer.Action) {
+	th.cur, th.mode = nil, modeFloat
+	act.WantExit = sc.Nr == unix.SYS_CLOCK_GETTIME
+	rp.overlayEnter(sc, act)
+}
+
+// clocks whose offset replay keeps: the system-wide ones.
+func clockKept(id uint64) bool {
+	switch id {
+	case unix.CLOCK_REALTIME, unix.CLOCK_MONOTONIC, unix.CLOCK_MONOTONIC_RAW,
+		unix.CLOCK_REALTIME_COARSE, unix.CLOCK_MONOTONIC_COARSE, unix.CLOCK_BOOTTIME:
+		return true
+	}
+	return false
+}
+
+// learnClock notes how far a recorded clock reading is from the real clock.
+func (rp *Replayer) learnClock(id uint64, ts []byte) {
+	if !clockKept(id) {
+		return
+	}
+	var now unix.Timespec
+	if unix.ClockGettime(int32(id), &now) != nil {
+		return
+	}
+	rec := int64(binary.LittleEndian.Uint64(ts))*1e9 + int64(binary.LittleEndian.Uint64(ts[8:]))
+	rp.clockOff[id] = rec - now.Nano()
+}
+
+// shiftClock moves the result of a real clock_gettime into recorded time.
+func (rp *Replayer) shiftClock(sc *tracer.Syscall) {
+	if sc.Nr != unix.SYS_CLOCK_GETTIME || sc.Ret != 0 || !clockKept(sc.Args[0]) {
+		return
+	}
+	off, ok := rp.clockOff[sc.Args[0]]
+	if !ok {
+		return
+	}
+	var ts [16]byte
+	if n, _ := sc.Mem().ReadAt(ts[:], sc.Args[1]); n != len(ts) {
+		return
+	}
+	ns := int64(binary.LittleEndian.Uint64(ts[:]))*1e9 + int64(binary.LittleEndian.Uint64(ts[8:])) + off
+	binary.LittleEndian.PutUint64(ts[:], uint64(ns/1e9))
+	binary.LittleEndian.PutUint64(ts[8:], uint64(ns%1e9))
+	_ = sc.Mem().WriteAt(ts[:], sc.Args[1])
 }
 
 // relocate returns where a recorded capture goes in the replay: at the
@@ -533,11 +708,28 @@ func (rp *Replayer) Exit(sc *tracer.Syscall, act *tracer.Action) {
 		return
 	}
 	th := rp.threads[sc.Thread.Lineage]
+	if th != nil && th.mode == modeFloat && !rp.stopped {
+		rp.shiftClock(sc)
+	}
 	if th == nil || th.cur == nil || rp.stopped {
+		rp.overlayExit(sc, act)
 		return
 	}
 	rec := th.cur
 	th.cur = nil
+	if isRestart(sc.Ret) && !isRestart(rec.Ret) {
+		// Interrupted by a signal this time: the kernel restarts it after
+		// the handler, and that call is the one to match with rec.
+		th.queue = append([]*tracepb.Syscall{rec}, th.queue...)
+		th.next--
+		th.nhist--
+		rp.calls--
+		if th.mode == modeEmulated {
+			rp.emul--
+		}
+		rp.overlayExit(sc, act)
+		return
+	}
 	switch th.mode {
 	case modeReal:
 		if reason := rp.compareExit(sc, rec, act); reason != "" {
@@ -601,7 +793,7 @@ func (rp *Replayer) remember(th *thread, rec *tracepb.Syscall) {
 // compareEntry compares a call at entry with its recording: number and the
 // path and string arguments.
 func (rp *Replayer) compareEntry(sc *tracer.Syscall, rec *tracepb.Syscall, idx int) string {
-	if record.Arch(rec.Arch) != sc.Arch || int(rec.Nr) != sc.Nr {
+	if !sameNr(sc, rec) {
 		return fmt.Sprintf("the recording made %s here", record.Name(rec))
 	}
 	if sc.Info == nil {
@@ -873,6 +1065,9 @@ func (rp *Replayer) Finish(res tracer.Result) error {
 	for rp.pull() {
 	}
 	for _, th := range rp.threads {
+		for len(th.queue) > 0 && recNoise(th.queue[0]) {
+			th.queue = th.queue[1:]
+		}
 		if len(th.queue) > 0 && th.nhist > 0 {
 			rec := th.queue[0]
 			d := &Divergence{Lineage: th.lineage, Index: th.next, Seq: rec.Seq,
