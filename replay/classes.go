@@ -20,7 +20,7 @@ const (
 	Uname                      // uname
 	Proc                       // reads of files under /proc and /sys
 	Net                        // the data side of sockets: connect, accept, send, recv, read/write
-	Input                      // reads of descriptors inherited from outside (stdin, a pipe, a tty)
+	Input                      // reads of descriptors inherited from outside (stdin, a pipe, a tty), and fstat, ioctl, lseek on them
 	Poll                       // poll, select, epoll_wait: readiness depends on timing
 	File                       // reads of regular files (not default: files replay for real)
 
@@ -110,6 +110,7 @@ const (
 	fPidArgs                     // has pid arguments (see pidArgs)
 	fSocket                      // creates a socket
 	fNoise                       // its count depends on timing (see isNoise)
+	fFDInfo                      // asks what its fd (arg 0) is: fstat, ioctl, lseek
 )
 
 var callFlags [512]uint16
@@ -150,6 +151,8 @@ func init() {
 	set(fFork, unix.SYS_FORK, unix.SYS_VFORK, unix.SYS_CLONE, unix.SYS_CLONE3)
 	set(fWait, unix.SYS_WAIT4)
 	set(fSocket, unix.SYS_SOCKET)
+	set(fFDInfo, unix.SYS_FSTAT, unix.SYS_NEWFSTATAT, unix.SYS_STATX, unix.SYS_IOCTL, unix.SYS_LSEEK,
+		unix.SYS_FSTATFS)
 	set(fNoise, unix.SYS_FUTEX, unix.SYS_NANOSLEEP, unix.SYS_CLOCK_NANOSLEEP, unix.SYS_SCHED_YIELD,
 		unix.SYS_CLOCK_GETTIME, unix.SYS_TGKILL, unix.SYS_GETPID, unix.SYS_RT_SIGRETURN,
 		unix.SYS_EPOLL_WAIT, unix.SYS_EPOLL_PWAIT, unix.SYS_EPOLL_PWAIT2,

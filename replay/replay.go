@@ -470,12 +470,16 @@ func (rp *Replayer) decide(sc *tracer.Syscall, rec *tracepb.Syscall, act *tracer
 		emulate = c&Poll != 0
 	case f&fWait != 0 && c&Pid != 0:
 		return rp.targetWait(sc, rec, act)
-	case f&(fRead|fWrite|fSock|fAccept) != 0:
+	case f&(fRead|fWrite|fSock|fAccept|fFDInfo) != 0:
 		kind := rp.fdClass(sc.Thread.Proc.FDPath(int(int32(sc.Args[0]))))
 		switch {
+		case f&fFDInfo != 0:
+			// What the outside descriptor is (a tty, a file) decides how
+			// libc buffers: give the program the recorded answer.
+			emulate = kind == Input && c&Input != 0 && aboutFD(sc)
 		case f&fRead != 0:
 			emulate = kind != 0 && c&kind != 0
-			if !emulate && rec.Ret > 0 && (sc.Nr == unix.SYS_READ || sc.Nr == unix.SYS_RECVFROM) && sc.Args[2] > uint64(rec.Ret) {
+			if !emulate && kind == 0 && rec.Ret > 0 && (sc.Nr == unix.SYS_READ || sc.Nr == unix.SYS_RECVFROM) && sc.Args[2] > uint64(rec.Ret) {
 				// A pipe or socket inside the target may hold more now than
 				// it did when recorded: read no more than the recording did.
 				act.SetArgs |= 1 << 2
@@ -492,6 +496,24 @@ func (rp *Replayer) decide(sc *tracer.Syscall, rec *tracepb.Syscall, act *tracer
 	}
 	rp.emulate(sc, rec, act)
 	return modeEmulated
+}
+
+// aboutFD reports whether a call with fFDInfo asks about the descriptor
+// in its first argument (stat calls with AT_EMPTY_PATH and an empty path).
+func aboutFD(sc *tracer.Syscall) bool {
+	switch sc.Nr {
+	case unix.SYS_NEWFSTATAT:
+		return sc.Args[3]&unix.AT_EMPTY_PATH != 0 && emptyString(sc, 1)
+	case unix.SYS_STATX:
+		return sc.Args[2]&unix.AT_EMPTY_PATH != 0 && emptyString(sc, 1)
+	}
+	return true
+}
+
+func emptyString(sc *tracer.Syscall, arg int) bool {
+	var b [1]byte
+	n, _ := sc.Mem().ReadAt(b[:], sc.Args[arg])
+	return n == 1 && b[0] == 0
 }
 
 // emulate skips the call and gives it the recorded result and out-memory.
@@ -813,7 +835,7 @@ func (rp *Replayer) compareEntry(sc *tracer.Syscall, rec *tracepb.Syscall, idx i
 		if m.Addr != format.Args(rec)[m.Arg] {
 			continue // a string inside an array, not the argument itself
 		}
-		s, _, _ := decode.ReadString(sc.Mem(), sc.Args[m.Arg], len(m.Data), rp.str[:0])
+		s, _, _ := decode.ReadString(sc.Mem(), sc.Args[m.Arg], len(m.Data)+256, rp.str[:0])
 		rp.str = s
 		want := bytes.TrimSuffix(m.Data, []byte{0})
 		if !bytes.Equal(s, want) {
@@ -932,7 +954,7 @@ func (rp *Replayer) fdClass(path string) Classes {
 	case strings.HasPrefix(path, "/") && !strings.HasPrefix(path, "/dev/"):
 		return File
 	}
-	return 0
+	return 0 // pipes, socket pairs, devices: inside the target
 }
 
 // inherited lists what the descriptors the root process started with

@@ -18,6 +18,7 @@ type replayOpts struct {
 	lenient bool
 	emulate string
 	noPin   bool
+	env     []string
 	inject  injectOpts
 }
 
@@ -65,6 +66,7 @@ net, input, poll), or removes them with -NAME; "none" emulates nothing,
 	f := cmd.Flags()
 	f.BoolVar(&o.lenient, "lenient", false, "report divergences and carry on")
 	f.StringVar(&o.emulate, "emulate", "", "emulation `CLASSES` beyond the default, -CLASS to remove one, or none")
+	f.StringArrayVar(&o.env, "env", nil, "replay as if the recorded environment had `KEY=VALUE` (repeatable)")
 	f.BoolVar(&o.noPin, "no-pin", false, "let the command use every CPU (see hermes trace --help)")
 	o.inject.addFlags(f)
 	return cmd
@@ -121,9 +123,13 @@ func runReplay(o *replayOpts, path string, command []string, stderr io.Writer) e
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
+	env, err := setEnv(hdr.Env, o.env)
+	if err != nil {
+		return &usageError{err}
+	}
 	cfg := tracer.Config{
 		Trace:         rp.Trace(),
-		Env:           hdr.Env,
+		Env:           env,
 		Dir:           hdr.Cwd,
 		NoPin:         o.noPin,
 		TrackFDs:      true,
@@ -154,4 +160,18 @@ func runReplay(o *replayOpts, path string, command []string, stderr io.Writer) e
 		return exitCode(exitError)
 	}
 	return err
+}
+
+// setEnv returns env with the KEY=VALUE settings applied.
+func setEnv(env, set []string) ([]string, error) {
+	out := slices.Clone(env)
+	for _, kv := range set {
+		key, _, ok := strings.Cut(kv, "=")
+		if !ok || key == "" {
+			return nil, fmt.Errorf("--env %q: want KEY=VALUE", kv)
+		}
+		out = slices.DeleteFunc(out, func(e string) bool { return strings.HasPrefix(e, key+"=") })
+		out = append(out, kv)
+	}
+	return out, nil
 }
