@@ -96,21 +96,21 @@ func (c Classes) String() string {
 
 // What replay needs to know of a syscall, by x86_64 number.
 const (
-	fTime     uint16 = 1 << iota // Time class
-	fRandom                      // Random class (getrandom)
-	fPidRet                      // returns a pid of the caller's family: emulated in Pid
-	fUname                       // Uname class
-	fPoll                        // Poll class
-	fRead                        // reads data from its fd (arg 0) into memory
-	fWrite                       // writes data to its fd (arg 0)
-	fSock                        // other socket calls on fd arg 0 whose outcome the peer decides
-	fAccept                      // accept, accept4
-	fFork                        // returns a new pid
-	fWait                        // wait4: the pid it reaps
-	fPidArgs                     // has pid arguments (see pidArgs)
-	fSocket                      // creates a socket
-	fNoise                       // its count depends on timing (see isNoise)
-	fFDInfo                      // asks what its fd (arg 0) is: fstat, ioctl, lseek
+	fTime    uint16 = 1 << iota // Time class
+	fRandom                     // Random class (getrandom)
+	fPidRet                     // returns a pid of the caller's family: emulated in Pid
+	fUname                      // Uname class
+	fPoll                       // Poll class
+	fRead                       // reads data from its fd (arg 0) into memory
+	fWrite                      // writes data to its fd (arg 0)
+	fSock                       // other socket calls on fd arg 0 whose outcome the peer decides
+	fAccept                     // accept, accept4
+	fFork                       // returns a new pid
+	fWait                       // wait4: the pid it reaps
+	fPidArgs                    // has pid arguments (see pidArgs)
+	fSocket                     // creates a socket
+	fNoise                      // its count depends on timing (see isNoise)
+	fFDInfo                     // asks what its fd (arg 0) is: fstat, ioctl, lseek
 )
 
 var callFlags [512]uint16

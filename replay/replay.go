@@ -65,14 +65,14 @@ type thread struct {
 
 // Modes of a call in flight.
 const (
-	modeReal      uint8 = iota // runs for real; compare its result at exit
-	modeEmulated               // skipped, recorded result and memory given
-	modeInjected               // the recording's injection re-applied
-	modeOverlay                // the overlay changed it: no comparison
-	modeUnchecked              // runs for real, nothing to compare (diverged, or no recording)
-	modeAccept                 // accept emulated by dup3 onto the recorded fd
-	modeExitInject             // the recording changed the result at exit
-	modeFloat                  // a scheduling call with no recorded counterpart
+	modeReal       uint8 = iota // runs for real; compare its result at exit
+	modeEmulated                // skipped, recorded result and memory given
+	modeInjected                // the recording's injection re-applied
+	modeOverlay                 // the overlay changed it: no comparison
+	modeUnchecked               // runs for real, nothing to compare (diverged, or no recording)
+	modeAccept                  // accept emulated by dup3 onto the recorded fd
+	modeExitInject              // the recording changed the result at exit
+	modeFloat                   // a scheduling call with no recorded counterpart
 )
 
 // Divergence is a difference between the replay and the recording.
@@ -122,7 +122,8 @@ type Replayer struct {
 	outside map[string]bool // what the root's inherited descriptors are
 	netSock map[string]bool // sockets the target made ("socket:[ino]")
 
-	clockOff map[uint64]int64 // recorded minus real time, by clock id
+	clockOff map[uint64]int64                  // recorded minus real time, by clock id
+	clockQs  map[string]map[uint64]*clockQueue // recorded clock reads by process and clock
 
 	rootExit *tracepb.Process
 	first    *Divergence
@@ -152,6 +153,7 @@ func New(r *format.Reader, opts Options) (*Replayer, error) {
 		recTid:  make(map[string]int32), recLin: make(map[int32]string),
 		realTid: make(map[string]int), realLin: make(map[int]string),
 		netSock: make(map[string]bool), clockOff: make(map[uint64]int64),
+		clockQs: make(map[string]map[uint64]*clockQueue),
 	}
 	if len(hdr.Traced) == 0 {
 		for i := range rp.traced {
@@ -209,6 +211,11 @@ func (rp *Replayer) pull() bool {
 	switch k := ev.Kind.(type) {
 	case *tracepb.Event_Syscall:
 		s := k.Syscall
+		if key, ok := clockKey(record.Arch(s.Arch), int(s.Nr), format.Args(s)[0]); ok && !s.EntryOnly && s.Injected == nil {
+			q := rp.clockQueue(procLineage(s.Lineage), key)
+			q.recs = append(q.recs, s)
+			break
+		}
 		th := rp.thread(s.Lineage)
 		th.queue = append(th.queue, s)
 	case *tracepb.Event_Process:
@@ -257,6 +264,10 @@ func (rp *Replayer) Enter(sc *tracer.Syscall, act *tracer.Action) {
 	if rp.outside == nil {
 		rp.outside = inherited(sc.Thread.Proc.Pid)
 	}
+	if key, ok := clockKey(sc.Arch, sc.Nr, sc.Args[0]); ok {
+		rp.clockRead(sc, key, act)
+		return
+	}
 	th := rp.thread(sc.Thread.Lineage)
 	act.WantExit = true
 	th.cur, th.mode = nil, modeUnchecked
@@ -268,21 +279,37 @@ func (rp *Replayer) Enter(sc *tracer.Syscall, act *tracer.Action) {
 		th.next++
 		rec = rp.expect(th)
 	}
-	if rec != nil && !sameNr(sc, rec) {
-		if isNoise(sc.Arch, sc.Nr, sc.Args[0]) {
-			// A scheduling call the recorded thread did not make here: run
-			// it, and match the next call against the same record.
-			th.queue = append([]*tracepb.Syscall{rec}, th.queue...)
-			rp.floating(th, sc, act)
-			return
-		}
-		// Scheduling calls the recording made here and this run does not.
-		for rec != nil && !sameNr(sc, rec) && recNoise(rec) {
-			th.next++
-			rec = rp.expect(th)
+	floats := rec != nil && !sameCall(sc, rec) && rp.floats(sc)
+	if rec != nil && !sameCall(sc, rec) && recNoise(rec) && !(floats && valued(rec)) {
+		// Scheduling calls the recording made here and this run does not:
+		// look past them for this call.
+		if i := rp.lookahead(th, sc, floats); i >= 0 {
+			th.next += i + 1
+			rec = th.queue[i]
+			th.queue = th.queue[i+1:]
 		}
 	}
-	if rec == nil || !sameNr(sc, rec) {
+	if (rec == nil || !sameCall(sc, rec)) && valuedCall(sc) {
+		// A clock or id read another thread made when recorded.
+		if stolen := rp.steal(th, sc); stolen != nil {
+			if rec != nil {
+				th.queue = append([]*tracepb.Syscall{rec}, th.queue...)
+			}
+			rec = stolen
+		}
+	}
+	if rec != nil && !sameCall(sc, rec) && rp.floats(sc) {
+		// A scheduling call the recorded thread did not make here: run it,
+		// and match the next call against the same record.
+		th.queue = append([]*tracepb.Syscall{rec}, th.queue...)
+		rp.floating(th, sc, act)
+		return
+	}
+	for rec != nil && !sameCall(sc, rec) && recNoise(rec) {
+		th.next++
+		rec = rp.expect(th)
+	}
+	if rec == nil || !sameCall(sc, rec) {
 		// Goroutines and the like move between threads: the call may be
 		// the next of another thread of the process in the recording.
 		if stolen := rp.steal(th, sc); stolen != nil {
@@ -296,7 +323,7 @@ func (rp *Replayer) Enter(sc *tracer.Syscall, act *tracer.Action) {
 	th.next++
 	th.cur = rec
 	if rec == nil {
-		if rp.end == nil && isNoise(sc.Arch, sc.Nr, sc.Args[0]) {
+		if rp.end == nil && rp.floats(sc) {
 			if _, _, complete := rp.r.Recovered(); complete {
 				rp.floating(th, sc, act)
 				return
@@ -373,6 +400,18 @@ func sameNr(sc *tracer.Syscall, rec *tracepb.Syscall) bool {
 	return record.Arch(rec.Arch) == sc.Arch && int(rec.Nr) == sc.Nr
 }
 
+// sameCall is sameNr, and for clock reads the same clock: a thread's
+// clock reads of different clocks are different calls.
+func sameCall(sc *tracer.Syscall, rec *tracepb.Syscall) bool {
+	if !sameNr(sc, rec) {
+		return false
+	}
+	if sc.Arch == abi.ArchX86_64 && (sc.Nr == unix.SYS_CLOCK_GETTIME || sc.Nr == unix.SYS_CLOCK_NANOSLEEP) {
+		return uint32(sc.Args[0]) == uint32(format.Args(rec)[0])
+	}
+	return true
+}
+
 // isNoise reports whether a call is one whose number of occurrences in a
 // thread depends on timing: the lock, sleep and clock calls of a runtime's
 // scheduler (Go's sysmon, idle Ms, preemption signals). Where a thread's
@@ -390,8 +429,65 @@ func isNoise(a abi.Arch, nr int, arg0 uint64) bool {
 	return callFlags[nr]&fNoise != 0
 }
 
+// floats reports whether a call this run makes may go unmatched: a
+// scheduling call, or a read of kernel state under /proc or /sys (a
+// runtime's periodic look at its cgroup limits).
+func (rp *Replayer) floats(sc *tracer.Syscall) bool {
+	if isNoise(sc.Arch, sc.Nr, sc.Args[0]) {
+		return true
+	}
+	return sc.Arch == abi.ArchX86_64 && callFlags[sc.Nr]&fRead != 0 &&
+		rp.fdClass(sc.Thread.Proc.FDPath(int(int32(sc.Args[0])))) == Proc
+}
+
 func recNoise(rec *tracepb.Syscall) bool {
 	return isNoise(record.Arch(rec.Arch), int(rec.Nr), format.Args(rec)[0])
+}
+
+// maxLookahead bounds how many recorded scheduling calls a thread may skip
+// to find the call it makes.
+const maxLookahead = 64
+
+// lookahead returns the index in th.queue of the call sc, if only
+// scheduling calls come before it there; else -1. th.queue is the part
+// after the head the caller holds.
+// A call that floats itself never skips a recorded clock or pid read:
+// those carry the values the program sees.
+func (rp *Replayer) lookahead(th *thread, sc *tracer.Syscall, floats bool) int {
+	for i := 0; i < maxLookahead; i++ {
+		for i >= len(th.queue) {
+			if !rp.pull() {
+				return -1
+			}
+		}
+		rec := th.queue[i]
+		if sameCall(sc, rec) {
+			return i
+		}
+		if !recNoise(rec) || (floats && valued(rec)) {
+			return -1
+		}
+	}
+	return -1
+}
+
+// valuedCall is valued for a live call.
+func valuedCall(sc *tracer.Syscall) bool {
+	switch sc.Nr {
+	case unix.SYS_GETPID, unix.SYS_GETTID:
+		return sc.Arch == abi.ArchX86_64
+	}
+	return false
+}
+
+// valued reports whether a recorded scheduling call returns a value the
+// program uses: a clock or an id.
+func valued(rec *tracepb.Syscall) bool {
+	switch rec.Nr {
+	case unix.SYS_GETPID, unix.SYS_GETTID:
+		return rec.Arch == tracepb.Arch_ARCH_X86_64
+	}
+	return false
 }
 
 // steal looks for sc among the next recorded calls of the other threads of
@@ -415,7 +511,7 @@ func (rp *Replayer) steal(th *thread, sc *tracer.Syscall) *tracepb.Syscall {
 					break
 				}
 			}
-			if i >= len(o.queue) || !recNoise(o.queue[i]) {
+			if i >= len(o.queue) || !recNoise(o.queue[i]) || (valuedCall(sc) && valued(o.queue[i])) {
 				break
 			}
 			i++
@@ -535,6 +631,82 @@ func (rp *Replayer) emulate(sc *tracer.Syscall, rec *tracepb.Syscall, act *trace
 	}
 }
 
+// Clock reads are matched per process and clock, in order, not per
+// thread: which thread of a Go program reads the clock for time.Now
+// depends on where its goroutine runs, but the n-th reading of a clock in
+// the process is the n-th reading when recorded. Readings are handed out
+// in order, so a clock stays monotonic across threads.
+
+// clockQueue holds the recorded readings of one clock in one process.
+type clockQueue struct {
+	recs []*tracepb.Syscall
+}
+
+// clockKey returns the queue key of a clock read: the syscall number and
+// the clock id.
+func clockKey(a abi.Arch, nr int, arg0 uint64) (uint64, bool) {
+	if a != abi.ArchX86_64 {
+		return 0, false
+	}
+	switch nr {
+	case unix.SYS_CLOCK_GETTIME:
+		return uint64(nr)<<32 | uint64(uint32(arg0)), true
+	case unix.SYS_GETTIMEOFDAY, unix.SYS_TIME:
+		return uint64(nr) << 32, true
+	}
+	return 0, false
+}
+
+// procLineage is the lineage of the process a thread lineage belongs to.
+func procLineage(lineage string) string {
+	if i := strings.Index(lineage, "/t"); i >= 0 {
+		return lineage[:i]
+	}
+	return lineage
+}
+
+func (rp *Replayer) clockQueue(proc string, key uint64) *clockQueue {
+	m := rp.clockQs[proc]
+	if m == nil {
+		m = make(map[uint64]*clockQueue)
+		rp.clockQs[proc] = m
+	}
+	q := m[key]
+	if q == nil {
+		q = &clockQueue{}
+		m[key] = q
+	}
+	return q
+}
+
+// clockPullLimit bounds how far ahead in the trace replay looks for the
+// next reading of a clock before it gives up and lets time run on from the
+// last one.
+const clockPullLimit = 1 << 14
+
+// clockRead gives a clock read the process's next recorded reading of that
+// clock; past the recorded ones, time runs on from the last (floating).
+func (rp *Replayer) clockRead(sc *tracer.Syscall, key uint64, act *tracer.Action) {
+	th := rp.thread(sc.Thread.Lineage)
+	th.cur, th.mode = nil, modeFloat
+	if rp.opts.Emulate&Time != 0 {
+		q := rp.clockQueue(sc.Thread.Proc.Lineage, key)
+		for i := 0; len(q.recs) == 0 && i < clockPullLimit && rp.pull(); i++ {
+		}
+		if len(q.recs) > 0 {
+			rec := q.recs[0]
+			q.recs[0] = nil
+			q.recs = q.recs[1:]
+			rp.calls++
+			rp.emulate(sc, rec, act)
+			th.mode = modeUnchecked
+			rp.overlayEnter(sc, act)
+			return
+		}
+	}
+	rp.floating(th, sc, act)
+}
+
 // floating lets a scheduling call with no recorded counterpart run. A clock
 // read among them must not jump from recorded time to today's: its result
 // is moved by how far the recording's clock was from the real one when it
@@ -542,6 +714,16 @@ func (rp *Replayer) emulate(sc *tracer.Syscall, rec *tracepb.Syscall, act *trace
 func (rp *Replayer) floating(th *thread, sc *tracer.Syscall, act *tracer.Action) {
 	th.cur, th.mode = nil, modeFloat
 	act.WantExit = sc.Nr == unix.SYS_CLOCK_GETTIME
+	if rp.opts.Emulate&Pid != 0 && (sc.Nr == unix.SYS_GETPID || sc.Nr == unix.SYS_GETTID) {
+		// The program keeps seeing its recorded ids.
+		real := sc.Pid()
+		if sc.Nr == unix.SYS_GETTID {
+			real = sc.Tid()
+		}
+		if v, ok := rp.toRecorded(real); ok {
+			act.Skip, act.Value, act.By = true, int64(v), "replay"
+		}
+	}
 	rp.overlayEnter(sc, act)
 }
 
@@ -824,6 +1006,19 @@ func (rp *Replayer) compareEntry(sc *tracer.Syscall, rec *tracepb.Syscall, idx i
 	if rp.opts.Command && idx == 0 && sc.Thread.Lineage == "1" {
 		return "" // the exec of a command given instead of the recorded one
 	}
+	recArgs := format.Args(rec)
+	noise := isNoise(sc.Arch, sc.Nr, sc.Args[0])
+	for i, a := range sc.Info.Args {
+		switch {
+		case noise && !(i == 0 && (sc.Nr == unix.SYS_CLOCK_GETTIME || sc.Nr == unix.SYS_CLOCK_NANOSLEEP)):
+			// A lock word or a sleep: only which clock is read matters.
+		case a.Kind == abi.KindFD || a.Kind == abi.KindDirFD || a.Kind == abi.KindInt || a.Kind == abi.KindFlags ||
+			a.Kind == abi.KindSignal || a.Kind == abi.KindMode:
+			if uint32(sc.Args[i]) != uint32(recArgs[i]) {
+				return fmt.Sprintf("argument %d (%s) is %d, recorded %d", i+1, a.Name, int32(sc.Args[i]), int32(recArgs[i]))
+			}
+		}
+	}
 	for _, m := range rec.Mem {
 		if m.Kind != tracepb.MemKind_MEM_KIND_IN || int(m.Arg) >= len(sc.Info.Args) {
 			continue
@@ -832,7 +1027,7 @@ func (rp *Replayer) compareEntry(sc *tracer.Syscall, rec *tracepb.Syscall, idx i
 		if a.Kind != abi.KindPath && a.Kind != abi.KindString {
 			continue
 		}
-		if m.Addr != format.Args(rec)[m.Arg] {
+		if m.Addr != recArgs[m.Arg] {
 			continue // a string inside an array, not the argument itself
 		}
 		s, _, _ := decode.ReadString(sc.Mem(), sc.Args[m.Arg], len(m.Data)+256, rp.str[:0])
