@@ -57,7 +57,8 @@ type thread struct {
 	hist    [historyLen]*tracepb.Syscall
 	nhist   int
 	mapped  bool
-	execs   [][]byte // AT_RANDOM of recorded execs not yet replayed
+	args    [6]uint64 // the arguments of the call in flight, as made
+	execs   [][]byte  // AT_RANDOM of recorded execs not yet replayed
 	// The exit status of the recorded thread, if it was in the trace.
 	exitSeen bool
 	exit     *tracepb.Process
@@ -180,6 +181,9 @@ func (rp *Replayer) Trace() []int {
 	}
 	return out
 }
+
+// SetOverlay sets Options.Overlay.
+func (rp *Replayer) SetOverlay(h tracer.Handler) { rp.opts.Overlay = h }
 
 // SetStop sets the function that ends the run (Options.Stop).
 func (rp *Replayer) SetStop(stop func()) { rp.opts.Stop = stop }
@@ -365,6 +369,7 @@ func (rp *Replayer) Enter(sc *tracer.Syscall, act *tracer.Action) {
 		// expect nothing.
 	default:
 		th.mode = rp.decide(sc, rec, act)
+		th.args = sc.Args
 		if th.mode == modeReal && isNoise(sc.Arch, sc.Nr, sc.Args[0]) {
 			th.mode = modeUnchecked // how many a futex woke is up to timing
 		}
@@ -614,6 +619,11 @@ func emptyString(sc *tracer.Syscall, arg int) bool {
 
 // emulate skips the call and gives it the recorded result and out-memory.
 func (rp *Replayer) emulate(sc *tracer.Syscall, rec *tracepb.Syscall, act *tracer.Action) {
+	rp.emulateAt(sc, &sc.Args, rec, act)
+}
+
+// emulateAt is emulate with the arguments the call was made with.
+func (rp *Replayer) emulateAt(sc *tracer.Syscall, args *[6]uint64, rec *tracepb.Syscall, act *tracer.Action) {
 	rp.emul++
 	act.Skip, act.Value, act.By = true, rec.Ret, "replay"
 	act.Writes = act.Writes[:0]
@@ -624,7 +634,7 @@ func (rp *Replayer) emulate(sc *tracer.Syscall, rec *tracepb.Syscall, act *trace
 		if m.Kind != tracepb.MemKind_MEM_KIND_OUT || len(m.Data) == 0 {
 			continue
 		}
-		act.Writes = append(act.Writes, tracer.MemWrite{Addr: rp.relocate(sc, rec, m), Data: m.Data})
+		act.Writes = append(act.Writes, tracer.MemWrite{Addr: relocate(args, rec, m), Data: m.Data})
 		if sc.Nr == unix.SYS_CLOCK_GETTIME && len(m.Data) == 16 {
 			rp.learnClock(sc.Args[0], m.Data)
 		}
@@ -772,10 +782,10 @@ func (rp *Replayer) shiftClock(sc *tracer.Syscall) {
 // relocate returns where a recorded capture goes in the replay: at the
 // same offset from the argument that pointed at it. With ASLR off the
 // addresses are the same anyway.
-func (rp *Replayer) relocate(sc *tracer.Syscall, rec *tracepb.Syscall, m *tracepb.Mem) uint64 {
+func relocate(args *[6]uint64, rec *tracepb.Syscall, m *tracepb.Mem) uint64 {
 	if m.Arg < 6 {
 		if recArg := format.Args(rec)[m.Arg]; recArg == m.Addr {
-			return sc.Args[m.Arg]
+			return args[m.Arg]
 		}
 	}
 	return m.Addr
@@ -944,7 +954,7 @@ func (rp *Replayer) Exit(sc *tracer.Syscall, act *tracer.Action) {
 			rp.diverge(th, th.next-1, sc, rec, true, fmt.Sprintf("accept emulated on fd %d, got %d", rec.Ret, sc.Ret))
 			break
 		}
-		rp.emulate(sc, rec, act)
+		rp.emulateAt(sc, &th.args, rec, act) // sc.Args are dup3's now
 	case modeExitInject:
 		act.Skip, act.Value, act.By = true, rec.Ret, "replay of "+rec.Injected.By
 	}

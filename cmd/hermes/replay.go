@@ -82,6 +82,10 @@ func runReplay(o *replayOpts, path string, command []string, stderr io.Writer) e
 		return err
 	}
 	defer r.Close()
+	rp, err := replay.New(r, replay.Options{Lenient: o.lenient, Emulate: classes, Command: len(command) > 0, Report: stderr})
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
 	hdr := r.Header()
 	logf := func(format string, a ...any) { fmt.Fprintf(stderr, "hermes: "+format+"\n", a...) }
 	argv := hdr.Argv
@@ -115,13 +119,8 @@ func runReplay(o *replayOpts, path string, command []string, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	ropts := replay.Options{Lenient: o.lenient, Emulate: classes, Command: len(command) > 0, Report: stderr}
 	if eng != nil {
-		ropts.Overlay = eng
-	}
-	rp, err := replay.New(r, ropts)
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		rp.SetOverlay(eng)
 	}
 	env, err := setEnv(hdr.Env, o.env)
 	if err != nil {

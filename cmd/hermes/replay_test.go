@@ -1,0 +1,336 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hermes-trace/hermes/format"
+	"github.com/hermes-trace/hermes/format/tracepb"
+	"github.com/hermes-trace/hermes/internal/testbin"
+)
+
+// recordRun records args into a new trace and returns its path, the
+// target's stdout and exit status.
+func recordRun(t *testing.T, extra []string, args ...string) (string, string, int) {
+	t.Helper()
+	trace := filepath.Join(t.TempDir(), "run.trace")
+	all := append([]string{"record", "-o", trace}, extra...)
+	all = append(all, "--")
+	out, stderr, code := hermes(t, append(all, args...)...)
+	if strings.Contains(stderr, "panic") {
+		t.Fatalf("record: %s", stderr)
+	}
+	return trace, out, code
+}
+
+// replayOK replays trace and checks it reproduces stdout and the exit status
+// and says there was no divergence.
+func replayOK(t *testing.T, trace, wantOut string, wantCode int, args ...string) {
+	t.Helper()
+	out, stderr, code := hermes(t, append(append([]string{"replay"}, args...), trace)...)
+	if code != wantCode || out != wantOut || !strings.Contains(stderr, "replay: no divergence") {
+		t.Fatalf("replay: exit %d (want %d), stderr:\n%s\nstdout:\n%s\nrecorded stdout:\n%s", code, wantCode, stderr, out, wantOut)
+	}
+}
+
+// TestReplayNondeterministic records programs that print the time (libc
+// clock_gettime, time, gettimeofday and Go's time.Now), random bytes from
+// getrandom, /dev/urandom and crypto/rand, their pids, /proc/uptime and
+// uname: every replay prints what the recording printed.
+func TestReplayNondeterministic(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		bin  string
+		want []string // lines the output must have, so the test sees real values
+	}{
+		{"c", testbin.C(t, "nondet"), []string{"realtime: ", "monotonic: ", "getrandom: ", "urandom: ", "pid: ", "uptime: "}},
+		{"go", testbin.Go(t, "gotime"), []string{"unixnano: ", "rfc3339: ", "rand: ", "pid: ", "uptime: "}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			trace, out, code := recordRun(t, nil, tc.bin)
+			if code != 0 {
+				t.Fatalf("record: exit %d", code)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(out, w) {
+					t.Fatalf("recorded output lacks %q:\n%s", w, out)
+				}
+			}
+			// A second run really differs, so equal replays mean something.
+			again, err := exec.Command(tc.bin).Output()
+			if err != nil || string(again) == out {
+				t.Fatalf("two runs printed the same:\n%s", out)
+			}
+			for i := 0; i < 3; i++ {
+				replayOK(t, trace, out, 0)
+			}
+		})
+	}
+}
+
+// TestReplayTCP records a client fetching from a loopback server, then
+// replays it with the server gone.
+func TestReplayTCP(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reply := strings.Repeat("hello from the server\n", 200)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		bufio.NewReader(c).ReadString('\n')
+		io.WriteString(c, reply)
+	}()
+	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	trace, out, code := recordRun(t, nil, testbin.C(t, "tcpget"), port)
+	ln.Close()
+	if code != 0 || !strings.HasSuffix(out, reply) {
+		t.Fatalf("record: exit %d, output %q", code, out)
+	}
+	// Nothing listens on the port now: a real connect would fail.
+	if c, err := net.Dial("tcp", "127.0.0.1:"+port); err == nil {
+		c.Close()
+		t.Fatal("the server is still there")
+	}
+	replayOK(t, trace, out, 0)
+}
+
+// TestReplayPipeline replays a shell pipeline with nondeterministic
+// programs inside it.
+func TestReplayPipeline(t *testing.T) {
+	script := fmt.Sprintf("%s | sort | cat -n; head -c 16 /dev/urandom | od -An -tx1; %s | tr a-z A-Z | sort",
+		testbin.C(t, "nondet"), testbin.Go(t, "gotime"))
+	trace, out, code := recordRun(t, nil, "sh", "-c", script)
+	if code != 0 || strings.Count(out, "\n") < 16 {
+		t.Fatalf("record: exit %d, output:\n%s", code, out)
+	}
+	for i := 0; i < 2; i++ {
+		replayOK(t, trace, out, 0)
+	}
+}
+
+// TestReplayChaos records a run with random EIO injected by a seeded Lua
+// policy; the replay, without the script, fails the same writes.
+func TestReplayChaos(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "out.txt")
+	trace, out, code := recordRun(t, []string{"--inject", "builtin:random-eio", "--param", "probability=0.3",
+		"--param", "prefix=" + dir, "--seed", "7"}, testbin.C(t, "chaoswrite"), file, "40")
+	m := regexp.MustCompile(`failed (\d+) of 40`).FindStringSubmatch(out)
+	if code != 3 || m == nil || m[1] == "0" || m[1] == "40" {
+		t.Fatalf("record: exit %d, output:\n%s", code, out)
+	}
+	recorded, _ := os.ReadFile(file)
+	os.Remove(file)
+	replayOK(t, trace, out, 3)
+	if replayed, _ := os.ReadFile(file); string(replayed) != string(recorded) {
+		t.Errorf("file after replay:\n%s\nafter record:\n%s", replayed, recorded)
+	}
+}
+
+// TestReplayDivergence changes the input between record and replay: the
+// report names the first call that differs, and replay exits 125.
+func TestReplayDivergence(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "in.txt")
+	os.WriteFile(file, []byte("recorded content\n"), 0o644)
+	os.WriteFile(file+".b", []byte("other\n"), 0o644)
+	envdiv := testbin.C(t, "envdiv")
+	trace, out, code := recordRun(t, nil, envdiv, file)
+	if code != 0 || !strings.Contains(out, "recorded content") {
+		t.Fatalf("record: exit %d, output %q", code, out)
+	}
+	replayOK(t, trace, out, 0)
+	// Where the recording opened and read the file, by index in thread 1.
+	openIdx, readIdx := callIndex(t, trace, "openat", file), callIndex(t, trace, "read", "recorded content")
+	for _, tc := range []struct {
+		name    string
+		change  func()
+		args    []string
+		idx     int
+		reasons []string
+	}{
+		{"file content", func() { os.WriteFile(file, []byte("recorded CONTENT\n"), 0o644) }, nil, readIdx,
+			[]string{"read different data", `byte 9 is "CONTENT`}},
+		{"file length", func() { os.WriteFile(file, []byte("recorded content, longer\n"), 0o644) }, nil, readIdx,
+			[]string{"returned 25, recorded 17"}},
+		{"environment", func() { os.WriteFile(file, []byte("recorded content\n"), 0o644) }, []string{"--env", "HERMES_MODE=b"}, openIdx,
+			[]string{"argument 2 (filename)", file + `.b"`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.change()
+			_, stderr, code := hermes(t, append(append([]string{"replay"}, tc.args...), trace)...)
+			head := fmt.Sprintf("hermes: replay diverged at 1 call #%d ", tc.idx)
+			if code != 125 || !strings.HasPrefix(stderr, head) || !strings.Contains(stderr, "  recorded: ") ||
+				!strings.Contains(stderr, "  actual:   ") || !strings.Contains(stderr, "before it in 1:") {
+				t.Fatalf("exit %d, want 125 and a report starting %q:\n%s", code, head, stderr)
+			}
+			for _, r := range tc.reasons {
+				if !strings.Contains(stderr, r) {
+					t.Errorf("report lacks %q:\n%s", r, stderr)
+				}
+			}
+		})
+	}
+}
+
+// callIndex returns the index in thread 1 of the first recorded call named
+// name whose text contains sub, counting as replay does (clock reads are
+// matched by process and not counted).
+func callIndex(t *testing.T, trace, name, sub string) int {
+	t.Helper()
+	js, _, code := hermes(t, "dump", "--json", "--lineage", "1", trace)
+	if code != 0 {
+		t.Fatalf("dump: exit %d", code)
+	}
+	idx := 0
+	for _, line := range strings.Split(strings.TrimSpace(js), "\n") {
+		var ev struct {
+			Kind string `json:"kind"`
+			Name string `json:"name"`
+			Text string `json:"text"`
+		}
+		if err := json.Unmarshal([]byte(line), &ev); err != nil {
+			t.Fatal(err)
+		}
+		if ev.Name == "" {
+			continue // a process event
+		}
+		if ev.Name == name && strings.Contains(ev.Text, sub) {
+			return idx
+		}
+		switch ev.Name {
+		case "clock_gettime", "gettimeofday", "time":
+		default:
+			idx++
+		}
+	}
+	t.Fatalf("no %s with %q in the trace", name, sub)
+	return 0
+}
+
+// TestReplayGoNet replays a Go program whose goroutines do file and
+// network I/O at once. Where the interleaving of its threads cannot be
+// matched, the required behavior is a divergence report, not a hang or a
+// crash (README, "Replay limits").
+func TestReplayGoNet(t *testing.T) {
+	dir := t.TempDir()
+	gonet := testbin.Go(t, "gonet")
+	trace, out, code := recordRun(t, nil, gonet, dir)
+	if code != 0 || !strings.Contains(out, "worker 3: 5600 bytes echoed, file ok") {
+		t.Fatalf("record: exit %d, output:\n%s", code, out)
+	}
+	for i := 0; i < 3; i++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		cmd := exec.CommandContext(ctx, hermesBin, "replay", trace)
+		var stdout, stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		hung := ctx.Err() == context.DeadlineExceeded
+		cancel()
+		if hung {
+			t.Fatalf("replay hung:\n%s", stderr.String())
+		}
+		switch c := exitCodeOf(err); {
+		case c == 0:
+			if stdout.String() != out || !strings.Contains(stderr.String(), "no divergence") {
+				t.Fatalf("replay exit 0 but output:\n%s\nrecorded:\n%s\nstderr:\n%s", stdout.String(), out, stderr.String())
+			}
+		case c == 125:
+			if !regexp.MustCompile(`(?m)^hermes: replay diverged at \S+ call #\d+`).MatchString(stderr.String()) || strings.Contains(stderr.String(), "panic") {
+				t.Fatalf("replay exit 125 without a divergence report:\n%s", stderr.String())
+			}
+		default:
+			t.Fatalf("replay: exit %d:\n%s", c, stderr.String())
+		}
+	}
+}
+
+func TestReplayBadInput(t *testing.T) {
+	dir := t.TempDir()
+	hello := testbin.C(t, "hello")
+	good, _, _ := recordRun(t, nil, hello)
+	data, _ := os.ReadFile(good)
+	corrupt := filepath.Join(dir, "corrupt.trace")
+	os.WriteFile(corrupt, append(append([]byte(nil), data[:20]...), make([]byte, 40)...), 0o644)
+	notTrace := filepath.Join(dir, "not.trace")
+	os.WriteFile(notTrace, []byte("not a trace at all\n"), 0o644)
+	arm := filepath.Join(dir, "arm.trace")
+	w, err := format.Create(arm, &tracepb.TraceHeader{Argv: []string{hello}, Arch: "aarch64"}, format.WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		msg  string
+	}{
+		{"missing trace", []string{"replay", filepath.Join(dir, "nope.trace")}, "no such file"},
+		{"not a trace", []string{"replay", notTrace}, "not a hermes trace"},
+		{"corrupt header", []string{"replay", corrupt}, "trace"},
+		{"other architecture", []string{"replay", arm}, "aarch64"},
+		{"bad emulate class", []string{"replay", "--emulate=clocks", good}, "unknown emulation class"},
+		{"bad env", []string{"replay", "--env", "NOEQUALS", good}, "KEY=VALUE"},
+		{"two traces", []string{"replay", good, good}, "one TRACE"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, stderr, code := hermes(t, tc.args...)
+			if code != 125 || strings.Count(stderr, "\n") != 1 || !strings.Contains(strings.ToLower(stderr), strings.ToLower(tc.msg)) {
+				t.Fatalf("exit %d, stderr %q; want 125 and one line with %q", code, stderr, tc.msg)
+			}
+		})
+	}
+
+	t.Run("other command", func(t *testing.T) {
+		copy := filepath.Join(dir, "hello-copy")
+		data, _ := os.ReadFile(hello)
+		os.WriteFile(copy, data, 0o755)
+		out, stderr, code := hermes(t, "replay", good, "--", copy)
+		if code != 0 || out != "hello\n" || !strings.Contains(stderr, "warning: replaying") || !strings.Contains(stderr, "no divergence") {
+			t.Fatalf("exit %d, stdout %q, stderr %q", code, out, stderr)
+		}
+	})
+
+	t.Run("partial trace", func(t *testing.T) {
+		trace := filepath.Join(dir, "busy.trace")
+		cmd, _ := startHermes(t, "record", "-o", trace, "--", testbin.C(t, "loop"), "100000000", "getppid")
+		partial := trace + ".partial"
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			if fi, err := os.Stat(partial); err == nil && fi.Size() > 32<<10 {
+				break
+			}
+			if time.Now().After(deadline) {
+				cmd.Process.Kill()
+				t.Fatal("trace did not grow")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+		_, stderr, code := hermes(t, "replay", partial)
+		if code != 125 || !strings.Contains(stderr, "partial trace") || !strings.Contains(stderr, "the recording ends at 1 call #") {
+			t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+		}
+	})
+}
