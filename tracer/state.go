@@ -42,6 +42,9 @@ type Thread struct {
 	gone      bool
 }
 
+// Threads returns how many threads of p are alive.
+func (p *Process) Threads() int { return p.threads }
+
 // nextChildLineage returns the lineage for the next process p forks.
 func (p *Process) nextChildLineage() string {
 	p.children++

@@ -334,3 +334,47 @@ func TestReplayBadInput(t *testing.T) {
 		}
 	})
 }
+
+// TestReplayInjectOverlay runs a Lua script on top of a recording that
+// injected faults: the script's fault applies at its call, and the
+// recording's faults still apply everywhere else.
+func TestReplayInjectOverlay(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "out.txt")
+	trace, out, code := recordRun(t, []string{"--inject", "builtin:random-eio", "--param", "probability=0.3",
+		"--param", "prefix=" + dir, "--seed", "11"}, testbin.C(t, "chaoswrite"), file, "40")
+	failed := regexp.MustCompile(`failed (\d+) of 40`).FindStringSubmatch(out)
+	if code != 3 || failed == nil || failed[1] == "0" {
+		t.Fatalf("record: exit %d, output:\n%s", code, out)
+	}
+	script := filepath.Join(dir, "first.lua")
+	os.WriteFile(script, []byte(`
+function on_syscall(ev)
+  if ev.name == "write" and ev.nth == 1 then
+    hermes.deny(hermes.ENOSPC)
+  end
+end
+`), 0o644)
+	// What the replay must print: write 0 fails with ENOSPC, the others as
+	// recorded.
+	lines := strings.Split(out, "\n")
+	n, _ := strconv.Atoi(failed[1])
+	if lines[0] == "write 0: ok" {
+		n++
+	}
+	lines[0] = "write 0: No space left on device"
+	want := strings.Join(lines, "\n")
+	want = regexp.MustCompile(`failed \d+ of 40`).ReplaceAllString(want, fmt.Sprintf("failed %d of 40", n))
+
+	got, stderr, code := hermes(t, "replay", "--lenient", "--inject", script, trace)
+	if code != 3 || got != want {
+		t.Fatalf("replay --inject: exit %d, stdout:\n%s\nwant:\n%s\nstderr:\n%s", code, got, want, stderr)
+	}
+	// The output differs from the recording, so the final write(1) does,
+	// and --lenient says so and carries on.
+	if !strings.Contains(stderr, "divergences (--lenient)") || !strings.Contains(stderr, "write(1, ") {
+		t.Errorf("stderr:\n%s", stderr)
+	}
+	// Without the script the recording's faults alone come back.
+	replayOK(t, trace, out, 3)
+}
