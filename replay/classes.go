@@ -159,7 +159,7 @@ func init() {
 		// What a thread does around starting or parking a thread, and the
 		// runtime's periodic look at its CPU limits.
 		unix.SYS_RT_SIGPROCMASK, unix.SYS_SIGALTSTACK, unix.SYS_GETTID, unix.SYS_SCHED_GETAFFINITY,
-		unix.SYS_MADVISE)
+		unix.SYS_MADVISE, unix.SYS_MUNMAP)
 	for nr := range pidArgs {
 		callFlags[nr] |= fPidArgs
 	}

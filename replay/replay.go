@@ -373,7 +373,7 @@ func (rp *Replayer) Enter(sc *tracer.Syscall, act *tracer.Action) {
 	default:
 		th.mode = rp.decide(sc, rec, act)
 		th.args = sc.Args
-		if th.mode == modeReal && isNoise(sc.Arch, sc.Nr, sc.Args[0]) {
+		if th.mode == modeReal && isNoise(sc.Arch, sc.Nr, &sc.Args) {
 			th.mode = modeUnchecked // how many a futex woke is up to timing
 		}
 	}
@@ -426,13 +426,18 @@ func sameCall(sc *tracer.Syscall, rec *tracepb.Syscall) bool {
 // calls and the recording's differ only by such calls, replay lets them
 // float instead of calling it a divergence; a call that matches is still
 // emulated or compared as usual.
-func isNoise(a abi.Arch, nr int, arg0 uint64) bool {
+func isNoise(a abi.Arch, nr int, args *[6]uint64) bool {
 	if a != abi.ArchX86_64 || nr < 0 || nr >= len(callFlags) {
 		return false
 	}
-	if nr == unix.SYS_CLONE {
+	switch nr {
+	case unix.SYS_CLONE:
 		// A runtime starts threads when it finds work waiting.
-		return arg0&unix.CLONE_THREAD != 0
+		return args[0]&unix.CLONE_THREAD != 0
+	case unix.SYS_MMAP:
+		// Anonymous memory: heaps grow when a collector running beside
+		// the program says so.
+		return args[3]&unix.MAP_ANONYMOUS != 0
 	}
 	return callFlags[nr]&fNoise != 0
 }
@@ -441,7 +446,7 @@ func isNoise(a abi.Arch, nr int, arg0 uint64) bool {
 // scheduling call, or a read of kernel state under /proc or /sys (a
 // runtime's periodic look at its cgroup limits).
 func (rp *Replayer) floats(sc *tracer.Syscall) bool {
-	if isNoise(sc.Arch, sc.Nr, sc.Args[0]) {
+	if isNoise(sc.Arch, sc.Nr, &sc.Args) {
 		return true
 	}
 	return sc.Arch == abi.ArchX86_64 && callFlags[sc.Nr]&fRead != 0 &&
@@ -449,7 +454,8 @@ func (rp *Replayer) floats(sc *tracer.Syscall) bool {
 }
 
 func recNoise(rec *tracepb.Syscall) bool {
-	return isNoise(record.Arch(rec.Arch), int(rec.Nr), format.Args(rec)[0])
+	args := format.Args(rec)
+	return isNoise(record.Arch(rec.Arch), int(rec.Nr), &args)
 }
 
 // maxLookahead bounds how many recorded scheduling calls a thread may skip
@@ -1020,7 +1026,7 @@ func (rp *Replayer) compareEntry(sc *tracer.Syscall, rec *tracepb.Syscall, idx i
 		return "" // the exec of a command given instead of the recorded one
 	}
 	recArgs := format.Args(rec)
-	noise := isNoise(sc.Arch, sc.Nr, sc.Args[0])
+	noise := isNoise(sc.Arch, sc.Nr, &sc.Args)
 	for i, a := range sc.Info.Args {
 		switch {
 		case noise && !(i == 0 && (sc.Nr == unix.SYS_CLOCK_GETTIME || sc.Nr == unix.SYS_CLOCK_NANOSLEEP)):
