@@ -41,9 +41,10 @@ func main() {
 	nTraced := flag.Int("traced-n", 100000, "iterations of the traced loop")
 	forks := flag.Int("forks", 200, "processes the fork/exec loop starts")
 	nChaos := flag.Int("chaos-n", 200000, "writes of the chaos loop")
+	recordOnly := flag.Bool("record-only", false, "run only the record and replay tables")
 	recordRuns := flag.Int("record-runs", 1, "runs of each record workload (find /usr/share is long under strace)")
 	flag.Parse()
-	if err := run(*runs, *n, *nTraced, *forks, *nChaos, *recordRuns); err != nil {
+	if err := run(*runs, *n, *nTraced, *forks, *nChaos, *recordRuns, *recordOnly); err != nil {
 		fmt.Fprintln(os.Stderr, "hermes-bench:", err)
 		os.Exit(1)
 	}
@@ -55,7 +56,7 @@ type variant struct {
 	argv []string
 }
 
-func run(runs, n, nTraced, forks, nChaos, recordRuns int) error {
+func run(runs, n, nTraced, forks, nChaos, recordRuns int, recordOnly bool) error {
 	root, err := moduleRoot()
 	if err != nil {
 		return err
@@ -86,9 +87,12 @@ func run(runs, n, nTraced, forks, nChaos, recordRuns int) error {
 	}
 	fmt.Printf("hermes-bench: median of %d runs each; ratios against native (and against the bare filter where given)\n\n", runs)
 
+	if recordOnly {
+		return recordTables(recordRuns, tmp, hermes, strace, taskset, loop)
+	}
 	ns := strconv.Itoa(n)
 	untraced := []string{loop, ns, "getppid"}
-	if err := table(fmt.Sprintf("untraced getppid loop (%d calls, only openat traced)", n), runs, n, []variant{
+	if _, err := table(fmt.Sprintf("untraced getppid loop (%d calls, only openat traced)", n), runs, n, []variant{
 		{"native", untraced},
 		{"filter", append([]string{filter}, untraced...)},
 		{"strace", append([]string{strace, "-f", "--seccomp-bpf", "-e", "trace=openat", "-o", "/dev/null"}, untraced...)},
@@ -99,7 +103,7 @@ func run(runs, n, nTraced, forks, nChaos, recordRuns int) error {
 
 	ts := strconv.Itoa(nTraced)
 	traced := []string{loop, ts, "getppid"}
-	if err := table(fmt.Sprintf("traced getppid loop (%d calls)", nTraced), runs, nTraced, []variant{
+	if _, err := table(fmt.Sprintf("traced getppid loop (%d calls)", nTraced), runs, nTraced, []variant{
 		{"native", traced},
 		{"strace", append([]string{strace, "-f", "--seccomp-bpf", "-e", "trace=getppid", "-o", "/dev/null"}, traced...)},
 		{"strace1", append([]string{taskset, "-c", "0", strace, "-f", "--seccomp-bpf", "-e", "trace=getppid", "-o", "/dev/null"}, traced...)},
@@ -113,7 +117,7 @@ func run(runs, n, nTraced, forks, nChaos, recordRuns int) error {
 	writes := []string{loop, ws, "write-any"}
 	chaos := filepath.Join(root, "cmd/hermes-bench/chaos.lua")
 	idle := filepath.Join(root, "cmd/hermes-bench/idle.lua")
-	if err := table(fmt.Sprintf("chaos: write loop (%d writes), one in 1000 fails with EIO", nChaos), runs, nChaos, []variant{
+	if _, err := table(fmt.Sprintf("chaos: write loop (%d writes), one in 1000 fails with EIO", nChaos), runs, nChaos, []variant{
 		{"native", writes},
 		{"filter", append([]string{filter}, writes...)},
 		{"strace", append([]string{strace, "-f", "--seccomp-bpf", "-e", "trace=write", "-e", "inject=write:error=EIO:when=1000+1000", "-o", "/dev/null"}, writes...)},
@@ -126,7 +130,7 @@ func run(runs, n, nTraced, forks, nChaos, recordRuns int) error {
 	// call: long enough a loop that hermes's start-up (Go runtime, Lua,
 	// fork) does not dominate.
 	many := []string{loop, ns, "write-any"}
-	if err := table(fmt.Sprintf("idle script: write loop (%d writes), the script traps mkdirat", n), runs, n, []variant{
+	if _, err := table(fmt.Sprintf("idle script: write loop (%d writes), the script traps mkdirat", n), runs, n, []variant{
 		{"native", many},
 		{"filter", append([]string{filter}, many...)},
 		{"idle", append([]string{hermes, "trace", "-e", "trace=none", "-o", "/dev/null", "--seed", "1", "--inject", idle, "--"}, many...)},
@@ -139,24 +143,25 @@ func run(runs, n, nTraced, forks, nChaos, recordRuns int) error {
 	}
 
 	sh := []string{"/bin/sh", "-c", fmt.Sprintf("i=0; while [ $i -lt %d ]; do /bin/true; i=$((i+1)); done", forks)}
-	return table(fmt.Sprintf("fork/exec shell loop (%d × /bin/true, everything traced)", forks), runs, 0, []variant{
+	_, err = table(fmt.Sprintf("fork/exec shell loop (%d × /bin/true, everything traced)", forks), runs, 0, []variant{
 		{"native", sh},
 		{"strace", append([]string{strace, "-f", "--seccomp-bpf", "-o", "/dev/null"}, sh...)},
 		{"strace1", append([]string{taskset, "-c", "0", strace, "-f", "--seccomp-bpf", "-o", "/dev/null"}, sh...)},
 		{"hermes", append([]string{hermes, "trace", "-o", "/dev/null", "--"}, sh...)},
 		{"nopin", append([]string{hermes, "trace", "--no-pin", "-o", "/dev/null", "--"}, sh...)},
 	}, "")
+	return err
 }
 
 // table runs the variants interleaved (so that a noisy moment hurts all of
 // them alike) and prints medians and ratios.
-func table(title string, runs, calls int, vs []variant, floor string) error {
+func table(title string, runs, calls int, vs []variant, floor string) ([]time.Duration, error) {
 	times := make([][]time.Duration, len(vs))
 	for r := 0; r < runs; r++ {
 		for i, v := range vs {
 			d, err := timeIt(v.argv)
 			if err != nil {
-				return fmt.Errorf("%s / %s: %w", title, v.name, err)
+				return nil, fmt.Errorf("%s / %s: %w", title, v.name, err)
 			}
 			times[i] = append(times[i], d)
 		}
@@ -184,7 +189,7 @@ func table(title string, runs, calls int, vs []variant, floor string) error {
 		fmt.Println(line)
 	}
 	fmt.Println()
-	return nil
+	return med, nil
 }
 
 func timeIt(argv []string) (time.Duration, error) {

@@ -38,14 +38,18 @@ func recordTables(runs int, tmp, hermes, strace, taskset, loop string) error {
 		{"find /usr/share", []string{"find", "/usr/share"}},
 	}
 	for _, w := range workloads {
-		if err := table("record: "+w.name, runs, 0, []variant{
+		// replay runs the trace the hermes run just before it wrote.
+		med, err := table("record: "+w.name, runs, 0, []variant{
 			{"native", w.argv},
 			{"strace", append([]string{strace, "-f", "--seccomp-bpf", "-o", text}, w.argv...)},
 			{"strace1", append([]string{taskset, "-c", "0", strace, "-f", "--seccomp-bpf", "-o", text}, w.argv...)},
 			{"hermes", append([]string{hermes, "record", "-o", trace, "--"}, w.argv...)},
-		}, ""); err != nil {
+			{"replay", []string{hermes, "replay", trace}},
+		}, "")
+		if err != nil {
 			return err
 		}
+		fmt.Printf("  replay/record: %.2fx\n", float64(med[4])/float64(med[3]))
 		// The files of the last runs: bytes per syscall.
 		events, err := countEvents(trace)
 		if err != nil {
