@@ -25,6 +25,7 @@ const (
 	File                       // reads of regular files (not default: files replay for real)
 
 	Default = Time | Random | Pid | Uname | Proc | Net | Input | Poll
+	All     = Default | File
 )
 
 var classNames = []struct {
@@ -46,12 +47,15 @@ func ParseClasses(s string) (Classes, error) {
 		f = strings.TrimPrefix(f, "-")
 		switch f {
 		case "":
+			if remove {
+				return 0, fmt.Errorf("emulation class missing after -")
+			}
 			continue
 		case "none":
 			c = 0
 			continue
 		case "all":
-			c = ^Classes(0)
+			c = All
 			continue
 		}
 		found := false
