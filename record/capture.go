@@ -126,8 +126,42 @@ func (c *capturer) entry(sc *tracer.Syscall) {
 			if a.SizeArg >= 0 {
 				c.add(mem, tracepb.MemKind_MEM_KIND_IN, int(a.SizeArg), sc.Args[a.SizeArg], 4, 4)
 			}
+		case abi.KindMsghdrIn:
+			c.msghdr(mem, i, addr, tracepb.MemKind_MEM_KIND_IN, -1)
+		case abi.KindMsghdrOut:
+			// The header (where the kernel will write) as it was passed.
+			c.add(mem, tracepb.MemKind_MEM_KIND_IN, i, addr, msghdrSize, msghdrSize)
 		}
 	}
+}
+
+// struct msghdr on x86_64: msg_name, msg_namelen, msg_iov, msg_iovlen,
+// msg_control, msg_controllen, msg_flags.
+const (
+	msghdrSize = 56
+	mhName     = 0
+	mhNameLen  = 8
+	mhIov      = 16
+	mhIovLen   = 24
+	mhCtl      = 32
+	mhCtlLen   = 40
+)
+
+// msghdr captures a struct msghdr and what it points to: the address, the
+// iovec buffers (up to total bytes, -1: all) and the control data. At
+// entry (sendmsg) all of it is what the kernel reads; at the exit of
+// recvmsg it is what the kernel wrote, with the lengths it rewrote.
+func (c *capturer) msghdr(mem *tracer.Memory, arg int, addr uint64, kind tracepb.MemKind, total int) {
+	h := c.add(mem, kind, arg, addr, msghdrSize, msghdrSize)
+	if h == nil || len(h.Data) < msghdrSize {
+		return
+	}
+	var hdr [msghdrSize]byte
+	copy(hdr[:], h.Data)
+	le := binary.LittleEndian
+	c.add(mem, kind, arg, le.Uint64(hdr[mhName:]), int(le.Uint32(hdr[mhNameLen:])), maxIn)
+	c.iov(mem, arg, le.Uint64(hdr[mhIov:]), int(min(le.Uint64(hdr[mhIovLen:]), 1<<20)), kind, total)
+	c.add(mem, kind, arg, le.Uint64(hdr[mhCtl:]), int(min(le.Uint64(hdr[mhCtlLen:]), 1<<20)), maxIn)
 }
 
 // strVec captures a NULL-terminated pointer array and every string in it.
@@ -212,6 +246,8 @@ func (c *capturer) exit(sc *tracer.Syscall) {
 			if l != nil && len(l.Data) == 4 {
 				c.add(mem, out, i, addr, int(binary.LittleEndian.Uint32(l.Data)), maxIn)
 			}
+		case abi.KindMsghdrOut:
+			c.msghdr(mem, i, addr, out, ret)
 		case abi.KindIoctlArg:
 			cmd := uint32(sc.Args[1])
 			const iocRead = 2

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -121,5 +122,57 @@ func TestRecordBadInput(t *testing.T) {
 				t.Fatalf("exit %d, stderr %q; want 125 and one line with %q", code, stderr, tc.msg)
 			}
 		})
+	}
+}
+
+// TestRecordMsghdr checks that sendmsg's iovecs are recorded as what the
+// kernel read and recvmsg's buffer and control data as what it wrote.
+func TestRecordMsghdr(t *testing.T) {
+	trace := filepath.Join(t.TempDir(), "msg.trace")
+	out, _, code := hermes(t, "record", "-o", trace, "--", testbin.C(t, "msg"))
+	if code != 0 || out != "hello, msghdr\n" {
+		t.Fatalf("record: exit %d, stdout %q", code, out)
+	}
+	js, _, _ := hermes(t, "dump", "--json", "-e", "trace=sendmsg,recvmsg", trace)
+	type mem struct {
+		Kind string `json:"kind"`
+		Data string `json:"data"`
+	}
+	got := map[string]map[string]bool{}
+	for _, l := range strings.Split(strings.TrimSpace(js), "\n") {
+		var ev struct {
+			Name string `json:"name"`
+			Mem  []mem  `json:"mem"`
+		}
+		if err := json.Unmarshal([]byte(l), &ev); err != nil {
+			t.Fatal(err)
+		}
+		if ev.Name == "" {
+			continue
+		}
+		got[ev.Name] = map[string]bool{}
+		for _, m := range ev.Mem {
+			b, _ := hex.DecodeString(m.Data)
+			got[ev.Name][m.Kind+" "+string(b)] = true
+		}
+	}
+	for name, want := range map[string][]string{
+		"sendmsg": {"in hello, ", "in msghdr\n"},
+		"recvmsg": {"out hello, msghdr\n"},
+	} {
+		for _, w := range want {
+			if !got[name][w] {
+				t.Errorf("%s: no capture %q in %v", name, w, got[name])
+			}
+		}
+	}
+	// The control data (SCM_CREDENTIALS: level SOL_SOCKET, type 2) too.
+	var ctl bool
+	for k := range got["recvmsg"] {
+		d := strings.TrimPrefix(k, "out ")
+		ctl = ctl || (d != k && len(d) >= 16 && d[8:16] == "\x01\x00\x00\x00\x02\x00\x00\x00")
+	}
+	if !ctl {
+		t.Errorf("recvmsg: no control data in %v", got["recvmsg"])
 	}
 }

@@ -688,9 +688,15 @@ type Mem struct {
 	Kind  MemKind                `protobuf:"varint,3,opt,name=kind,proto3,enum=hermes.trace.v1.MemKind" json:"kind,omitempty"`
 	Arg   uint32                 `protobuf:"varint,4,opt,name=arg,proto3" json:"arg,omitempty"` // index of the syscall argument that pointed at it
 	// Length the syscall model asked for when more than len(data) was
-	// available but the capture was cut short (size limit, EFAULT); 0 when
-	// data is complete.
-	Size          uint64 `protobuf:"varint,5,opt,name=size,proto3" json:"size,omitempty"`
+	// available but the capture was cut short (size limit, EFAULT, or a
+	// summary); 0 when data is complete.
+	Size uint64 `protobuf:"varint,5,opt,name=size,proto3" json:"size,omitempty"`
+	// Set when data is a summary: only the first bytes of a buffer whose
+	// contents can be had again (what a write passed, what a read of a
+	// regular file or directory returned). It is the CRC-32C (Castagnoli),
+	// 4 bytes little-endian, of all `size` bytes, so replay can tell whether
+	// the data it sees is the data recorded.
+	Digest        []byte `protobuf:"bytes,6,opt,name=digest,proto3" json:"digest,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -758,6 +764,13 @@ func (x *Mem) GetSize() uint64 {
 		return x.Size
 	}
 	return 0
+}
+
+func (x *Mem) GetDigest() []byte {
+	if x != nil {
+		return x.Digest
+	}
+	return nil
 }
 
 // Injected records what hermes did to a syscall instead of, or on top of,
@@ -1082,13 +1095,14 @@ const file_trace_proto_rawDesc = "" +
 	"regs_delta\x18\x0f \x01(\fR\tregsDelta\x12&\n" +
 	"\x0fexit_regs_delta\x18\x10 \x01(\fR\rexitRegsDelta\x12\x1d\n" +
 	"\n" +
-	"entry_only\x18\x11 \x01(\bR\tentryOnly\"\x81\x01\n" +
+	"entry_only\x18\x11 \x01(\bR\tentryOnly\"\x99\x01\n" +
 	"\x03Mem\x12\x12\n" +
 	"\x04addr\x18\x01 \x01(\x04R\x04addr\x12\x12\n" +
 	"\x04data\x18\x02 \x01(\fR\x04data\x12,\n" +
 	"\x04kind\x18\x03 \x01(\x0e2\x18.hermes.trace.v1.MemKindR\x04kind\x12\x10\n" +
 	"\x03arg\x18\x04 \x01(\rR\x03arg\x12\x12\n" +
-	"\x04size\x18\x05 \x01(\x04R\x04size\"\x85\x02\n" +
+	"\x04size\x18\x05 \x01(\x04R\x04size\x12\x16\n" +
+	"\x06digest\x18\x06 \x01(\fR\x06digest\"\x85\x02\n" +
 	"\bInjected\x12\x0e\n" +
 	"\x02by\x18\x01 \x01(\tR\x02by\x12/\n" +
 	"\x06action\x18\x02 \x01(\x0e2\x17.hermes.trace.v1.ActionR\x06action\x12\x14\n" +
