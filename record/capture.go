@@ -2,6 +2,7 @@ package record
 
 import (
 	"encoding/binary"
+	"hash/crc32"
 
 	"github.com/hermes-trace/hermes/format/tracepb"
 	"github.com/hermes-trace/hermes/tracer"
@@ -23,6 +24,28 @@ type capturer struct {
 	mems []*tracepb.Mem
 	n    int
 	str  []byte
+	// summarize: bulk data (in-buffers at entry, out-buffers at exit) is
+	// kept as a summary (Options.Summarize).
+	summarize bool
+}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// bulk captures a data buffer: in full, or as a summary when the capturer
+// summarizes (then all of it is read, up to maxOut, for the digest).
+func (c *capturer) bulk(mem *tracer.Memory, kind tracepb.MemKind, arg int, addr uint64, size, limit int) {
+	if !c.summarize {
+		c.add(mem, kind, arg, addr, size, limit)
+		return
+	}
+	m := c.add(mem, kind, arg, addr, size, maxOut)
+	if m == nil || len(m.Data) <= SummaryPrefix {
+		return
+	}
+	sum := crc32.Checksum(m.Data, castagnoli)
+	m.Size = uint64(len(m.Data))
+	m.Data = m.Data[:SummaryPrefix]
+	m.Digest = binary.LittleEndian.AppendUint32(m.Digest[:0], sum)
 }
 
 func (c *capturer) reset() { c.n = 0 }
@@ -45,7 +68,7 @@ func (c *capturer) add(mem *tracer.Memory, kind tracepb.MemKind, arg int, addr u
 		return nil
 	}
 	m.Data = m.Data[:n]
-	m.Addr, m.Kind, m.Arg, m.Size = addr, kind, uint32(arg), 0
+	m.Addr, m.Kind, m.Arg, m.Size, m.Digest = addr, kind, uint32(arg), 0, m.Digest[:0]
 	if n < size {
 		m.Size = uint64(size)
 	}
@@ -67,7 +90,7 @@ func (c *capturer) addString(mem *tracer.Memory, arg int, addr uint64) {
 	if !complete {
 		m.Data = m.Data[:len(s)]
 	}
-	m.Addr, m.Kind, m.Arg, m.Size = addr, tracepb.MemKind_MEM_KIND_IN, uint32(arg), 0
+	m.Addr, m.Kind, m.Arg, m.Size, m.Digest = addr, tracepb.MemKind_MEM_KIND_IN, uint32(arg), 0, m.Digest[:0]
 }
 
 func (c *capturer) next() *tracepb.Mem {
@@ -105,7 +128,9 @@ func (c *capturer) entry(sc *tracer.Syscall) {
 		switch a.Kind {
 		case abi.KindPath, abi.KindString:
 			c.addString(mem, i, addr)
-		case abi.KindBufIn, abi.KindSockaddrIn:
+		case abi.KindBufIn:
+			c.bulk(mem, tracepb.MemKind_MEM_KIND_IN, i, addr, argSize(&sc.Args, a.SizeArg), maxIn)
+		case abi.KindSockaddrIn:
 			c.add(mem, tracepb.MemKind_MEM_KIND_IN, i, addr, argSize(&sc.Args, a.SizeArg), maxIn)
 		case abi.KindStructIn, abi.KindStructInOut:
 			c.add(mem, tracepb.MemKind_MEM_KIND_IN, i, addr, int(a.Size), int(a.Size))
@@ -184,7 +209,7 @@ func (c *capturer) strVec(mem *tracer.Memory, arg int, addr uint64) {
 	}
 	m := c.next()
 	m.Data = append(m.Data[:0], ptrs...)
-	m.Addr, m.Kind, m.Arg, m.Size = addr, tracepb.MemKind_MEM_KIND_IN, uint32(arg), 0
+	m.Addr, m.Kind, m.Arg, m.Size, m.Digest = addr, tracepb.MemKind_MEM_KIND_IN, uint32(arg), 0, m.Digest[:0]
 }
 
 // iov captures an iovec array (at entry) and the buffers it points to, up
@@ -208,7 +233,7 @@ func (c *capturer) iov(mem *tracer.Memory, arg int, addr uint64, count int, kind
 			total -= n
 			limit = maxOut
 		}
-		c.add(mem, kind, arg, base, n, limit)
+		c.bulk(mem, kind, arg, base, n, limit)
 	}
 }
 
@@ -225,7 +250,7 @@ func (c *capturer) exit(sc *tracer.Syscall) {
 		addr := sc.Args[i]
 		switch a.Kind {
 		case abi.KindBufOut:
-			c.add(mem, out, i, addr, min(argSize(&sc.Args, a.SizeArg), ret), maxOut)
+			c.bulk(mem, out, i, addr, min(argSize(&sc.Args, a.SizeArg), ret), maxOut)
 		case abi.KindStructOut, abi.KindStructInOut:
 			c.add(mem, out, i, addr, int(a.Size), int(a.Size))
 		case abi.KindSizedOut:

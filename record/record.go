@@ -11,6 +11,7 @@
 package record
 
 import (
+	"strings"
 	"unsafe"
 
 	"github.com/hermes-trace/hermes/format"
@@ -35,6 +36,7 @@ type call struct {
 // handler chain, so that it sees the actions the others chose.
 type Recorder struct {
 	w        *format.Writer
+	opts     Options
 	seq      uint64
 	ev       tracepb.Event
 	evs      tracepb.Event_Syscall
@@ -47,9 +49,25 @@ type Recorder struct {
 	atRandom [16]byte
 }
 
+// Options configure a Recorder.
+type Options struct {
+	// Summarize keeps only a summary (the first SummaryPrefix bytes and a
+	// CRC-32C of all of it, see tracepb.Mem.digest) of the data whose
+	// contents can be had again: what write-like calls passed in, and what
+	// reads of regular files and directories returned. Pipes, sockets,
+	// devices, /proc and /sys are always recorded in full. The tracer must
+	// run with Config.TrackFDs, so that a descriptor's path costs no
+	// syscall.
+	Summarize bool
+}
+
+// SummaryPrefix is how much of a summarized buffer is kept: enough for
+// `hermes dump` to print what strace prints by default (32 bytes and more).
+const SummaryPrefix = 64
+
 // New returns a Recorder writing to w.
-func New(w *format.Writer) *Recorder {
-	return &Recorder{w: w, pend: make(map[*tracer.Thread]*call)}
+func New(w *format.Writer, opts Options) *Recorder {
+	return &Recorder{w: w, opts: opts, pend: make(map[*tracer.Thread]*call)}
 }
 
 // Err returns the first error writing the trace.
@@ -122,6 +140,7 @@ func (r *Recorder) Enter(sc *tracer.Syscall, act *tracer.Action) {
 		s.Regs = append(s.Regs, unsafe.Slice((*byte)(unsafe.Pointer(regs)), regsSize)...)
 	}
 	c.cap.reset()
+	c.cap.summarize = r.opts.Summarize
 	c.cap.entry(sc)
 	r.injected(c, act, false)
 	if sc.Info != nil && sc.Info.Ret == abi.RetNone {
@@ -188,6 +207,7 @@ func (r *Recorder) Exit(sc *tracer.Syscall, act *tracer.Action) {
 	s := &c.sc
 	s.Ret, s.ExitNs = sc.Ret, sc.Leave
 	if !sc.Skipped {
+		c.cap.summarize = r.opts.Summarize && fileData(sc)
 		c.cap.exit(sc)
 	}
 	r.injected(c, act, true)
@@ -199,6 +219,23 @@ func (r *Recorder) Exit(sc *tracer.Syscall, act *tracer.Action) {
 		}
 	}
 	r.flush(sc.Thread, c)
+}
+
+// fileData reports whether what a call read came from a regular file or a
+// directory: contents that can be read again, not a stream.
+func fileData(sc *tracer.Syscall) bool {
+	if sc.Arch != abi.ArchX86_64 {
+		return false
+	}
+	switch sc.Nr {
+	case unix.SYS_READ, unix.SYS_PREAD64, unix.SYS_READV, unix.SYS_PREADV, unix.SYS_PREADV2,
+		unix.SYS_GETDENTS64, unix.SYS_GETDENTS:
+	default:
+		return false
+	}
+	p := sc.Thread.Proc.FDPath(int(int32(sc.Args[0])))
+	return strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "/proc/") && !strings.HasPrefix(p, "/sys/") &&
+		!strings.HasPrefix(p, "/dev/")
 }
 
 func (r *Recorder) flush(th *tracer.Thread, c *call) {

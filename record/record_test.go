@@ -66,7 +66,7 @@ func recordRun(t *testing.T, handlers []tracer.Handler, argv ...string) (string,
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := record.New(w)
+	rec := record.New(w, record.Options{})
 	devnull, _ := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 	defer devnull.Close()
 	res, err := tracer.New(tracer.Config{Handlers: append(handlers, rec), Stdout: devnull, Logf: t.Logf}).Launch(argv)

@@ -3,6 +3,7 @@ package replay
 import (
 	"bytes"
 	"encoding/binary"
+	"hash/crc32"
 	"errors"
 	"fmt"
 	"io"
@@ -601,8 +602,8 @@ func (rp *Replayer) decide(sc *tracer.Syscall, rec *tracepb.Syscall, act *tracer
 			emulate = kind == Net && c&Net != 0
 		}
 	}
-	if !emulate {
-		return modeReal
+	if !emulate || summarized(rec) {
+		return modeReal // a summary cannot be given back: run it and compare
 	}
 	rp.emulate(sc, rec, act)
 	return modeEmulated
@@ -624,6 +625,17 @@ func emptyString(sc *tracer.Syscall, arg int) bool {
 	var b [1]byte
 	n, _ := sc.Mem().ReadAt(b[:], sc.Args[arg])
 	return n == 1 && b[0] == 0
+}
+
+// summarized reports whether the recording kept only a summary of what
+// the call wrote.
+func summarized(rec *tracepb.Syscall) bool {
+	for _, m := range rec.Mem {
+		if m.Kind == tracepb.MemKind_MEM_KIND_OUT && len(m.Digest) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // emulate skips the call and gives it the recorded result and out-memory.
@@ -1038,6 +1050,17 @@ func (rp *Replayer) compareEntry(sc *tracer.Syscall, rec *tracepb.Syscall, idx i
 			}
 		}
 	}
+	if (sc.Nr == unix.SYS_WRITE || sc.Nr == unix.SYS_PWRITE64 || sc.Nr == unix.SYS_SENDTO) && sc.Args[2] > 0 {
+		// What the program writes is what it computed: the first place a
+		// difference in its state shows.
+		for _, m := range rec.Mem {
+			if m.Kind == tracepb.MemKind_MEM_KIND_IN && m.Arg == 1 {
+				if reason := rp.compareBuf(sc, rec, m, int(min(sc.Args[2], 1<<30)), "writes"); reason != "" {
+					return reason
+				}
+			}
+		}
+	}
 	for _, m := range rec.Mem {
 		if m.Kind != tracepb.MemKind_MEM_KIND_IN || int(m.Arg) >= len(sc.Info.Args) {
 			continue
@@ -1111,29 +1134,43 @@ func (rp *Replayer) compareExit(sc *tracer.Syscall, rec *tracepb.Syscall, act *t
 // recording: a file that changed since the recording is found at the read.
 func (rp *Replayer) compareData(sc *tracer.Syscall, rec *tracepb.Syscall, n int) string {
 	for _, m := range rec.Mem {
-		if m.Kind != tracepb.MemKind_MEM_KIND_OUT || m.Arg != 1 {
-			continue
-		}
-		want := m.Data
-		if len(want) > n {
-			want = want[:n]
-		}
-		if cap(rp.scratch) < len(want) {
-			rp.scratch = make([]byte, len(want))
-		}
-		got := rp.scratch[:len(want)]
-		k, _ := sc.Mem().ReadAt(got, sc.Args[1]+(m.Addr-format.Args(rec)[1]))
-		got = got[:k]
-		if !bytes.Equal(got, want) {
-			at := 0
-			for at < len(got) && got[at] == want[at] {
-				at++
-			}
-			return fmt.Sprintf("read different data: byte %d is %s, recorded %s", at, quoteAt(got, at), quoteAt(want, at))
+		if m.Kind == tracepb.MemKind_MEM_KIND_OUT && m.Arg == 1 {
+			return rp.compareBuf(sc, rec, m, n, "read")
 		}
 	}
 	return ""
 }
+
+// compareBuf compares n bytes of live memory at the address of capture m
+// with it: byte for byte as far as m holds data, then, for a summary, by
+// its CRC-32C over all of them. what names the data in the reason.
+func (rp *Replayer) compareBuf(sc *tracer.Syscall, rec *tracepb.Syscall, m *tracepb.Mem, n int, what string) string {
+	if len(m.Digest) == 4 {
+		n = min(n, int(m.Size))
+	} else {
+		n = min(n, len(m.Data))
+	}
+	if cap(rp.scratch) < n {
+		rp.scratch = make([]byte, n)
+	}
+	got := rp.scratch[:n]
+	k, _ := sc.Mem().ReadAt(got, relocate(&sc.Args, rec, m))
+	got = got[:k]
+	want := m.Data[:min(len(m.Data), n)]
+	if p := got[:min(len(got), len(want))]; !bytes.Equal(p, want) || len(got) < len(want) {
+		at := 0
+		for at < len(p) && p[at] == want[at] {
+			at++
+		}
+		return fmt.Sprintf("%s different data: byte %d is %s, recorded %s", what, at, quoteAt(got, at), quoteAt(want, at))
+	}
+	if len(m.Digest) == 4 && crc32.Checksum(got, castagnoli) != binary.LittleEndian.Uint32(m.Digest) {
+		return fmt.Sprintf("%s different data: the first %d bytes are as recorded, the %d bytes in all are not (CRC-32C)", what, len(want), len(got))
+	}
+	return ""
+}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 func quoteAt(b []byte, at int) string {
 	if at >= len(b) {

@@ -206,11 +206,12 @@ func appendProcess(dst []byte, p *tracepb.Process) []byte {
 
 // jsonMem is a captured memory range in JSON.
 type jsonMem struct {
-	Addr string `json:"addr"`
-	Kind string `json:"kind"`
-	Arg  uint32 `json:"arg"`
-	Data string `json:"data"` // hex
-	Size uint64 `json:"size,omitempty"`
+	Addr   string `json:"addr"`
+	Kind   string `json:"kind"`
+	Arg    uint32 `json:"arg"`
+	Data   string `json:"data"` // hex
+	Size   uint64 `json:"size,omitempty"`
+	Digest string `json:"digest,omitempty"` // hex CRC-32C of all size bytes, when data is a summary
 }
 
 type jsonInjected struct {
@@ -272,7 +273,7 @@ func jsonMems(ms []*tracepb.Mem) []jsonMem {
 		if m.Kind == tracepb.MemKind_MEM_KIND_OUT {
 			kind = "out"
 		}
-		out = append(out, jsonMem{Addr: fmt.Sprintf("%#x", m.Addr), Kind: kind, Arg: m.Arg, Data: hex.EncodeToString(m.Data), Size: m.Size})
+		out = append(out, jsonMem{Addr: fmt.Sprintf("%#x", m.Addr), Kind: kind, Arg: m.Arg, Data: hex.EncodeToString(m.Data), Size: m.Size, Digest: hex.EncodeToString(m.Digest)})
 	}
 	return out
 }

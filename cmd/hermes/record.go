@@ -20,12 +20,13 @@ import (
 )
 
 type recordOpts struct {
-	output string
-	exprs  []string
-	pid    int
-	noPin  bool
-	nondet bool
-	inject injectOpts
+	output    string
+	exprs     []string
+	pid       int
+	noPin     bool
+	nondet    bool
+	summarize bool
+	inject    injectOpts
 }
 
 func newRecordCmd(stderr io.Writer) *cobra.Command {
@@ -54,6 +55,7 @@ hermes exits with the command's exit status.`,
 	f.StringArrayVarP(&o.exprs, "expr", "e", nil, "qualifying `EXPR`: trace=SET, inject=..., fault=... (strace syntax; repeatable)")
 	f.IntVarP(&o.pid, "pid", "p", 0, "attach to the running process `PID` and all its threads")
 	f.BoolVar(&o.noPin, "no-pin", false, "let the command use every CPU (see hermes trace --help)")
+	f.BoolVar(&o.summarize, "summarize", false, "keep only the first 64 bytes and a CRC-32C of written data and of file and directory reads (smaller traces; replay still checks them)")
 	f.BoolVar(&o.nondet, "nondeterministic", false, "leave ASLR on and the vDSO visible: clock reads are not syscalls then, and the trace will not replay exactly")
 	o.inject.addFlags(f)
 	return cmd
@@ -115,11 +117,12 @@ func runRecord(o *recordOpts, args []string, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("output: %w", err)
 	}
-	rec := record.New(w)
+	rec := record.New(w, record.Options{Summarize: o.summarize})
 	cfg := tracer.Config{
 		Trace:         trapped,
 		NoPin:         o.noPin,
 		Deterministic: hdr.Deterministic,
+		TrackFDs:      true,
 		Handlers:      []tracer.Handler{rec},
 		Logf:          func(format string, a ...any) { fmt.Fprintf(stderr, "hermes: "+format+"\n", a...) },
 	}

@@ -378,3 +378,31 @@ end
 	// Without the script the recording's faults alone come back.
 	replayOK(t, trace, out, 3)
 }
+
+// TestReplaySummarized replays a recording made with --summarize: file
+// reads and writes are kept as a prefix and a CRC-32C, and a change past
+// the prefix is still found, at the read.
+func TestReplaySummarized(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "in.txt")
+	content := strings.Repeat("0123456789", 30) + "\n"
+	os.WriteFile(file, []byte(content), 0o644)
+	trace, out, code := recordRun(t, []string{"--summarize"}, testbin.C(t, "envdiv"), file)
+	if code != 0 || !strings.Contains(out, content) {
+		t.Fatalf("record: exit %d, output %q", code, out)
+	}
+	js, _, _ := hermes(t, "dump", "--json", "-e", "trace=read,write", trace)
+	if !strings.Contains(js, `"digest"`) {
+		t.Fatalf("no summary in the trace:\n%s", js)
+	}
+	replayOK(t, trace, out, 0)
+	changed := []byte(content)
+	changed[150] = 'x'
+	os.WriteFile(file, changed, 0o644)
+	_, stderr, code := hermes(t, "replay", trace)
+	readIdx := callIndex(t, trace, "read", "0123456789")
+	head := fmt.Sprintf("hermes: replay diverged at 1 call #%d ", readIdx)
+	if code != 125 || !strings.HasPrefix(stderr, head) || !strings.Contains(stderr, "the first 64 bytes are as recorded") {
+		t.Fatalf("exit %d, want 125 and %q:\n%s", code, head, stderr)
+	}
+}
