@@ -178,7 +178,7 @@ func (r *Recorder) injected(c *call, act *tracer.Action, atExit bool) {
 		inj.Action = tracepb.Action_ACTION_SIGNAL
 	}
 	if atExit {
-		inj.Note = "at exit"
+		inj.AtExit = true
 	}
 	inj.DelayNs += uint64(act.Delay)
 	if act.Signal != 0 {
@@ -209,6 +209,11 @@ func (r *Recorder) Exit(sc *tracer.Syscall, act *tracer.Action) {
 	if !sc.Skipped {
 		c.cap.summarize = r.opts.Summarize && fileData(sc)
 		c.cap.exit(sc)
+	}
+	if act.Skip {
+		// A handler before us changes the result (the tracer applies it
+		// after all exit handlers ran): record what the program gets.
+		s.Ret = act.Value
 	}
 	r.injected(c, act, true)
 	if sc.Arch == abi.ArchX86_64 && (sc.Nr == unix.SYS_EXECVE || sc.Nr == unix.SYS_EXECVEAT || sc.Nr == unix.SYS_RT_SIGRETURN) {

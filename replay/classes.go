@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/hermes-trace/hermes/tracer"
+	"github.com/hermes-trace/hermes/tracer/abi"
 	"golang.org/x/sys/unix"
 )
 
@@ -100,36 +102,44 @@ func (c Classes) String() string {
 
 // What replay needs to know of a syscall, by x86_64 number.
 const (
-	fTime    uint16 = 1 << iota // Time class
-	fRandom                     // Random class (getrandom)
-	fPidRet                     // returns a pid of the caller's family: emulated in Pid
-	fUname                      // Uname class
-	fPoll                       // Poll class
-	fRead                       // reads data from its fd (arg 0) into memory
-	fWrite                      // writes data to its fd (arg 0)
-	fSock                       // other socket calls on fd arg 0 whose outcome the peer decides
-	fAccept                     // accept, accept4
-	fFork                       // returns a new pid
-	fWait                       // wait4: the pid it reaps
-	fPidArgs                    // has pid arguments (see pidArgs)
-	fSocket                     // creates a socket
-	fNoise                      // its count depends on timing (see isNoise)
-	fFDInfo                     // asks what its fd (arg 0) is: fstat, ioctl, lseek
+	fTime      uint16 = 1 << iota // Time class
+	fRandom                       // Random class (getrandom)
+	fPidRet                       // returns a pid of the caller's family: emulated in Pid
+	fUname                        // Uname class
+	fPoll                         // Poll class
+	fRead                         // reads data from its fd (arg 0) into memory
+	fWrite                        // writes data to its fd (arg 0)
+	fSock                         // other socket calls on fd arg 0 whose outcome the peer decides
+	fAccept                       // accept, accept4
+	fPidResult                    // returns a pid: fork, clone, wait4, setsid, getsid, getpgid
+	fWait                         // wait4: the pid it reaps
+	fPidArgs                      // has pid arguments (see pidArgs)
+	fSocket                       // creates a socket
+	fNoise                        // its count depends on timing (see isNoise)
+	fFDInfo                       // asks what its fd (arg 0) is: fstat, ioctl, lseek
 )
 
 var callFlags [512]uint16
 
-// pidArgs lists, for calls with fPidArgs, which arguments are pids.
-var pidArgs = map[int][]int{
-	unix.SYS_KILL: {0}, unix.SYS_TKILL: {0}, unix.SYS_TGKILL: {0, 1},
-	unix.SYS_RT_SIGQUEUEINFO: {0}, unix.SYS_RT_TGSIGQUEUEINFO: {0, 1},
-	unix.SYS_SETPGID: {0, 1}, unix.SYS_GETPGID: {0}, unix.SYS_GETSID: {0},
-	unix.SYS_SCHED_SETAFFINITY: {0}, unix.SYS_SCHED_GETAFFINITY: {0},
-	unix.SYS_SCHED_SETPARAM: {0}, unix.SYS_SCHED_GETPARAM: {0},
-	unix.SYS_SCHED_SETSCHEDULER: {0}, unix.SYS_SCHED_GETSCHEDULER: {0},
-	unix.SYS_PRLIMIT64: {0}, unix.SYS_PIDFD_OPEN: {0},
-	unix.SYS_PROCESS_VM_READV: {0}, unix.SYS_PROCESS_VM_WRITEV: {0},
+// pidArgIndexes returns which arguments of a call with fPidArgs are pids.
+func pidArgIndexes(nr int, args *[6]uint64) []int {
+	switch nr {
+	case unix.SYS_TGKILL, unix.SYS_RT_TGSIGQUEUEINFO, unix.SYS_SETPGID:
+		return pidArgs01
+	case unix.SYS_WAITID:
+		if args[0] == unix.P_PID || args[0] == unix.P_PGID {
+			return pidArgs1
+		}
+		return nil
+	}
+	return pidArgs0
 }
+
+var (
+	pidArgs0  = []int{0}
+	pidArgs1  = []int{1}
+	pidArgs01 = []int{0, 1}
+)
 
 func init() {
 	set := func(f uint16, nrs ...int) {
@@ -152,7 +162,8 @@ func init() {
 	set(fSock, unix.SYS_CONNECT, unix.SYS_GETPEERNAME, unix.SYS_GETSOCKNAME, unix.SYS_GETSOCKOPT,
 		unix.SYS_SHUTDOWN)
 	set(fAccept, unix.SYS_ACCEPT, unix.SYS_ACCEPT4)
-	set(fFork, unix.SYS_FORK, unix.SYS_VFORK, unix.SYS_CLONE, unix.SYS_CLONE3)
+	set(fPidResult, unix.SYS_FORK, unix.SYS_VFORK, unix.SYS_CLONE, unix.SYS_CLONE3, unix.SYS_WAIT4,
+		unix.SYS_SETSID, unix.SYS_GETSID, unix.SYS_GETPGID)
 	set(fWait, unix.SYS_WAIT4)
 	set(fSocket, unix.SYS_SOCKET)
 	set(fFDInfo, unix.SYS_FSTAT, unix.SYS_NEWFSTATAT, unix.SYS_STATX, unix.SYS_IOCTL, unix.SYS_LSEEK,
@@ -163,8 +174,49 @@ func init() {
 		// What a thread does around starting or parking a thread, and the
 		// runtime's periodic look at its CPU limits.
 		unix.SYS_RT_SIGPROCMASK, unix.SYS_SIGALTSTACK, unix.SYS_GETTID, unix.SYS_SCHED_GETAFFINITY,
-		unix.SYS_MADVISE, unix.SYS_MUNMAP)
-	for nr := range pidArgs {
-		callFlags[nr] |= fPidArgs
+		unix.SYS_MADVISE, unix.SYS_MUNMAP,
+		// A sleep a signal interrupted is restarted as restart_syscall.
+		unix.SYS_RESTART_SYSCALL)
+	set(fPidArgs, unix.SYS_KILL, unix.SYS_TKILL, unix.SYS_TGKILL, unix.SYS_RT_SIGQUEUEINFO,
+		unix.SYS_RT_TGSIGQUEUEINFO, unix.SYS_SETPGID, unix.SYS_GETPGID, unix.SYS_GETSID,
+		unix.SYS_SCHED_SETAFFINITY, unix.SYS_SCHED_GETAFFINITY, unix.SYS_SCHED_SETPARAM,
+		unix.SYS_SCHED_GETPARAM, unix.SYS_SCHED_SETSCHEDULER, unix.SYS_SCHED_GETSCHEDULER,
+		unix.SYS_PRLIMIT64, unix.SYS_PIDFD_OPEN, unix.SYS_PROCESS_VM_READV, unix.SYS_PROCESS_VM_WRITEV,
+		unix.SYS_WAITID)
+}
+
+// isNoise reports whether a call is one whose number of occurrences in a
+// thread depends on timing: the lock, sleep and clock calls of a runtime's
+// scheduler (Go's sysmon, idle Ms, preemption signals), thread starts,
+// anonymous memory. Where a thread's calls and the recording's differ only
+// by such calls, replay lets them float instead of calling it a
+// divergence; a call that matches is still emulated or compared as usual.
+func isNoise(a abi.Arch, nr int, args *[6]uint64) bool {
+	if a != abi.ArchX86_64 || nr < 0 || nr >= len(callFlags) {
+		return false
 	}
+	switch nr {
+	case unix.SYS_CLONE:
+		// A runtime starts threads when it finds work waiting.
+		return args[0]&unix.CLONE_THREAD != 0
+	case unix.SYS_MMAP:
+		// Anonymous memory: heaps grow when a collector running beside
+		// the program says so.
+		return args[3]&unix.MAP_ANONYMOUS != 0
+	}
+	return callFlags[nr]&fNoise != 0
+}
+
+// isValued reports whether a noise call returns a value the program uses
+// (its ids): such a call is matched, not skipped, where it can be.
+func isValued(a abi.Arch, nr int) bool {
+	return a == abi.ArchX86_64 && (nr == unix.SYS_GETPID || nr == unix.SYS_GETTID)
+}
+
+// kernelRead reports whether a call reads kernel state under /proc or
+// /sys: one with no counterpart may go unmatched (a runtime's periodic
+// look at its cgroup limits), as scheduling calls do.
+func (rp *Replayer) kernelRead(sc *tracer.Syscall) bool {
+	return sc.Arch == abi.ArchX86_64 && callFlags[sc.Nr]&fRead != 0 &&
+		rp.fdClass(sc.Thread.Proc.FDPath(int(int32(sc.Args[0])))) == Proc
 }

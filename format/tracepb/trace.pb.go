@@ -776,16 +776,19 @@ func (x *Mem) GetDigest() []byte {
 // Injected records what hermes did to a syscall instead of, or on top of,
 // letting it run.
 type Injected struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	By            string                 `protobuf:"bytes,1,opt,name=by,proto3" json:"by,omitempty"` // rule or script that decided it
-	Action        Action                 `protobuf:"varint,2,opt,name=action,proto3,enum=hermes.trace.v1.Action" json:"action,omitempty"`
-	Value         int64                  `protobuf:"zigzag64,3,opt,name=value,proto3" json:"value,omitempty"` // errno for DENY, return value for RETURN/EMULATE
-	Writes        []*Mem                 `protobuf:"bytes,4,rep,name=writes,proto3" json:"writes,omitempty"`  // memory hermes wrote into the tracee
-	DelayNs       uint64                 `protobuf:"varint,5,opt,name=delay_ns,json=delayNs,proto3" json:"delay_ns,omitempty"`
-	Signal        int32                  `protobuf:"varint,6,opt,name=signal,proto3" json:"signal,omitempty"`
-	SetArgs       uint32                 `protobuf:"varint,7,opt,name=set_args,json=setArgs,proto3" json:"set_args,omitempty"` // bit i set: argument i was replaced by args[i]
-	Args          []uint64               `protobuf:"varint,8,rep,packed,name=args,proto3" json:"args,omitempty"`               // replacement arguments, indexed by argument
-	Note          string                 `protobuf:"bytes,9,opt,name=note,proto3" json:"note,omitempty"`                       // free text for humans
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	By      string                 `protobuf:"bytes,1,opt,name=by,proto3" json:"by,omitempty"` // rule or script that decided it
+	Action  Action                 `protobuf:"varint,2,opt,name=action,proto3,enum=hermes.trace.v1.Action" json:"action,omitempty"`
+	Value   int64                  `protobuf:"zigzag64,3,opt,name=value,proto3" json:"value,omitempty"` // errno for DENY, return value for RETURN/EMULATE
+	Writes  []*Mem                 `protobuf:"bytes,4,rep,name=writes,proto3" json:"writes,omitempty"`  // memory hermes wrote into the tracee
+	DelayNs uint64                 `protobuf:"varint,5,opt,name=delay_ns,json=delayNs,proto3" json:"delay_ns,omitempty"`
+	Signal  int32                  `protobuf:"varint,6,opt,name=signal,proto3" json:"signal,omitempty"`
+	SetArgs uint32                 `protobuf:"varint,7,opt,name=set_args,json=setArgs,proto3" json:"set_args,omitempty"` // bit i set: argument i was replaced by args[i]
+	Args    []uint64               `protobuf:"varint,8,rep,packed,name=args,proto3" json:"args,omitempty"`               // replacement arguments, indexed by argument
+	Note    string                 `protobuf:"bytes,9,opt,name=note,proto3" json:"note,omitempty"`                       // free text for humans
+	// The result was changed at the exit stop (an on_return hook): the call
+	// ran, and Syscall.ret is what the injection made it return.
+	AtExit        bool `protobuf:"varint,10,opt,name=at_exit,json=atExit,proto3" json:"at_exit,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -881,6 +884,13 @@ func (x *Injected) GetNote() string {
 		return x.Note
 	}
 	return ""
+}
+
+func (x *Injected) GetAtExit() bool {
+	if x != nil {
+		return x.AtExit
+	}
+	return false
 }
 
 // Process is a change in the process tree or a signal.
@@ -1102,7 +1112,7 @@ const file_trace_proto_rawDesc = "" +
 	"\x04kind\x18\x03 \x01(\x0e2\x18.hermes.trace.v1.MemKindR\x04kind\x12\x10\n" +
 	"\x03arg\x18\x04 \x01(\rR\x03arg\x12\x12\n" +
 	"\x04size\x18\x05 \x01(\x04R\x04size\x12\x16\n" +
-	"\x06digest\x18\x06 \x01(\fR\x06digest\"\x85\x02\n" +
+	"\x06digest\x18\x06 \x01(\fR\x06digest\"\x9e\x02\n" +
 	"\bInjected\x12\x0e\n" +
 	"\x02by\x18\x01 \x01(\tR\x02by\x12/\n" +
 	"\x06action\x18\x02 \x01(\x0e2\x17.hermes.trace.v1.ActionR\x06action\x12\x14\n" +
@@ -1112,7 +1122,9 @@ const file_trace_proto_rawDesc = "" +
 	"\x06signal\x18\x06 \x01(\x05R\x06signal\x12\x19\n" +
 	"\bset_args\x18\a \x01(\rR\asetArgs\x12\x12\n" +
 	"\x04args\x18\b \x03(\x04R\x04args\x12\x12\n" +
-	"\x04note\x18\t \x01(\tR\x04note\"\xc1\x03\n" +
+	"\x04note\x18\t \x01(\tR\x04note\x12\x17\n" +
+	"\aat_exit\x18\n" +
+	" \x01(\bR\x06atExit\"\xc1\x03\n" +
 	"\aProcess\x120\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x1c.hermes.trace.v1.ProcessKindR\x04kind\x12\x10\n" +
 	"\x03seq\x18\x02 \x01(\x04R\x03seq\x12\x18\n" +

@@ -1,0 +1,256 @@
+package replay
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
+	"strconv"
+
+	"github.com/hermes-trace/hermes/format/tracepb"
+	"github.com/hermes-trace/hermes/record"
+	"github.com/hermes-trace/hermes/tracer"
+	"github.com/hermes-trace/hermes/tracer/abi"
+	"github.com/hermes-trace/hermes/tracer/decode"
+	"golang.org/x/sys/unix"
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// compareEntry compares a call at entry with its recording: the number,
+// integer and descriptor arguments, paths and strings, and (with data)
+// what a write passes.
+func (rp *Replayer) compareEntry(sc *tracer.Syscall, e *entry, data bool) string {
+	if !sameNr(sc, e) {
+		return fmt.Sprintf("the recording made %s here", record.Name(e.s))
+	}
+	if sc.Info == nil {
+		return ""
+	}
+	if rp.opts.Command && e.idx == 0 && e.s.Lineage == "1" {
+		return "" // the exec of a command given instead of the recorded one
+	}
+	for i, a := range sc.Info.Args {
+		switch {
+		case e.noise && !(i == 0 && sc.Nr == unix.SYS_CLOCK_NANOSLEEP):
+			// A lock word or a sleep: only which clock matters.
+		case a.Kind == abi.KindFD || a.Kind == abi.KindDirFD || a.Kind == abi.KindInt || a.Kind == abi.KindFlags ||
+			a.Kind == abi.KindSignal || a.Kind == abi.KindMode:
+			if uint32(sc.Args[i]) != uint32(e.args[i]) {
+				return fmt.Sprintf("argument %d (%s) is %d, recorded %d", i+1, a.Name, int32(sc.Args[i]), int32(e.args[i]))
+			}
+		}
+	}
+	if data && (sc.Nr == unix.SYS_WRITE || sc.Nr == unix.SYS_PWRITE64 || sc.Nr == unix.SYS_SENDTO) && sc.Args[2] > 0 {
+		// What the program writes is what it computed: the first place a
+		// difference in its state shows.
+		for _, m := range e.s.Mem {
+			if m.Kind == tracepb.MemKind_MEM_KIND_IN && m.Arg == 1 {
+				if reason := rp.compareBuf(sc, e, m, int(min(sc.Args[2], 1<<30)), "writes"); reason != "" {
+					return reason
+				}
+			}
+		}
+	}
+	for _, m := range e.s.Mem {
+		if m.Kind != tracepb.MemKind_MEM_KIND_IN || int(m.Arg) >= len(sc.Info.Args) {
+			continue
+		}
+		a := sc.Info.Args[m.Arg]
+		if a.Kind != abi.KindPath && a.Kind != abi.KindString {
+			continue
+		}
+		if m.Addr != e.args[m.Arg] {
+			continue // a string inside an array, not the argument itself
+		}
+		s, _, _ := decode.ReadString(sc.Mem(), sc.Args[m.Arg], len(m.Data)+256, rp.str[:0])
+		rp.str = s
+		want := bytes.TrimSuffix(m.Data, []byte{0})
+		if !bytes.Equal(s, want) {
+			return fmt.Sprintf("argument %d (%s) is %q, recorded %q", m.Arg+1, a.Name, s, want)
+		}
+	}
+	return ""
+}
+
+// compareExit compares the result of a call run for real with the
+// recording, and gives the program recorded pids where pids are emulated.
+func (rp *Replayer) compareExit(sc *tracer.Syscall, e *entry, act *tracer.Action) string {
+	if sc.Arch != abi.ArchX86_64 {
+		if sc.Ret != e.s.Ret {
+			return fmt.Sprintf("returned %d, recorded %d", sc.Ret, e.s.Ret)
+		}
+		return ""
+	}
+	f := callFlags[sc.Nr]
+	if f&fSocket != 0 && sc.Ret >= 0 {
+		switch sc.Args[0] {
+		case unix.AF_INET, unix.AF_INET6, unix.AF_UNIX, unix.AF_NETLINK:
+			rp.netSock[sc.Thread.Proc.FDPath(int(sc.Ret))] = true
+		}
+	}
+	ret := sc.Ret
+	if f&fPidResult != 0 && ret > 0 && rp.opts.Emulate&Pid != 0 {
+		if recPid, ok := rp.toRecorded(int(ret)); ok {
+			ret = int64(recPid)
+		} else if lin, ok := rp.realLin[int(ret)]; ok && e.s.Ret > 0 {
+			// A child the recording has not named yet: its recorded pid is
+			// what this call returned then.
+			rp.recTid[lin] = int32(e.s.Ret)
+			rp.recLin[int32(e.s.Ret)] = lin
+			ret = e.s.Ret
+		}
+		if ret != sc.Ret {
+			act.Skip, act.Value, act.By = true, ret, "replay"
+		}
+	}
+	if sc.Nr == unix.SYS_WAITID && ret == 0 && rp.opts.Emulate&Pid != 0 {
+		rp.waitidPid(sc)
+	}
+	if ret != e.s.Ret {
+		if sc.Info != nil && sc.Info.Ret == abi.RetHex && (!rp.hdr.Deterministic || sc.Thread.Proc.Threads() > 1) {
+			// Addresses differ between runs with ASLR on, and where the
+			// threads of a process map memory in another order.
+			return ""
+		}
+		return fmt.Sprintf("returned %s, recorded %s", retString(ret), retString(e.s.Ret))
+	}
+	if f&fRead != 0 && ret > 0 && (sc.Nr == unix.SYS_READ || sc.Nr == unix.SYS_PREAD64) {
+		for _, m := range e.s.Mem {
+			if m.Kind == tracepb.MemKind_MEM_KIND_OUT && m.Arg == 1 {
+				return rp.compareBuf(sc, e, m, int(ret), "read")
+			}
+		}
+	}
+	return ""
+}
+
+// waitidPid rewrites the pid in the siginfo a waitid filled to the
+// recorded one.
+func (rp *Replayer) waitidPid(sc *tracer.Syscall) {
+	const siPid = 16 // offset of si_pid in siginfo_t for SIGCHLD
+	var b [4]byte
+	addr := sc.Args[2]
+	if addr == 0 {
+		return
+	}
+	if n, _ := sc.Mem().ReadAt(b[:], addr+siPid); n != 4 {
+		return
+	}
+	real := int(int32(binary.LittleEndian.Uint32(b[:])))
+	if v, ok := rp.toRecorded(real); ok && int(v) != real {
+		binary.LittleEndian.PutUint32(b[:], uint32(v))
+		_ = sc.Mem().WriteAt(b[:], addr+siPid)
+	}
+}
+
+// compareBuf compares n bytes of live memory at the address of capture m
+// with it: byte for byte as far as m holds data, then, for a summary, by
+// its CRC-32C over all of them. what names the data in the reason.
+func (rp *Replayer) compareBuf(sc *tracer.Syscall, e *entry, m *tracepb.Mem, n int, what string) string {
+	if len(m.Digest) == 4 {
+		n = min(n, int(m.Size))
+	} else {
+		n = min(n, len(m.Data))
+	}
+	if cap(rp.scratch) < n {
+		rp.scratch = make([]byte, n)
+	}
+	got := rp.scratch[:n]
+	k, _ := sc.Mem().ReadAt(got, relocate(&sc.Args, e, m))
+	got = got[:k]
+	want := m.Data[:min(len(m.Data), n)]
+	if p := got[:min(len(got), len(want))]; !bytes.Equal(p, want) || len(got) < len(want) {
+		at := 0
+		for at < len(p) && p[at] == want[at] {
+			at++
+		}
+		return fmt.Sprintf("%s different data: byte %d is %s, recorded %s", what, at, quoteAt(got, at), quoteAt(want, at))
+	}
+	if len(m.Digest) == 4 && crc32.Checksum(got, castagnoli) != binary.LittleEndian.Uint32(m.Digest) {
+		return fmt.Sprintf("%s different data: the first %d bytes are as recorded, the %d bytes in all are not (CRC-32C)", what, len(want), len(got))
+	}
+	return ""
+}
+
+func quoteAt(b []byte, at int) string {
+	if at >= len(b) {
+		return "the end"
+	}
+	end := min(len(b), at+16)
+	return strconv.Quote(string(b[at:end]))
+}
+
+func retString(v int64) string {
+	if v < 0 && v >= -4095 {
+		return fmt.Sprintf("-1 %s", abi.ErrnoName(int(-v)))
+	}
+	return strconv.FormatInt(v, 10)
+}
+
+// diverge reports a divergence at recorded call e (its idx alone when the
+// recording has no such call); unless lenient, the replay stops.
+func (rp *Replayer) diverge(th *thread, e *entry, sc *tracer.Syscall, atExit bool, reason string) {
+	th.mode = modeUnchecked
+	d := &Divergence{Lineage: th.lineage, Index: e.idx, Reason: reason}
+	if e.s != nil {
+		d.Seq = e.s.Seq
+	}
+	if rp.first == nil {
+		rp.first = d
+	}
+	rp.reports++
+	if rp.reports <= maxReports {
+		rp.report(th, d, e, sc, atExit)
+	} else if rp.reports == maxReports+1 {
+		fmt.Fprintf(rp.opts.Report, "hermes: replay: more divergences; not reporting them\n")
+	}
+	if !rp.opts.Lenient {
+		rp.stop()
+	}
+}
+
+// render decodes a recorded call like hermes dump.
+func (rp *Replayer) render(e *entry) string {
+	return string(record.AppendSyscall(nil, e.s, &decode.Options{StrSize: 64}))
+}
+
+// report prints one divergence: where, the recorded and the actual call,
+// and the calls matched before it in the thread.
+func (rp *Replayer) report(th *thread, d *Divergence, e *entry, sc *tracer.Syscall, atExit bool) {
+	opts := &decode.Options{StrSize: 64}
+	b := rp.buf[:0]
+	b = fmt.Appendf(b, "hermes: replay diverged at %s call #%d", d.Lineage, d.Index)
+	if e.s != nil {
+		b = fmt.Appendf(b, " (trace seq %d)", e.s.Seq)
+	}
+	b = append(b, ":\n  recorded: "...)
+	if e.s != nil {
+		b = record.AppendSyscall(b, e.s, opts)
+	} else {
+		b = append(b, "(nothing)"...)
+	}
+	b = append(b, "\n  actual:   "...)
+	c := decode.Call{Arch: sc.Arch, Nr: sc.Nr, Info: sc.Info, Args: sc.Args, Ret: sc.Ret, Exited: atExit}
+	b = decode.AppendCall(b, &c, sc.Mem(), opts)
+	if atExit {
+		b = decode.AppendRet(b, &c)
+	}
+	b = append(b, "\n  reason:   "...)
+	b = append(b, d.Reason...)
+	b = append(b, '\n')
+	n := th.nhist
+	if e.s != nil && n > 0 && th.hist[(n-1)%historyLen] == e {
+		n-- // the diverging call itself is the newest entry
+	}
+	first := max(0, n-(historyLen-1))
+	if first < n {
+		b = fmt.Appendf(b, "  before it in %s:\n", th.lineage)
+	}
+	for i := first; i < n; i++ {
+		h := th.hist[i%historyLen]
+		b = fmt.Appendf(b, "    #%d %s\n", h.idx, record.AppendSyscall(nil, h.s, opts))
+	}
+	rp.buf = b
+	rp.opts.Report.Write(b)
+}

@@ -1,0 +1,492 @@
+package replay
+
+import (
+	"encoding/binary"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hermes-trace/hermes/format/tracepb"
+	"github.com/hermes-trace/hermes/tracer"
+	"github.com/hermes-trace/hermes/tracer/abi"
+	"golang.org/x/sys/unix"
+)
+
+// errRestartBlock is ERESTART_RESTARTBLOCK: the kernel restarts the call
+// as restart_syscall.
+const errRestartBlock = 516
+
+// isRestart reports whether ret is one of the kernel's restart codes a
+// tracer sees when a signal interrupts a call (ERESTARTSYS and friends).
+func isRestart(ret int64) bool { return ret <= -512 && ret >= -errRestartBlock }
+
+// decide chooses how to run a call that the recording did not skip:
+// emulated from the recording, or for real.
+func (rp *Replayer) decide(sc *tracer.Syscall, e *entry, act *tracer.Action) uint8 {
+	if sc.Arch != abi.ArchX86_64 {
+		return modeReal
+	}
+	c := rp.opts.Emulate
+	f := callFlags[sc.Nr]
+	emulate := false
+	switch {
+	case f&fTime != 0:
+		emulate = c&Time != 0
+	case f&fRandom != 0:
+		emulate = c&Random != 0
+	case f&fPidRet != 0:
+		emulate = c&Pid != 0
+	case f&fUname != 0:
+		emulate = c&Uname != 0
+	case f&fPoll != 0:
+		emulate = c&Poll != 0
+	case f&fWait != 0 && c&Pid != 0:
+		return rp.targetWait(sc, e, act)
+	case f&(fRead|fWrite|fSock|fAccept|fFDInfo) != 0:
+		kind := rp.fdClass(sc.Thread.Proc.FDPath(int(int32(sc.Args[0]))))
+		switch {
+		case f&fFDInfo != 0:
+			// What the outside descriptor is (a tty, a file) decides how
+			// libc buffers: give the program the recorded answer.
+			emulate = kind == Input && c&Input != 0 && aboutFD(sc)
+		case f&fAccept != 0:
+			if (kind == Net && c&Net != 0) || (kind == Input && c&Input != 0) {
+				return rp.emulateAccept(sc, e, act)
+			}
+		case f&fRead != 0:
+			emulate = kind != 0 && c&kind != 0
+			if !emulate && kind == 0 && e.s.Ret > 0 && (sc.Nr == unix.SYS_READ || sc.Nr == unix.SYS_RECVFROM) && sc.Args[2] > uint64(e.s.Ret) {
+				// A pipe or socket inside the target may hold more now than
+				// it did when recorded: read no more than the recording did.
+				act.SetArgs |= 1 << 2
+				act.Args[2] = uint64(e.s.Ret)
+			}
+		default:
+			emulate = kind == Net && c&Net != 0
+		}
+	}
+	if !emulate || !givesBack(sc, e) {
+		return modeReal
+	}
+	rp.emulate(sc, e, act)
+	return modeEmulated
+}
+
+// givesBack reports whether the recording of a call can be given back:
+// its out-memory was captured in full, and what it wrote through pointers
+// inside structures (iovecs, msghdr) lands where it did (the pointer
+// arguments are the same).
+func givesBack(sc *tracer.Syscall, e *entry) bool {
+	if e.s.Ret < 0 {
+		return true
+	}
+	for _, m := range e.s.Mem {
+		if m.Kind != tracepb.MemKind_MEM_KIND_OUT {
+			continue
+		}
+		if len(m.Digest) > 0 || m.Size != 0 {
+			return false // a summary, or cut short
+		}
+		if m.Arg < 6 && m.Addr != e.args[m.Arg] && sc.Args[m.Arg] != e.args[m.Arg] {
+			return false
+		}
+	}
+	return true
+}
+
+// aboutFD reports whether a call with fFDInfo asks about the descriptor
+// in its first argument (stat calls with AT_EMPTY_PATH and an empty path).
+func aboutFD(sc *tracer.Syscall) bool {
+	switch sc.Nr {
+	case unix.SYS_NEWFSTATAT:
+		return sc.Args[3]&unix.AT_EMPTY_PATH != 0 && emptyString(sc, 1)
+	case unix.SYS_STATX:
+		return sc.Args[2]&unix.AT_EMPTY_PATH != 0 && emptyString(sc, 1)
+	}
+	return true
+}
+
+func emptyString(sc *tracer.Syscall, arg int) bool {
+	var b [1]byte
+	n, _ := sc.Mem().ReadAt(b[:], sc.Args[arg])
+	return n == 1 && b[0] == 0
+}
+
+// emulate skips the call and gives it the recorded result and out-memory.
+func (rp *Replayer) emulate(sc *tracer.Syscall, e *entry, act *tracer.Action) {
+	act.Skip, act.Value, act.By = true, e.s.Ret, "replay"
+	act.Writes = act.Writes[:0]
+	rp.emulateAt(&sc.Args, e, act)
+}
+
+// emulateAt gives the call the recorded result and out-memory, placed
+// relative to args, the arguments the call was made with.
+func (rp *Replayer) emulateAt(args *[6]uint64, e *entry, act *tracer.Action) {
+	rp.emul++
+	act.Skip, act.Value, act.By = true, e.s.Ret, "replay"
+	if e.s.Ret < 0 {
+		return
+	}
+	for _, m := range e.s.Mem {
+		if m.Kind != tracepb.MemKind_MEM_KIND_OUT || len(m.Data) == 0 {
+			continue
+		}
+		act.Writes = append(act.Writes, tracer.MemWrite{Addr: relocate(args, e, m), Data: m.Data})
+		if len(m.Data) == 16 && m.Arg < 2 && e.s.Arch == tracepb.Arch_ARCH_X86_64 {
+			switch {
+			case e.s.Nr == unix.SYS_CLOCK_GETTIME && m.Arg == 1:
+				rp.learnClock(uint32(e.args[0]), m.Data, 1)
+			case e.s.Nr == unix.SYS_GETTIMEOFDAY && m.Arg == 0:
+				rp.learnClock(unix.CLOCK_REALTIME, m.Data, 1000)
+			}
+		}
+	}
+}
+
+// relocate returns where a recorded capture goes in the replay: at the
+// same offset from the argument that pointed at it. With ASLR off the
+// addresses are the same anyway.
+func relocate(args *[6]uint64, e *entry, m *tracepb.Mem) uint64 {
+	if m.Arg < 6 && e.args[m.Arg] == m.Addr {
+		return args[m.Arg]
+	}
+	return m.Addr
+}
+
+// emulateAccept gives an accept the recorded connection: the call becomes
+// dup3(listener, recorded fd), so a real descriptor exists at the number
+// the program expects, and the peer address is written at exit.
+func (rp *Replayer) emulateAccept(sc *tracer.Syscall, e *entry, act *tracer.Action) uint8 {
+	if e.s.Ret < 0 {
+		rp.emulate(sc, e, act)
+		return modeEmulated
+	}
+	if sc.Thread.Proc.FDPath(int(e.s.Ret)) != "" {
+		// The number is taken: dup3 would close it. The program's fds
+		// already differ from the recording's.
+		rp.diverge(rp.threads[sc.Thread.Lineage], e, sc, false,
+			"accept returned fd "+strconv.FormatInt(e.s.Ret, 10)+" when recorded, and it is in use")
+		act.Skip, act.Value = true, -int64(unix.EMFILE)
+		return modeUnchecked
+	}
+	flags := uint64(0)
+	if sc.Nr == unix.SYS_ACCEPT4 && sc.Args[3]&unix.SOCK_CLOEXEC != 0 {
+		flags = unix.O_CLOEXEC
+	}
+	act.SetNr, act.Nr = true, unix.SYS_DUP3
+	act.SetArgs |= 0b111
+	act.Args[0], act.Args[1], act.Args[2] = sc.Args[0], uint64(e.s.Ret), flags
+	act.By = "replay"
+	return modeAccept
+}
+
+// targetWait makes a wait4 reap the child the recording says it reaped, so
+// that children are reaped in the recorded order.
+func (rp *Replayer) targetWait(sc *tracer.Syscall, e *entry, act *tracer.Action) uint8 {
+	switch {
+	case e.s.Ret == 0:
+		// WNOHANG and nothing had exited: say so again.
+		rp.emulate(sc, e, act)
+		return modeEmulated
+	case e.s.Ret > 0:
+		if real, ok := rp.toReal(int32(e.s.Ret)); ok {
+			// That child, and waiting for it: it did exit.
+			act.SetArgs |= 1<<0 | 1<<2
+			act.Args[0] = uint64(uint32(real))
+			act.Args[2] = sc.Args[2] &^ unix.WNOHANG
+		}
+	}
+	return modeReal
+}
+
+// diedIn handles a call the recorded thread never returned from. If a
+// signal killed the process in it, the same signal does now; otherwise
+// (another thread exited the group, or exec'd) it runs and the same thing
+// ends it.
+func (rp *Replayer) diedIn(th *thread, sc *tracer.Syscall, e *entry, act *tracer.Action) uint8 {
+	if sc.Info != nil && sc.Info.Ret == abi.RetNone {
+		return modeUnchecked // exit, exit_group
+	}
+	proc := rp.thread(th.proc)
+	for proc.exit == nil && rp.pull() {
+	}
+	if proc.exit != nil && proc.exit.Signal != 0 {
+		act.Skip, act.Value, act.By = true, -int64(unix.EINTR), "replay"
+		act.Signal = int(proc.exit.Signal)
+	}
+	return modeUnchecked
+}
+
+// translatePidArgs rewrites recorded pids in arguments to the real ones,
+// where the program sees recorded pids.
+func (rp *Replayer) translatePidArgs(sc *tracer.Syscall, act *tracer.Action) {
+	if rp.opts.Emulate&Pid == 0 || sc.Arch != abi.ArchX86_64 || callFlags[sc.Nr]&fPidArgs == 0 {
+		return
+	}
+	for _, i := range pidArgIndexes(sc.Nr, &sc.Args) {
+		if act.SetArgs&(1<<i) != 0 {
+			continue
+		}
+		v := int32(sc.Args[i])
+		neg := v < -1
+		if neg {
+			v = -v
+		}
+		if v <= 0 {
+			continue
+		}
+		real, ok := rp.toReal(v)
+		if !ok || real == int(v) {
+			continue
+		}
+		if neg {
+			real = -real
+		}
+		act.SetArgs |= 1 << i
+		act.Args[i] = uint64(uint32(int32(real)))
+	}
+}
+
+// toReal maps a recorded pid or tid to the live one.
+func (rp *Replayer) toReal(v int32) (int, bool) {
+	lin, ok := rp.recLin[v]
+	if !ok {
+		return 0, false
+	}
+	tid, ok := rp.realTid[lin]
+	return tid, ok
+}
+
+func (rp *Replayer) setReal(tid int, lineage string) {
+	rp.realLin[tid] = lineage
+	rp.realTid[lineage] = tid
+}
+
+// toRecorded maps a live pid or tid to the recorded one.
+func (rp *Replayer) toRecorded(v int) (int32, bool) {
+	lin, ok := rp.realLin[v]
+	if !ok {
+		return 0, false
+	}
+	t, ok := rp.recTid[lin]
+	return t, ok
+}
+
+// reinject applies at entry what the recording injected at this call: a
+// skip (deny, return, emulate) with its result and memory, a kill, and on
+// top of any of them changed arguments, a delay or a signal.
+func (rp *Replayer) reinject(e *entry, act *tracer.Action) {
+	inj := e.s.Injected
+	act.By = "replay"
+	switch inj.Action {
+	case tracepb.Action_ACTION_DENY, tracepb.Action_ACTION_RETURN, tracepb.Action_ACTION_EMULATE:
+		act.Skip, act.Value = true, e.s.Ret
+		act.Writes = act.Writes[:0]
+		for _, w := range inj.Writes {
+			if w.Kind == tracepb.MemKind_MEM_KIND_OUT {
+				act.Writes = append(act.Writes, tracer.MemWrite{Addr: w.Addr, Data: w.Data})
+			}
+		}
+	case tracepb.Action_ACTION_KILL:
+		act.Kill = true
+	}
+	if inj.SetArgs != 0 && !act.Skip {
+		for i := 0; i < 6 && i < len(inj.Args); i++ {
+			if inj.SetArgs&(1<<i) != 0 {
+				act.SetArgs |= 1 << i
+				act.Args[i] = inj.Args[i]
+			}
+		}
+		for _, w := range inj.Writes {
+			if w.Kind == tracepb.MemKind_MEM_KIND_IN && w.Arg < 6 {
+				act.SetArgs &^= 1 << w.Arg
+				act.Strings = append(act.Strings, tracer.StringArg{Index: int(w.Arg), Data: w.Data})
+			}
+		}
+	}
+	if inj.DelayNs > 0 {
+		act.Delay = time.Duration(inj.DelayNs)
+	}
+	if inj.Signal != 0 {
+		act.Signal = int(inj.Signal)
+	}
+}
+
+// reinjectExit applies what the recording injected at this call's exit:
+// the result it gave, its memory, a delay or a signal.
+func (rp *Replayer) reinjectExit(e *entry, act *tracer.Action) {
+	inj := e.s.Injected
+	act.Skip, act.Value, act.By = true, e.s.Ret, "replay"
+	for _, w := range inj.Writes {
+		if w.Kind == tracepb.MemKind_MEM_KIND_OUT {
+			act.Writes = append(act.Writes, tracer.MemWrite{Addr: w.Addr, Data: w.Data})
+		}
+	}
+	if inj.DelayNs > 0 {
+		act.Delay = time.Duration(inj.DelayNs)
+	}
+	if inj.Signal != 0 {
+		act.Signal = int(inj.Signal)
+	}
+	if inj.Action == tracepb.Action_ACTION_KILL {
+		act.Kill = true
+	}
+}
+
+// clockRead gives a clock read the process's next recorded reading of that
+// clock (or what the recording injected there); past the recorded ones,
+// time runs on from the last (floating).
+func (rp *Replayer) clockRead(sc *tracer.Syscall, key uint64, act *tracer.Action) {
+	th := rp.thread(sc.Thread.Lineage)
+	th.cur, th.mode = nil, modeFloat
+	if e := rp.nextClock(th.proc, key); e != nil {
+		rp.calls++
+		switch {
+		case e.s.Injected != nil && e.s.Injected.AtExit:
+			th.cur, th.mode = e, modeExitInject
+			act.WantExit = true
+		case e.s.Injected != nil:
+			th.mode = modeUnchecked
+			rp.reinject(e, act)
+		case rp.opts.Emulate&Time != 0:
+			th.mode = modeUnchecked
+			rp.emulate(sc, e, act)
+		default:
+			th.mode = modeUnchecked
+		}
+		rp.overlayEnter(sc, act, th)
+		return
+	}
+	rp.floating(th, sc, act)
+}
+
+// floating lets a scheduling call with no recorded counterpart run. A clock
+// read among them must not jump from recorded time to today's: its result
+// is moved by how far the recording's clock was from the real one when it
+// was last emulated. The program keeps seeing its recorded ids.
+func (rp *Replayer) floating(th *thread, sc *tracer.Syscall, act *tracer.Action) {
+	th.cur, th.mode = nil, modeFloat
+	act.WantExit = sc.Arch == abi.ArchX86_64 && callFlags[sc.Nr]&fTime != 0
+	if rp.opts.Emulate&Pid != 0 && (sc.Nr == unix.SYS_GETPID || sc.Nr == unix.SYS_GETTID) {
+		real := sc.Pid()
+		if sc.Nr == unix.SYS_GETTID {
+			real = sc.Tid()
+		}
+		if v, ok := rp.toRecorded(real); ok {
+			act.Skip, act.Value, act.By = true, int64(v), "replay"
+		}
+	}
+	rp.translatePidArgs(sc, act)
+	rp.overlayEnter(sc, act, th)
+}
+
+// clockKept says whether replay keeps the offset of a clock: the
+// system-wide ones.
+func clockKept(id uint32) bool {
+	switch id {
+	case unix.CLOCK_REALTIME, unix.CLOCK_MONOTONIC, unix.CLOCK_MONOTONIC_RAW,
+		unix.CLOCK_REALTIME_COARSE, unix.CLOCK_MONOTONIC_COARSE, unix.CLOCK_BOOTTIME:
+		return true
+	}
+	return false
+}
+
+// learnClock notes how far a recorded clock reading is from the real clock.
+// ts is a timespec (unit 1) or a timeval (unit 1000).
+func (rp *Replayer) learnClock(id uint32, ts []byte, unit int64) {
+	if !clockKept(id) {
+		return
+	}
+	var now unix.Timespec
+	if unix.ClockGettime(int32(id), &now) != nil {
+		return
+	}
+	rec := int64(binary.LittleEndian.Uint64(ts))*1e9 + int64(binary.LittleEndian.Uint64(ts[8:]))*unit
+	rp.clockOff[id] = rec - now.Nano()
+}
+
+// shiftClock moves the result of a real clock read into recorded time.
+func (rp *Replayer) shiftClock(sc *tracer.Syscall, act *tracer.Action) {
+	if sc.Arch != abi.ArchX86_64 || sc.Ret < 0 {
+		return
+	}
+	var id uint32
+	var addr uint64
+	var unit int64 // of the second word: ns or us
+	switch sc.Nr {
+	case unix.SYS_CLOCK_GETTIME:
+		id, addr, unit = uint32(sc.Args[0]), sc.Args[1], 1
+	case unix.SYS_GETTIMEOFDAY:
+		id, addr, unit = unix.CLOCK_REALTIME, sc.Args[0], 1000
+	case unix.SYS_TIME:
+		id, addr = unix.CLOCK_REALTIME, sc.Args[0]
+	default:
+		return
+	}
+	off, ok := rp.clockOff[id]
+	if !ok {
+		return
+	}
+	if sc.Nr == unix.SYS_TIME {
+		t := (sc.Ret*1e9 + off) / 1e9
+		if addr != 0 {
+			var b [8]byte
+			binary.LittleEndian.PutUint64(b[:], uint64(t))
+			_ = sc.Mem().WriteAt(b[:], addr)
+		}
+		act.Skip, act.Value, act.By = true, t, "replay"
+		return
+	}
+	var ts [16]byte
+	if addr == 0 {
+		return
+	}
+	if n, _ := sc.Mem().ReadAt(ts[:], addr); n != len(ts) {
+		return
+	}
+	ns := int64(binary.LittleEndian.Uint64(ts[:]))*1e9 + int64(binary.LittleEndian.Uint64(ts[8:]))*unit + off
+	binary.LittleEndian.PutUint64(ts[:], uint64(ns/1e9))
+	binary.LittleEndian.PutUint64(ts[8:], uint64(ns%1e9/unit))
+	_ = sc.Mem().WriteAt(ts[:], addr)
+}
+
+// fdClass says which emulation class reads (and, for Net, writes) of a
+// descriptor belong to, from what it refers to.
+func (rp *Replayer) fdClass(path string) Classes {
+	switch {
+	case path == "":
+		return 0
+	case strings.HasPrefix(path, "/proc/") || strings.HasPrefix(path, "/sys/"):
+		return Proc
+	case path == "/dev/urandom" || path == "/dev/random":
+		return Random
+	case rp.outside[path]:
+		return Input
+	case strings.HasPrefix(path, "socket:"):
+		if rp.netSock[path] {
+			return Net
+		}
+		return 0
+	case strings.HasPrefix(path, "/") && !strings.HasPrefix(path, "/dev/"):
+		return File
+	}
+	return 0 // pipes, socket pairs, devices: inside the target
+}
+
+// inherited lists what the descriptors the root process started with
+// refer to: reads of them are input from outside.
+func inherited(pid int) map[string]bool {
+	out := make(map[string]bool)
+	dir := "/proc/" + strconv.Itoa(pid) + "/fd/"
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return out
+	}
+	for _, e := range ents {
+		if target, err := os.Readlink(dir + e.Name()); err == nil {
+			out[target] = true
+		}
+	}
+	return out
+}

@@ -1,0 +1,272 @@
+package replay
+
+import (
+	"strings"
+
+	"github.com/hermes-trace/hermes/format"
+	"github.com/hermes-trace/hermes/format/tracepb"
+	"github.com/hermes-trace/hermes/record"
+	"github.com/hermes-trace/hermes/tracer/abi"
+	"golang.org/x/sys/unix"
+)
+
+// entry is one recorded syscall, with what matching needs decoded once.
+type entry struct {
+	s      *tracepb.Syscall
+	args   [6]uint64
+	idx    int  // index among the recorded calls of its thread, from 0
+	noise  bool // isNoise: its count in a thread depends on timing
+	valued bool // a noise call whose result the program uses (getpid, gettid)
+}
+
+// thread is the replay state of one lineage: the recorded calls not yet
+// matched, and the call in flight.
+type thread struct {
+	lineage string
+	proc    string   // lineage of its process
+	q       []*entry // q[head:] are the recorded calls not yet matched
+	head    int
+	nrec    int // recorded calls read so far: the next one's idx
+	live    int // calls this run made in the thread (matched or not)
+
+	cur  *entry    // the recorded counterpart of the call in flight
+	mode uint8     // what was done to the call in flight
+	args [6]uint64 // the call in flight's arguments, as made
+
+	hist   [historyLen]*entry // the last matched calls
+	nhist  int
+	mapped bool
+	execs  [][]byte         // AT_RANDOM of recorded execs not yet replayed
+	exit   *tracepb.Process // the recorded exit of the thread, once read
+}
+
+// thread returns the state of a lineage.
+func (rp *Replayer) thread(lineage string) *thread {
+	th := rp.threads[lineage]
+	if th == nil {
+		th = &thread{lineage: lineage, proc: procLineage(lineage)}
+		rp.threads[lineage] = th
+		rp.procs[th.proc] = append(rp.procs[th.proc], th)
+	}
+	return th
+}
+
+// procLineage is the lineage of the process a thread lineage belongs to.
+func procLineage(lineage string) string {
+	if i := strings.Index(lineage, "/t"); i >= 0 {
+		return lineage[:i]
+	}
+	return lineage
+}
+
+// pull reads the next event of the trace into the queues; false at the end.
+func (rp *Replayer) pull() bool {
+	if rp.eof {
+		return false
+	}
+	ev, err := rp.r.Next()
+	if err != nil {
+		rp.eof = true
+		_, _, rp.complete = rp.r.Recovered()
+		return false
+	}
+	switch k := ev.Kind.(type) {
+	case *tracepb.Event_Syscall:
+		s := k.Syscall
+		if isRestart(s.Ret) && s.Injected == nil && !s.EntryOnly {
+			// A signal interrupted it and the kernel restarted it: the
+			// restarted call is the one this run's call matches.
+			break
+		}
+		e := &entry{s: s, args: format.Args(s)}
+		a := record.Arch(s.Arch)
+		if key, ok := clockKey(a, int(s.Nr), e.args[0]); ok && !s.EntryOnly {
+			q := rp.clockQueue(procLineage(s.Lineage), key)
+			q.recs = append(q.recs, e)
+			break
+		}
+		e.noise = isNoise(a, int(s.Nr), &e.args)
+		e.valued = e.noise && isValued(a, int(s.Nr))
+		th := rp.thread(s.Lineage)
+		e.idx = th.nrec
+		th.nrec++
+		th.push(e)
+	case *tracepb.Event_Process:
+		p := k.Process
+		th := rp.thread(p.Lineage)
+		switch p.Kind {
+		case tracepb.ProcessKind_PROCESS_KIND_EXEC:
+			th.execs = append(th.execs, p.AtRandom)
+		case tracepb.ProcessKind_PROCESS_KIND_EXIT:
+			th.exit = p
+			if p.Lineage == "1" {
+				rp.rootExit = p
+			}
+		case tracepb.ProcessKind_PROCESS_KIND_FORK, tracepb.ProcessKind_PROCESS_KIND_THREAD:
+			rp.recTid[p.ChildLineage] = p.ChildPid
+			rp.recLin[p.ChildPid] = p.ChildLineage
+		}
+	}
+	return true
+}
+
+// push appends a recorded call, compacting the queue now and then.
+func (th *thread) push(e *entry) {
+	if th.head > 1024 && th.head > len(th.q)/2 {
+		n := copy(th.q, th.q[th.head:])
+		clear(th.q[n:])
+		th.q, th.head = th.q[:n], 0
+	}
+	th.q = append(th.q, e)
+}
+
+// at returns the i-th unmatched recorded call of the thread (0 is the
+// next), reading the trace as far as needed; nil if there is none.
+func (rp *Replayer) at(th *thread, i int) *entry {
+	for th.head+i >= len(th.q) {
+		if !rp.pull() {
+			return nil
+		}
+	}
+	return th.q[th.head+i]
+}
+
+// take removes and returns the i-th unmatched call; the ones before it
+// are dropped (calls the recording made that this run does not).
+func (th *thread) take(i int) *entry {
+	e := th.q[th.head+i]
+	clear(th.q[th.head : th.head+i+1])
+	th.head += i + 1
+	return e
+}
+
+// unget puts back the call just taken.
+func (th *thread) unget(e *entry) {
+	if th.head > 0 {
+		th.head--
+		th.q[th.head] = e
+		return
+	}
+	th.q = append([]*entry{e}, th.q...)
+}
+
+// maxLookahead bounds how many recorded scheduling calls a thread may skip
+// to find the call it makes.
+const maxLookahead = 64
+
+// lookahead returns the index of the first unmatched recorded call of th
+// that is the call sc, if only scheduling calls come before it; else -1.
+// A call that floats itself never skips a recorded pid read: those carry
+// values the program uses.
+func (rp *Replayer) lookahead(th *thread, sc callView, floats bool) int {
+	for i := 0; i < maxLookahead; i++ {
+		e := rp.at(th, i)
+		if e == nil {
+			return -1
+		}
+		if sameCall(sc, e) {
+			return i
+		}
+		if !e.noise || (floats && e.valued) {
+			return -1
+		}
+	}
+	return -1
+}
+
+// steal looks for sc among the next recorded calls of the other threads of
+// its process: a Go program's goroutine runs on whichever thread is free,
+// so a call one thread made when recorded can be made by another in
+// replay. Of the threads whose next call (scheduling calls aside) is this
+// one, with the same arguments, the one that made it first gives it up.
+func (rp *Replayer) steal(th *thread, sc callView) *entry {
+	var best *thread
+	bestI := 0
+	for _, o := range rp.procs[th.proc] {
+		if o == th || (o.exit != nil && o.head >= len(o.q)) {
+			continue
+		}
+		i := 0
+		for {
+			e := rp.at(o, i)
+			if e == nil || !e.noise || (sc.valued && e.valued) {
+				break
+			}
+			i++
+		}
+		e := rp.at(o, i)
+		if e == nil || !sameCall(sc, e) || rp.compareEntry(sc.sc, e, false) != "" {
+			continue
+		}
+		if best == nil || e.s.Seq < best.q[best.head+bestI].s.Seq {
+			best, bestI = o, i
+		}
+	}
+	if best == nil {
+		return nil
+	}
+	// Only this call moves; the scheduling calls before it stay.
+	e := best.q[best.head+bestI]
+	copy(best.q[best.head+1:best.head+bestI+1], best.q[best.head:best.head+bestI])
+	best.q[best.head] = nil
+	best.head++
+	return e
+}
+
+// clockQueue holds the recorded readings of one clock in one process.
+// Clock reads are matched per process and clock, in order, not per
+// thread: which thread of a Go program reads the clock for time.Now
+// depends on where its goroutine runs, but the n-th reading of a clock in
+// the process is the n-th reading when recorded. Readings are handed out
+// in order, so a clock stays monotonic across threads.
+type clockQueue struct {
+	recs []*entry
+}
+
+// clockKey returns the queue key of a clock read: the syscall number and
+// the clock id.
+func clockKey(a abi.Arch, nr int, arg0 uint64) (uint64, bool) {
+	if a != abi.ArchX86_64 {
+		return 0, false
+	}
+	switch nr {
+	case unix.SYS_CLOCK_GETTIME:
+		return uint64(nr)<<32 | uint64(uint32(arg0)), true
+	case unix.SYS_GETTIMEOFDAY, unix.SYS_TIME:
+		return uint64(nr) << 32, true
+	}
+	return 0, false
+}
+
+func (rp *Replayer) clockQueue(proc string, key uint64) *clockQueue {
+	m := rp.clockQs[proc]
+	if m == nil {
+		m = make(map[uint64]*clockQueue)
+		rp.clockQs[proc] = m
+	}
+	q := m[key]
+	if q == nil {
+		q = &clockQueue{}
+		m[key] = q
+	}
+	return q
+}
+
+// clockPullLimit bounds how far ahead in the trace replay looks for the
+// next reading of a clock before it gives up and lets time run on from the
+// last one.
+const clockPullLimit = 1 << 14
+
+// nextClock returns the process's next recorded reading of a clock, or nil.
+func (rp *Replayer) nextClock(proc string, key uint64) *entry {
+	q := rp.clockQueue(proc, key)
+	for i := 0; len(q.recs) == 0 && i < clockPullLimit && rp.pull(); i++ {
+	}
+	if len(q.recs) == 0 {
+		return nil
+	}
+	e := q.recs[0]
+	q.recs[0] = nil
+	q.recs = q.recs[1:]
+	return e
+}
