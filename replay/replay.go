@@ -470,6 +470,12 @@ func (rp *Replayer) noRecord(th *thread, sc *tracer.Syscall, act *tracer.Action)
 		rp.stop()
 		return
 	}
+	if th.exit != nil && th.exit.Signal != 0 {
+		// A signal killed it when recorded, before it got this far; the
+		// same signal is on its way now.
+		rp.floating(th, sc, act)
+		return
+	}
 	reason := "the recording has no more calls in this thread"
 	if th.nrec == 0 {
 		reason = "the recording has no thread " + th.lineage
@@ -510,6 +516,9 @@ func (rp *Replayer) Finish(res tracer.Result) error {
 	for _, th := range rp.threads {
 		for th.head < len(th.q) && th.q[th.head].noise {
 			th.take(0)
+		}
+		if th.exit != nil && th.exit.Signal != 0 {
+			continue // killed by a signal: how far it got is up to timing
 		}
 		if th.head < len(th.q) {
 			e := th.q[th.head]

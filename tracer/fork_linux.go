@@ -286,5 +286,19 @@ func (d *doorbell) close() {
 	}
 }
 
+// probeNoASLR checks, on the calling thread, that the personality the child
+// will set is allowed, and puts the thread's own back.
+func probeNoASLR() error {
+	cur, _, errno := syscall.RawSyscall(unix.SYS_PERSONALITY, 0xffffffff, 0, 0)
+	if errno != 0 {
+		return fmt.Errorf("personality: %w", errno)
+	}
+	if _, _, errno = syscall.RawSyscall(unix.SYS_PERSONALITY, cur|addrNoRandomize, 0, 0); errno != 0 {
+		return fmt.Errorf("personality(ADDR_NO_RANDOMIZE): %w", errno)
+	}
+	syscall.RawSyscall(unix.SYS_PERSONALITY, cur, 0, 0)
+	return nil
+}
+
 // addrNoRandomize is ADDR_NO_RANDOMIZE from <linux/personality.h>.
 const addrNoRandomize = 0x0040000

@@ -369,7 +369,15 @@ func (t *Tracer) launch(path string, argv []string) error {
 		return fmt.Errorf("building seccomp filter: %w", err)
 	}
 	spec.fprog = &unix.SockFprog{Len: uint16(len(filter)), Filter: &filter[0]}
-	spec.noASLR = t.cfg.Deterministic
+	if t.cfg.Deterministic {
+		if err := probeNoASLR(); err != nil {
+			// Container seccomp profiles (Docker's) allow only a few
+			// personalities.
+			t.logf("cannot turn address space randomization off (%v): addresses will differ between runs", err)
+		} else {
+			spec.noASLR = true
+		}
+	}
 
 	var syncP, errP [2]int
 	if err := unix.Pipe2(syncP[:], unix.O_CLOEXEC); err != nil {

@@ -182,6 +182,11 @@ func TestReplayDivergence(t *testing.T) {
 				!strings.Contains(stderr, "  actual:   ") || !strings.Contains(stderr, "before it in 1:") {
 				t.Fatalf("exit %d, want 125 and a report starting %q:\n%s", code, head, stderr)
 			}
+			// The call before it in the report is the one before it in
+			// the recording.
+			if prev := fmt.Sprintf("    #%d ", tc.idx-1); !strings.Contains(stderr, prev) {
+				t.Errorf("report lacks the call before it (%q):\n%s", prev, stderr)
+			}
 			for _, r := range tc.reasons {
 				if !strings.Contains(stderr, r) {
 					t.Errorf("report lacks %q:\n%s", r, stderr)
@@ -404,5 +409,93 @@ func TestReplaySummarized(t *testing.T) {
 	head := fmt.Sprintf("hermes: replay diverged at 1 call #%d ", readIdx)
 	if code != 125 || !strings.HasPrefix(stderr, head) || !strings.Contains(stderr, "the first 64 bytes are as recorded") {
 		t.Fatalf("exit %d, want 125 and %q:\n%s", code, head, stderr)
+	}
+}
+
+// TestReplayPids replays a program that prints its children's pids, reaps
+// them with waitpid and waitid(P_PID), has one call setsid and kills
+// another, and sleeps while a SIGCHLD interrupts the sleep: the pids it
+// sees are the recorded ones, and every pid it passes reaches the right
+// process.
+func TestReplayPids(t *testing.T) {
+	trace, out, code := recordRun(t, nil, testbin.C(t, "restart"))
+	if code != 0 || strings.Count(out, "\n") != 3 {
+		t.Fatalf("record: exit %d, output:\n%s", code, out)
+	}
+	for i := 0; i < 3; i++ {
+		replayOK(t, trace, out, 0)
+	}
+}
+
+// TestReplayServer records a server answering one client, and replays it
+// with no client: the accept is emulated.
+func TestReplayServer(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	ln.Close()
+	trace := filepath.Join(t.TempDir(), "server.trace")
+	cmd, stdout := startHermes(t, "record", "-o", trace, "--", testbin.C(t, "tcpserve"), port)
+	waitLine(t, stdout, "listening")
+	c, err := net.Dial("tcp", "127.0.0.1:"+port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(c, "hello server\n")
+	reply, _ := io.ReadAll(c)
+	c.Close()
+	rest, _ := io.ReadAll(stdout)
+	if err := cmd.Wait(); err != nil || string(reply) != "echo: hello server\n" {
+		t.Fatalf("record: %v, reply %q", err, reply)
+	}
+	out := "listening\n" + string(rest)
+	replayOK(t, trace, out, 0)
+}
+
+// TestReplayInjectedAtExit replays a recording whose script changed a
+// result at exit (on_return): without the script, the program gets the
+// injected result again.
+func TestReplayInjectedAtExit(t *testing.T) {
+	dir := t.TempDir()
+	script := filepath.Join(dir, "ret.lua")
+	os.WriteFile(script, []byte(`
+hermes.trap{"read"}
+function on_return(ev)
+  if ev.fdpath:find("in.txt$") then
+    hermes.deny(hermes.EIO)
+  end
+end
+`), 0o644)
+	file := filepath.Join(dir, "in.txt")
+	os.WriteFile(file, []byte("some content\n"), 0o644)
+	trace, out, code := recordRun(t, []string{"--inject", script}, testbin.C(t, "envdiv"), file)
+	if code != 1 || out != "" {
+		t.Fatalf("record: exit %d, stdout %q; want the read to fail", code, out)
+	}
+	_, stderr, code := hermes(t, "replay", trace)
+	if code != 1 || !strings.Contains(stderr, "no divergence") {
+		t.Fatalf("replay: exit %d, stderr:\n%s", code, stderr)
+	}
+}
+
+// TestReplayEmulateLess replays the nondeterministic program with fewer
+// classes emulated: without pids, the first call whose result differs is
+// set_tid_address (it returns the tid); without clocks, it is the write of
+// the output that holds the time.
+func TestReplayEmulateLess(t *testing.T) {
+	trace, _, code := recordRun(t, nil, testbin.C(t, "nondet"))
+	if code != 0 {
+		t.Fatalf("record: exit %d", code)
+	}
+	for _, tc := range []struct{ emulate, call, reason string }{
+		{"none", "set_tid_address(", "returned "},
+		{"-time", "write(1, ", "writes different data"},
+	} {
+		_, stderr, code := hermes(t, "replay", "--emulate="+tc.emulate, trace)
+		if code != 125 || !strings.Contains(stderr, "  actual:   "+tc.call) || !strings.Contains(stderr, tc.reason) {
+			t.Errorf("--emulate=%s: exit %d, stderr:\n%s", tc.emulate, code, stderr)
+		}
 	}
 }
