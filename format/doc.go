@@ -92,8 +92,8 @@
 // # Crash safety
 //
 // Create writes NAME.partial and Close renames it to NAME after writing the
-// footer and fsyncing. Each chunk is written with one write(2) as soon as it
-// is compressed, so a writer killed with SIGKILL leaves every chunk that had
+// footer (and fsyncing, with WriterOptions.Sync). Each chunk is written
+// with one write(2) as soon as it is compressed, so a writer killed with SIGKILL leaves every chunk that had
 // been handed to the kernel; the open chunk is cut at least every
 // WriterOptions.FlushInterval (250 ms by default) so at most that much is
 // lost. A Reader opens such a file (or any file without a valid footer) by

@@ -48,6 +48,10 @@ type WriterOptions struct {
 	// FullRegs stores every register snapshot in full instead of as a
 	// delta against the thread's previous snapshot.
 	FullRegs bool
+	// Sync makes Close fsync the file and its directory, so that the trace
+	// survives a crash of the machine, not only of the writer (a killed
+	// writer loses nothing the kernel was handed). It costs milliseconds.
+	Sync bool
 }
 
 // WriterStats are running totals of a Writer. They may be read from any
@@ -541,7 +545,7 @@ func (w *Writer) stopPipeline(cut bool) error {
 }
 
 // Close writes the open chunk, the index and the trailer, fsyncs the file
-// and renames it from NAME.partial to NAME. On error the partial file is
+// if WriterOptions.Sync says so, and renames it from NAME.partial to NAME. On error the partial file is
 // left in place (a Reader recovers what it holds).
 func (w *Writer) Close() error {
 	if err := w.stopPipeline(true); err != nil {
@@ -555,9 +559,11 @@ func (w *Writer) Close() error {
 		w.f.Close()
 		return fmt.Errorf("write trace %s: %w", w.partial, err)
 	}
-	if err := w.f.Sync(); err != nil {
-		w.f.Close()
-		return fmt.Errorf("sync trace %s: %w", w.partial, err)
+	if w.opts.Sync {
+		if err := w.f.Sync(); err != nil {
+			w.f.Close()
+			return fmt.Errorf("sync trace %s: %w", w.partial, err)
+		}
 	}
 	if err := w.f.Close(); err != nil {
 		return fmt.Errorf("close trace %s: %w", w.partial, err)
@@ -565,9 +571,11 @@ func (w *Writer) Close() error {
 	if err := os.Rename(w.partial, w.path); err != nil {
 		return fmt.Errorf("finish trace: %w", err)
 	}
-	if d, err := os.Open(filepath.Dir(w.path)); err == nil {
-		d.Sync()
-		d.Close()
+	if w.opts.Sync {
+		if d, err := os.Open(filepath.Dir(w.path)); err == nil {
+			d.Sync()
+			d.Close()
+		}
 	}
 	return nil
 }

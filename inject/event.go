@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/hermes-trace/hermes/tracer"
 	"github.com/hermes-trace/hermes/tracer/abi"
@@ -38,7 +39,8 @@ type callMeta struct {
 
 const maxNr = 1024
 
-var metas = func() []callMeta {
+// metas is built on first use: hermes runs that load no script skip it.
+var metas = sync.OnceValue(func() []callMeta {
 	m := make([]callMeta, maxNr)
 	for i := range m {
 		m[i] = callMeta{nargs: 6, path: -1, path2: -1, fd: -1, flags: -1, count: -1, sock: -1, sockLen: -1}
@@ -89,7 +91,7 @@ var metas = func() []callMeta {
 		}
 	}
 	return m
-}()
+})
 
 // is64 reports whether a C integer type is 64 bits wide on x86_64.
 func is64(t string) bool {
@@ -149,7 +151,7 @@ func argValue(L *lua.LState, r rep, v uint64) lua.LValue {
 	return unsignedValue(L, v)
 }
 
-var errnoValues = func() []lua.LValue {
+var errnoValues = sync.OnceValue(func() []lua.LValue {
 	vs := make([]lua.LValue, abi.MaxErrno+1)
 	for i := range vs {
 		if n := abi.ErrnoName(i); n != "" {
@@ -159,7 +161,7 @@ var errnoValues = func() []lua.LValue {
 		}
 	}
 	return vs
-}()
+})
 
 var (
 	archNames = map[abi.Arch]lua.LValue{
@@ -172,7 +174,7 @@ func meta(sc *tracer.Syscall) *callMeta {
 	if sc.Arch != abi.ArchX86_64 || sc.Nr < 0 || sc.Nr >= maxNr {
 		return nil
 	}
-	return &metas[sc.Nr]
+	return &metas()[sc.Nr]
 }
 
 // eventIndex is the __index of the event userdata: it reads the field from
@@ -268,7 +270,7 @@ func (s *script) eventIndex(L *lua.LState) int {
 		}
 	case "errno":
 		if sc.Exited && sc.Ret < 0 && sc.Ret >= -abi.MaxErrno {
-			v = errnoValues[-sc.Ret]
+			v = errnoValues()[-sc.Ret]
 		}
 	case "string":
 		v = s.evString

@@ -4,6 +4,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hermes-trace/hermes/tracer"
@@ -13,7 +14,7 @@ import (
 
 // constants are hermes.ENOSPC ... and hermes.SIGUSR1 ...: every errno
 // name abi knows (aliases included) and every signal name.
-var constants = func() map[string]int {
+var constants = sync.OnceValue(func() map[string]int {
 	m := make(map[string]int)
 	for e := 1; e <= abi.MaxErrno; e++ {
 		if n := abi.ErrnoName(e); n != "" {
@@ -37,7 +38,7 @@ var constants = func() map[string]int {
 		}
 	}
 	return m
-}()
+})
 
 // errnoByName accepts "EACCES" and, as strace does, "eacces".
 func errnoByName(s string) (int, bool) {
@@ -51,7 +52,7 @@ func (s *script) installHermes() {
 	L := s.L
 	h := L.NewTable()
 	s.hermes = h
-	for name, v := range constants {
+	for name, v := range constants() {
 		h.RawSetString(name, lua.LNumber(v))
 	}
 	fns := map[string]lua.LGFunction{
@@ -486,7 +487,7 @@ func luaErrno(L *lua.LState) int {
 // hermes.errname(2) is "ENOENT".
 func luaErrname(L *lua.LState) int {
 	e := checkErrno(L, 1, "errname")
-	L.Push(errnoValues[e])
+	L.Push(errnoValues()[e])
 	return 1
 }
 

@@ -429,7 +429,7 @@ func staticCheck(name string, src []byte) error {
 	}
 	for _, m := range constNameRE.FindAllSubmatchIndex(src, -1) {
 		n := string(src[m[2]:m[3]])
-		if _, ok := constants[n]; !ok {
+		if _, ok := constants()[n]; !ok {
 			return &LoadError{Pos: line(m[0]), Msg: fmt.Sprintf("unknown constant hermes.%s", n)}
 		}
 	}

@@ -26,6 +26,7 @@ type recordOpts struct {
 	noPin     bool
 	nondet    bool
 	summarize bool
+	fsync     bool
 	inject    injectOpts
 }
 
@@ -56,6 +57,7 @@ hermes exits with the command's exit status.`,
 	f.IntVarP(&o.pid, "pid", "p", 0, "attach to the running process `PID` and all its threads")
 	f.BoolVar(&o.noPin, "no-pin", false, "let the command use every CPU (see hermes trace --help)")
 	f.BoolVar(&o.summarize, "summarize", false, "keep only the first 64 bytes and a CRC-32C of written data and of file and directory reads (smaller traces; replay still checks them)")
+	f.BoolVar(&o.fsync, "fsync", false, "fsync the trace when it is complete, so it survives a crash of the machine")
 	f.BoolVar(&o.nondet, "nondeterministic", false, "leave ASLR on and the vDSO visible: clock reads are not syscalls then, and the trace will not replay exactly")
 	o.inject.addFlags(f)
 	return cmd
@@ -113,7 +115,7 @@ func runRecord(o *recordOpts, args []string, stderr io.Writer) error {
 	slices.Sort(hdr.Traced)
 	hdr.Traced = slices.Compact(hdr.Traced)
 	hdr.Deterministic = o.pid == 0 && !o.nondet
-	w, err := format.Create(o.output, hdr, format.WriterOptions{})
+	w, err := format.Create(o.output, hdr, format.WriterOptions{Sync: o.fsync})
 	if err != nil {
 		return fmt.Errorf("output: %w", err)
 	}
