@@ -75,6 +75,13 @@ func (c *capturer) add(mem *tracer.Memory, kind tracepb.MemKind, arg int, addr u
 	return m
 }
 
+// addData records data that hermes wrote at addr itself.
+func (c *capturer) addData(kind tracepb.MemKind, arg int, addr uint64, data []byte) {
+	m := c.next()
+	m.Data = append(m.Data[:0], data...)
+	m.Addr, m.Kind, m.Arg, m.Size, m.Digest = addr, kind, uint32(arg), 0, m.Digest[:0]
+}
+
 // addString captures the NUL-terminated string at addr, NUL included.
 func (c *capturer) addString(mem *tracer.Memory, arg int, addr uint64) {
 	if addr == 0 {

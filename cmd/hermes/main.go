@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 
 	"github.com/spf13/cobra"
 )
@@ -34,6 +35,15 @@ func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) 
 var version = "0.1.0-dev"
 
 func main() {
+	if path := os.Getenv("HERMES_CPUPROFILE"); path != "" {
+		// A development aid: profile hermes itself (go tool pprof).
+		if f, err := os.Create(path); err == nil && pprof.StartCPUProfile(f) == nil {
+			code := run(os.Args[1:], os.Stdout, os.Stderr)
+			pprof.StopCPUProfile()
+			f.Close()
+			os.Exit(code)
+		}
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
