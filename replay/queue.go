@@ -64,12 +64,22 @@ func (rp *Replayer) pull() bool {
 	if rp.eof {
 		return false
 	}
-	ev, err := rp.r.Next()
-	if err != nil {
-		rp.eof = true
-		_, _, rp.complete = rp.r.Recovered()
-		return false
+	for rp.bpos >= len(rp.batch) {
+		if rp.evCh == nil {
+			rp.startPrefetch()
+		}
+		b, ok := <-rp.evCh
+		if !ok {
+			// The prefetcher is done with the reader.
+			rp.eof = true
+			_, _, rp.complete = rp.r.Recovered()
+			return false
+		}
+		rp.batch, rp.bpos = b, 0
 	}
+	ev := rp.batch[rp.bpos]
+	rp.batch[rp.bpos] = nil
+	rp.bpos++
 	switch k := ev.Kind.(type) {
 	case *tracepb.Event_Syscall:
 		s := k.Syscall
@@ -110,6 +120,51 @@ func (rp *Replayer) pull() bool {
 	return true
 }
 
+// prefetchBatch is how many events the prefetcher hands over at a time.
+const prefetchBatch = 256
+
+// startPrefetch reads and decodes the trace on its own goroutine, so that
+// decompression does not hold up the ptrace thread (which shares its CPU
+// with the target).
+func (rp *Replayer) startPrefetch() {
+	rp.evCh = make(chan []*tracepb.Event, 8)
+	rp.quit = make(chan struct{})
+	go func() {
+		defer close(rp.evCh)
+		for {
+			b := make([]*tracepb.Event, 0, prefetchBatch)
+			for len(b) < prefetchBatch {
+				ev, err := rp.r.Next()
+				if err != nil {
+					break
+				}
+				b = append(b, ev)
+			}
+			if len(b) == 0 {
+				return
+			}
+			select {
+			case rp.evCh <- b:
+			case <-rp.quit:
+				return
+			}
+			if len(b) < prefetchBatch {
+				return
+			}
+		}
+	}()
+}
+
+// Close stops reading the trace ahead. The Replayer reads no more after it.
+func (rp *Replayer) Close() {
+	if rp.quit != nil && !rp.closed {
+		rp.closed = true
+		close(rp.quit)
+		for range rp.evCh {
+		}
+	}
+}
+
 // push appends a recorded call, compacting the queue now and then.
 func (th *thread) push(e *entry) {
 	if th.head > 1024 && th.head > len(th.q)/2 {
@@ -122,14 +177,24 @@ func (th *thread) push(e *entry) {
 
 // at returns the i-th unmatched recorded call of the thread (0 is the
 // next), reading the trace as far as needed; nil if there is none.
-func (rp *Replayer) at(th *thread, i int) *entry {
+func (rp *Replayer) at(th *thread, i int) *entry { return rp.atWithin(th, i, -1) }
+
+// atWithin is at, reading at most budget more events of the trace (-1:
+// no limit): looking into another thread must not read a whole trace into
+// memory when that thread has no more calls.
+func (rp *Replayer) atWithin(th *thread, i, budget int) *entry {
 	for th.head+i >= len(th.q) {
-		if !rp.pull() {
+		if budget == 0 || !rp.pull() {
 			return nil
 		}
+		budget--
 	}
 	return th.q[th.head+i]
 }
+
+// stealBudget bounds how far ahead in the trace steal looks for another
+// thread's next call.
+const stealBudget = 4096
 
 // take removes and returns the i-th unmatched call; the ones before it
 // are dropped (calls the recording made that this run does not).
@@ -188,13 +253,13 @@ func (rp *Replayer) steal(th *thread, sc callView) *entry {
 		}
 		i := 0
 		for {
-			e := rp.at(o, i)
+			e := rp.atWithin(o, i, stealBudget)
 			if e == nil || !e.noise || (sc.valued && e.valued) {
 				break
 			}
 			i++
 		}
-		e := rp.at(o, i)
+		e := rp.atWithin(o, i, stealBudget)
 		if e == nil || !sameCall(sc, e) || rp.compareEntry(sc.sc, e, false) != "" {
 			continue
 		}

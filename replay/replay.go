@@ -91,8 +91,15 @@ type Replayer struct {
 	procs    map[string][]*thread // threads by process lineage
 	eof      bool
 	complete bool // at eof: the trace was complete
-	calls    int  // calls matched
-	emul     int  // calls emulated
+
+	// The prefetcher's batches of events (see startPrefetch).
+	evCh   chan []*tracepb.Event
+	quit   chan struct{}
+	closed bool
+	batch  []*tracepb.Event
+	bpos   int
+	calls  int // calls matched
+	emul   int // calls emulated
 
 	// Pids: recorded tids by lineage and back, real ones likewise.
 	recTid  map[string]int32
@@ -428,7 +435,7 @@ func (rp *Replayer) Process(ev *tracer.ProcessEvent) {
 			rp.outside = inherited(ev.Thread.Proc.Pid)
 		}
 		th := rp.thread(ev.Thread.Lineage)
-		for len(th.execs) == 0 && rp.pull() {
+		for i := 0; len(th.execs) == 0 && i < stealBudget && rp.pull(); i++ {
 		}
 		if len(th.execs) > 0 {
 			at := th.execs[0]

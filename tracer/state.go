@@ -85,7 +85,12 @@ const (
 type FD struct {
 	Path    string // file path, "socket:[...]", "pipe:[...]", "anon_inode:..."
 	Kind    FDKind
-	Cloexec bool
+	Cloexec bool // valid when known is set
+	// known: the model saw the call that set Cloexec. An entry resolved
+	// from /proc leaves it unset (reading fdinfo for every descriptor
+	// costs more than the path), and exec forgets it: the next lookup
+	// resolves it again if it survived.
+	known bool
 }
 
 // FDTable is a process's file descriptor table. Threads, and processes
@@ -105,10 +110,11 @@ func (t *FDTable) clone() *FDTable {
 	return n
 }
 
-// exec drops the close-on-exec descriptors.
+// exec drops the close-on-exec descriptors, and those whose flag the
+// model does not know.
 func (t *FDTable) exec() {
 	for fd, e := range t.fds {
-		if e.Cloexec {
+		if e.Cloexec || !e.known {
 			delete(t.fds, fd)
 		}
 	}
@@ -128,14 +134,14 @@ func (t *FDTable) Dup(oldfd, newfd int, cloexec bool) {
 		delete(t.fds, newfd) // unknown: resolved from /proc when asked
 		return
 	}
-	e.Cloexec = cloexec
+	e.Cloexec, e.known = cloexec, true
 	t.fds[newfd] = e
 }
 
 // SetCloexec changes fd's close-on-exec flag.
 func (t *FDTable) SetCloexec(fd int, on bool) {
 	if e, ok := t.fds[fd]; ok {
-		e.Cloexec = on
+		e.Cloexec, e.known = on, true
 		t.fds[fd] = e
 	}
 }
@@ -164,11 +170,7 @@ func (p *Process) FDPath(fd int) string {
 	if err != nil {
 		return ""
 	}
-	e := FD{Path: target, Kind: fdKindOf(target)}
-	if flags, err := fdFlags(p.Pid, fd); err == nil {
-		e.Cloexec = flags&0o2000000 != 0
-	}
-	p.FDs.Set(fd, e)
+	p.FDs.Set(fd, FD{Path: target, Kind: fdKindOf(target)})
 	return target
 }
 
@@ -184,22 +186,6 @@ func fdKindOf(target string) FDKind {
 		return FDFile
 	}
 	return FDUnknown
-}
-
-// fdFlags reads the open flags of pid's fd from /proc/PID/fdinfo/FD.
-func fdFlags(pid, fd int) (uint64, error) {
-	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/fdinfo/" + strconv.Itoa(fd))
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		if v, ok := strings.CutPrefix(s.Text(), "flags:"); ok {
-			return strconv.ParseUint(strings.TrimSpace(v), 8, 64)
-		}
-	}
-	return 0, fmt.Errorf("fdinfo %d/%d: no flags line", pid, fd)
 }
 
 // Mapping is one line of /proc/PID/maps.

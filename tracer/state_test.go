@@ -6,8 +6,9 @@ import (
 
 func TestFDTable(t *testing.T) {
 	tab := newFDTable()
-	tab.Set(3, FD{Path: "/a", Kind: FDFile})
-	tab.Set(4, FD{Path: "/b", Kind: FDFile, Cloexec: true})
+	tab.Set(3, FD{Path: "/a", Kind: FDFile, known: true})
+	tab.Set(4, FD{Path: "/b", Kind: FDFile, Cloexec: true, known: true})
+	tab.Set(5, FD{Path: "/c", Kind: FDFile}) // resolved from /proc: flags unknown
 	tab.Dup(3, 10, true)
 	tab.Dup(4, 11, false) // dup clears close-on-exec unless asked
 	tab.Dup(99, 12, false)
@@ -26,6 +27,7 @@ func TestFDTable(t *testing.T) {
 		{"dup3 O_CLOEXEC pruned", tab, 10, "", false},
 		{"dup without cloexec kept", tab, 11, "/b", true},
 		{"dup of unknown fd forgets", tab, 12, "", false},
+		{"flags unknown: forgotten at exec", tab, 5, "", false},
 		{"fork copies", child, 4, "/b", true},
 		{"child close is private", child, 3, "", false},
 	} {

@@ -86,6 +86,7 @@ func runReplay(o *replayOpts, path string, command []string, stderr io.Writer) e
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
+	defer rp.Close()
 	hdr := r.Header()
 	logf := func(format string, a ...any) { fmt.Fprintf(stderr, "hermes: "+format+"\n", a...) }
 	argv := hdr.Argv
