@@ -40,6 +40,7 @@ type call struct {
 type Recorder struct {
 	w        *format.Writer
 	opts     Options
+	skip     *[maxNr]bool // calls not to record (Options.Only)
 	seq      uint64
 	ev       tracepb.Event
 	evs      tracepb.Event_Syscall
@@ -62,6 +63,11 @@ type Options struct {
 	// run with Config.TrackFDs, so that a descriptor's path costs no
 	// syscall.
 	Summarize bool
+	// Only, if not nil, lists the x86_64 syscall numbers to record; the
+	// tracer may trap more (its fd model needs the calls that make and
+	// close descriptors), and those are left out. i386 and x32 calls are
+	// always recorded.
+	Only []int
 }
 
 // SummaryPrefix is how much of a summarized buffer is kept: enough for
@@ -70,7 +76,27 @@ const SummaryPrefix = 64
 
 // New returns a Recorder writing to w.
 func New(w *format.Writer, opts Options) *Recorder {
-	return &Recorder{w: w, opts: opts, pend: make(map[*tracer.Thread]*call)}
+	r := &Recorder{w: w, opts: opts, pend: make(map[*tracer.Thread]*call)}
+	if opts.Only != nil {
+		r.skip = new([maxNr]bool)
+		for i := range r.skip {
+			r.skip[i] = true
+		}
+		for _, nr := range opts.Only {
+			if nr >= 0 && nr < maxNr {
+				r.skip[nr] = false
+			}
+		}
+	}
+	return r
+}
+
+// maxNr bounds the x86_64 syscall numbers Options.Only may name.
+const maxNr = 1024
+
+// skipped reports whether a call is left out of the recording.
+func (r *Recorder) skipped(sc *tracer.Syscall) bool {
+	return r.skip != nil && sc.Arch == abi.ArchX86_64 && (sc.Nr < 0 || sc.Nr >= maxNr || r.skip[sc.Nr])
 }
 
 // Err returns the first error writing the trace.
@@ -121,6 +147,9 @@ func Arch(a tracepb.Arch) abi.Arch {
 // Enter implements tracer.Handler: it captures the registers and what the
 // kernel will read.
 func (r *Recorder) Enter(sc *tracer.Syscall, act *tracer.Action) {
+	if r.skipped(sc) {
+		return
+	}
 	act.WantExit = true
 	c := r.pend[sc.Thread]
 	if c == nil {

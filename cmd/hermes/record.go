@@ -119,7 +119,7 @@ func runRecord(o *recordOpts, args []string, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("output: %w", err)
 	}
-	rec := record.New(w, record.Options{Summarize: o.summarize})
+	rec := record.New(w, record.Options{Summarize: o.summarize, Only: trapped})
 	cfg := tracer.Config{
 		Trace:         trapped,
 		NoPin:         o.noPin,

@@ -499,3 +499,18 @@ func TestReplayEmulateLess(t *testing.T) {
 		}
 	}
 }
+
+// TestReplaySubset replays a recording of some calls only: the tracer's fd
+// model traps more than -e trace= selects, in both runs, and neither the
+// trace nor the matching sees those.
+func TestReplaySubset(t *testing.T) {
+	trace, out, code := recordRun(t, []string{"-e", "trace=getppid"}, testbin.C(t, "loop"), "1000", "getppid")
+	if code != 0 {
+		t.Fatalf("record: exit %d", code)
+	}
+	text, _, _ := hermes(t, "dump", trace)
+	if n := strings.Count(text, "getppid() = "); n != 1000 || strings.Contains(text, "openat(") {
+		t.Fatalf("dump: %d getppid calls, want 1000 and nothing else:\n%.500s", n, text)
+	}
+	replayOK(t, trace, out, 0)
+}
