@@ -537,7 +537,7 @@ func TestForwardCompatible(t *testing.T) {
 
 // protoAppendUnknown appends field 999, varint 1.
 func protoAppendUnknown(b []byte) []byte {
-	b = binary.AppendUvarint(b, 999<<3|0)
+	b = binary.AppendUvarint(b, 999<<3) // wire type 0: varint
 	return append(b, 1)
 }
 
@@ -616,7 +616,7 @@ func TestTruncateEverywhere(t *testing.T) {
 		checkPrefix(t, got, evs)
 		want := 0
 		for i, c := range chunks {
-			end := int64(len(data))
+			var end int64
 			if i+1 < len(chunks) {
 				end = chunks[i+1].Offset
 			} else {

@@ -58,7 +58,7 @@ func ParseStrace(spec string) (Rule, error) {
 	spec = strings.TrimPrefix(spec, "--")
 	kind, body, ok := strings.Cut(spec, "=")
 	if !ok || (kind != "inject" && kind != "fault") {
-		return Rule{}, fmt.Errorf("%q: want inject=SET:... or fault=SET:...", orig)
+		return Rule{}, fmt.Errorf("%q: want inject=SET:OPTIONS or fault=SET:OPTIONS", orig)
 	}
 	fault := kind == "fault"
 	bad := func(format string, args ...any) (Rule, error) {

@@ -114,11 +114,11 @@ func checkBits(L *lua.LState, n int, fn string) uint64 {
 }
 
 func describe(v lua.LValue) string {
-	switch v.(type) {
+	switch v := v.(type) {
 	case lua.LNumber:
 		return "non-integral or out-of-range number " + v.String()
 	case lua.LString:
-		return strconv.Quote(string(v.(lua.LString)))
+		return strconv.Quote(string(v))
 	}
 	return v.Type().String()
 }

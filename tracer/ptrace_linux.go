@@ -95,8 +95,7 @@ type syscallInfo struct {
 	_       uint32
 }
 
-func (s *syscallInfo) rval() int64   { return int64(s.nr) }
-func (s *syscallInfo) isError() bool { return s.args[0]&0xff != 0 }
+func (s *syscallInfo) rval() int64 { return int64(s.nr) }
 
 func ptraceGetSyscallInfo(pid int, info *syscallInfo) error {
 	return ptrace(unix.PTRACE_GET_SYSCALL_INFO, pid, unsafe.Sizeof(*info), uintptr(unsafe.Pointer(info)))

@@ -197,7 +197,7 @@ func TestName(t *testing.T) {
 		{ArchI386, 192, "mmap2"},
 		{ArchI386, 295, "openat"},
 		{ArchI386, 5000, "syscall_0x1388"},
-		{ArchX32, X32Bit | 0, "read"},
+		{ArchX32, X32Bit, "read"}, // read is x32 syscall 0
 		{ArchX32, X32Bit | 257, "openat"},
 		{ArchX32, X32Bit | 13, "rt_sigaction#64"},
 		{ArchX32, X32Bit | 59, "execve#64"},

@@ -48,7 +48,7 @@ var helperAllowed = []uintptr{
 type sockFilter struct {
 	code uint16
 	jt   uint8
-	jf   uint8
+	_    uint8 // jf: always 0 here, but part of struct sock_filter
 	k    uint32
 }
 
