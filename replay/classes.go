@@ -150,8 +150,7 @@ func init() {
 	set(fTime, unix.SYS_CLOCK_GETTIME, unix.SYS_GETTIMEOFDAY, unix.SYS_TIME, unix.SYS_CLOCK_NANOSLEEP,
 		unix.SYS_NANOSLEEP, unix.SYS_TIMES, unix.SYS_GETRUSAGE, unix.SYS_SYSINFO, unix.SYS_CLOCK_GETRES)
 	set(fRandom, unix.SYS_GETRANDOM)
-	set(fPidRet, unix.SYS_GETPID, unix.SYS_GETPPID, unix.SYS_GETTID, unix.SYS_SET_TID_ADDRESS,
-		unix.SYS_GETPGRP)
+	set(fPidRet, unix.SYS_GETPID, unix.SYS_GETPPID, unix.SYS_GETTID, unix.SYS_GETPGRP)
 	set(fUname, unix.SYS_UNAME)
 	set(fPoll, unix.SYS_POLL, unix.SYS_PPOLL, unix.SYS_SELECT, unix.SYS_PSELECT6, unix.SYS_EPOLL_WAIT,
 		unix.SYS_EPOLL_PWAIT, unix.SYS_EPOLL_PWAIT2)
@@ -162,8 +161,11 @@ func init() {
 	set(fSock, unix.SYS_CONNECT, unix.SYS_GETPEERNAME, unix.SYS_GETSOCKNAME, unix.SYS_GETSOCKOPT,
 		unix.SYS_SHUTDOWN)
 	set(fAccept, unix.SYS_ACCEPT, unix.SYS_ACCEPT4)
+	// set_tid_address must run (it sets the tid the kernel clears and
+	// wakes at exit, which pthread_join waits on): only its result, the
+	// caller's tid, is translated.
 	set(fPidResult, unix.SYS_FORK, unix.SYS_VFORK, unix.SYS_CLONE, unix.SYS_CLONE3, unix.SYS_WAIT4,
-		unix.SYS_SETSID, unix.SYS_GETSID, unix.SYS_GETPGID)
+		unix.SYS_SETSID, unix.SYS_GETSID, unix.SYS_GETPGID, unix.SYS_SET_TID_ADDRESS)
 	set(fWait, unix.SYS_WAIT4)
 	set(fSocket, unix.SYS_SOCKET)
 	set(fFDInfo, unix.SYS_FSTAT, unix.SYS_NEWFSTATAT, unix.SYS_STATX, unix.SYS_IOCTL, unix.SYS_LSEEK,

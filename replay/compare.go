@@ -73,39 +73,51 @@ func (rp *Replayer) compareEntry(sc *tracer.Syscall, e *entry, data bool) string
 	return ""
 }
 
-// compareExit compares the result of a call run for real with the
-// recording, and gives the program recorded pids where pids are emulated.
-func (rp *Replayer) compareExit(sc *tracer.Syscall, e *entry, act *tracer.Action) string {
-	if sc.Arch != abi.ArchX86_64 {
-		if sc.Ret != e.s.Ret {
-			return fmt.Sprintf("returned %d, recorded %d", sc.Ret, e.s.Ret)
-		}
-		return ""
+// translateResult does, at the exit of a call that ran, what the state of
+// replay needs: it notes the sockets the program makes and gives the
+// program the recorded pids where pids are emulated. It runs whether or
+// not the call is compared.
+func (rp *Replayer) translateResult(sc *tracer.Syscall, e *entry, act *tracer.Action) {
+	if sc.Arch != abi.ArchX86_64 || sc.Skipped || sc.Ret < 0 {
+		return
 	}
 	f := callFlags[sc.Nr]
-	if f&fSocket != 0 && sc.Ret >= 0 {
+	if f&fSocket != 0 {
 		switch sc.Args[0] {
 		case unix.AF_INET, unix.AF_INET6, unix.AF_UNIX, unix.AF_NETLINK:
 			rp.netSock[sc.Thread.Proc.FDPath(int(sc.Ret))] = true
 		}
 	}
-	ret := sc.Ret
-	if f&fPidResult != 0 && ret > 0 && rp.opts.Emulate&Pid != 0 {
-		if recPid, ok := rp.toRecorded(int(ret)); ok {
-			ret = int64(recPid)
-		} else if lin, ok := rp.realLin[int(ret)]; ok && e.s.Ret > 0 {
-			// A child the recording has not named yet: its recorded pid is
-			// what this call returned then.
-			rp.recTid[lin] = int32(e.s.Ret)
-			rp.recLin[int32(e.s.Ret)] = lin
-			ret = e.s.Ret
-		}
-		if ret != sc.Ret {
-			act.Skip, act.Value, act.By = true, ret, "replay"
-		}
+	if rp.opts.Emulate&Pid == 0 {
+		return
 	}
-	if sc.Nr == unix.SYS_WAITID && ret == 0 && rp.opts.Emulate&Pid != 0 {
+	if sc.Nr == unix.SYS_WAITID && sc.Ret == 0 {
 		rp.waitidPid(sc)
+	}
+	if f&fPidResult == 0 || sc.Ret == 0 {
+		return
+	}
+	ret := sc.Ret
+	if recPid, ok := rp.toRecorded(int(ret)); ok {
+		ret = int64(recPid)
+	} else if lin, ok := rp.realLin[int(ret)]; ok && e.s.Ret > 0 {
+		// A child the recording has not named yet: its recorded pid is
+		// what this call returned then.
+		rp.recTid[lin] = int32(e.s.Ret)
+		rp.recLin[int32(e.s.Ret)] = lin
+		ret = e.s.Ret
+	}
+	if ret != sc.Ret {
+		act.Skip, act.Value, act.By = true, ret, "replay"
+	}
+}
+
+// compareExit compares the result of a call run for real with the
+// recording (translateResult has made pids recorded ones).
+func (rp *Replayer) compareExit(sc *tracer.Syscall, e *entry, act *tracer.Action) string {
+	ret := sc.Ret
+	if act.Skip {
+		ret = act.Value
 	}
 	if ret != e.s.Ret {
 		if sc.Info != nil && sc.Info.Ret == abi.RetHex && (!rp.hdr.Deterministic || sc.Thread.Proc.Threads() > 1) {
@@ -115,7 +127,7 @@ func (rp *Replayer) compareExit(sc *tracer.Syscall, e *entry, act *tracer.Action
 		}
 		return fmt.Sprintf("returned %s, recorded %s", retString(ret), retString(e.s.Ret))
 	}
-	if f&fRead != 0 && ret > 0 && (sc.Nr == unix.SYS_READ || sc.Nr == unix.SYS_PREAD64) {
+	if sc.Arch == abi.ArchX86_64 && ret > 0 && (sc.Nr == unix.SYS_READ || sc.Nr == unix.SYS_PREAD64) {
 		for _, m := range e.s.Mem {
 			if m.Kind == tracepb.MemKind_MEM_KIND_OUT && m.Arg == 1 {
 				return rp.compareBuf(sc, e, m, int(ret), "read")

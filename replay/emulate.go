@@ -1,6 +1,7 @@
 package replay
 
 import (
+	"bytes"
 	"encoding/binary"
 	"os"
 	"strconv"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hermes-trace/hermes/format/tracepb"
+	"github.com/hermes-trace/hermes/record"
 	"github.com/hermes-trace/hermes/tracer"
 	"github.com/hermes-trace/hermes/tracer/abi"
 	"golang.org/x/sys/unix"
@@ -43,13 +45,16 @@ func (rp *Replayer) decide(sc *tracer.Syscall, e *entry, act *tracer.Action) uin
 		emulate = c&Poll != 0
 	case f&fWait != 0 && c&Pid != 0:
 		return rp.targetWait(sc, e, act)
-	case f&(fRead|fWrite|fSock|fAccept|fFDInfo) != 0:
+	case f&(fRead|fWrite|fSock|fAccept|fFDInfo) != 0 && int32(sc.Args[0]) >= 0:
+		if f&fFDInfo != 0 && !aboutFD(sc) {
+			break // a stat of a path
+		}
 		kind := rp.fdClass(sc.Thread.Proc.FDPath(int(int32(sc.Args[0]))))
 		switch {
 		case f&fFDInfo != 0:
 			// What the outside descriptor is (a tty, a file) decides how
 			// libc buffers: give the program the recorded answer.
-			emulate = kind == Input && c&Input != 0 && aboutFD(sc)
+			emulate = kind == Input && c&Input != 0
 		case f&fAccept != 0:
 			if (kind == Net && c&Net != 0) || (kind == Input && c&Input != 0) {
 				return rp.emulateAccept(sc, e, act)
@@ -66,7 +71,7 @@ func (rp *Replayer) decide(sc *tracer.Syscall, e *entry, act *tracer.Action) uin
 			emulate = kind == Net && c&Net != 0
 		}
 	}
-	if !emulate || !givesBack(sc, e) {
+	if !emulate || !rp.givesBack(sc, e) {
 		return modeReal
 	}
 	rp.emulate(sc, e, act)
@@ -74,13 +79,24 @@ func (rp *Replayer) decide(sc *tracer.Syscall, e *entry, act *tracer.Action) uin
 }
 
 // givesBack reports whether the recording of a call can be given back:
-// its out-memory was captured in full, and what it wrote through pointers
-// inside structures (iovecs, msghdr) lands where it did (the pointer
-// arguments are the same).
-func givesBack(sc *tracer.Syscall, e *entry) bool {
+// everything the call writes was captured in full, and what it wrote
+// through pointers inside structures (iovecs, a msghdr) lands where the
+// program now points: the structures it passed hold what they held then.
+func (rp *Replayer) givesBack(sc *tracer.Syscall, e *entry) bool {
 	if e.s.Ret < 0 {
 		return true
 	}
+	if sc.Info != nil {
+		for _, a := range sc.Info.Args {
+			if a.Kind == abi.KindOutUnknown {
+				return false // written, but the model does not know how much
+			}
+		}
+	}
+	if sc.Nr == unix.SYS_IOCTL && !record.IoctlOut(sc.Args[1]) && !record.IoctlNoOut(sc.Args[1]) {
+		return false // whether it writes is not known
+	}
+	indirect := false
 	for _, m := range e.s.Mem {
 		if m.Kind != tracepb.MemKind_MEM_KIND_OUT {
 			continue
@@ -88,7 +104,22 @@ func givesBack(sc *tracer.Syscall, e *entry) bool {
 		if len(m.Digest) > 0 || m.Size != 0 {
 			return false // a summary, or cut short
 		}
-		if m.Arg < 6 && m.Addr != e.args[m.Arg] && sc.Args[m.Arg] != e.args[m.Arg] {
+		if m.Arg < 6 && m.Addr != e.args[m.Arg] {
+			indirect = true
+		}
+	}
+	if !indirect {
+		return true
+	}
+	for _, m := range e.s.Mem {
+		if m.Kind != tracepb.MemKind_MEM_KIND_IN || len(m.Data) == 0 {
+			continue
+		}
+		if cap(rp.scratch) < len(m.Data) {
+			rp.scratch = make([]byte, len(m.Data))
+		}
+		live := rp.scratch[:len(m.Data)]
+		if n, _ := sc.Mem().ReadAt(live, relocate(&sc.Args, e, m)); n != len(live) || !bytes.Equal(live, m.Data) {
 			return false
 		}
 	}
@@ -115,7 +146,6 @@ func emptyString(sc *tracer.Syscall, arg int) bool {
 
 // emulate skips the call and gives it the recorded result and out-memory.
 func (rp *Replayer) emulate(sc *tracer.Syscall, e *entry, act *tracer.Action) {
-	act.Skip, act.Value, act.By = true, e.s.Ret, "replay"
 	act.Writes = act.Writes[:0]
 	rp.emulateAt(&sc.Args, e, act)
 }
@@ -367,7 +397,22 @@ func (rp *Replayer) clockRead(sc *tracer.Syscall, key uint64, act *tracer.Action
 // was last emulated. The program keeps seeing its recorded ids.
 func (rp *Replayer) floating(th *thread, sc *tracer.Syscall, act *tracer.Action) {
 	th.cur, th.mode = nil, modeFloat
-	act.WantExit = sc.Arch == abi.ArchX86_64 && callFlags[sc.Nr]&fTime != 0
+	if sc.Arch != abi.ArchX86_64 {
+		rp.overlayEnter(sc, act, th)
+		return
+	}
+	act.WantExit = callFlags[sc.Nr]&fTime != 0
+	if callFlags[sc.Nr]&fPoll != 0 && rp.opts.Emulate&Poll != 0 {
+		// Readiness this run would wait for may never come (the peer of an
+		// emulated socket does not exist): poll, and let the program ask
+		// again.
+		switch sc.Nr {
+		case unix.SYS_POLL:
+			act.SetArgs, act.Args[2] = act.SetArgs|1<<2, 0
+		case unix.SYS_EPOLL_WAIT, unix.SYS_EPOLL_PWAIT:
+			act.SetArgs, act.Args[3] = act.SetArgs|1<<3, 0
+		}
+	}
 	if rp.opts.Emulate&Pid != 0 && (sc.Nr == unix.SYS_GETPID || sc.Nr == unix.SYS_GETTID) {
 		real := sc.Pid()
 		if sc.Nr == unix.SYS_GETTID {

@@ -15,8 +15,9 @@ type entry struct {
 	s      *tracepb.Syscall
 	args   [6]uint64
 	idx    int  // index among the recorded calls of its thread, from 0
-	noise  bool // isNoise: its count in a thread depends on timing
-	valued bool // a noise call whose result the program uses (getpid, gettid)
+	noise   bool // isNoise: its count in a thread depends on timing
+	valued  bool // a noise call whose result the program uses (getpid, gettid)
+	restart bool // a signal interrupted it (ERESTARTSYS and friends)
 }
 
 // thread is the replay state of one lineage: the recorded calls not yet
@@ -32,6 +33,10 @@ type thread struct {
 	cur  *entry    // the recorded counterpart of the call in flight
 	mode uint8     // what was done to the call in flight
 	args [6]uint64 // the call in flight's arguments, as made
+	// ungot is the entry of a call a signal interrupted in this run, put
+	// back for its restart; the restart re-enters with the arguments
+	// replay gave it.
+	ungot *entry
 
 	hist   [historyLen]*entry // the last matched calls
 	nhist  int
@@ -83,11 +88,6 @@ func (rp *Replayer) pull() bool {
 	switch k := ev.Kind.(type) {
 	case *tracepb.Event_Syscall:
 		s := k.Syscall
-		if isRestart(s.Ret) && s.Injected == nil && !s.EntryOnly {
-			// A signal interrupted it and the kernel restarted it: the
-			// restarted call is the one this run's call matches.
-			break
-		}
 		e := &entry{s: s, args: format.Args(s)}
 		a := record.Arch(s.Arch)
 		if key, ok := clockKey(a, int(s.Nr), e.args[0]); ok && !s.EntryOnly {
@@ -95,7 +95,10 @@ func (rp *Replayer) pull() bool {
 			q.recs = append(q.recs, e)
 			break
 		}
-		e.noise = isNoise(a, int(s.Nr), &e.args)
+		// A call a signal interrupted (its restart, if any, comes later)
+		// is matched only when nothing better is there: see match.
+		e.restart = isRestart(s.Ret) && s.Injected == nil
+		e.noise = e.restart || isNoise(a, int(s.Nr), &e.args)
 		e.valued = e.noise && isValued(a, int(s.Nr))
 		th := rp.thread(s.Lineage)
 		e.idx = th.nrec
@@ -132,6 +135,11 @@ func (rp *Replayer) startPrefetch() {
 	go func() {
 		defer close(rp.evCh)
 		for {
+			select {
+			case <-rp.quit:
+				return
+			default:
+			}
 			b := make([]*tracepb.Event, 0, prefetchBatch)
 			for len(b) < prefetchBatch {
 				ev, err := rp.r.Next()
@@ -234,6 +242,21 @@ func (rp *Replayer) lookahead(th *thread, sc callView, floats bool) int {
 		}
 		if !e.noise || (floats && e.valued) {
 			return -1
+		}
+	}
+	return -1
+}
+
+// lookaheadInterrupted is lookahead for a recorded call a signal
+// interrupted: the only record of a call that ended in EINTR.
+func (rp *Replayer) lookaheadInterrupted(th *thread, sc callView) int {
+	for i := 0; i < maxLookahead; i++ {
+		e := rp.at(th, i)
+		if e == nil || !e.noise {
+			return -1
+		}
+		if e.restart && sameNr(sc.sc, e) {
+			return i
 		}
 	}
 	return -1

@@ -193,10 +193,11 @@ func sameNr(sc *tracer.Syscall, e *entry) bool {
 	return record.Arch(e.s.Arch) == sc.Arch && int(e.s.Nr) == sc.Nr
 }
 
-// sameCall is sameNr, and for sleeps on a clock the same clock.
+// sameCall is sameNr, and for sleeps on a clock the same clock. A call a
+// signal interrupted when recorded is not the same: its restart is.
 func sameCall(cv callView, e *entry) bool {
 	sc := cv.sc
-	if !sameNr(sc, e) {
+	if e.restart || !sameNr(sc, e) {
 		return false
 	}
 	if sc.Arch == abi.ArchX86_64 && sc.Nr == unix.SYS_CLOCK_NANOSLEEP {
@@ -258,7 +259,11 @@ func (rp *Replayer) Enter(sc *tracer.Syscall, act *tracer.Action) {
 		rp.setReal(sc.Pid(), th.proc)
 	}
 	rp.remember(th, e)
-	if reason := rp.compareEntry(sc, e, true); reason != "" {
+	// A restart re-enters with the arguments replay gave it the first
+	// time (or the program retries after EINTR): not compared again.
+	restarted := th.ungot == e
+	th.ungot = nil
+	if reason := rp.compareEntry(sc, e, true); reason != "" && !restarted {
 		rp.diverge(th, e, sc, false, reason)
 		if rp.stopped {
 			act.Kill = true
@@ -298,12 +303,28 @@ func (rp *Replayer) Enter(sc *tracer.Syscall, act *tracer.Action) {
 // thread's (goroutines move). float means sc is a scheduling call with no
 // counterpart, to run as it is.
 func (rp *Replayer) match(th *thread, cv callView) (e *entry, float bool) {
+	if u := th.ungot; u != nil {
+		// The call a signal interrupted: its restart, or, if it ended in
+		// EINTR, the program went on to other calls.
+		if e := rp.at(th, 0); e == u && sameNr(cv.sc, u) {
+			return th.take(0), false
+		}
+		if !isNoise(cv.sc.Arch, cv.sc.Nr, &cv.sc.Args) {
+			if rp.at(th, 0) == u {
+				th.take(0)
+			}
+			th.ungot = nil
+		}
+	}
 	if e := rp.at(th, 0); e != nil && sameCall(cv, e) {
 		return th.take(0), false
 	}
 	noise := isNoise(cv.sc.Arch, cv.sc.Nr, &cv.sc.Args)
 	floats := noise || rp.kernelRead(cv.sc)
 	if i := rp.lookahead(th, cv, floats); i >= 0 {
+		return th.take(i), false
+	}
+	if i := rp.lookaheadInterrupted(th, cv); i >= 0 {
 		return th.take(i), false
 	}
 	if cv.valued || !noise {
@@ -385,17 +406,26 @@ func (rp *Replayer) Exit(sc *tracer.Syscall, act *tracer.Action) {
 		rp.overlayExit(sc, act)
 		return
 	}
-	if isRestart(sc.Ret) && sc.Ret != -errRestartBlock && !sc.Skipped {
-		// Interrupted by a signal this time: the kernel restarts it after
-		// the handler (or the program retries it), and that call is the
-		// one to match with e. (A sleep's restart is restart_syscall, a
-		// scheduling call.)
-		th.unget(e)
-		th.nhist--
-		rp.calls--
+	if isRestart(sc.Ret) && !sc.Skipped {
+		if !e.restart && sc.Ret != -errRestartBlock {
+			// Interrupted by a signal this time: the kernel restarts it
+			// after the handler, and that call is the one to match with e
+			// (see match). A sleep's restart is restart_syscall, a
+			// scheduling call.
+			th.unget(e)
+			th.ungot = e
+			th.nhist--
+			rp.calls--
+		}
 		rp.overlayExit(sc, act)
 		return
 	}
+	if e.restart {
+		// Interrupted when recorded, not now: nothing to compare.
+		rp.overlayExit(sc, act)
+		return
+	}
+	rp.translateResult(sc, e, act)
 	switch th.mode {
 	case modeReal:
 		if reason := rp.compareExit(sc, e, act); reason != "" {
@@ -503,9 +533,12 @@ func (rp *Replayer) Finish(res tracer.Result) error {
 	if rp.first != nil && !rp.opts.Lenient {
 		return rp.first
 	}
+	if res.Interrupted {
+		return nil // stopped from outside: the end of the run is not the target's
+	}
 	for rp.rootExit == nil && rp.pull() {
 	}
-	if rp.rootExit != nil && !res.Interrupted {
+	if rp.rootExit != nil {
 		want := int(rp.rootExit.ExitStatus)
 		if rp.rootExit.Signal != 0 {
 			want = 128 + int(rp.rootExit.Signal)
