@@ -49,6 +49,10 @@ const (
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
+// CRC32C returns the CRC-32C (Castagnoli) of b: the checksum of chunks, and
+// of the data a summarized tracepb.Mem stands for (its digest).
+func CRC32C(b []byte) uint32 { return crc32.Checksum(b, castagnoli) }
+
 // Errors returned by Open and the Reader. Errors about a particular file
 // wrap one of these and name the file and the problem.
 var (

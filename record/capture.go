@@ -2,7 +2,8 @@ package record
 
 import (
 	"encoding/binary"
-	"hash/crc32"
+
+	"github.com/hermes-trace/hermes/format"
 
 	"github.com/hermes-trace/hermes/format/tracepb"
 	"github.com/hermes-trace/hermes/tracer"
@@ -30,22 +31,26 @@ type capturer struct {
 	summarize bool
 }
 
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
-
-// bulk captures a data buffer: in full, or as a summary when the capturer
-// summarizes (then all of it is read, up to maxOut, for the digest).
+// bulk captures a data buffer: in full up to limit, or as a summary when
+// the capturer summarizes. Whatever is cut (a summary's tail, a write past
+// limit) is covered by a digest of all of it (read up to maxOut), so
+// replay can still tell whether the data is the same.
 func (c *capturer) bulk(mem *tracer.Memory, kind tracepb.MemKind, arg int, addr uint64, size, limit int) {
-	if !c.summarize {
+	keep := limit
+	if c.summarize {
+		keep = SummaryPrefix
+	}
+	if size <= keep {
 		c.add(mem, kind, arg, addr, size, limit)
 		return
 	}
 	m := c.add(mem, kind, arg, addr, size, maxOut)
-	if m == nil || len(m.Data) <= SummaryPrefix {
+	if m == nil || len(m.Data) <= keep {
 		return
 	}
-	sum := crc32.Checksum(m.Data, castagnoli)
+	sum := format.CRC32C(m.Data)
 	m.Size = uint64(len(m.Data))
-	m.Data = m.Data[:SummaryPrefix]
+	m.Data = m.Data[:keep]
 	m.Digest = binary.LittleEndian.AppendUint32(m.Digest[:0], sum)
 }
 
@@ -111,6 +116,26 @@ func (c *capturer) next() *tracepb.Mem {
 }
 
 func (c *capturer) list() []*tracepb.Mem { return c.mems[:c.n] }
+
+// find returns this call's capture of kind at addr for argument arg.
+func (c *capturer) find(kind tracepb.MemKind, arg int, addr uint64) *tracepb.Mem {
+	for _, m := range c.mems[:c.n] {
+		if m.Kind == kind && m.Arg == uint32(arg) && m.Addr == addr {
+			return m
+		}
+	}
+	return nil
+}
+
+// entryLen returns the length the call passed in the 4-byte in/out length
+// at addr (socklen_t), as captured at entry, or max when there is none:
+// the kernel rewrites it with the full length even when it copied less.
+func (c *capturer) entryLen(arg int, addr uint64, max int) int {
+	if m := c.find(tracepb.MemKind_MEM_KIND_IN, arg, addr); m != nil && len(m.Data) == 4 {
+		return min(int(binary.LittleEndian.Uint32(m.Data)), max)
+	}
+	return max
+}
 
 // argSize returns argument i as a size, clamped to a sane int.
 func argSize(args *[6]uint64, i int8) int {
@@ -189,12 +214,17 @@ func (c *capturer) msghdr(mem *tracer.Memory, arg int, addr uint64, kind tracepb
 	if h == nil || len(h.Data) < msghdrSize {
 		return
 	}
-	var hdr [msghdrSize]byte
-	copy(hdr[:], h.Data)
 	le := binary.LittleEndian
-	c.add(mem, kind, arg, le.Uint64(hdr[mhName:]), int(le.Uint32(hdr[mhNameLen:])), maxIn)
-	c.iov(mem, arg, le.Uint64(hdr[mhIov:]), int(min(le.Uint64(hdr[mhIovLen:]), 1<<20)), kind, total)
-	c.add(mem, kind, arg, le.Uint64(hdr[mhCtl:]), int(min(le.Uint64(hdr[mhCtlLen:]), 1<<20)), maxIn)
+	nameLen, ctlLen := int(le.Uint32(h.Data[mhNameLen:])), int(min(le.Uint64(h.Data[mhCtlLen:]), 1<<20))
+	if in := c.find(tracepb.MemKind_MEM_KIND_IN, arg, addr); in != nil && in != h && len(in.Data) == msghdrSize {
+		// recvmsg: the kernel rewrote the lengths with what it had, even
+		// where it copied less than that into the buffers given.
+		nameLen = min(nameLen, int(le.Uint32(in.Data[mhNameLen:])))
+		ctlLen = min(ctlLen, int(min(le.Uint64(in.Data[mhCtlLen:]), 1<<20)))
+	}
+	c.add(mem, kind, arg, le.Uint64(h.Data[mhName:]), nameLen, maxIn)
+	c.iov(mem, arg, le.Uint64(h.Data[mhIov:]), int(min(le.Uint64(h.Data[mhIovLen:]), 1<<20)), kind, total)
+	c.add(mem, kind, arg, le.Uint64(h.Data[mhCtl:]), ctlLen, maxIn)
 }
 
 // strVec captures a NULL-terminated pointer array and every string in it.
@@ -227,11 +257,12 @@ func (c *capturer) iov(mem *tracer.Memory, arg int, addr uint64, count int, kind
 	if addr == 0 || count <= 0 {
 		return
 	}
-	arr := c.add(mem, tracepb.MemKind_MEM_KIND_IN, arg, addr, count*iovSize, count*iovSize)
-	if arr == nil {
-		return
+	var vec []byte
+	if a := c.find(tracepb.MemKind_MEM_KIND_IN, arg, addr); a != nil {
+		vec = a.Data // captured at entry (readv): not twice
+	} else if a := c.add(mem, tracepb.MemKind_MEM_KIND_IN, arg, addr, count*iovSize, count*iovSize); a != nil {
+		vec = a.Data
 	}
-	vec := append([]byte(nil), arr.Data...)
 	for i := 0; i+iovSize <= len(vec) && total != 0; i += iovSize {
 		base := binary.LittleEndian.Uint64(vec[i:])
 		n := int(min(binary.LittleEndian.Uint64(vec[i+8:]), 1<<40))
@@ -277,7 +308,8 @@ func (c *capturer) exit(sc *tracer.Syscall) {
 			}
 			l := c.add(mem, out, int(a.SizeArg), sc.Args[a.SizeArg], 4, 4)
 			if l != nil && len(l.Data) == 4 {
-				c.add(mem, out, i, addr, int(binary.LittleEndian.Uint32(l.Data)), maxIn)
+				n := c.entryLen(int(a.SizeArg), sc.Args[a.SizeArg], int(binary.LittleEndian.Uint32(l.Data)))
+				c.add(mem, out, i, addr, n, maxIn)
 			}
 		case abi.KindMsghdrOut:
 			c.msghdr(mem, i, addr, out, ret)

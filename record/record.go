@@ -12,6 +12,8 @@ package record
 
 import (
 	"encoding/binary"
+	"os"
+	"strconv"
 	"strings"
 	"unsafe"
 
@@ -38,19 +40,21 @@ type call struct {
 // Recorder is the tracer handler of `hermes record`. Put it last in the
 // handler chain, so that it sees the actions the others chose.
 type Recorder struct {
-	w        *format.Writer
-	opts     Options
-	skip     *[maxNr]bool // calls not to record (Options.Only)
-	seq      uint64
-	ev       tracepb.Event
-	evs      tracepb.Event_Syscall
-	evp      tracepb.Event_Process
-	pe       tracepb.Process
-	pend     map[*tracer.Thread]*call
-	free     []*call
-	err      error
-	events   uint64
-	atRandom [16]byte
+	w         *format.Writer
+	opts      Options
+	skip      *[maxNr]bool // calls not to record (Options.Only)
+	timeNS    map[*tracer.Process]bool
+	ownTimeNS string
+	seq       uint64
+	ev        tracepb.Event
+	evs       tracepb.Event_Syscall
+	evp       tracepb.Event_Process
+	pe        tracepb.Process
+	pend      map[*tracer.Thread]*call
+	free      []*call
+	err       error
+	events    uint64
+	atRandom  [16]byte
 }
 
 // Options configure a Recorder.
@@ -76,7 +80,7 @@ const SummaryPrefix = 64
 
 // New returns a Recorder writing to w.
 func New(w *format.Writer, opts Options) *Recorder {
-	r := &Recorder{w: w, opts: opts, pend: make(map[*tracer.Thread]*call)}
+	r := &Recorder{w: w, opts: opts, pend: make(map[*tracer.Thread]*call), timeNS: make(map[*tracer.Process]bool)}
 	if opts.Only != nil {
 		r.skip = new([maxNr]bool)
 		for i := range r.skip {
@@ -172,7 +176,7 @@ func (r *Recorder) Enter(sc *tracer.Syscall, act *tracer.Action) {
 		s.Regs = append(s.Regs, unsafe.Slice((*byte)(unsafe.Pointer(regs)), regsSize)...)
 	}
 	c.cap.reset()
-	c.cap.summarize = r.opts.Summarize
+	c.cap.summarize = r.opts.Summarize && writeLike(sc)
 	c.cap.entry(sc)
 	r.injected(c, act, false)
 	c.clock = false
@@ -195,21 +199,72 @@ func (r *Recorder) readClock(sc *tracer.Syscall, act *tracer.Action, c *call) {
 	if sc.Arch != abi.ArchX86_64 || sc.Nr != unix.SYS_CLOCK_GETTIME || sc.Args[1] == 0 {
 		return
 	}
-	switch id := int32(sc.Args[0]); id {
+	id := int32(sc.Args[0])
+	if !SystemClock(uint32(id)) || (id != unix.CLOCK_REALTIME && id != unix.CLOCK_REALTIME_COARSE &&
+		id != unix.CLOCK_TAI && !r.sameTimeNS(sc.Thread.Proc)) {
+		return // the process's own clock, or offsets of another time namespace
+	}
+	var ts unix.Timespec
+	if unix.ClockGettime(id, &ts) != nil {
+		return
+	}
+	binary.LittleEndian.PutUint64(c.ts[:], uint64(ts.Sec))
+	binary.LittleEndian.PutUint64(c.ts[8:], uint64(ts.Nsec))
+	if sc.Mem().WriteAsKernel(c.ts[:], sc.Args[1]) != nil {
+		return // not writable by the process: let the kernel say EFAULT
+	}
+	act.Skip, act.Value = true, 0
+	c.clock = true
+}
+
+// SystemClock reports whether a clock id is one of the system-wide clocks
+// (not a process's or thread's CPU clock), whose reading hermes can take
+// for the target.
+func SystemClock(id uint32) bool {
+	switch id {
 	case unix.CLOCK_REALTIME, unix.CLOCK_MONOTONIC, unix.CLOCK_MONOTONIC_RAW, unix.CLOCK_REALTIME_COARSE,
 		unix.CLOCK_MONOTONIC_COARSE, unix.CLOCK_BOOTTIME, unix.CLOCK_TAI:
-		var ts unix.Timespec
-		if unix.ClockGettime(id, &ts) != nil {
-			return
-		}
-		binary.LittleEndian.PutUint64(c.ts[:], uint64(ts.Sec))
-		binary.LittleEndian.PutUint64(c.ts[8:], uint64(ts.Nsec))
-		if sc.Mem().WriteAt(c.ts[:], sc.Args[1]) != nil {
-			return // let the kernel say EFAULT
-		}
-		act.Skip, act.Value = true, 0
-		c.clock = true
+		return true
 	}
+	return false
+}
+
+// sameTimeNS reports whether p is in hermes's time namespace, where the
+// monotonic and boot clocks read as they do for hermes. Asked once per
+// process.
+func (r *Recorder) sameTimeNS(p *tracer.Process) bool {
+	same, ok := r.timeNS[p]
+	if !ok {
+		if r.ownTimeNS == "" {
+			r.ownTimeNS, _ = os.Readlink("/proc/self/ns/time")
+		}
+		ns, err := os.Readlink("/proc/" + strconv.Itoa(p.Pid) + "/ns/time")
+		same = err == nil && ns == r.ownTimeNS
+		r.timeNS[p] = same
+	}
+	return same
+}
+
+// writeLike reports whether a call's in-buffers are data it writes out
+// (summarized with Options.Summarize), not arguments the kernel reads.
+func writeLike(sc *tracer.Syscall) bool {
+	if sc.Arch != abi.ArchX86_64 {
+		return false
+	}
+	switch sc.Nr {
+	case unix.SYS_WRITE, unix.SYS_PWRITE64, unix.SYS_WRITEV, unix.SYS_PWRITEV, unix.SYS_PWRITEV2,
+		unix.SYS_SENDTO, unix.SYS_SENDMSG:
+		return true
+	}
+	return false
+}
+
+// FileBacked reports whether a descriptor path names a regular file or a
+// directory: contents that can be read again, not a stream, a device or
+// kernel state under /proc and /sys.
+func FileBacked(path string) bool {
+	return strings.HasPrefix(path, "/") && !strings.HasPrefix(path, "/proc/") && !strings.HasPrefix(path, "/sys/") &&
+		!strings.HasPrefix(path, "/dev/")
 }
 
 // injected records what the handlers before us did to the call.
@@ -219,8 +274,18 @@ func (r *Recorder) injected(c *call, act *tracer.Action, atExit bool) {
 	}
 	inj := &c.inj
 	if c.sc.Injected == nil {
-		*inj = tracepb.Injected{Args: inj.Args[:0]}
+		*inj = tracepb.Injected{Args: inj.Args[:0], Writes: inj.Writes[:0]}
 		c.sc.Injected = inj
+	}
+	entrySkip := inj.Action >= tracepb.Action_ACTION_DENY && inj.Action <= tracepb.Action_ACTION_EMULATE && !inj.AtExit
+	if atExit && (entrySkip || inj.Action == tracepb.Action_ACTION_KILL) {
+		// The call was skipped at entry: that is the injection (ret holds
+		// what the program got in the end); keep what the exit adds.
+		inj.DelayNs += uint64(act.Delay)
+		if act.Signal != 0 {
+			inj.Signal = int32(act.Signal)
+		}
+		return
 	}
 	inj.By = act.By
 	switch {
@@ -302,9 +367,7 @@ func fileData(sc *tracer.Syscall) bool {
 	default:
 		return false
 	}
-	p := sc.Thread.Proc.FDPath(int(int32(sc.Args[0])))
-	return strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "/proc/") && !strings.HasPrefix(p, "/sys/") &&
-		!strings.HasPrefix(p, "/dev/")
+	return FileBacked(sc.Thread.Proc.FDPath(int(int32(sc.Args[0]))))
 }
 
 func (r *Recorder) flush(th *tracer.Thread, c *call) {
@@ -314,7 +377,6 @@ func (r *Recorder) flush(th *tracer.Thread, c *call) {
 	r.ev.Kind = &r.evs
 	r.append(&r.ev)
 	c.sc.Injected = nil
-	c.inj.Writes = c.inj.Writes[:0]
 	delete(r.pend, th)
 	r.free = append(r.free, c)
 }
@@ -323,6 +385,9 @@ func (r *Recorder) flush(th *tracer.Thread, c *call) {
 func (r *Recorder) Process(ev *tracer.ProcessEvent) {
 	th := ev.Thread
 	if ev.Kind == tracer.EventExit {
+		if th.Tid == th.Proc.Pid {
+			delete(r.timeNS, th.Proc)
+		}
 		if c := r.pend[th]; c != nil {
 			// Died inside a syscall.
 			c.sc.EntryOnly, c.sc.Exited = true, true

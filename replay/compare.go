@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
-	"hash/crc32"
 	"strconv"
 
+	"github.com/hermes-trace/hermes/format"
 	"github.com/hermes-trace/hermes/format/tracepb"
 	"github.com/hermes-trace/hermes/record"
 	"github.com/hermes-trace/hermes/tracer"
@@ -14,8 +14,6 @@ import (
 	"github.com/hermes-trace/hermes/tracer/decode"
 	"golang.org/x/sys/unix"
 )
-
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // compareEntry compares a call at entry with its recording: the number,
 // integer and descriptor arguments, paths and strings, and (with data)
@@ -41,15 +39,11 @@ func (rp *Replayer) compareEntry(sc *tracer.Syscall, e *entry, data bool) string
 			}
 		}
 	}
-	if data && (sc.Nr == unix.SYS_WRITE || sc.Nr == unix.SYS_PWRITE64 || sc.Nr == unix.SYS_SENDTO) && sc.Args[2] > 0 {
+	if data {
 		// What the program writes is what it computed: the first place a
 		// difference in its state shows.
-		for _, m := range e.s.Mem {
-			if m.Kind == tracepb.MemKind_MEM_KIND_IN && m.Arg == 1 {
-				if reason := rp.compareBuf(sc, e, m, int(min(sc.Args[2], 1<<30)), "writes"); reason != "" {
-					return reason
-				}
-			}
+		if reason := rp.compareWritten(sc, e); reason != "" {
+			return reason
 		}
 	}
 	for _, m := range e.s.Mem {
@@ -156,12 +150,109 @@ func (rp *Replayer) waitidPid(sc *tracer.Syscall) {
 	}
 }
 
+// compareWritten compares the data a write-like call passes (write,
+// pwrite64, sendto; the iovecs of writev, pwritev and sendmsg) with the
+// recording: its length and its bytes.
+func (rp *Replayer) compareWritten(sc *tracer.Syscall, e *entry) string {
+	if sc.Arch != abi.ArchX86_64 {
+		return ""
+	}
+	switch sc.Nr {
+	case unix.SYS_WRITE, unix.SYS_PWRITE64, unix.SYS_SENDTO:
+		n := int(min(sc.Args[2], 1<<30))
+		for _, m := range e.s.Mem {
+			if m.Kind == tracepb.MemKind_MEM_KIND_IN && m.Arg == 1 && m.Addr == e.args[1] {
+				return rp.compareBufAt(sc, m, sc.Args[1], n, "writes")
+			}
+		}
+		if n > 0 {
+			return fmt.Sprintf("writes %d bytes, recorded none", n)
+		}
+	case unix.SYS_WRITEV, unix.SYS_PWRITEV, unix.SYS_PWRITEV2:
+		return rp.compareIov(sc, e, 1, sc.Args[1], sc.Args[2], e.args[1])
+	case unix.SYS_SENDMSG:
+		var live [msghdrSize]byte
+		if n, _ := sc.Mem().ReadAt(live[:], sc.Args[1]); n != msghdrSize {
+			return ""
+		}
+		for _, m := range e.s.Mem {
+			if m.Kind == tracepb.MemKind_MEM_KIND_IN && m.Arg == 1 && m.Addr == e.args[1] && len(m.Data) == msghdrSize {
+				le := binary.LittleEndian
+				return rp.compareIov(sc, e, 1, le.Uint64(live[16:]), le.Uint64(live[24:]),
+					e.args[1], le.Uint64(m.Data[0:]), le.Uint64(m.Data[16:]), le.Uint64(m.Data[32:]))
+			}
+		}
+	}
+	return ""
+}
+
+// msghdrSize is sizeof(struct msghdr) on x86_64; msg_iov is at 16,
+// msg_iovlen at 24.
+const msghdrSize = 56
+
+// compareIov compares the buffers of a live iovec array (count entries
+// at addr) with the buffers the recording captured for argument arg, in
+// order; captures at the recorded addresses in skip (the array itself, a
+// msghdr and its name and control) are not buffers.
+func (rp *Replayer) compareIov(sc *tracer.Syscall, e *entry, arg uint32, addr, count uint64, skip ...uint64) string {
+	var rec []*tracepb.Mem
+next:
+	for _, m := range e.s.Mem {
+		if m.Kind != tracepb.MemKind_MEM_KIND_IN || m.Arg != arg {
+			continue
+		}
+		for _, s := range skip {
+			if m.Addr == s {
+				continue next
+			}
+		}
+		rec = append(rec, m)
+	}
+	count = min(count, 1024)
+	vec := make([]byte, count*16)
+	if n, _ := sc.Mem().ReadAt(vec, addr); n != len(vec) {
+		return ""
+	}
+	i := 0
+	for j := 0; j+16 <= len(vec); j += 16 {
+		base, n := binary.LittleEndian.Uint64(vec[j:]), int(min(binary.LittleEndian.Uint64(vec[j+8:]), 1<<30))
+		if base == 0 || n == 0 {
+			continue
+		}
+		if i >= len(rec) {
+			return fmt.Sprintf("writes more buffers than the %d recorded", len(rec))
+		}
+		if reason := rp.compareBufAt(sc, rec[i], base, n, fmt.Sprintf("buffer %d writes", i)); reason != "" {
+			return reason
+		}
+		i++
+	}
+	if i < len(rec) {
+		return fmt.Sprintf("writes %d buffers, recorded %d", i, len(rec))
+	}
+	return ""
+}
+
 // compareBuf compares n bytes of live memory at the address of capture m
-// with it: byte for byte as far as m holds data, then, for a summary, by
-// its CRC-32C over all of them. what names the data in the reason.
+// (relative to the call's arguments) with it; see compareBufAt.
 func (rp *Replayer) compareBuf(sc *tracer.Syscall, e *entry, m *tracepb.Mem, n int, what string) string {
+	return rp.compareBufAt(sc, m, relocate(&sc.Args, e, m), n, what)
+}
+
+// compareBufAt compares n bytes of live memory at addr with capture m: the
+// length (for writes; a read returns what it returns), byte for byte as
+// far as m holds data, then by a digest of all of it where m is cut. what
+// names the data in the reason.
+func (rp *Replayer) compareBufAt(sc *tracer.Syscall, m *tracepb.Mem, addr uint64, n int, what string) string {
+	total := len(m.Data)
+	if m.Size != 0 {
+		total = int(m.Size)
+	}
+	if what != "read" && n != total {
+		return fmt.Sprintf("%s %d bytes, recorded %d", what, n, total)
+	}
 	if len(m.Digest) == 4 {
-		n = min(n, int(m.Size))
+		n = min(n, total)
 	} else {
 		n = min(n, len(m.Data))
 	}
@@ -169,7 +260,7 @@ func (rp *Replayer) compareBuf(sc *tracer.Syscall, e *entry, m *tracepb.Mem, n i
 		rp.scratch = make([]byte, n)
 	}
 	got := rp.scratch[:n]
-	k, _ := sc.Mem().ReadAt(got, relocate(&sc.Args, e, m))
+	k, _ := sc.Mem().ReadAt(got, addr)
 	got = got[:k]
 	want := m.Data[:min(len(m.Data), n)]
 	if p := got[:min(len(got), len(want))]; !bytes.Equal(p, want) || len(got) < len(want) {
@@ -179,7 +270,7 @@ func (rp *Replayer) compareBuf(sc *tracer.Syscall, e *entry, m *tracepb.Mem, n i
 		}
 		return fmt.Sprintf("%s different data: byte %d is %s, recorded %s", what, at, quoteAt(got, at), quoteAt(want, at))
 	}
-	if len(m.Digest) == 4 && crc32.Checksum(got, castagnoli) != binary.LittleEndian.Uint32(m.Digest) {
+	if len(m.Digest) == 4 && format.CRC32C(got) != binary.LittleEndian.Uint32(m.Digest) {
 		return fmt.Sprintf("%s different data: the first %d bytes are as recorded, the %d bytes in all are not (CRC-32C)", what, len(want), len(got))
 	}
 	return ""

@@ -71,8 +71,23 @@ func (rp *Replayer) decide(sc *tracer.Syscall, e *entry, act *tracer.Action) uin
 			emulate = kind == Net && c&Net != 0
 		}
 	}
-	if !emulate || !rp.givesBack(sc, e) {
+	if !emulate {
 		return modeReal
+	}
+	if !rp.givesBack(sc, e) {
+		if f&(fRead|fWrite|fSock|fAccept|fFDInfo) == 0 {
+			return modeReal // a clock, a random source: running it is harmless
+		}
+		// A socket or an outside descriptor: for real, the call would wait
+		// for a peer that is not there, or read what is not recorded.
+		rp.diverge(rp.threads[sc.Thread.Lineage], e, sc, false,
+			"cannot give back what the recording read here: the buffers it points to moved, or were not captured in full")
+		if rp.stopped {
+			act.Kill = true
+			return modeUnchecked
+		}
+		act.Skip, act.Value, act.By = true, e.s.Ret, "replay"
+		return modeUnchecked
 	}
 	rp.emulate(sc, e, act)
 	return modeEmulated
@@ -428,14 +443,7 @@ func (rp *Replayer) floating(th *thread, sc *tracer.Syscall, act *tracer.Action)
 
 // clockKept says whether replay keeps the offset of a clock: the
 // system-wide ones.
-func clockKept(id uint32) bool {
-	switch id {
-	case unix.CLOCK_REALTIME, unix.CLOCK_MONOTONIC, unix.CLOCK_MONOTONIC_RAW,
-		unix.CLOCK_REALTIME_COARSE, unix.CLOCK_MONOTONIC_COARSE, unix.CLOCK_BOOTTIME:
-		return true
-	}
-	return false
-}
+func clockKept(id uint32) bool { return record.SystemClock(id) }
 
 // learnClock notes how far a recorded clock reading is from the real clock.
 // ts is a timespec (unit 1) or a timeval (unit 1000).
@@ -513,7 +521,7 @@ func (rp *Replayer) fdClass(path string) Classes {
 			return Net
 		}
 		return 0
-	case strings.HasPrefix(path, "/") && !strings.HasPrefix(path, "/dev/"):
+	case record.FileBacked(path):
 		return File
 	}
 	return 0 // pipes, socket pairs, devices: inside the target

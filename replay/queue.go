@@ -12,9 +12,9 @@ import (
 
 // entry is one recorded syscall, with what matching needs decoded once.
 type entry struct {
-	s      *tracepb.Syscall
-	args   [6]uint64
-	idx    int  // index among the recorded calls of its thread, from 0
+	s       *tracepb.Syscall
+	args    [6]uint64
+	idx     int  // index among the recorded calls of its thread, from 0
 	noise   bool // isNoise: its count in a thread depends on timing
 	valued  bool // a noise call whose result the program uses (getpid, gettid)
 	restart bool // a signal interrupted it (ERESTARTSYS and friends)

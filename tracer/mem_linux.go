@@ -101,16 +101,34 @@ func (m *Memory) WriteAt(p []byte, addr uint64) error {
 	if len(p) == 0 {
 		return nil
 	}
-	if !m.noVM {
-		m.local[0] = unix.Iovec{Base: &p[0]}
-		m.local[0].SetLen(len(p))
-		m.remote[0] = unix.RemoteIovec{Base: uintptr(addr), Len: len(p)}
-		n, err := unix.ProcessVMWritev(m.pid, m.local[:], m.remote[:1], 0)
-		if err == nil && n == len(p) {
-			return nil
-		}
+	if !m.noVM && m.writeVM(p, addr) == nil {
+		return nil
 	}
 	return m.poke(p, addr)
+}
+
+// WriteAsKernel writes p at addr only where the process itself could
+// write (process_vm_writev honours page protections, PTRACE_POKEDATA does
+// not): what a syscall answered for the kernel may write.
+func (m *Memory) WriteAsKernel(p []byte, addr uint64) error {
+	if len(p) == 0 {
+		return nil
+	}
+	return m.writeVM(p, addr)
+}
+
+func (m *Memory) writeVM(p []byte, addr uint64) error {
+	m.local[0] = unix.Iovec{Base: &p[0]}
+	m.local[0].SetLen(len(p))
+	m.remote[0] = unix.RemoteIovec{Base: uintptr(addr), Len: len(p)}
+	n, err := unix.ProcessVMWritev(m.pid, m.local[:], m.remote[:1], 0)
+	if err != nil {
+		return err
+	}
+	if n != len(p) {
+		return unix.EFAULT
+	}
+	return nil
 }
 
 func (m *Memory) poke(p []byte, addr uint64) error {

@@ -514,3 +514,38 @@ func TestReplaySubset(t *testing.T) {
 	}
 	replayOK(t, trace, out, 0)
 }
+
+// TestReplayEdges records and replays the corner cases of testdata/c/edges
+// (see its comment); where the environment is changed on replay, the
+// report names what the program writes differently.
+func TestReplayEdges(t *testing.T) {
+	edges := testbin.C(t, "edges")
+	for _, tc := range []struct {
+		mode   string
+		want   string // in the recorded output
+		env    string // replay with --env X=env ...
+		reason string // ... and expect this divergence
+	}{
+		{"bigwrite", "aaaa", "two", "the first 4096 bytes are as recorded"},
+		{"writev", "hello none", "two", "buffer 1 writes 3 bytes, recorded 4"},
+		{"pause", "woke: EINTR", "", ""},
+		{"sarestart", "child reaped, status 3", "", ""},
+		{"joinmain", "joined main", "", ""},
+		{"clonetid", "the same tid", "", ""},
+	} {
+		t.Run(tc.mode, func(t *testing.T) {
+			trace, out, code := recordRun(t, nil, edges, tc.mode)
+			if code != 0 || !strings.Contains(out, tc.want) {
+				t.Fatalf("record: exit %d, output %.200q", code, out)
+			}
+			replayOK(t, trace, out, 0)
+			if tc.env == "" {
+				return
+			}
+			_, stderr, code := hermes(t, "replay", "--env", "X="+tc.env, trace)
+			if code != 125 || !strings.Contains(stderr, tc.reason) {
+				t.Fatalf("replay --env X=%s: exit %d, want 125 and %q:\n%s", tc.env, code, tc.reason, stderr)
+			}
+		})
+	}
+}

@@ -27,7 +27,7 @@ import (
 var cPrograms = []string{
 	"hello", "threads", "forkchain", "vfork", "execthread", "signals",
 	"stopcont", "selfstop", "killself", "ignoreterm", "int80", "x32", "loop",
-	"sleeper", "files", "seccomp_exec", "zombieleader", "probe", "msg", "restart", "tcpserve", "nondet",
+	"sleeper", "files", "seccomp_exec", "zombieleader", "probe", "msg", "restart", "tcpserve", "edges", "nondet",
 	"tcpget", "chaoswrite", "envdiv",
 }
 
