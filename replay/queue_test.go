@@ -1,0 +1,118 @@
+package replay
+
+import (
+	"testing"
+
+	"github.com/hermes-trace/hermes/format/tracepb"
+	"github.com/hermes-trace/hermes/tracer"
+	"golang.org/x/sys/unix"
+)
+
+// mkEntry returns a recorded x86_64 call of nr with index idx.
+func mkEntry(nr, idx int, ret int64) *entry {
+	e := &entry{s: &tracepb.Syscall{Nr: int32(nr), Ret: ret, Seq: uint64(idx + 1)}, idx: idx}
+	e.restart = isRestart(ret)
+	e.noise = e.restart || isNoise(0, nr, &e.args)
+	return e
+}
+
+// queueOf returns a thread holding the given calls and a Replayer that
+// has read its whole (empty) trace.
+func queueOf(nrs ...int) (*Replayer, *thread) {
+	rp := &Replayer{eof: true, threads: map[string]*thread{}, procs: map[string][]*thread{}}
+	th := rp.thread("1")
+	for i, nr := range nrs {
+		th.push(mkEntry(nr, i, 0))
+	}
+	return rp, th
+}
+
+func live(nr int) callView { return callView{sc: &tracer.Syscall{Nr: nr}} }
+
+func TestQueueTakeUnget(t *testing.T) {
+	rp, th := queueOf(unix.SYS_OPENAT, unix.SYS_FUTEX, unix.SYS_READ, unix.SYS_CLOSE)
+	if e := th.take(0); e.idx != 0 {
+		t.Fatalf("take(0) = #%d", e.idx)
+	}
+	// take(1) drops the futex before the read.
+	e := th.take(1)
+	if e.idx != 2 || rp.at(th, 0).idx != 3 {
+		t.Fatalf("take(1) = #%d, next #%d", e.idx, rp.at(th, 0).idx)
+	}
+	th.unget(e)
+	if got := rp.at(th, 0); got != e {
+		t.Fatalf("after unget, next is #%d", got.idx)
+	}
+	th.take(0)
+	th.take(0)
+	if rp.at(th, 0) != nil {
+		t.Fatal("queue not empty")
+	}
+}
+
+func TestQueueCompaction(t *testing.T) {
+	_, th := queueOf()
+	for i := 0; i < 5000; i++ {
+		th.push(mkEntry(unix.SYS_READ, i, 0))
+		if i%3 != 2 {
+			e := th.take(0)
+			if i > 10 && i%100 == 0 {
+				th.unget(e) // in flight across a compaction, then put back
+				th.take(0)
+			}
+		}
+	}
+	if th.head > 1024 && th.head > len(th.q)/2 {
+		t.Errorf("queue not compacted: head %d of %d", th.head, len(th.q))
+	}
+	last := -1
+	for i := th.head; i < len(th.q); i++ {
+		if th.q[i].idx <= last {
+			t.Fatalf("order lost: #%d after #%d", th.q[i].idx, last)
+		}
+		last = th.q[i].idx
+	}
+}
+
+func TestLookahead(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		queue  []int
+		call   int
+		floats bool
+		want   int
+	}{
+		{"past scheduling calls", []int{unix.SYS_FUTEX, unix.SYS_NANOSLEEP, unix.SYS_WRITE}, unix.SYS_WRITE, false, 2},
+		{"not past a real call", []int{unix.SYS_READ, unix.SYS_WRITE}, unix.SYS_WRITE, false, -1},
+		{"not past a pid read when floating", []int{unix.SYS_GETPID, unix.SYS_FUTEX}, unix.SYS_FUTEX, true, -1},
+		{"past a pid read otherwise", []int{unix.SYS_GETPID, unix.SYS_WRITE}, unix.SYS_WRITE, false, 1},
+	} {
+		rp, th := queueOf(tc.queue...)
+		for _, e := range th.q {
+			e.valued = e.noise && isValued(0, int(e.s.Nr))
+		}
+		if got := rp.lookahead(th, live(tc.call), tc.floats); got != tc.want {
+			t.Errorf("%s: lookahead = %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestInterruptedMatch: a recorded call a signal interrupted is matched
+// only when its restart is not there.
+func TestInterruptedMatch(t *testing.T) {
+	rp, th := queueOf()
+	th.push(mkEntry(unix.SYS_WAIT4, 0, -512))
+	th.push(mkEntry(unix.SYS_RT_SIGRETURN, 1, 0))
+	th.push(mkEntry(unix.SYS_WAIT4, 2, 42))
+	e, float := rp.match(th, live(unix.SYS_WAIT4))
+	if float || e == nil || e.idx != 2 {
+		t.Fatalf("wait4 matched %+v, float %v; want the restarted #2", e, float)
+	}
+	rp, th = queueOf()
+	th.push(mkEntry(unix.SYS_PAUSE, 0, -514))
+	th.push(mkEntry(unix.SYS_RT_SIGRETURN, 1, -4))
+	th.push(mkEntry(unix.SYS_WRITE, 2, 5))
+	if e, _ := rp.match(th, live(unix.SYS_PAUSE)); e == nil || e.idx != 0 {
+		t.Fatalf("pause matched %+v; want the interrupted #0", e)
+	}
+}
