@@ -63,28 +63,36 @@ func TestRecordDumpStats(t *testing.T) {
 // and says what it recovered.
 func TestRecordKilled(t *testing.T) {
 	dir := t.TempDir()
+	partial := killedRecording(t, dir, 64<<10)
+	out, stderr, code := hermes(t, "dump", "-e", "trace=getppid", partial)
+	n := strings.Count(out, "getppid() = ")
+	if code != 0 || n < 1000 || !strings.Contains(stderr, "partial trace: recovered") {
+		t.Fatalf("dump of killed recording: exit %d, %d getppid lines, stderr %q", code, n, stderr)
+	}
+}
+
+// killedRecording records a busy getppid loop into dir, kills hermes with
+// SIGKILL once the partial trace holds more than size bytes, and returns
+// the partial trace's path.
+func killedRecording(t *testing.T, dir string, size int64) string {
+	t.Helper()
 	trace := filepath.Join(dir, "busy.trace")
-	loop := testbin.C(t, "loop")
-	cmd, _ := startHermes(t, "record", "-o", trace, "--", loop, "100000000", "getppid")
+	cmd, _ := startHermes(t, "record", "-o", trace, "--", testbin.C(t, "loop"), "100000000", "getppid")
 	partial := trace + ".partial"
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		if fi, err := os.Stat(partial); err == nil && fi.Size() > 64<<10 {
+		if fi, err := os.Stat(partial); err == nil && fi.Size() > size {
 			break
 		}
 		if time.Now().After(deadline) {
 			cmd.Process.Kill()
 			t.Fatal("trace did not grow")
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond)
 	}
 	cmd.Process.Signal(syscall.SIGKILL)
 	cmd.Wait()
-	out, stderr, code := hermes(t, "dump", "-e", "trace=getppid", partial)
-	n := strings.Count(out, "getppid() = ")
-	if code != 0 || n < 1000 || !strings.Contains(stderr, "partial trace: recovered") {
-		t.Fatalf("dump of killed recording: exit %d, %d getppid lines, stderr %q", code, n, stderr)
-	}
+	return partial
 }
 
 func TestRecordBadInput(t *testing.T) {

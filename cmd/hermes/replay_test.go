@@ -13,7 +13,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -317,22 +316,7 @@ func TestReplayBadInput(t *testing.T) {
 	})
 
 	t.Run("partial trace", func(t *testing.T) {
-		trace := filepath.Join(dir, "busy.trace")
-		cmd, _ := startHermes(t, "record", "-o", trace, "--", testbin.C(t, "loop"), "100000000", "getppid")
-		partial := trace + ".partial"
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			if fi, err := os.Stat(partial); err == nil && fi.Size() > 32<<10 {
-				break
-			}
-			if time.Now().After(deadline) {
-				cmd.Process.Kill()
-				t.Fatal("trace did not grow")
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		cmd.Process.Signal(syscall.SIGKILL)
-		cmd.Wait()
+		partial := killedRecording(t, dir, 32<<10)
 		_, stderr, code := hermes(t, "replay", partial)
 		if code != 125 || !strings.Contains(stderr, "partial trace") || !strings.Contains(stderr, "the recording ends at 1 call #") {
 			t.Fatalf("exit %d, stderr:\n%s", code, stderr)
