@@ -516,6 +516,9 @@ func TestReplayEdges(t *testing.T) {
 		{"sarestart", "child reaped, status 3", "", ""},
 		{"joinmain", "joined main", "", ""},
 		{"clonetid", "the same tid", "", ""},
+		// record answers clock reads itself, but not where the kernel
+		// would have failed the call.
+		{"roclock", "read-only clock_gettime: -1 Bad address", "", ""},
 	} {
 		t.Run(tc.mode, func(t *testing.T) {
 			trace, out, code := recordRun(t, nil, edges, tc.mode)
@@ -532,4 +535,23 @@ func TestReplayEdges(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRecordClockTimeNamespace: record answers clock reads itself, but a
+// process in another time namespace reads its own monotonic clock.
+func TestRecordClockTimeNamespace(t *testing.T) {
+	unshare, err := exec.LookPath("unshare")
+	if err != nil {
+		t.Skip("no unshare(1)")
+	}
+	const offset = 1000000
+	if out, err := exec.Command(unshare, "--time", "--monotonic="+strconv.Itoa(offset), "true").CombinedOutput(); err != nil {
+		t.Skipf("no time namespaces here: %v %s", err, out)
+	}
+	trace, out, code := recordRun(t, nil, unshare, "--time", "--monotonic="+strconv.Itoa(offset), testbin.C(t, "edges"), "mono")
+	var sec int64
+	if _, err := fmt.Sscanf(out, "monotonic: %d", &sec); code != 0 || err != nil || sec < offset {
+		t.Fatalf("record: exit %d, output %q: want the namespace's monotonic clock (>= %d)", code, out, offset)
+	}
+	replayOK(t, trace, out, 0)
 }

@@ -13,6 +13,9 @@
  *              (the kernel wakes it through set_tid_address's futex)
  *   clonetid   a raw clone(CLONE_THREAD) thread: prints whether clone's
  *              result is the tid the thread sees in gettid(2)
+ *   roclock    clock_gettime(2) into a read-only page: prints the errno
+ *   mono       prints CLOCK_MONOTONIC's seconds (run it in a time namespace
+ *              to see its offset)
  * Exits 0, 2 on bad usage.
  */
 #define _GNU_SOURCE
@@ -22,6 +25,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/uio.h>
@@ -108,6 +113,18 @@ int main(int argc, char **argv)
 		while (!__atomic_load_n(&child_tid, __ATOMIC_SEQ_CST))
 			sched_yield();
 		printf("clone returned %s tid as the thread's gettid\n", t == child_tid ? "the same" : "another");
+		return 0;
+	}
+	if (!strcmp(mode, "roclock")) {
+		void *ro = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		long r = syscall(SYS_clock_gettime, CLOCK_MONOTONIC, ro);
+		printf("read-only clock_gettime: %ld %s\n", r, r < 0 ? strerror(errno) : "");
+		return 0;
+	}
+	if (!strcmp(mode, "mono")) {
+		struct timespec ts;
+		syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &ts);
+		printf("monotonic: %ld\n", (long)ts.tv_sec);
 		return 0;
 	}
 	return 2;
