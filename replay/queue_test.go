@@ -1,8 +1,10 @@
 package replay
 
 import (
+	"path/filepath"
 	"testing"
 
+	"github.com/hermes-trace/hermes/format"
 	"github.com/hermes-trace/hermes/format/tracepb"
 	"github.com/hermes-trace/hermes/tracer"
 	"golang.org/x/sys/unix"
@@ -115,4 +117,55 @@ func TestInterruptedMatch(t *testing.T) {
 	if e, _ := rp.match(th, live(unix.SYS_PAUSE)); e == nil || e.idx != 0 {
 		t.Fatalf("pause matched %+v; want the interrupted #0", e)
 	}
+}
+
+// TestPrefetchClose: the prefetcher hands over every event in order, and
+// Close stops it early, more than once, or before it started.
+func TestPrefetchClose(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.trace")
+	w, err := format.Create(path, &tracepb.TraceHeader{Arch: "x86_64"}, format.WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 3*prefetchBatch + 7
+	for i := 1; i <= n; i++ {
+		ev := &tracepb.Event{Kind: &tracepb.Event_Syscall{Syscall: &tracepb.Syscall{Seq: uint64(i), Lineage: "1", Nr: unix.SYS_GETPPID}}}
+		if err := w.Append(ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	open := func() *Replayer {
+		r, err := format.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { r.Close() })
+		rp, err := New(r, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rp
+	}
+	rp := open()
+	th := rp.thread("1")
+	for i := 0; i < n; i++ {
+		e := rp.at(th, 0)
+		if e == nil || e.s.Seq != uint64(i+1) {
+			t.Fatalf("event %d: %+v", i, e)
+		}
+		th.take(0)
+	}
+	if rp.at(th, 0) != nil || !rp.complete {
+		t.Fatalf("after the last event: complete=%v", rp.complete)
+	}
+	rp.Close()
+
+	rp = open()
+	rp.at(rp.thread("1"), 0) // started, more batches waiting
+	rp.Close()
+	rp.Close()
+	open().Close() // never started
 }
