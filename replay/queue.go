@@ -14,10 +14,11 @@ import (
 type entry struct {
 	s       *tracepb.Syscall
 	args    [6]uint64
-	idx     int  // index among the recorded calls of its thread, from 0
-	noise   bool // isNoise: its count in a thread depends on timing
-	valued  bool // a noise call whose result the program uses (getpid, gettid)
-	restart bool // a signal interrupted it (ERESTARTSYS and friends)
+	idx     int      // index among the recorded calls of its thread, from 0
+	noise   bool     // isNoise: its count in a thread depends on timing
+	valued  bool     // a noise call whose result the program uses (getpid, gettid)
+	restart bool     // a signal interrupted it (ERESTARTSYS and friends)
+	sigs    []sigRec // signals the recording delivered before it
 }
 
 // thread is the replay state of one lineage: the recorded calls not yet
@@ -37,6 +38,9 @@ type thread struct {
 	// back for its restart; the restart re-enters with the arguments
 	// replay gave it.
 	ungot *entry
+
+	pendingSigs []sigRec  // read from the trace, for the thread's next call
+	expect      []*sigRec // signals replay sent, not yet at their delivery stop
 
 	hist   [historyLen]*entry // the last matched calls
 	nhist  int
@@ -103,6 +107,7 @@ func (rp *Replayer) pull() bool {
 		th := rp.thread(s.Lineage)
 		e.idx = th.nrec
 		th.nrec++
+		e.sigs, th.pendingSigs = th.pendingSigs, nil
 		th.push(e)
 	case *tracepb.Event_Process:
 		p := k.Process
@@ -110,6 +115,10 @@ func (rp *Replayer) pull() bool {
 		switch p.Kind {
 		case tracepb.ProcessKind_PROCESS_KIND_EXEC:
 			th.execs = append(th.execs, p.AtRandom)
+		case tracepb.ProcessKind_PROCESS_KIND_SIGNAL:
+			if deferred(int(p.Signal)) {
+				th.pendingSigs = append(th.pendingSigs, sigRec{sig: int(p.Signal), info: p.Siginfo})
+			}
 		case tracepb.ProcessKind_PROCESS_KIND_EXIT:
 			th.exit = p
 			if p.Lineage == "1" {

@@ -281,6 +281,13 @@ func (rp *Replayer) Enter(sc *tracer.Syscall, act *tracer.Action) {
 		rp.reinject(e, act)
 	case e.s.EntryOnly:
 		th.mode = rp.diedIn(th, sc, e, act)
+	case e.restart:
+		// A signal interrupted it when recorded: it runs (a restart code is
+		// never given to a program), and the signals that interrupted it
+		// are sent now, so that it does not wait for what replay held back.
+		rp.translatePidArgs(sc, act)
+		rp.deliverDue(sc, th)
+		th.mode = modeUnchecked
 	default:
 		rp.translatePidArgs(sc, act)
 		th.mode = rp.decide(sc, e, act)
@@ -397,6 +404,7 @@ func (rp *Replayer) Exit(sc *tracer.Syscall, act *tracer.Action) {
 	if th == nil || rp.stopped {
 		return
 	}
+	defer rp.deliverDue(sc, th)
 	if th.mode == modeFloat {
 		rp.shiftClock(sc, act)
 	}
@@ -455,6 +463,8 @@ func (rp *Replayer) overlayExit(sc *tracer.Syscall, act *tracer.Action) {
 // Process implements tracer.ProcessHandler.
 func (rp *Replayer) Process(ev *tracer.ProcessEvent) {
 	switch ev.Kind {
+	case tracer.EventSignal:
+		rp.signal(ev)
 	case tracer.EventFork, tracer.EventThread:
 		if ev.Child != nil {
 			rp.setReal(ev.Child.Tid, ev.Child.Lineage)

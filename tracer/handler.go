@@ -179,6 +179,11 @@ type ProcessEvent struct {
 	Core    bool    // EventExit: core dumped
 	Siginfo *Siginfo
 	OldTid  int // EventExec: the tid that called execve, when it was not the leader
+	// EventSignal: a handler sets Suppress to discard the signal (the
+	// thread goes on without it; a syscall it interrupted restarts), or
+	// changes *Siginfo and sets SetSiginfo to deliver that instead.
+	Suppress   bool
+	SetSiginfo bool
 	// EventExec with Config.Deterministic: address of the 16 AT_RANDOM
 	// bytes the kernel put on the new image's stack (libc's stack canary,
 	// Go's first random seed), or 0 if it was not found.

@@ -69,6 +69,10 @@ func ptraceGetSiginfo(pid int, si *Siginfo) error {
 	return ptrace(unix.PTRACE_GETSIGINFO, pid, 0, uintptr(unsafe.Pointer(si)))
 }
 
+func ptraceSetSiginfo(pid int, si *Siginfo) error {
+	return ptrace(unix.PTRACE_SETSIGINFO, pid, 0, uintptr(unsafe.Pointer(si)))
+}
+
 // Siginfo is the kernel's siginfo_t as raw bytes; the first three int32s are
 // si_signo, si_errno and si_code.
 type Siginfo [128]byte

@@ -566,6 +566,15 @@ func (t *Tracer) signalStop(th *Thread, sig int) {
 			for _, h := range t.procH {
 				h.Process(&t.pev)
 			}
+			if t.pev.Suppress {
+				t.resume(th, 0)
+				return
+			}
+			if t.pev.SetSiginfo {
+				if err := ptraceSetSiginfo(th.Tid, &t.siginfo); err != nil {
+					t.logf("%s: set siginfo: %v", th.Lineage, err)
+				}
+			}
 		}
 	}
 	t.resume(th, sig)

@@ -555,3 +555,22 @@ func TestRecordClockTimeNamespace(t *testing.T) {
 	}
 	replayOK(t, trace, out, 0)
 }
+
+// TestReplayShellSignals replays a shell script with command substitutions
+// and a background job: bash reaps children in its SIGCHLD handler, and
+// where that handler runs decides the order of its calls. Replay delivers
+// each SIGCHLD between the calls it came between when recorded.
+func TestReplayShellSignals(t *testing.T) {
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("no bash")
+	}
+	script := `for i in 1 2 3 4 5; do x=$(echo $i; ` + testbin.C(t, "hello") + `); echo "$x"; done; sleep 0.05 & wait; echo done`
+	trace, out, code := recordRun(t, nil, bash, "-c", script)
+	if code != 0 || !strings.HasSuffix(out, "done\n") {
+		t.Fatalf("record: exit %d, output %q", code, out)
+	}
+	for i := 0; i < 3; i++ {
+		replayOK(t, trace, out, 0)
+	}
+}
