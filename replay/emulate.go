@@ -293,6 +293,35 @@ func (rp *Replayer) translatePidArgs(sc *tracer.Syscall, act *tracer.Action) {
 	}
 }
 
+// translateProcPaths rewrites /proc/PID paths, where PID is a recorded
+// pid the program learned from replay, to the live process's.
+func (rp *Replayer) translateProcPaths(sc *tracer.Syscall, e *entry, act *tracer.Action) {
+	if rp.opts.Emulate&Pid == 0 || sc.Info == nil {
+		return
+	}
+	for _, m := range e.s.Mem {
+		if m.Kind != tracepb.MemKind_MEM_KIND_IN || int(m.Arg) >= len(sc.Info.Args) ||
+			sc.Info.Args[m.Arg].Kind != abi.KindPath || m.Addr != e.args[m.Arg] {
+			continue
+		}
+		rest, ok := strings.CutPrefix(strings.TrimSuffix(string(m.Data), "\x00"), "/proc/")
+		if !ok {
+			continue
+		}
+		j := 0
+		for j < len(rest) && rest[j] >= '0' && rest[j] <= '9' {
+			j++
+		}
+		pid, err := strconv.Atoi(rest[:j])
+		if err != nil {
+			continue
+		}
+		if real, ok := rp.toReal(int32(pid)); ok && real != pid {
+			act.Strings = append(act.Strings, tracer.StringArg{Index: int(m.Arg), Data: []byte("/proc/" + strconv.Itoa(real) + rest[j:])})
+		}
+	}
+}
+
 // toReal maps a recorded pid or tid to the live one.
 func (rp *Replayer) toReal(v int32) (int, bool) {
 	lin, ok := rp.recLin[v]

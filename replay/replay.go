@@ -291,6 +291,9 @@ func (rp *Replayer) Enter(sc *tracer.Syscall, act *tracer.Action) {
 	default:
 		rp.translatePidArgs(sc, act)
 		th.mode = rp.decide(sc, e, act)
+		if th.mode == modeReal && sc.Info != nil && sc.Info.Class&abi.ClassFile != 0 {
+			rp.translateProcPaths(sc, e, act)
+		}
 		if inj != nil {
 			// Changed arguments, a delay or a signal: on top of whatever
 			// the call's class says.

@@ -519,6 +519,8 @@ func TestReplayEdges(t *testing.T) {
 		// record answers clock reads itself, but not where the kernel
 		// would have failed the call.
 		{"roclock", "read-only clock_gettime: -1 Bad address", "", ""},
+		// The program opens /proc/<its recorded pid>: the live one's.
+		{"procpid", ": edges", "", ""},
 	} {
 		t.Run(tc.mode, func(t *testing.T) {
 			trace, out, code := recordRun(t, nil, edges, tc.mode)

@@ -16,6 +16,7 @@
  *   roclock    clock_gettime(2) into a read-only page: prints the errno
  *   mono       prints CLOCK_MONOTONIC's seconds (run it in a time namespace
  *              to see its offset)
+ *   procpid    reads /proc/PID/comm, PID from getpid(2)
  * Exits 0, 2 on bad usage.
  */
 #define _GNU_SOURCE
@@ -119,6 +120,17 @@ int main(int argc, char **argv)
 		void *ro = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		long r = syscall(SYS_clock_gettime, CLOCK_MONOTONIC, ro);
 		printf("read-only clock_gettime: %ld %s\n", r, r < 0 ? strerror(errno) : "");
+		return 0;
+	}
+	if (!strcmp(mode, "procpid")) {
+		char path[64], comm[64] = "";
+		snprintf(path, sizeof path, "/proc/%d/comm", (int)getpid());
+		FILE *f = fopen(path, "r");
+		if (!f || !fgets(comm, sizeof comm, f)) {
+			perror(path);
+			return 1;
+		}
+		printf("%s: %s", path, comm);
 		return 0;
 	}
 	if (!strcmp(mode, "mono")) {
