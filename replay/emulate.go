@@ -3,6 +3,7 @@ package replay
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -571,4 +572,68 @@ func inherited(pid int) map[string]bool {
 		}
 	}
 	return out
+}
+
+// partialRead is a read of a pipe or socket inside the target that got
+// less than when recorded: its writer had not written it all yet.
+type partialRead struct {
+	e    *entry
+	args [6]uint64 // the read as the program made it
+	got  int64     // bytes read so far
+}
+
+// shortRead reports whether a real read of a descriptor inside the target
+// (a pipe between two of its processes) returned less than when recorded.
+func (rp *Replayer) shortRead(sc *tracer.Syscall, e *entry) bool {
+	return sc.Arch == abi.ArchX86_64 && sc.Nr == unix.SYS_READ && sc.Ret > 0 && sc.Ret < e.s.Ret &&
+		rp.fdClass(sc.Thread.Proc.FDPath(int(int32(sc.Args[0])))) == 0
+}
+
+// completeRead makes a read that got less than when recorded read on
+// until it has what the recording got (or the end of the data, or an
+// error): the thread makes the call again for the rest of the buffer, and
+// the program sees one read that returns the sum. How much a pipe read
+// gets depends on how far its writer has got, which is timing.
+func (rp *Replayer) completeRead(th *thread, sc *tracer.Syscall, e *entry, act *tracer.Action) {
+	p := th.partial
+	if p == nil {
+		p = &partialRead{e: e, args: th.args}
+		th.partial = p
+	}
+	if isRestart(sc.Ret) {
+		// A signal interrupted the rest: the kernel makes the same call
+		// again after the handler.
+		th.cur, th.mode = e, modeContinue
+		return
+	}
+	if sc.Ret > 0 {
+		p.got += sc.Ret
+	}
+	if sc.Ret > 0 && p.got < e.s.Ret {
+		act.Redo = true
+		act.SetArgs = 1<<1 | 1<<2
+		act.Args[1] = p.args[1] + uint64(p.got)
+		act.Args[2] = uint64(e.s.Ret - p.got)
+		th.cur, th.mode = e, modeContinue
+		return
+	}
+	th.partial = nil
+	act.Skip, act.Value, act.By = true, p.got, "replay"
+	if p.got == 0 {
+		act.Value = sc.Ret // the first read failed: nothing to add to
+	}
+	reason := ""
+	if p.got != e.s.Ret {
+		reason = fmt.Sprintf("returned %s, recorded %s", retString(act.Value), retString(e.s.Ret))
+	} else {
+		for _, m := range e.s.Mem {
+			if m.Kind == tracepb.MemKind_MEM_KIND_OUT && m.Arg == 1 {
+				reason = rp.compareBufAt(sc, m, p.args[1], int(p.got), "read")
+				break
+			}
+		}
+	}
+	if reason != "" {
+		rp.diverge(th, e, sc, true, reason)
+	}
 }

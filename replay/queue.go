@@ -39,6 +39,10 @@ type thread struct {
 	// replay gave it.
 	ungot *entry
 
+	// partial is a read that got less than when recorded, being completed
+	// by running it again for the rest (see completeRead).
+	partial *partialRead
+
 	pendingSigs []sigRec  // read from the trace, for the thread's next call
 	expect      []*sigRec // signals replay sent, not yet at their delivery stop
 

@@ -49,6 +49,7 @@ const (
 	modeAccept                  // accept emulated by dup3 onto the recorded fd
 	modeExitInject              // the recording changed the result at exit
 	modeFloat                   // a scheduling call with no recorded counterpart
+	modeContinue                // the rest of a short read (see completeRead)
 )
 
 // Divergence is a difference between the replay and the recording.
@@ -228,6 +229,13 @@ func (rp *Replayer) Enter(sc *tracer.Syscall, act *tracer.Action) {
 		return
 	}
 	th := rp.thread(sc.Thread.Lineage)
+	if p := th.partial; p != nil && sc.Nr == unix.SYS_READ && sc.Args[0] == p.args[0] {
+		// The rest of a read that got less than when recorded.
+		th.cur, th.mode = p.e, modeContinue
+		act.WantExit = true
+		return
+	}
+	th.partial = nil
 	th.live++
 	act.WantExit = true
 	th.cur, th.mode = nil, modeUnchecked
@@ -407,7 +415,11 @@ func (rp *Replayer) Exit(sc *tracer.Syscall, act *tracer.Action) {
 	if th == nil || rp.stopped {
 		return
 	}
-	defer rp.deliverDue(sc, th)
+	defer func() {
+		if th.partial == nil {
+			rp.deliverDue(sc, th)
+		}
+	}()
 	if th.mode == modeFloat {
 		rp.shiftClock(sc, act)
 	}
@@ -415,6 +427,10 @@ func (rp *Replayer) Exit(sc *tracer.Syscall, act *tracer.Action) {
 	th.cur = nil
 	if e == nil {
 		rp.overlayExit(sc, act)
+		return
+	}
+	if th.mode == modeContinue || (th.mode == modeReal && rp.shortRead(sc, e)) {
+		rp.completeRead(th, sc, e, act)
 		return
 	}
 	if isRestart(sc.Ret) && !sc.Skipped {

@@ -67,6 +67,11 @@ type Action struct {
 	Kill bool
 	// WantExit asks for the exit stop, to see the result.
 	WantExit bool
+	// Redo, at the exit of a call that ran (launched tracees, x86_64), has
+	// the thread make the call again instead of returning, with SetArgs
+	// and Args applied: the handlers see a new entry. Replay uses it to
+	// complete a read that got less than when recorded.
+	Redo bool
 	// By names the handler that injected the action, for the record.
 	By string
 }

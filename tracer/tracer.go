@@ -817,6 +817,22 @@ func (t *Tracer) runExit(th *Thread) time.Duration {
 			t.logf("%s: emulate %s: %v", th.Lineage, sc.Name(), err)
 		}
 	}
+	if act.Redo && !sc.Skipped && !th.attached && sc.Arch == abi.ArchX86_64 {
+		// Back to the syscall instruction (2 bytes), as the kernel does to
+		// restart a call: the thread enters the call again, with the
+		// arguments changed as asked.
+		if regs, err := sc.Regs(); err == nil {
+			regs.Rip -= 2
+			regs.Rax = regs.Orig_rax
+			ar := argRegs(regs, sc.Arch)
+			for i := 0; i < 6; i++ {
+				if act.SetArgs&(1<<i) != 0 {
+					*ar[i] = act.Args[i]
+				}
+			}
+			sc.regsDirty = true
+		}
+	}
 	if act.Signal != 0 {
 		_ = unix.Tgkill(th.Proc.Pid, th.Tid, unix.Signal(act.Signal))
 	}
