@@ -582,12 +582,17 @@ func (rp *Replayer) Finish(res tracer.Result) error {
 	// ran or not.
 	for rp.pull() {
 	}
+	// Only calls whose effect reaches outside the process count: a runtime's
+	// background thread that read its cgroup limits one time fewer, or a
+	// thread that was never started because its work was done elsewhere,
+	// is not a difference the program or its user can see (and what it
+	// would have changed shows in the calls that are compared).
 	for _, th := range rp.threads {
-		for th.head < len(th.q) && th.q[th.head].noise {
-			th.take(0)
-		}
 		if th.exit != nil && th.exit.Signal != 0 {
 			continue // killed by a signal: how far it got is up to timing
+		}
+		for th.head < len(th.q) && !visible(th.q[th.head]) {
+			th.take(0)
 		}
 		if th.head < len(th.q) {
 			e := th.q[th.head]
@@ -601,6 +606,27 @@ func (rp *Replayer) Finish(res tracer.Result) error {
 		}
 	}
 	return nil
+}
+
+// visible reports whether a recorded call changes what is seen outside its
+// process: it writes, creates or ends processes, signals, or changes files.
+func visible(e *entry) bool {
+	if e.noise || e.s.Arch != tracepb.Arch_ARCH_X86_64 || e.s.Nr < 0 || int(e.s.Nr) >= len(callFlags) {
+		return false
+	}
+	nr := int(e.s.Nr)
+	if callFlags[nr]&fWrite != 0 {
+		return true
+	}
+	switch nr {
+	case unix.SYS_EXECVE, unix.SYS_EXECVEAT, unix.SYS_FORK, unix.SYS_VFORK, unix.SYS_CLONE, unix.SYS_CLONE3,
+		unix.SYS_EXIT_GROUP, unix.SYS_UNLINK, unix.SYS_UNLINKAT, unix.SYS_RENAME, unix.SYS_RENAMEAT,
+		unix.SYS_RENAMEAT2, unix.SYS_MKDIR, unix.SYS_MKDIRAT, unix.SYS_RMDIR, unix.SYS_TRUNCATE,
+		unix.SYS_FTRUNCATE, unix.SYS_CONNECT, unix.SYS_SENDFILE, unix.SYS_KILL, unix.SYS_TKILL, unix.SYS_TGKILL,
+		unix.SYS_RT_SIGQUEUEINFO, unix.SYS_RT_TGSIGQUEUEINFO, unix.SYS_SETPGID:
+		return true
+	}
+	return false
 }
 
 // lastDivergence counts a divergence found at the end: an error, unless
