@@ -305,10 +305,14 @@ func (rp *Replayer) diverge(th *thread, e *entry, sc *tracer.Syscall, atExit boo
 	rp.reports++
 	if rp.reports <= maxReports {
 		rp.report(th, d, e, sc, atExit)
-	} else if rp.reports == maxReports+1 {
-		fmt.Fprintf(rp.opts.Report, "hermes: replay: more divergences; not reporting them\n")
 	}
 	if !rp.opts.Lenient {
+		rp.stop()
+	} else if rp.reports > maxReports {
+		// A run this far from its recording is matched to the wrong calls
+		// and may wait forever for data that emulation no longer gives.
+		fmt.Fprintf(rp.opts.Report, "hermes: replay: more than %d divergences; stopping\n", maxReports)
+		rp.gaveUp = true
 		rp.stop()
 	}
 }

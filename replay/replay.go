@@ -38,7 +38,8 @@ type Options struct {
 // historyLen is how many calls before a divergence its report shows.
 const historyLen = 4
 
-// maxReports bounds the reports of a lenient replay.
+// maxReports bounds the divergences a lenient replay reports and goes on
+// after.
 const maxReports = 20
 
 // Modes of a call in flight.
@@ -119,6 +120,7 @@ type Replayer struct {
 	reports  int
 	end      *EndError
 	stopped  bool
+	gaveUp   bool // a lenient replay stopped after too many divergences
 
 	ov      tracer.Action
 	ovx     tracer.Action
@@ -559,7 +561,7 @@ func (rp *Replayer) Finish(res tracer.Result) error {
 	if rp.end != nil {
 		return rp.end
 	}
-	if rp.first != nil && !rp.opts.Lenient {
+	if rp.first != nil && (!rp.opts.Lenient || rp.gaveUp) {
 		return rp.first
 	}
 	if res.Interrupted {
