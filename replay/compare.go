@@ -195,7 +195,7 @@ const msghdrSize = 56
 // order; captures at the recorded addresses in skip (the array itself, a
 // msghdr and its name and control) are not buffers.
 func (rp *Replayer) compareIov(sc *tracer.Syscall, e *entry, arg uint32, addr, count uint64, skip ...uint64) string {
-	var rec []*tracepb.Mem
+	rec := rp.iovRecs[:0]
 next:
 	for _, m := range e.s.Mem {
 		if m.Kind != tracepb.MemKind_MEM_KIND_IN || m.Arg != arg {
@@ -208,8 +208,12 @@ next:
 		}
 		rec = append(rec, m)
 	}
+	rp.iovRecs = rec
 	count = min(count, 1024)
-	vec := make([]byte, count*16)
+	if cap(rp.iovBuf) < int(count)*16 {
+		rp.iovBuf = make([]byte, count*16)
+	}
+	vec := rp.iovBuf[:count*16]
 	if n, _ := sc.Mem().ReadAt(vec, addr); n != len(vec) {
 		return ""
 	}
@@ -222,8 +226,8 @@ next:
 		if i >= len(rec) {
 			return fmt.Sprintf("writes more buffers than the %d recorded", len(rec))
 		}
-		if reason := rp.compareBufAt(sc, rec[i], base, n, fmt.Sprintf("buffer %d writes", i)); reason != "" {
-			return reason
+		if reason := rp.compareBufAt(sc, rec[i], base, n, "writes"); reason != "" {
+			return fmt.Sprintf("buffer %d %s", i, reason)
 		}
 		i++
 	}

@@ -127,6 +127,8 @@ type Replayer struct {
 	buf     []byte
 	str     []byte
 	scratch []byte
+	iovBuf  []byte         // compareIov's live iovec array
+	iovRecs []*tracepb.Mem // compareIov's recorded buffers
 }
 
 // New prepares a replay of the trace r.

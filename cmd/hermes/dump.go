@@ -100,15 +100,6 @@ func (f *eventFilter) keep(ev *tracepb.Event) bool {
 	return true
 }
 
-// openTrace opens a trace for reading.
-func openTrace(path string) (*format.Reader, error) {
-	r, err := format.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	return r, nil
-}
-
 // reportRecovery says on stderr how much of a partial or damaged trace was
 // read.
 func reportRecovery(r *format.Reader, path string, stderr io.Writer) {
@@ -122,7 +113,7 @@ func runDump(o *dumpOpts, path string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	r, err := openTrace(path)
+	r, err := format.Open(path)
 	if err != nil {
 		return err
 	}

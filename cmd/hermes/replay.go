@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"github.com/hermes-trace/hermes/format"
 	"io"
 	"os"
 	"slices"
@@ -77,7 +78,7 @@ func runReplay(o *replayOpts, path string, command []string, stderr io.Writer) e
 	if err != nil {
 		return &usageError{err}
 	}
-	r, err := openTrace(path)
+	r, err := format.Open(path)
 	if err != nil {
 		return err
 	}

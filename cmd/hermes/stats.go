@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/hermes-trace/hermes/format"
 	"io"
 	"os"
 	"sort"
@@ -47,7 +48,7 @@ func runStats(path string, exprs []string, pid int, lineage string, stdout, stde
 	if err != nil {
 		return err
 	}
-	r, err := openTrace(path)
+	r, err := format.Open(path)
 	if err != nil {
 		return err
 	}
