@@ -11,7 +11,7 @@ import (
 // version of MajorVersion.
 const (
 	MajorVersion = 1
-	MinorVersion = 1 // 1: TraceHeader.traced, .deterministic; Process.at_random
+	MinorVersion = 2 // 1: TraceHeader.traced, .deterministic; Process.at_random. 2: TraceHeader.time_resolution_ns
 )
 
 // Chunk types.

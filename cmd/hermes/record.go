@@ -27,8 +27,39 @@ type recordOpts struct {
 	nondet    bool
 	summarize bool
 	fsync     bool
-	inject    injectOpts
+	// timePrecision is the resolution of event times; default 1µs.
+	timePrecision timePrecision
+	inject        injectOpts
 }
+
+// timePrecision is the --time-precision flag: ns, us or ms.
+type timePrecision time.Duration
+
+func (p *timePrecision) String() string {
+	switch time.Duration(*p) {
+	case time.Nanosecond:
+		return "ns"
+	case time.Millisecond:
+		return "ms"
+	}
+	return "us"
+}
+
+func (p *timePrecision) Set(s string) error {
+	switch s {
+	case "ns":
+		*p = timePrecision(time.Nanosecond)
+	case "us", "µs":
+		*p = timePrecision(time.Microsecond)
+	case "ms":
+		*p = timePrecision(time.Millisecond)
+	default:
+		return fmt.Errorf("%q is not ns, us or ms", s)
+	}
+	return nil
+}
+
+func (p *timePrecision) Type() string { return "ns|us|ms" }
 
 func newRecordCmd(stderr io.Writer) *cobra.Command {
 	var o recordOpts
@@ -56,6 +87,8 @@ hermes exits with the command's exit status.`,
 	f.StringArrayVarP(&o.exprs, "expr", "e", nil, "qualifying `EXPR`: trace=SET, inject=..., fault=... (strace syntax; repeatable)")
 	f.IntVarP(&o.pid, "pid", "p", 0, "attach to the running process `PID` and all its threads")
 	f.BoolVar(&o.noPin, "no-pin", false, "let the command use every CPU (see hermes trace --help)")
+	o.timePrecision = timePrecision(time.Microsecond)
+	f.Var(&o.timePrecision, "time-precision", "resolution of the entry and exit times in the trace (ns costs about 2.5 bytes an event more; the tracer's own clock reads add microseconds of jitter)")
 	f.BoolVar(&o.summarize, "summarize", false, "keep only the first 64 bytes and a CRC-32C of written data and of file and directory reads (smaller traces; replay still checks them)")
 	f.BoolVar(&o.fsync, "fsync", false, "fsync the trace when it is complete, so it survives a crash of the machine")
 	f.BoolVar(&o.nondet, "nondeterministic", false, "leave ASLR on and the vDSO visible: clock reads are not syscalls then, and the trace will not replay exactly")
@@ -115,11 +148,12 @@ func runRecord(o *recordOpts, args []string, stderr io.Writer) error {
 	slices.Sort(hdr.Traced)
 	hdr.Traced = slices.Compact(hdr.Traced)
 	hdr.Deterministic = o.pid == 0 && !o.nondet
+	hdr.TimeResolutionNs = int64(o.timePrecision)
 	w, err := format.Create(o.output, hdr, format.WriterOptions{Sync: o.fsync})
 	if err != nil {
 		return fmt.Errorf("output: %w", err)
 	}
-	rec := record.New(w, record.Options{Summarize: o.summarize, Only: trapped})
+	rec := record.New(w, record.Options{Summarize: o.summarize, Only: trapped, TimeResolution: hdr.TimeResolutionNs})
 	cfg := tracer.Config{
 		Trace:         trapped,
 		NoPin:         o.noPin,

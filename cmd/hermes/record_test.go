@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hermes-trace/hermes/format"
 	"github.com/hermes-trace/hermes/internal/testbin"
 )
 
@@ -182,5 +184,71 @@ func TestRecordMsghdr(t *testing.T) {
 	}
 	if !ctl {
 		t.Errorf("recvmsg: no control data in %v", got["recvmsg"])
+	}
+}
+
+// TestRecordTimePrecision checks that event times are rounded as
+// --time-precision says, and that the header says so.
+func TestRecordTimePrecision(t *testing.T) {
+	hello := testbin.C(t, "hello")
+	for _, tc := range []struct {
+		flag string
+		res  int64
+	}{
+		{"", 1000},
+		{"--time-precision=ns", 1},
+		{"--time-precision=us", 1000},
+		{"--time-precision=ms", 1000000},
+	} {
+		t.Run(strings.TrimPrefix(tc.flag, "--"), func(t *testing.T) {
+			trace := filepath.Join(t.TempDir(), "run.trace")
+			args := []string{"record", "-o", trace}
+			if tc.flag != "" {
+				args = append(args, tc.flag)
+			}
+			if _, stderr, code := hermes(t, append(args, "--", hello)...); code != 0 {
+				t.Fatalf("record: exit %d: %s", code, stderr)
+			}
+			r, err := format.Open(trace)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			if got := r.Header().TimeResolutionNs; got != tc.res {
+				t.Errorf("header time_resolution_ns %d, want %d", got, tc.res)
+			}
+			var times []int64
+			for {
+				ev, err := r.Next()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if s := ev.GetSyscall(); s != nil {
+					times = append(times, s.EnterNs, s.ExitNs)
+				} else {
+					times = append(times, ev.GetProcess().TimeNs)
+				}
+			}
+			odd := 0
+			for _, ns := range times {
+				if ns%tc.res != 0 {
+					t.Fatalf("time %d is not a multiple of %d", ns, tc.res)
+				}
+				if ns%1000 != 0 {
+					odd++
+				}
+			}
+			// At nanosecond precision, some of the times are not whole
+			// microseconds (all of them being so is a 1 in 1000^n chance).
+			if tc.res == 1 && odd == 0 {
+				t.Errorf("all %d times are whole microseconds at ns precision", len(times))
+			}
+		})
+	}
+	if _, stderr, code := hermes(t, "record", "--time-precision=s", "--", hello); code != 125 || !strings.Contains(stderr, "not ns, us or ms") {
+		t.Errorf("bad --time-precision: exit %d, %q", code, stderr)
 	}
 }

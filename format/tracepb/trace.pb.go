@@ -274,8 +274,12 @@ type TraceHeader struct {
 	// The recording ran with ASLR off and the vDSO hidden (see
 	// tracer.Config.Deterministic): only such a trace replays clocks.
 	Deterministic bool `protobuf:"varint,12,opt,name=deterministic,proto3" json:"deterministic,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// Event times (Syscall.enter_ns, .exit_ns, Process.time_ns) are rounded
+	// down to a multiple of this many nanoseconds; 0 means not rounded.
+	// hermes record rounds to microseconds by default, as strace prints them.
+	TimeResolutionNs int64 `protobuf:"varint,13,opt,name=time_resolution_ns,json=timeResolutionNs,proto3" json:"time_resolution_ns,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *TraceHeader) Reset() {
@@ -390,6 +394,13 @@ func (x *TraceHeader) GetDeterministic() bool {
 		return x.Deterministic
 	}
 	return false
+}
+
+func (x *TraceHeader) GetTimeResolutionNs() int64 {
+	if x != nil {
+		return x.TimeResolutionNs
+	}
+	return 0
 }
 
 // Event is one record of the trace. Every event carries a sequence number;
@@ -1062,7 +1073,7 @@ var File_trace_proto protoreflect.FileDescriptor
 
 const file_trace_proto_rawDesc = "" +
 	"\n" +
-	"\vtrace.proto\x12\x0fhermes.trace.v1\"\xb3\x03\n" +
+	"\vtrace.proto\x12\x0fhermes.trace.v1\"\xe1\x03\n" +
 	"\vTraceHeader\x12\x12\n" +
 	"\x04argv\x18\x01 \x03(\tR\x04argv\x12\x10\n" +
 	"\x03env\x18\x02 \x03(\tR\x03env\x12\x10\n" +
@@ -1076,7 +1087,8 @@ const file_trace_proto_rawDesc = "" +
 	"\x05extra\x18\n" +
 	" \x03(\v2'.hermes.trace.v1.TraceHeader.ExtraEntryR\x05extra\x12\x16\n" +
 	"\x06traced\x18\v \x03(\x05R\x06traced\x12$\n" +
-	"\rdeterministic\x18\f \x01(\bR\rdeterministic\x1a8\n" +
+	"\rdeterministic\x18\f \x01(\bR\rdeterministic\x12,\n" +
+	"\x12time_resolution_ns\x18\r \x01(\x03R\x10timeResolutionNs\x1a8\n" +
 	"\n" +
 	"ExtraEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
