@@ -3,8 +3,10 @@ package main
 import (
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/hermes-trace/hermes/format"
 	"github.com/hermes-trace/hermes/internal/testbin"
+	"golang.org/x/sys/unix"
 )
 
 func TestRecordDumpStats(t *testing.T) {
@@ -250,5 +253,54 @@ func TestRecordTimePrecision(t *testing.T) {
 	}
 	if _, stderr, code := hermes(t, "record", "--time-precision=s", "--", hello); code != 125 || !strings.Contains(stderr, "not ns, us or ms") {
 		t.Errorf("bad --time-precision: exit %d, %q", code, stderr)
+	}
+}
+
+// TestRecordProgress runs record with stderr on a terminal: it shows a
+// progress line while the target runs and erases it at the end. With
+// stderr not a terminal, nothing of it is printed.
+func TestRecordProgress(t *testing.T) {
+	// A second of a target writing every 10 ms: several 250 ms ticks,
+	// however fast the machine.
+	sleeper := testbin.C(t, "sleeper")
+	args := []string{"record", "-o", filepath.Join(t.TempDir(), "run.trace"), "--", sleeper, "1"}
+
+	ptmx, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		t.Skipf("no pseudo-terminal: %v", err)
+	}
+	defer ptmx.Close()
+	if err := unix.IoctlSetPointerInt(int(ptmx.Fd()), unix.TIOCSPTLCK, 0); err != nil {
+		t.Fatal(err)
+	}
+	n, err := unix.IoctlGetInt(int(ptmx.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pts, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(hermesBin, args...)
+	cmd.Stderr = pts
+	out := make(chan []byte)
+	go func() {
+		b, _ := io.ReadAll(ptmx) // ends with EIO once the last slave fd closes
+		out <- b
+	}()
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("record: %v", err)
+	}
+	pts.Close()
+	got := string(<-out)
+	if !strings.Contains(got, "\r\x1b[Khermes: ") || !strings.Contains(got, " events, ") || !strings.Contains(got, " events/s") {
+		t.Errorf("no progress line on the terminal: %q", got)
+	}
+	if !strings.HasSuffix(got, "\r\x1b[K") {
+		t.Errorf("progress line not erased at the end: %q", got)
+	}
+
+	if _, stderr, code := hermes(t, args...); code != 0 || stderr != "" {
+		t.Errorf("stderr not a terminal: exit %d, stderr %q", code, stderr)
 	}
 }
