@@ -17,6 +17,13 @@
 //     hermes with a script that traps a call the loop never makes
 //     (idle.lua), against the bare filter.
 //   - fork/exec: a shell loop running /bin/true, everything traced.
+//   - record (alone with -record-only): hermes record and replay against
+//     strace -f --seccomp-bpf -o FILE on a getppid loop, python3 -c pass, a
+//     small gcc compile and find /usr/share; then trace bytes per syscall
+//     against strace's text compressed with zstd -1, against strace -ttt
+//     -T -v -s 1048576 (which keeps times and whole buffers, as a trace
+//     does), and what registers, times and captured memory each cost in
+//     the trace.
 //
 // hermes pins the tracer and its tracees to one CPU by default; "strace1"
 // is strace under taskset -c 0 and "nopin" is hermes --no-pin, so that

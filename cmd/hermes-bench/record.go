@@ -7,9 +7,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/hermes-trace/hermes/format"
+	"github.com/hermes-trace/hermes/format/tracepb"
+	"github.com/hermes-trace/hermes/record"
 )
 
 // recordTables compares hermes record with strace writing its text to a
@@ -59,18 +64,56 @@ func recordTables(runs int, tmp, hermes, strace, taskset, loop string) error {
 		if err != nil {
 			return err
 		}
-		zst := text + ".zst"
-		if out, err := exec.Command("zstd", "-1", "-q", "-f", text, "-o", zst).CombinedOutput(); err != nil {
-			return fmt.Errorf("zstd: %v\n%s", err, out)
+		zsize, err := zstdSize(text)
+		if err != nil {
+			return err
 		}
-		tf, _ := os.Stat(trace)
-		zf, _ := os.Stat(zst)
+		tf, err := os.Stat(trace)
+		if err != nil {
+			return err
+		}
 		hb := float64(tf.Size()) / float64(max(events, 1))
-		sb := float64(zf.Size()) / float64(max(lines, 1))
-		fmt.Printf("  size: hermes %d B for %d events = %.2f B/event; strace text zstd -1 %d B for %d calls = %.2f B/call; ratio %.1fx\n\n",
-			tf.Size(), events, hb, zf.Size(), lines, sb, hb/sb)
+		sb := float64(zsize) / float64(max(lines, 1))
+		fmt.Printf("  size: hermes %d B for %d events = %.2f B/event; strace text zstd -1 %d B for %d calls = %.2f B/call; ratio %.1fx\n",
+			tf.Size(), events, hb, zsize, lines, sb, hb/sb)
+		// strace keeping what a trace keeps, registers aside: times,
+		// durations, whole buffers and structures (one run, not timed).
+		full := text + ".full"
+		if out, err := exec.Command(strace, append([]string{"-f", "-ttt", "-T", "-v", "-s", "1048576", "-o", full}, w.argv...)...).CombinedOutput(); err != nil {
+			return fmt.Errorf("strace -v -s 1048576: %v\n%s", err, out)
+		}
+		fullCalls, err := countCalls(full)
+		if err != nil {
+			return err
+		}
+		fullZst, err := zstdSize(full)
+		if err != nil {
+			return err
+		}
+		fb := float64(fullZst) / float64(max(fullCalls, 1))
+		fmt.Printf("  against strace -ttt -T -v -s 1048576 (times and whole buffers, no registers), zstd -1: %.2f B/call; ratio %.2fx\n", fb, hb/fb)
+		parts, err := sizeBreakdown(trace, filepath.Join(tmp, "part.trace"))
+		if err != nil {
+			return err
+		}
+		fmt.Printf("  of which (B/event, by re-encoding without it): registers %.2f, times %.2f, captured memory %.2f (file and directory reads %.2f); 2x strace is %.2f\n\n",
+			parts[0], parts[1], parts[2], parts[3], 2*sb)
 	}
 	return nil
+}
+
+// zstdSize compresses path with zstd -1 and returns the compressed size.
+func zstdSize(path string) (int64, error) {
+	zst := path + ".zst"
+	if out, err := exec.Command("zstd", "-1", "-q", "-f", path, "-o", zst).CombinedOutput(); err != nil {
+		return 0, fmt.Errorf("zstd: %v\n%s", err, out)
+	}
+	defer os.Remove(zst)
+	fi, err := os.Stat(zst)
+	if err != nil {
+		return 0, err
+	}
+	return fi.Size(), nil
 }
 
 func countEvents(path string) (int, error) {
@@ -112,4 +155,102 @@ func countCalls(path string) (int, error) {
 		}
 	}
 	return n, s.Err()
+}
+
+// sizeBreakdown says how many bytes per syscall event each part of a trace
+// costs after compression: it writes the events again without the part
+// (into scratch) and compares. The parts: registers, times, all captured
+// memory, the data of reads of regular files and directories.
+func sizeBreakdown(trace, scratch string) ([4]float64, error) {
+	var out [4]float64
+	var evs []*tracepb.Event
+	r, err := format.Open(trace)
+	if err != nil {
+		return out, err
+	}
+	hdr := r.Header()
+	syscalls := 0
+	for {
+		ev, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			r.Close()
+			return out, err
+		}
+		if ev.GetSyscall() != nil {
+			syscalls++
+		}
+		evs = append(evs, ev)
+	}
+	r.Close()
+	fileReads := map[string]bool{"read": true, "pread64": true, "readv": true, "preadv": true, "preadv2": true, "getdents64": true, "getdents": true}
+	drops := [...]func(*tracepb.Event){
+		func(ev *tracepb.Event) {
+			if s := ev.GetSyscall(); s != nil {
+				s.Regs, s.ExitRegs = nil, nil
+			}
+		},
+		func(ev *tracepb.Event) {
+			if s := ev.GetSyscall(); s != nil {
+				s.EnterNs, s.ExitNs = 0, 0
+			} else if p := ev.GetProcess(); p != nil {
+				p.TimeNs = 0
+			}
+		},
+		func(ev *tracepb.Event) {
+			if s := ev.GetSyscall(); s != nil {
+				s.Mem = nil
+			}
+		},
+		func(ev *tracepb.Event) {
+			// Out-buffers of reads that name a file by fd: which ones
+			// were files is not in the trace, so every such read counts
+			// (pipes and ttys too): an upper bound.
+			if s := ev.GetSyscall(); s != nil && fileReads[record.Name(s)] {
+				s.Mem = slices.DeleteFunc(s.Mem, func(m *tracepb.Mem) bool { return m.Kind == tracepb.MemKind_MEM_KIND_OUT })
+			}
+		},
+	}
+	full, err := rewrite(scratch, hdr, evs, nil)
+	if err != nil {
+		return out, err
+	}
+	for i, drop := range drops {
+		n, err := rewrite(scratch, hdr, evs, drop)
+		if err != nil {
+			return out, err
+		}
+		out[i] = float64(full-n) / float64(max(syscalls, 1))
+	}
+	os.Remove(scratch)
+	return out, nil
+}
+
+// rewrite writes evs, each changed by drop, to a trace at path, cutting
+// chunks by size only, and returns its size.
+func rewrite(path string, hdr *tracepb.TraceHeader, evs []*tracepb.Event, drop func(*tracepb.Event)) (int64, error) {
+	w, err := format.Create(path, hdr, format.WriterOptions{FlushInterval: -1})
+	if err != nil {
+		return 0, err
+	}
+	for _, ev := range evs {
+		if drop != nil {
+			ev = proto.Clone(ev).(*tracepb.Event)
+			drop(ev)
+		}
+		if err := w.Append(ev); err != nil {
+			w.Close()
+			return 0, err
+		}
+	}
+	if err := w.Close(); err != nil {
+		return 0, err
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0, err
+	}
+	return fi.Size(), nil
 }
