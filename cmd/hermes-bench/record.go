@@ -56,7 +56,7 @@ func recordTables(runs int, tmp, hermes, strace, taskset, loop string) error {
 		}
 		fmt.Printf("  replay/record: %.2fx\n", float64(med[4])/float64(med[3]))
 		// The files of the last runs: bytes per syscall.
-		events, err := countEvents(trace)
+		hdr, evs, events, err := loadTrace(trace)
 		if err != nil {
 			return err
 		}
@@ -92,7 +92,7 @@ func recordTables(runs int, tmp, hermes, strace, taskset, loop string) error {
 		}
 		fb := float64(fullZst) / float64(max(fullCalls, 1))
 		fmt.Printf("  against strace -ttt -T -v -s 1048576 (times and whole buffers, no registers), zstd -1: %.2f B/call; ratio %.2fx\n", fb, hb/fb)
-		parts, err := sizeBreakdown(trace, filepath.Join(tmp, "part.trace"))
+		parts, err := sizeBreakdown(hdr, evs, events, filepath.Join(tmp, "part.trace"))
 		if err != nil {
 			return err
 		}
@@ -116,24 +116,28 @@ func zstdSize(path string) (int64, error) {
 	return fi.Size(), nil
 }
 
-func countEvents(path string) (int, error) {
+// loadTrace reads a whole trace: its header, its events, and how many of
+// them are syscalls.
+func loadTrace(path string) (*tracepb.TraceHeader, []*tracepb.Event, int, error) {
 	r, err := format.Open(path)
 	if err != nil {
-		return 0, err
+		return nil, nil, 0, err
 	}
 	defer r.Close()
+	var evs []*tracepb.Event
 	n := 0
 	for {
 		ev, err := r.Next()
 		if err == io.EOF {
-			return n, nil
+			return r.Header(), evs, n, nil
 		}
 		if err != nil {
-			return n, err
+			return nil, nil, 0, err
 		}
 		if ev.GetSyscall() != nil {
 			n++
 		}
+		evs = append(evs, ev)
 	}
 }
 
@@ -158,33 +162,12 @@ func countCalls(path string) (int, error) {
 }
 
 // sizeBreakdown says how many bytes per syscall event each part of a trace
-// costs after compression: it writes the events again without the part
-// (into scratch) and compares. The parts: registers, times, all captured
-// memory, the data of reads of regular files and directories.
-func sizeBreakdown(trace, scratch string) ([4]float64, error) {
+// (hdr, evs, of which syscalls are syscalls) costs after compression: it
+// writes the events again without the part (into scratch) and compares.
+// The parts: registers, times, all captured memory, the data of reads of
+// regular files and directories.
+func sizeBreakdown(hdr *tracepb.TraceHeader, evs []*tracepb.Event, syscalls int, scratch string) ([4]float64, error) {
 	var out [4]float64
-	var evs []*tracepb.Event
-	r, err := format.Open(trace)
-	if err != nil {
-		return out, err
-	}
-	hdr := r.Header()
-	syscalls := 0
-	for {
-		ev, err := r.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			r.Close()
-			return out, err
-		}
-		if ev.GetSyscall() != nil {
-			syscalls++
-		}
-		evs = append(evs, ev)
-	}
-	r.Close()
 	fileReads := map[string]bool{"read": true, "pread64": true, "readv": true, "preadv": true, "preadv2": true, "getdents64": true, "getdents": true}
 	drops := [...]func(*tracepb.Event){
 		func(ev *tracepb.Event) {
