@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -302,5 +304,56 @@ func TestRecordProgress(t *testing.T) {
 
 	if _, stderr, code := hermes(t, args...); code != 0 || stderr != "" {
 		t.Errorf("stderr not a terminal: exit %d, stderr %q", code, stderr)
+	}
+}
+
+// TestDumpTimestamps checks dump's strace-style -t, -tt, -ttt, -r and -T.
+func TestDumpTimestamps(t *testing.T) {
+	trace := filepath.Join(t.TempDir(), "run.trace")
+	hello := testbin.C(t, "hello")
+	before := time.Now()
+	if _, stderr, code := hermes(t, "record", "-o", trace, "--", hello); code != 0 {
+		t.Fatalf("record: exit %d: %s", code, stderr)
+	}
+	after := time.Now()
+	for _, tc := range []struct {
+		flag string
+		line string // every line
+	}{
+		{"-t", `^\d+ \d\d:\d\d:\d\d \S`},
+		{"-tt", `^\d+ \d\d:\d\d:\d\d\.\d{6} \S`},
+		{"-ttt", `^\d+ \d{10}\.\d{6} \S`},
+		{"-r", `^\d+ +\d+\.\d{6} \S`},
+		{"-T", `^\d+ (.* <\d+\.\d{6}>|exit_group\(.*\) = \?|\+\+\+ .*)$`},
+	} {
+		t.Run(tc.flag, func(t *testing.T) {
+			out, stderr, code := hermes(t, "dump", tc.flag, trace)
+			if code != 0 || stderr != "" {
+				t.Fatalf("dump %s: exit %d: %s", tc.flag, code, stderr)
+			}
+			re := regexp.MustCompile(tc.line)
+			lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+			for _, l := range lines {
+				if !re.MatchString(l) {
+					t.Fatalf("line %q does not match %s", l, tc.line)
+				}
+			}
+			f := strings.Fields(lines[0])
+			switch tc.flag {
+			case "-ttt":
+				// The first call was made during the recording.
+				sec, err := strconv.ParseFloat(f[1], 64)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if at := time.Unix(0, int64(sec*1e9)); at.Before(before.Truncate(time.Second)) || at.After(after) {
+					t.Errorf("first call at %v, not within the recording (%v to %v)", at, before, after)
+				}
+			case "-r":
+				if f[1] != "0.000000" {
+					t.Errorf("first -r stamp %q, want 0.000000", f[1])
+				}
+			}
+		})
 	}
 }
