@@ -28,6 +28,7 @@ type Printer struct {
 	firstTid int
 	inCall   map[int]bool // tid -> inside a printed call
 	barePids bool
+	times    *decode.Timestamps
 }
 
 // PrinterOptions tune a Printer.
@@ -41,6 +42,9 @@ type PrinterOptions struct {
 	// FILE does; otherwise "[pid N] " appears once there are several
 	// threads, as on strace's stderr.
 	ToFile bool
+	// Times prints strace's -t/-tt/-ttt, -r and -T timestamps; nil
+	// prints none. Its Start must be Config.Epoch.
+	Times *decode.Timestamps
 }
 
 // NewPrinter returns a Printer writing to w.
@@ -50,6 +54,7 @@ func NewPrinter(w io.Writer, opts decode.Options, po PrinterOptions) *Printer {
 		w:        bufio.NewWriterSize(w, 64<<10),
 		flush:    po.FlushLines,
 		barePids: po.ToFile,
+		times:    po.Times,
 		opts:     opts,
 		line:     make([]byte, 0, 4096),
 		atEntry:  make(map[int][]byte),
@@ -112,7 +117,7 @@ func (p *Printer) Enter(sc *Syscall, act *Action) {
 	buf := decode.AppendCall(p.atEntry[sc.Tid()][:0], &p.call, sc.Mem(), &p.opts)
 	p.atEntry[sc.Tid()] = buf
 	if sc.Info.Ret == abi.RetNone {
-		p.start(sc.Thread)
+		p.start(sc.Thread, sc.Enter)
 		p.line = append(p.line, buf...)
 		p.line = append(p.line, " = ?"...)
 		p.end()
@@ -128,9 +133,9 @@ func (p *Printer) Exit(sc *Syscall, act *Action) {
 	th := sc.Thread
 	delete(p.inCall, th.Tid)
 	if sc.Arch != p.lastArch[th.Tid] {
-		p.personality(th, sc.Arch)
+		p.personality(th, sc.Arch, sc.Enter)
 	}
-	p.start(th)
+	p.start(th, sc.Enter)
 	if decodesAtEntry(sc) {
 		p.line = append(p.line, p.atEntry[th.Tid]...)
 	} else {
@@ -140,12 +145,13 @@ func (p *Printer) Exit(sc *Syscall, act *Action) {
 	if sc.Skipped {
 		p.line = append(p.line, " (INJECTED)"...)
 	}
+	p.line = p.times.AppendDuration(p.line, sc.Leave-sc.Enter)
 	p.end()
 }
 
-func (p *Printer) personality(th *Thread, a abi.Arch) {
+func (p *Printer) personality(th *Thread, a abi.Arch, t int64) {
 	p.lastArch[th.Tid] = a
-	p.start(th)
+	p.start(th, t)
 	p.line = append(p.line, "[ Process PID="...)
 	p.line = strconv.AppendInt(p.line, int64(th.Proc.Pid), 10)
 	switch a {
@@ -165,7 +171,7 @@ func (p *Printer) Process(ev *ProcessEvent) {
 	case EventFork, EventThread:
 		p.multi = true
 	case EventSignal:
-		p.start(ev.Thread)
+		p.start(ev.Thread, ev.Time)
 		p.line = append(p.line, "--- "...)
 		p.line = append(p.line, abi.SignalName(ev.Signal)...)
 		p.line = append(p.line, ' ')
@@ -173,7 +179,7 @@ func (p *Printer) Process(ev *ProcessEvent) {
 		p.line = append(p.line, " ---"...)
 		p.end()
 	case EventStop:
-		p.start(ev.Thread)
+		p.start(ev.Thread, ev.Time)
 		p.line = append(p.line, "--- stopped by "...)
 		p.line = append(p.line, abi.SignalName(ev.Signal)...)
 		p.line = append(p.line, " ---"...)
@@ -193,13 +199,13 @@ func (p *Printer) Process(ev *ProcessEvent) {
 			sc := &ev.Thread.sc
 			p.setCall(sc)
 			p.call.Exited = false
-			p.start(ev.Thread)
+			p.start(ev.Thread, sc.Enter)
 			p.line = decode.AppendCall(p.line, &p.call, nil, &p.opts)
 			p.line = append(p.line, " = ?"...)
 			p.end()
 			delete(p.inCall, ev.Thread.Tid)
 		}
-		p.start(ev.Thread)
+		p.start(ev.Thread, ev.Time)
 		if ev.Signal != 0 {
 			p.line = append(p.line, "+++ killed by "...)
 			p.line = append(p.line, abi.SignalName(ev.Signal)...)
@@ -218,7 +224,8 @@ func (p *Printer) Process(ev *ProcessEvent) {
 	}
 }
 
-func (p *Printer) start(th *Thread) {
+// start begins the line of an event of th at time t.
+func (p *Printer) start(th *Thread, t int64) {
 	p.line = p.line[:0]
 	if p.barePids {
 		p.line = strconv.AppendInt(p.line, int64(th.Tid), 10)
@@ -228,6 +235,7 @@ func (p *Printer) start(th *Thread) {
 		p.line = strconv.AppendInt(p.line, int64(th.Tid), 10)
 		p.line = append(p.line, "] "...)
 	}
+	p.line = p.times.AppendPrefix(p.line, t)
 }
 
 func (p *Printer) end() {

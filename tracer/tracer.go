@@ -81,6 +81,11 @@ type Config struct {
 	// The exec ProcessEvent then carries the address of the image's
 	// AT_RANDOM bytes.
 	Deterministic bool
+	// Epoch is the zero of event times (Syscall.Enter, .Leave,
+	// ProcessEvent.Time, all nanoseconds since it); the zero Time means the
+	// moment the run starts. Give one with a monotonic reading (time.Now),
+	// so that the times also say when, by the wall clock, a call was made.
+	Epoch time.Time
 	// Logf reports hermes's own warnings (nil: discarded).
 	Logf func(format string, args ...any)
 }
@@ -321,7 +326,10 @@ func (t *Tracer) loopMain(start func() error) (Result, error) {
 		t.timerMu.Unlock()
 		bell.close()
 	}()
-	t.start = time.Now()
+	t.start = t.cfg.Epoch
+	if t.start.IsZero() {
+		t.start = time.Now()
+	}
 	if err := start(); err != nil {
 		return Result{}, err
 	}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"time"
 
 	"github.com/hermes-trace/hermes/format"
 	"github.com/hermes-trace/hermes/format/tracepb"
@@ -16,6 +15,7 @@ import (
 	"github.com/hermes-trace/hermes/tracer/abi"
 	"github.com/hermes-trace/hermes/tracer/decode"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 type dumpOpts struct {
@@ -24,10 +24,29 @@ type dumpOpts struct {
 	pid     int
 	lineage string
 	strSize int
-	// strace's timestamps: -t (count: -t, -tt, -ttt), -r, -T.
-	absTime  int
-	relTime  bool
+	times   timeFlags
+}
+
+// timeFlags are strace's timestamp flags, for trace and dump.
+type timeFlags struct {
+	abs      int // -t, -tt, -ttt
+	rel      bool
 	duration bool
+}
+
+func (t *timeFlags) addFlags(f *pflag.FlagSet) {
+	f.CountVarP(&t.abs, "absolute-timestamps", "t", "prefix each line with the wall-clock time of the call (-tt: with microseconds, -ttt: seconds since the epoch)")
+	f.BoolVarP(&t.rel, "relative-timestamps", "r", false, "prefix each line with the time since the previous line's")
+	f.BoolVarP(&t.duration, "syscall-times", "T", false, "append the time spent in each syscall, <seconds>")
+}
+
+// timestamps returns the printer of the asked-for timestamps for event
+// times counted from start (Unix nanoseconds), or nil.
+func (t *timeFlags) timestamps(start int64) *decode.Timestamps {
+	if t.abs == 0 && !t.rel && !t.duration {
+		return nil
+	}
+	return &decode.Timestamps{Absolute: t.abs, Relative: t.rel, Durations: t.duration, Start: start}
 }
 
 func newDumpCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -53,75 +72,8 @@ it stopped.`,
 	f.IntVar(&o.pid, "pid", 0, "print only events of process `N` (as recorded)")
 	f.StringVar(&o.lineage, "lineage", "", "print only events of lineage `L` (1, 1.2, 1.2/t3: a process includes its threads)")
 	f.IntVarP(&o.strSize, "string-limit", "s", 32, "print at most `N` bytes of each string")
-	f.CountVarP(&o.absTime, "absolute-timestamps", "t", "prefix each line with the wall-clock time it was recorded at (-tt: with microseconds, -ttt: seconds since the epoch)")
-	f.BoolVarP(&o.relTime, "relative-timestamps", "r", false, "prefix each line with the time since the previous line's")
-	f.BoolVarP(&o.duration, "syscall-times", "T", false, "append the time spent in each syscall, <seconds>")
+	o.times.addFlags(f)
 	return cmd
-}
-
-// stamper prints strace's -t, -tt, -ttt, -r and -T times of a recording.
-// Event times are monotonic since the start of the recording; wall-clock
-// times add them to the header's start time.
-type stamper struct {
-	abs   int
-	rel   bool
-	start int64 // header start_time_unix_ns
-	prev  int64 // time of the previous printed event, for -r
-	first bool
-}
-
-// appendStamp appends the line prefix for an event at t (with its space).
-func (s *stamper) appendStamp(dst []byte, t int64) []byte {
-	if s.rel {
-		d := int64(0)
-		if !s.first {
-			d = t - s.prev
-		}
-		s.prev, s.first = t, false
-		dst = appendSeconds(dst, d, 6)
-		dst = append(dst, ' ')
-	}
-	if s.abs == 0 {
-		return dst
-	}
-	wall := s.start + t
-	if s.abs >= 3 {
-		dst = appendSeconds(dst, wall, 0)
-		return append(dst, ' ')
-	}
-	tm := time.Unix(0, wall)
-	dst = tm.AppendFormat(dst, "15:04:05")
-	if s.abs == 2 {
-		dst = append(dst, '.')
-		dst = appendPadded(dst, (wall/1000)%1000000, 6)
-	}
-	return append(dst, ' ')
-}
-
-// appendSeconds appends ns as seconds with six decimals, right-aligned in
-// width (strace's -r column).
-func appendSeconds(dst []byte, ns int64, width int) []byte {
-	if ns < 0 {
-		ns = 0
-	}
-	var b [32]byte
-	n := strconv.AppendInt(b[:0], ns/1e9, 10)
-	n = append(n, '.')
-	n = appendPadded(n, (ns/1000)%1000000, 6)
-	for i := len(n); i < width+7; i++ {
-		dst = append(dst, ' ')
-	}
-	return append(dst, n...)
-}
-
-// appendPadded appends v in decimal, zero-padded to digits.
-func appendPadded(dst []byte, v int64, digits int) []byte {
-	var b [20]byte
-	n := strconv.AppendInt(b[:0], v, 10)
-	for i := len(n); i < digits; i++ {
-		dst = append(dst, '0')
-	}
-	return append(dst, n...)
 }
 
 // eventFilter selects events for dump and stats.
@@ -194,7 +146,7 @@ func runDump(o *dumpOpts, path string, stdout, stderr io.Writer) error {
 	w := bufio.NewWriterSize(stdout, 64<<10)
 	defer w.Flush()
 	opts := &decode.Options{StrSize: o.strSize}
-	st := &stamper{abs: o.absTime, rel: o.relTime, start: r.Header().GetStartTimeUnixNs(), first: true}
+	st := o.times.timestamps(r.Header().GetStartTimeUnixNs())
 	var line []byte
 	enc := json.NewEncoder(w)
 	for {
@@ -221,12 +173,10 @@ func runDump(o *dumpOpts, path string, stdout, stderr io.Writer) error {
 			sc := k.Syscall
 			line = strconv.AppendInt(line, int64(sc.Tid), 10)
 			line = append(line, ' ')
-			line = st.appendStamp(line, sc.EnterNs)
+			line = st.AppendPrefix(line, sc.EnterNs)
 			line = record.AppendSyscall(line, sc, opts)
-			if o.duration && !sc.EntryOnly && sc.ExitNs != 0 {
-				line = append(line, " <"...)
-				line = appendSeconds(line, sc.ExitNs-sc.EnterNs, 0)
-				line = append(line, '>')
+			if !sc.EntryOnly && sc.ExitNs != 0 {
+				line = st.AppendDuration(line, sc.ExitNs-sc.EnterNs)
 			}
 		case *tracepb.Event_Process:
 			p := k.Process
@@ -235,7 +185,7 @@ func runDump(o *dumpOpts, path string, stdout, stderr io.Writer) error {
 			}
 			line = strconv.AppendInt(line, int64(p.Tid), 10)
 			line = append(line, ' ')
-			line = st.appendStamp(line, p.TimeNs)
+			line = st.AppendPrefix(line, p.TimeNs)
 			line = appendProcess(line, p)
 		}
 		line = append(line, '\n')

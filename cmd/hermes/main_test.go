@@ -8,8 +8,10 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hermes-trace/hermes/internal/testbin"
 )
@@ -279,6 +281,48 @@ func TestMatchesStrace(t *testing.T) {
 				ht, _ := os.ReadFile(hout)
 				t.Fatalf("syscall sequences differ\nstrace:\n%s\nhermes:\n%s\n--- strace output:\n%s\n--- hermes output:\n%s",
 					strings.Join(ss, "--\n"), strings.Join(hs, "--\n"), st, ht)
+			}
+		})
+	}
+}
+
+// TestTraceTimestamps checks hermes trace's strace-style -t, -tt, -ttt,
+// -r and -T on a live run.
+func TestTraceTimestamps(t *testing.T) {
+	hello := testbin.C(t, "hello")
+	for _, tc := range []struct {
+		flags []string
+		line  string // the write line on stderr
+	}{
+		{[]string{"-t"}, `^\d\d:\d\d:\d\d write\(1, "hello\\n", 6\) = 6$`},
+		{[]string{"-tt", "-T"}, `^\d\d:\d\d:\d\d\.\d{6} write\(1, "hello\\n", 6\) = 6 <0\.\d{6}>$`},
+		{[]string{"-ttt"}, `^(\d{10}\.\d{6}) write\(1, "hello\\n", 6\) = 6$`},
+		{[]string{"-r"}, `^ +0\.\d{6} write\(1, "hello\\n", 6\) = 6$`},
+		{[]string{"-T", "-e", "inject=write:error=ENOSPC"}, `^write\(1, "hello\\n", 6\) = -1 ENOSPC \(No space left on device\) \(INJECTED\) <0\.\d{6}>$`},
+	} {
+		t.Run(strings.Join(tc.flags, " "), func(t *testing.T) {
+			before := time.Now()
+			args := append([]string{"trace", "-e", "trace=write"}, tc.flags...)
+			_, stderr, _ := hermes(t, append(args, "--", hello)...)
+			after := time.Now()
+			re := regexp.MustCompile(tc.line)
+			var m []string
+			for _, l := range strings.Split(stderr, "\n") {
+				if m = re.FindStringSubmatch(l); m != nil {
+					break
+				}
+			}
+			if m == nil {
+				t.Fatalf("no line matching %s in:\n%s", tc.line, stderr)
+			}
+			if len(m) > 1 {
+				sec, err := strconv.ParseFloat(m[1], 64)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if at := time.Unix(0, int64(sec*1e9)); at.Before(before.Add(-time.Millisecond)) || at.After(after) {
+					t.Errorf("write at %v, not within the run (%v to %v)", at, before, after)
+				}
 			}
 		})
 	}

@@ -147,6 +147,10 @@ func runRecord(o *recordOpts, args []string, stderr io.Writer) error {
 	}
 	slices.Sort(hdr.Traced)
 	hdr.Traced = slices.Compact(hdr.Traced)
+	// Event times count from the header's start time, so that dump -tt
+	// prints the wall clock of each call.
+	epoch := time.Now()
+	hdr.StartTimeUnixNs = epoch.UnixNano()
 	hdr.Deterministic = o.pid == 0 && !o.nondet
 	hdr.TimeResolutionNs = int64(o.timePrecision)
 	w, err := format.Create(o.output, hdr, format.WriterOptions{Sync: o.fsync})
@@ -158,6 +162,7 @@ func runRecord(o *recordOpts, args []string, stderr io.Writer) error {
 		Trace:         trapped,
 		NoPin:         o.noPin,
 		Deterministic: hdr.Deterministic,
+		Epoch:         epoch,
 		TrackFDs:      true,
 		Handlers:      []tracer.Handler{rec},
 		Logf:          func(format string, a ...any) { fmt.Fprintf(stderr, "hermes: "+format+"\n", a...) },

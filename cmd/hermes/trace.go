@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"time"
 
 	"github.com/hermes-trace/hermes/inject"
 	"github.com/hermes-trace/hermes/tracer"
@@ -21,6 +22,7 @@ type traceOpts struct {
 	exprs   []string
 	pid     int
 	strSize int
+	times   timeFlags
 	follow  bool
 	noPin   bool
 	inject  injectOpts
@@ -53,6 +55,7 @@ with syscall stops and left running when hermes is interrupted.`,
 	f.StringArrayVarP(&o.exprs, "expr", "e", nil, "qualifying `EXPR`: trace=NAME,%CLASS,... (strace syntax; repeatable)")
 	f.IntVarP(&o.pid, "pid", "p", 0, "attach to the running process `PID` and all its threads")
 	f.IntVarP(&o.strSize, "string-limit", "s", 32, "print at most `N` bytes of each string")
+	o.times.addFlags(f)
 	o.inject.addFlags(f)
 	f.BoolVar(&o.noPin, "no-pin", false, "let the command use every CPU (by default it shares hermes's CPU, as under rr: much cheaper ptrace stops on VMs)")
 	f.BoolVarP(&o.follow, "follow-forks", "f", true, "follow forks, vforks and clones (always on; accepted for strace compatibility)")
@@ -112,7 +115,8 @@ func runTrace(o *traceOpts, args []string, stderr io.Writer) error {
 		return err
 	}
 	var out io.Writer = stderr
-	po := tracer.PrinterOptions{Selected: sel, FlushLines: true}
+	epoch := time.Now()
+	po := tracer.PrinterOptions{Selected: sel, FlushLines: true, Times: o.times.timestamps(epoch.UnixNano())}
 	if o.output != "" {
 		f, err := os.Create(o.output)
 		if err != nil {
@@ -126,6 +130,7 @@ func runTrace(o *traceOpts, args []string, stderr io.Writer) error {
 	cfg := tracer.Config{
 		Trace:    sel,
 		NoPin:    o.noPin,
+		Epoch:    epoch,
 		Handlers: []tracer.Handler{pr},
 		Logf:     func(format string, a ...any) { fmt.Fprintf(stderr, "hermes: "+format+"\n", a...) },
 	}
