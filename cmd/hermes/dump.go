@@ -180,8 +180,8 @@ func runDump(o *dumpOpts, path string, stdout, stderr io.Writer) error {
 			}
 		case *tracepb.Event_Process:
 			p := k.Process
-			if appendProcess(nil, p) == nil {
-				continue // not printed: fork, thread, exec
+			if !printedProcess(p.Kind) {
+				continue // fork, thread, exec: strace prints no line
 			}
 			line = strconv.AppendInt(line, int64(p.Tid), 10)
 			line = append(line, ' ')
@@ -198,8 +198,18 @@ func runDump(o *dumpOpts, path string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// appendProcess renders a process event like strace; nil for events strace
-// does not print (fork, thread, exec).
+// printedProcess reports whether strace prints a line for a process event
+// of kind k.
+func printedProcess(k tracepb.ProcessKind) bool {
+	switch k {
+	case tracepb.ProcessKind_PROCESS_KIND_SIGNAL, tracepb.ProcessKind_PROCESS_KIND_STOP, tracepb.ProcessKind_PROCESS_KIND_EXIT:
+		return true
+	}
+	return false
+}
+
+// appendProcess renders a process event like strace; dst unchanged for
+// the events strace does not print (see printedProcess).
 func appendProcess(dst []byte, p *tracepb.Process) []byte {
 	switch p.Kind {
 	case tracepb.ProcessKind_PROCESS_KIND_SIGNAL:
@@ -225,7 +235,7 @@ func appendProcess(dst []byte, p *tracepb.Process) []byte {
 		dst = strconv.AppendInt(dst, int64(p.ExitStatus), 10)
 		return append(dst, " +++"...)
 	}
-	return nil
+	return dst
 }
 
 // jsonMem is a captured memory range in JSON.
