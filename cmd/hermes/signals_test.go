@@ -2,14 +2,21 @@ package main
 
 import (
 	"bufio"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
+	"github.com/hermes-trace/hermes/format"
+	"github.com/hermes-trace/hermes/format/tracepb"
 	"github.com/hermes-trace/hermes/internal/testbin"
 )
 
@@ -182,5 +189,71 @@ func TestGroupInterrupt(t *testing.T) {
 	}
 	if !alive(target.Process.Pid) {
 		t.Fatal("attached target did not survive the detach")
+	}
+}
+
+// TestRecordInterrupted sends SIGINT to hermes record: the trace is
+// finished (renamed, with its index), keeps every call the target made up
+// to a point the target itself reported, and ends with the target's exit.
+func TestRecordInterrupted(t *testing.T) {
+	bin := testbin.C(t, "sleeper")
+	trace := filepath.Join(t.TempDir(), "int.trace")
+	cmd, out := startHermes(t, "record", "-o", trace, "--", bin, "30")
+	l, err := out.ReadString('\n')
+	if err != nil || !strings.HasPrefix(l, "pid ") {
+		t.Fatalf("first line %q, %v", l, err)
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(l, "pid ")))
+	waitLine(t, out, "ready")
+	time.Sleep(200 * time.Millisecond)
+	// The target says how many of its 1-byte writes it has made.
+	syscall.Kill(pid, syscall.SIGUSR1)
+	l, err = out.ReadString('\n')
+	var n int
+	if _, err2 := fmt.Sscanf(l, "alive %d", &n); err != nil || err2 != nil || n == 0 {
+		t.Fatalf("alive line %q: %v %v", l, err, err2)
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	if code := exitCodeOf(cmd.Wait()); code != 128+int(syscall.SIGINT) && code != 128+int(syscall.SIGKILL) {
+		t.Errorf("exit %d", code)
+	}
+	if _, err := os.Stat(trace + ".partial"); !os.IsNotExist(err) {
+		t.Errorf("trace left partial: %v", err)
+	}
+	r, err := format.Open(trace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	writes, aliveSeen := 0, false
+	var last *tracepb.Event
+	for {
+		ev, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = ev
+		s := ev.GetSyscall()
+		if s == nil || s.Nr != int32(unix.SYS_WRITE) || len(s.Mem) == 0 {
+			continue
+		}
+		switch d := string(s.Mem[0].Data); {
+		case d == "x":
+			writes++
+		case d == l:
+			aliveSeen = true
+		}
+	}
+	if _, _, complete := r.Recovered(); !complete {
+		t.Error("interrupted recording has no index")
+	}
+	if writes < n || !aliveSeen {
+		t.Errorf("trace has %d writes and alive line %v; the target had made %d writes and printed %q", writes, aliveSeen, n, l)
+	}
+	if p := last.GetProcess(); p == nil || p.Kind != tracepb.ProcessKind_PROCESS_KIND_EXIT || p.Pid != int32(pid) {
+		t.Errorf("last event is not the target's exit: %v", last)
 	}
 }
