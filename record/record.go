@@ -82,11 +82,24 @@ type Options struct {
 }
 
 // round applies Options.TimeResolution to an event time.
-func (r *Recorder) round(t int64) int64 {
-	if p := r.opts.TimeResolution; p > 1 {
-		return t - t%p
+func (r *Recorder) round(t int64) int64 { return roundTime(t, r.opts.TimeResolution) }
+
+// roundTime rounds t down to a multiple of res nanoseconds (res <= 1: t).
+func roundTime(t, res int64) int64 {
+	if res > 1 {
+		return t - t%res
 	}
 	return t
+}
+
+// exitTime is the exit_ns of a call that returned at leave: rounded, but
+// never 0, which says the exit was not seen (a call that ended in the
+// first tick of a coarse resolution ends at 1 tick).
+func exitTime(leave, res int64) int64 {
+	if e := roundTime(leave, res); e != 0 || leave <= 0 {
+		return e
+	}
+	return max(res, 1)
 }
 
 // SummaryPrefix is how much of a summarized buffer is kept: enough for
@@ -347,12 +360,7 @@ func (r *Recorder) Exit(sc *tracer.Syscall, act *tracer.Action) {
 		return // attached in the middle of this call
 	}
 	s := &c.sc
-	s.Ret, s.ExitNs = sc.Ret, r.round(sc.Leave)
-	if s.ExitNs == 0 && sc.Leave > 0 {
-		// exit_ns 0 says the exit was not seen: a call that ended
-		// in the first tick of a coarse resolution ends at 1 tick.
-		s.ExitNs = max(r.opts.TimeResolution, 1)
-	}
+	s.Ret, s.ExitNs = sc.Ret, exitTime(sc.Leave, r.opts.TimeResolution)
 	if !sc.Skipped {
 		c.cap.summarize = r.opts.Summarize && fileData(sc)
 		c.cap.exit(sc)

@@ -707,3 +707,31 @@ func (h *procHook) Process(ev *tracer.ProcessEvent) {
 		h.exec(ev)
 	}
 }
+
+// TestEpoch checks that Config.Epoch is the zero of event times: with an
+// epoch an hour ago, every call is made about an hour after it; without
+// one, times count from the start of the run.
+func TestEpoch(t *testing.T) {
+	bin := testbin.C(t, "hello")
+	for _, tc := range []struct {
+		name     string
+		epoch    time.Time
+		min, max time.Duration
+	}{
+		{"hour ago", time.Now().Add(-time.Hour), time.Hour, time.Hour + time.Minute},
+		{"none", time.Time{}, 0, time.Minute},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &recorder{}
+			run(t, r, tracer.Config{Epoch: tc.epoch}, bin)
+			if len(r.calls) == 0 {
+				t.Fatal("no calls")
+			}
+			for _, c := range r.calls {
+				if time.Duration(c.Enter) < tc.min || time.Duration(c.Enter) > tc.max || c.Leave < c.Enter {
+					t.Fatalf("%s entered at %v, left at %v; want entry in [%v, %v]", c.Name, time.Duration(c.Enter), time.Duration(c.Leave), tc.min, tc.max)
+				}
+			}
+		})
+	}
+}

@@ -80,7 +80,7 @@ func recordTables(runs int, tmp, hermes, strace, taskset, loop string) error {
 		// durations, whole buffers and structures (one run, not timed).
 		full := text + ".full"
 		if out, err := exec.Command(strace, append([]string{"-f", "-ttt", "-T", "-v", "-s", "1048576", "-o", full}, w.argv...)...).CombinedOutput(); err != nil {
-			return fmt.Errorf("strace -v -s 1048576: %v\n%s", err, out)
+			return fmt.Errorf("strace -v -s 1048576: %w\n%s", err, out)
 		}
 		fullCalls, err := countCalls(full)
 		if err != nil {
@@ -96,7 +96,7 @@ func recordTables(runs int, tmp, hermes, strace, taskset, loop string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Printf("  of which (B/event, by re-encoding without it): registers %.2f, times %.2f, captured memory %.2f (file and directory reads %.2f); 2x strace is %.2f\n\n",
+		fmt.Printf("  of which (B/event, by re-encoding without it): registers %.2f, times %.2f, captured memory %.2f (read, pread, readv and getdents out-buffers %.2f); 2x strace is %.2f\n\n",
 			parts[0], parts[1], parts[2], parts[3], 2*sb)
 	}
 	return nil
@@ -106,12 +106,12 @@ func recordTables(runs int, tmp, hermes, strace, taskset, loop string) error {
 func zstdSize(path string) (int64, error) {
 	zst := path + ".zst"
 	if out, err := exec.Command("zstd", "-1", "-q", "-f", path, "-o", zst).CombinedOutput(); err != nil {
-		return 0, fmt.Errorf("zstd: %v\n%s", err, out)
+		return 0, fmt.Errorf("zstd -1 %s: %w\n%s", path, err, out)
 	}
 	defer os.Remove(zst)
 	fi, err := os.Stat(zst)
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("zstd output: %w", err)
 	}
 	return fi.Size(), nil
 }
@@ -121,7 +121,7 @@ func zstdSize(path string) (int64, error) {
 func loadTrace(path string) (*tracepb.TraceHeader, []*tracepb.Event, int, error) {
 	r, err := format.Open(path)
 	if err != nil {
-		return nil, nil, 0, err
+		return nil, nil, 0, fmt.Errorf("read back: %w", err)
 	}
 	defer r.Close()
 	var evs []*tracepb.Event
@@ -132,7 +132,7 @@ func loadTrace(path string) (*tracepb.TraceHeader, []*tracepb.Event, int, error)
 			return r.Header(), evs, n, nil
 		}
 		if err != nil {
-			return nil, nil, 0, err
+			return nil, nil, 0, fmt.Errorf("read back %s: %w", path, err)
 		}
 		if ev.GetSyscall() != nil {
 			n++
@@ -151,7 +151,8 @@ func countCalls(path string) (int, error) {
 	defer f.Close()
 	n := 0
 	s := bufio.NewScanner(f)
-	s.Buffer(make([]byte, 1<<20), 1<<20)
+	// strace -s 1048576 writes a 1 MiB buffer as up to 4 MiB of escapes.
+	s.Buffer(make([]byte, 1<<20), 64<<20)
 	for s.Scan() {
 		l := s.Text()
 		if strings.Contains(l, "(") && !strings.Contains(l, "--- ") && !strings.Contains(l, "+++ ") && !strings.Contains(l, "resumed>") {
@@ -164,11 +165,11 @@ func countCalls(path string) (int, error) {
 // sizeBreakdown says how many bytes per syscall event each part of a trace
 // (hdr, evs, of which syscalls are syscalls) costs after compression: it
 // writes the events again without the part (into scratch) and compares.
-// The parts: registers, times, all captured memory, the data of reads of
-// regular files and directories.
+// The parts: registers, times, all captured memory, and what read,
+// pread, readv and getdents returned (mostly file and directory data).
 func sizeBreakdown(hdr *tracepb.TraceHeader, evs []*tracepb.Event, syscalls int, scratch string) ([4]float64, error) {
 	var out [4]float64
-	fileReads := map[string]bool{"read": true, "pread64": true, "readv": true, "preadv": true, "preadv2": true, "getdents64": true, "getdents": true}
+	reads := map[string]bool{"read": true, "pread64": true, "readv": true, "preadv": true, "preadv2": true, "getdents64": true, "getdents": true}
 	drops := [...]func(*tracepb.Event){
 		func(ev *tracepb.Event) {
 			if s := ev.GetSyscall(); s != nil {
@@ -191,7 +192,7 @@ func sizeBreakdown(hdr *tracepb.TraceHeader, evs []*tracepb.Event, syscalls int,
 			// Out-buffers of reads that name a file by fd: which ones
 			// were files is not in the trace, so every such read counts
 			// (pipes and ttys too): an upper bound.
-			if s := ev.GetSyscall(); s != nil && fileReads[record.Name(s)] {
+			if s := ev.GetSyscall(); s != nil && reads[record.Name(s)] {
 				s.Mem = slices.DeleteFunc(s.Mem, func(m *tracepb.Mem) bool { return m.Kind == tracepb.MemKind_MEM_KIND_OUT })
 			}
 		},
@@ -216,7 +217,7 @@ func sizeBreakdown(hdr *tracepb.TraceHeader, evs []*tracepb.Event, syscalls int,
 func rewrite(path string, hdr *tracepb.TraceHeader, evs []*tracepb.Event, drop func(*tracepb.Event)) (int64, error) {
 	w, err := format.Create(path, hdr, format.WriterOptions{FlushInterval: -1})
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("re-encode: %w", err)
 	}
 	for _, ev := range evs {
 		if drop != nil {
@@ -225,15 +226,15 @@ func rewrite(path string, hdr *tracepb.TraceHeader, evs []*tracepb.Event, drop f
 		}
 		if err := w.Append(ev); err != nil {
 			w.Close()
-			return 0, err
+			return 0, fmt.Errorf("re-encode: %w", err)
 		}
 	}
 	if err := w.Close(); err != nil {
-		return 0, err
+		return 0, fmt.Errorf("re-encode: %w", err)
 	}
 	fi, err := os.Stat(path)
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("re-encode: %w", err)
 	}
 	return fi.Size(), nil
 }

@@ -34,16 +34,20 @@ type timeFlags struct {
 	duration bool
 }
 
+// addFlags defines -t, -r and -T on f.
 func (t *timeFlags) addFlags(f *pflag.FlagSet) {
 	f.CountVarP(&t.abs, "absolute-timestamps", "t", "prefix each line with the wall-clock time of the call (-tt: with microseconds, -ttt: seconds since the epoch)")
-	f.BoolVarP(&t.rel, "relative-timestamps", "r", false, "prefix each line with the time since the previous line's")
-	f.BoolVarP(&t.duration, "syscall-times", "T", false, "append the time spent in each syscall, <seconds>")
+	f.BoolVarP(&t.rel, "relative-timestamps", "r", false, "prefix each line with the time since the latest call before it started")
+	f.BoolVarP(&t.duration, "syscall-times", "T", false, "append the time spent in each syscall, <seconds> (0 for a call hermes answered without running it)")
 }
+
+// set reports whether any timestamp flag was given.
+func (t *timeFlags) set() bool { return t.abs > 0 || t.rel || t.duration }
 
 // timestamps returns the printer of the asked-for timestamps for event
 // times counted from start (Unix nanoseconds), or nil.
 func (t *timeFlags) timestamps(start int64) *decode.Timestamps {
-	if t.abs == 0 && !t.rel && !t.duration {
+	if !t.set() {
 		return nil
 	}
 	return &decode.Timestamps{Absolute: t.abs, Relative: t.rel, Durations: t.duration, Start: start}
@@ -134,6 +138,9 @@ func reportRecovery(r *format.Reader, path string, stderr io.Writer) {
 }
 
 func runDump(o *dumpOpts, path string, stdout, stderr io.Writer) error {
+	if o.json && o.times.set() {
+		return &usageError{errors.New("-t, -r and -T format the text output; --json has enter_ns and exit_ns")}
+	}
 	filter, err := newEventFilter(o.exprs, o.pid, o.lineage)
 	if err != nil {
 		return err

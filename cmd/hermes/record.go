@@ -35,6 +35,7 @@ type recordOpts struct {
 // timePrecision is the --time-precision flag: ns, us or ms.
 type timePrecision time.Duration
 
+// String implements pflag.Value.
 func (p *timePrecision) String() string {
 	switch time.Duration(*p) {
 	case time.Nanosecond:
@@ -45,6 +46,7 @@ func (p *timePrecision) String() string {
 	return "us"
 }
 
+// Set implements pflag.Value.
 func (p *timePrecision) Set(s string) error {
 	switch s {
 	case "ns":
@@ -59,6 +61,7 @@ func (p *timePrecision) Set(s string) error {
 	return nil
 }
 
+// Type implements pflag.Value.
 func (p *timePrecision) Type() string { return "ns|us|ms" }
 
 func newRecordCmd(stderr io.Writer) *cobra.Command {
@@ -134,7 +137,10 @@ func runRecord(o *recordOpts, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	hdr := header(args, o.pid)
+	// Event times count from the header's start time, so that dump -tt
+	// prints the wall clock of each call.
+	epoch := time.Now()
+	hdr := header(args, o.pid, epoch)
 	if eng != nil {
 		hdr.Seed = eng.Seed()
 	}
@@ -147,10 +153,6 @@ func runRecord(o *recordOpts, args []string, stderr io.Writer) error {
 	}
 	slices.Sort(hdr.Traced)
 	hdr.Traced = slices.Compact(hdr.Traced)
-	// Event times count from the header's start time, so that dump -tt
-	// prints the wall clock of each call.
-	epoch := time.Now()
-	hdr.StartTimeUnixNs = epoch.UnixNano()
 	hdr.Deterministic = o.pid == 0 && !o.nondet
 	hdr.TimeResolutionNs = int64(o.timePrecision)
 	w, err := format.Create(o.output, hdr, format.WriterOptions{Sync: o.fsync})
@@ -186,11 +188,12 @@ func runRecord(o *recordOpts, args []string, stderr io.Writer) error {
 	return err
 }
 
-// header describes the run for the trace file.
-func header(args []string, pid int) *tracepb.TraceHeader {
+// header describes the run for the trace file; start is the zero of its
+// event times.
+func header(args []string, pid int, start time.Time) *tracepb.TraceHeader {
 	h := &tracepb.TraceHeader{
 		Argv: args, Env: os.Environ(), Arch: "x86_64",
-		StartTimeUnixNs: time.Now().UnixNano(), HermesVersion: version, Tool: "hermes record",
+		StartTimeUnixNs: start.UnixNano(), HermesVersion: version, Tool: "hermes record",
 	}
 	if pid != 0 {
 		h.Extra = map[string]string{"attached_pid": fmt.Sprint(pid)}

@@ -307,29 +307,35 @@ func TestRecordProgress(t *testing.T) {
 	}
 }
 
-// TestDumpTimestamps checks dump's strace-style -t, -tt, -ttt, -r and -T.
+// TestDumpTimestamps checks dump's strace-style -t, -tt, -ttt, -r and -T,
+// on a recording of date, whose clock read hermes answers at the entry
+// stop: -ttt of that line is the time it returned, give or take the
+// microseconds between the two clock reads (1.5 ms off if event times did
+// not count from the header's start time).
 func TestDumpTimestamps(t *testing.T) {
+	date, err := exec.LookPath("date")
+	if err != nil {
+		t.Skip("no date")
+	}
 	trace := filepath.Join(t.TempDir(), "run.trace")
-	hello := testbin.C(t, "hello")
-	before := time.Now()
-	if _, stderr, code := hermes(t, "record", "-o", trace, "--", hello); code != 0 {
+	if _, stderr, code := hermes(t, "record", "-o", trace, "--", date, "+%s.%N"); code != 0 {
 		t.Fatalf("record: exit %d: %s", code, stderr)
 	}
-	after := time.Now()
 	for _, tc := range []struct {
-		flag string
-		line string // every line
+		flags []string
+		line  string // every line
 	}{
-		{"-t", `^\d+ \d\d:\d\d:\d\d \S`},
-		{"-tt", `^\d+ \d\d:\d\d:\d\d\.\d{6} \S`},
-		{"-ttt", `^\d+ \d{10}\.\d{6} \S`},
-		{"-r", `^\d+ +\d+\.\d{6} \S`},
-		{"-T", `^\d+ (.* <\d+\.\d{6}>|exit_group\(.*\) = \?|\+\+\+ .*)$`},
+		{[]string{"-t"}, `^\d+ \d\d:\d\d:\d\d \S`},
+		{[]string{"-tt"}, `^\d+ \d\d:\d\d:\d\d\.\d{6} \S`},
+		{[]string{"-ttt"}, `^\d+ \d{10}\.\d{6} \S`},
+		{[]string{"-r"}, `^\d+ +\d+\.\d{6} \S`},
+		{[]string{"-tt", "-r"}, `^\d+ \d\d:\d\d:\d\d\.\d{6} \(\+ +\d+\.\d{6}\) \S`},
+		{[]string{"-T"}, `^\d+ (.* <\d+\.\d{6}>|exit_group\(.*\) = \?|\+\+\+ .*)$`},
 	} {
-		t.Run(tc.flag, func(t *testing.T) {
-			out, stderr, code := hermes(t, "dump", tc.flag, trace)
+		t.Run(strings.Join(tc.flags, " "), func(t *testing.T) {
+			out, stderr, code := hermes(t, append(append([]string{"dump"}, tc.flags...), trace)...)
 			if code != 0 || stderr != "" {
-				t.Fatalf("dump %s: exit %d: %s", tc.flag, code, stderr)
+				t.Fatalf("dump %s: exit %d: %s", tc.flags, code, stderr)
 			}
 			re := regexp.MustCompile(tc.line)
 			lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
@@ -338,22 +344,36 @@ func TestDumpTimestamps(t *testing.T) {
 					t.Fatalf("line %q does not match %s", l, tc.line)
 				}
 			}
-			f := strings.Fields(lines[0])
-			switch tc.flag {
+			switch tc.flags[0] {
 			case "-ttt":
-				// The first call was made during the recording.
-				sec, err := strconv.ParseFloat(f[1], 64)
-				if err != nil {
-					t.Fatal(err)
+				clock := regexp.MustCompile(`^\d+ (\d+)\.(\d{6}) clock_gettime\(CLOCK_REALTIME, \{tv_sec=(\d+), tv_nsec=(\d+)\}\) = 0$`)
+				found := false
+				for _, l := range lines {
+					m := clock.FindStringSubmatch(l)
+					if m == nil {
+						continue
+					}
+					found = true
+					n := make([]int64, 4)
+					for i := range n {
+						n[i], _ = strconv.ParseInt(m[i+1], 10, 64)
+					}
+					stamp, got := time.Unix(n[0], n[1]*1000), time.Unix(n[2], n[3])
+					if d := got.Sub(stamp); d < -time.Millisecond || d > 500*time.Microsecond {
+						t.Errorf("clock_gettime stamped %v returned %v (%v later)", stamp, got, d)
+					}
 				}
-				if at := time.Unix(0, int64(sec*1e9)); at.Before(before.Truncate(time.Second)) || at.After(after) {
-					t.Errorf("first call at %v, not within the recording (%v to %v)", at, before, after)
+				if !found {
+					t.Errorf("no clock_gettime(CLOCK_REALTIME) line:\n%s", out)
 				}
 			case "-r":
-				if f[1] != "0.000000" {
+				if f := strings.Fields(lines[0]); f[1] != "0.000000" {
 					t.Errorf("first -r stamp %q, want 0.000000", f[1])
 				}
 			}
 		})
+	}
+	if _, stderr, code := hermes(t, "dump", "--json", "-T", trace); code != 125 || !strings.Contains(stderr, "--json") {
+		t.Errorf("dump --json -T: exit %d, %q", code, stderr)
 	}
 }

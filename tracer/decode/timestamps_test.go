@@ -21,12 +21,14 @@ func TestTimestamps(t *testing.T) {
 		{"-tt", &Timestamps{Absolute: 2, Start: start}, []int64{1_234_567_890}, []string{hms + ".234567 "}},
 		{"-ttt", &Timestamps{Absolute: 3, Start: start}, []int64{1_234_567_890},
 			[]string{strconv.FormatInt(time.Unix(0, start+1_234_567_890).Unix(), 10) + ".234567 "}},
-		{"-r", &Timestamps{Relative: true}, []int64{1000, 3500, 2_000_003_500, 1_000_000_000},
-			// the first line is 0; a line earlier than the previous one
-			// (another thread's call, printed at exit) shows 0.
-			[]string{"     0.000000 ", "     0.000002 ", "     2.000000 ", "     0.000000 "}},
-		{"-r -tt", &Timestamps{Relative: true, Absolute: 2, Start: start}, []int64{1_234_567_890},
-			[]string{"     0.000000 " + hms + ".234567 "}},
+		{"-r", &Timestamps{Relative: true}, []int64{1000, 3500, 2_000_003_500, 1_000_000_000, 2_000_004_500},
+			// the first line is 0; a line earlier than the one before
+			// (another thread's call, printed at exit) shows 0, and the
+			// next counts from the latest time printed, not from it.
+			[]string{"     0.000000 ", "     0.000002 ", "     2.000000 ", "     0.000000 ", "     0.000001 "}},
+		{"-tt -r", &Timestamps{Relative: true, Absolute: 2, Start: start}, []int64{1_234_567_890, 1_234_667_890},
+			// strace: 11:38:12.123456 (+     0.000000) write(...
+			[]string{hms + ".234567 (+     0.000000) ", hms + ".234667 (+     0.000100) "}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for i, tm := range tc.times {
