@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/hermes-trace/hermes/format"
+	"github.com/hermes-trace/hermes/format/tracepb"
 	"github.com/hermes-trace/hermes/internal/testbin"
 	"golang.org/x/sys/unix"
 )
@@ -214,23 +215,12 @@ func TestRecordTimePrecision(t *testing.T) {
 			if _, stderr, code := hermes(t, append(args, "--", hello)...); code != 0 {
 				t.Fatalf("record: exit %d: %s", code, stderr)
 			}
-			r, err := format.Open(trace)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer r.Close()
-			if got := r.Header().TimeResolutionNs; got != tc.res {
+			hdr, evs, _ := readTrace(t, trace)
+			if got := hdr.TimeResolutionNs; got != tc.res {
 				t.Errorf("header time_resolution_ns %d, want %d", got, tc.res)
 			}
 			var times []int64
-			for {
-				ev, err := r.Next()
-				if err == io.EOF {
-					break
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
+			for _, ev := range evs {
 				if s := ev.GetSyscall(); s != nil {
 					times = append(times, s.EnterNs, s.ExitNs)
 				} else {
@@ -376,4 +366,28 @@ func TestDumpTimestamps(t *testing.T) {
 	if _, stderr, code := hermes(t, "dump", "--json", "-T", trace); code != 125 || !strings.Contains(stderr, "--json") {
 		t.Errorf("dump --json -T: exit %d, %q", code, stderr)
 	}
+}
+
+// readTrace reads a whole trace: its header, its events, and whether it
+// was complete (closed with its index).
+func readTrace(t *testing.T, path string) (*tracepb.TraceHeader, []*tracepb.Event, bool) {
+	t.Helper()
+	r, err := format.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var evs []*tracepb.Event
+	for {
+		ev, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs = append(evs, ev)
+	}
+	_, _, complete := r.Recovered()
+	return r.Header(), evs, complete
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,7 +14,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/hermes-trace/hermes/format"
 	"github.com/hermes-trace/hermes/format/tracepb"
 	"github.com/hermes-trace/hermes/internal/testbin"
 )
@@ -220,22 +218,15 @@ func TestRecordInterrupted(t *testing.T) {
 	if _, err := os.Stat(trace + ".partial"); !os.IsNotExist(err) {
 		t.Errorf("trace left partial: %v", err)
 	}
-	r, err := format.Open(trace)
-	if err != nil {
-		t.Fatal(err)
+	_, evs, complete := readTrace(t, trace)
+	if !complete {
+		t.Error("interrupted recording has no index")
 	}
-	defer r.Close()
+	if len(evs) == 0 {
+		t.Fatal("empty trace")
+	}
 	writes, aliveSeen := 0, false
-	var last *tracepb.Event
-	for {
-		ev, err := r.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		last = ev
+	for _, ev := range evs {
 		s := ev.GetSyscall()
 		if s == nil || s.Nr != int32(unix.SYS_WRITE) || len(s.Mem) == 0 {
 			continue
@@ -247,12 +238,10 @@ func TestRecordInterrupted(t *testing.T) {
 			aliveSeen = true
 		}
 	}
-	if _, _, complete := r.Recovered(); !complete {
-		t.Error("interrupted recording has no index")
-	}
 	if writes < n || !aliveSeen {
 		t.Errorf("trace has %d writes and alive line %v; the target had made %d writes and printed %q", writes, aliveSeen, n, l)
 	}
+	last := evs[len(evs)-1]
 	if p := last.GetProcess(); p == nil || p.Kind != tracepb.ProcessKind_PROCESS_KIND_EXIT || p.Pid != int32(pid) {
 		t.Errorf("last event is not the target's exit: %v", last)
 	}
