@@ -357,6 +357,29 @@ func (r *Reader) Next() (*tracepb.Event, error) {
 	return ev, nil
 }
 
+// ReadFile reads every readable event of the trace at path into memory,
+// for tests and tools on traces that fit there. complete is Recovered's:
+// false for a partial or damaged trace, whose readable events are returned.
+func ReadFile(path string) (hdr *tracepb.TraceHeader, evs []*tracepb.Event, complete bool, err error) {
+	r, err := Open(path)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	defer r.Close()
+	for {
+		ev, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, nil, false, err
+		}
+		evs = append(evs, ev)
+	}
+	_, _, complete = r.Recovered()
+	return r.Header(), evs, complete, nil
+}
+
 // load decodes chunk i into r.evs. On failure the chunk and every later one
 // are dropped, and the reason is recorded.
 func (r *Reader) load(i int) error {

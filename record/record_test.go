@@ -3,7 +3,6 @@ package record_test
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -84,21 +83,9 @@ func recordRun(t *testing.T, handlers []tracer.Handler, argv ...string) (string,
 
 func readAll(t *testing.T, path string) []*tracepb.Event {
 	t.Helper()
-	r, err := format.Open(path)
+	_, evs, _, err := format.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
-	}
-	defer r.Close()
-	var evs []*tracepb.Event
-	for {
-		ev, err := r.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		evs = append(evs, ev)
 	}
 	return evs
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -119,26 +118,17 @@ func zstdSize(path string) (int64, error) {
 // loadTrace reads a whole trace: its header, its events, and how many of
 // them are syscalls.
 func loadTrace(path string) (*tracepb.TraceHeader, []*tracepb.Event, int, error) {
-	r, err := format.Open(path)
+	hdr, evs, _, err := format.ReadFile(path)
 	if err != nil {
 		return nil, nil, 0, fmt.Errorf("read back: %w", err)
 	}
-	defer r.Close()
-	var evs []*tracepb.Event
 	n := 0
-	for {
-		ev, err := r.Next()
-		if err == io.EOF {
-			return r.Header(), evs, n, nil
-		}
-		if err != nil {
-			return nil, nil, 0, fmt.Errorf("read back %s: %w", path, err)
-		}
+	for _, ev := range evs {
 		if ev.GetSyscall() != nil {
 			n++
 		}
-		evs = append(evs, ev)
 	}
+	return hdr, evs, n, nil
 }
 
 // countCalls counts the syscall lines of strace output (a call split in

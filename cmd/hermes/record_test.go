@@ -372,22 +372,9 @@ func TestDumpTimestamps(t *testing.T) {
 // was complete (closed with its index).
 func readTrace(t *testing.T, path string) (*tracepb.TraceHeader, []*tracepb.Event, bool) {
 	t.Helper()
-	r, err := format.Open(path)
+	hdr, evs, complete, err := format.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer r.Close()
-	var evs []*tracepb.Event
-	for {
-		ev, err := r.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		evs = append(evs, ev)
-	}
-	_, _, complete := r.Recovered()
-	return r.Header(), evs, complete
+	return hdr, evs, complete
 }
