@@ -454,6 +454,7 @@ func TestStop(t *testing.T) {
 }
 
 func TestInt80(t *testing.T) {
+	testbin.NeedInt80(t)
 	bin := testbin.C(t, "int80")
 	r := &recorder{}
 	res, out := run(t, r, tracer.Config{Trace: []int{}}, bin)

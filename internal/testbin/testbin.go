@@ -339,3 +339,27 @@ func checkName(name string) error {
 	}
 	return nil
 }
+
+var int80Probe struct {
+	once sync.Once
+	err  error
+}
+
+// NeedInt80 skips the test unless `int 0x80` works natively on this
+// machine: some virtual machines fault on it (the i386 entry is turned off
+// in the host's kernel or by the hypervisor), and then a test of how hermes
+// sees i386 calls has nothing to look at. It runs the int80 program once,
+// untraced, and remembers the answer.
+func NeedInt80(tb testing.TB) {
+	tb.Helper()
+	bin := C(tb, "int80")
+	int80Probe.once.Do(func() {
+		out, err := exec.Command(bin).CombinedOutput()
+		if err != nil {
+			int80Probe.err = fmt.Errorf("%v (output %q)", err, out)
+		}
+	})
+	if int80Probe.err != nil {
+		tb.Skipf("int 0x80 does not work natively here: %v", int80Probe.err)
+	}
+}

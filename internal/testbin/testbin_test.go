@@ -313,6 +313,9 @@ func TestRunPrograms(t *testing.T) {
 		name = strings.ReplaceAll(name, dir+string(filepath.Separator), "")
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
+			if tc.prog == "int80" {
+				NeedInt80(t)
+			}
 			var bin string
 			if tc.goProg {
 				bin = Go(t, tc.prog)
