@@ -136,4 +136,61 @@ type Syscall struct {
 	Args  []Arg
 	Ret   RetKind
 	Class Class
+	FS    *FSEffect // the files it changes; nil for calls that change none
+}
+
+// FSWhen says when a call with an FSEffect changes the file system.
+type FSWhen uint8
+
+// When an FSEffect applies.
+const (
+	FSAlways         FSWhen = iota // whenever the call is made
+	FSOpenFlags                    // when the open flags in argument WhenArg create, truncate or write
+	FSOpenHow                      // the same, for the flags of the struct open_how in argument WhenArg
+	FSSharedWritable               // for a shared mapping with write access (mmap's prot and flags)
+)
+
+// PathRef names a path argument: Path is the argument holding it, Dir the
+// directory fd argument it is relative to (NoArg: the working directory).
+// A Path of NoArg means there is none.
+type PathRef struct {
+	Dir, Path int8
+}
+
+// FSEffect says which files a syscall changes: the paths (at most two:
+// rename's old and new names) and the file behind a descriptor. Record
+// keeps a pre-image of each before the call runs; replay restores them.
+type FSEffect struct {
+	Paths   [2]PathRef
+	FD      int8 // argument holding a descriptor whose file changes; NoArg if none
+	When    FSWhen
+	WhenArg int8 // the argument When looks at
+	// NoFollow: the call acts on the last component itself, not on what a
+	// symbolic link there points to (unlink, rename, lchown).
+	NoFollow bool
+	// Tree: a directory the call moves is kept with everything below it.
+	Tree bool
+}
+
+// Changes reports whether a call with these arguments changes the file
+// system, by the rule in When (the arguments of an FSOpenHow call are not
+// enough: the caller reads the struct and passes its flags as how).
+func (e *FSEffect) Changes(args *[6]uint64, how uint64) bool {
+	switch e.When {
+	case FSOpenFlags:
+		return openChanges(args[e.WhenArg])
+	case FSOpenHow:
+		return openChanges(how)
+	case FSSharedWritable:
+		const protWrite, mapShared, mapSharedValidate = 0x2, 0x1, 0x3
+		t := args[3] & 0x3
+		return args[2]&protWrite != 0 && (t == mapShared || t == mapSharedValidate)
+	}
+	return true
+}
+
+// openChanges reports whether open flags create, truncate or write.
+func openChanges(flags uint64) bool {
+	const accMode, wrOnly, rdWr, creat, trunc, tmpfile = 0x3, 0x1, 0x2, 0x40, 0x200, 0x410000
+	return flags&accMode == wrOnly || flags&accMode == rdWr || flags&(creat|trunc) != 0 || flags&tmpfile == tmpfile
 }

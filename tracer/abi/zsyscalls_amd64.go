@@ -16,12 +16,12 @@ var sysX86_64 = [...]Syscall{
 		{Name: "fd", Type: "unsigned int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "buf", Type: "const char *", Kind: KindBufIn, SizeArg: 2},
 		{Name: "count", Type: "size_t", Kind: KindUint, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassDesc},
+	}, Ret: RetInt, Class: ClassDesc, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: NoArg}, {Dir: NoArg, Path: NoArg}}, FD: 0, When: FSAlways, WhenArg: NoArg}},
 	{Nr: 2, Name: "open", Args: []Arg{
 		{Name: "filename", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
 		{Name: "flags", Type: "int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagOpen},
 		{Name: "mode", Type: "umode_t", Kind: KindMode, SizeArg: NoArg},
-	}, Ret: RetFD, Class: ClassDesc | ClassFile},
+	}, Ret: RetFD, Class: ClassDesc | ClassFile, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: 0}, {Dir: NoArg, Path: NoArg}}, FD: NoArg, When: FSOpenFlags, WhenArg: 1}},
 	{Nr: 3, Name: "close", Args: []Arg{
 		{Name: "fd", Type: "unsigned int", Kind: KindFD, SizeArg: NoArg},
 	}, Ret: RetInt, Class: ClassDesc},
@@ -54,7 +54,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "flags", Type: "unsigned long", Kind: KindFlags, SizeArg: NoArg, Flags: FlagMap},
 		{Name: "fd", Type: "unsigned long", Kind: KindFD, SizeArg: NoArg},
 		{Name: "off", Type: "unsigned long", Kind: KindUint, SizeArg: NoArg},
-	}, Ret: RetHex, Class: ClassDesc | ClassMemory},
+	}, Ret: RetHex, Class: ClassDesc | ClassMemory, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: NoArg}, {Dir: NoArg, Path: NoArg}}, FD: 4, When: FSSharedWritable, WhenArg: NoArg}},
 	{Nr: 10, Name: "mprotect", Args: []Arg{
 		{Name: "start", Type: "unsigned long", Kind: KindHex, SizeArg: NoArg},
 		{Name: "len", Type: "size_t", Kind: KindUint, SizeArg: NoArg},
@@ -96,7 +96,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "buf", Type: "const char *", Kind: KindBufIn, SizeArg: 2},
 		{Name: "count", Type: "size_t", Kind: KindUint, SizeArg: NoArg},
 		{Name: "pos", Type: "loff_t", Kind: KindInt, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassDesc},
+	}, Ret: RetInt, Class: ClassDesc, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: NoArg}, {Dir: NoArg, Path: NoArg}}, FD: 0, When: FSAlways, WhenArg: NoArg}},
 	{Nr: 19, Name: "readv", Args: []Arg{
 		{Name: "fd", Type: "unsigned long", Kind: KindFD, SizeArg: NoArg},
 		{Name: "vec", Type: "const struct iovec *", Kind: KindIovOut, SizeArg: 2},
@@ -106,7 +106,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "fd", Type: "unsigned long", Kind: KindFD, SizeArg: NoArg},
 		{Name: "vec", Type: "const struct iovec *", Kind: KindIovIn, SizeArg: 2},
 		{Name: "vlen", Type: "unsigned long", Kind: KindUint, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassDesc},
+	}, Ret: RetInt, Class: ClassDesc, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: NoArg}, {Dir: NoArg, Path: NoArg}}, FD: 0, When: FSAlways, WhenArg: NoArg}},
 	{Nr: 21, Name: "access", Args: []Arg{
 		{Name: "filename", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
 		{Name: "mode", Type: "int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagAccess},
@@ -189,7 +189,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "in_fd", Type: "int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "offset", Type: "loff_t *", Kind: KindStructInOut, SizeArg: NoArg, Size: 8},
 		{Name: "count", Type: "size_t", Kind: KindUint, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassDesc | ClassNetwork},
+	}, Ret: RetInt, Class: ClassDesc | ClassNetwork, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: NoArg}, {Dir: NoArg, Path: NoArg}}, FD: 0, When: FSAlways, WhenArg: NoArg}},
 	{Nr: 41, Name: "socket", Args: []Arg{
 		{Name: "family", Type: "int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagAddressFamily},
 		{Name: "type", Type: "int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagSockType},
@@ -363,11 +363,11 @@ var sysX86_64 = [...]Syscall{
 	{Nr: 76, Name: "truncate", Args: []Arg{
 		{Name: "path", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
 		{Name: "length", Type: "long", Kind: KindInt, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassFile},
+	}, Ret: RetInt, Class: ClassFile, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: 0}, {Dir: NoArg, Path: NoArg}}, FD: NoArg, When: FSAlways, WhenArg: NoArg}},
 	{Nr: 77, Name: "ftruncate", Args: []Arg{
 		{Name: "fd", Type: "unsigned int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "length", Type: "off_t", Kind: KindInt, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassDesc},
+	}, Ret: RetInt, Class: ClassDesc, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: NoArg}, {Dir: NoArg, Path: NoArg}}, FD: 0, When: FSAlways, WhenArg: NoArg}},
 	{Nr: 78, Name: "getdents", Args: []Arg{
 		{Name: "fd", Type: "unsigned int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "dirent", Type: "struct linux_dirent *", Kind: KindBufOut, SizeArg: 2},
@@ -386,29 +386,29 @@ var sysX86_64 = [...]Syscall{
 	{Nr: 82, Name: "rename", Args: []Arg{
 		{Name: "oldname", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
 		{Name: "newname", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassFile},
+	}, Ret: RetInt, Class: ClassFile, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: 0}, {Dir: NoArg, Path: 1}}, FD: NoArg, When: FSAlways, WhenArg: NoArg, NoFollow: true, Tree: true}},
 	{Nr: 83, Name: "mkdir", Args: []Arg{
 		{Name: "pathname", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
 		{Name: "mode", Type: "umode_t", Kind: KindMode, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassFile},
+	}, Ret: RetInt, Class: ClassFile, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: 0}, {Dir: NoArg, Path: NoArg}}, FD: NoArg, When: FSAlways, WhenArg: NoArg, NoFollow: true}},
 	{Nr: 84, Name: "rmdir", Args: []Arg{
 		{Name: "pathname", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassFile},
+	}, Ret: RetInt, Class: ClassFile, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: 0}, {Dir: NoArg, Path: NoArg}}, FD: NoArg, When: FSAlways, WhenArg: NoArg, NoFollow: true}},
 	{Nr: 85, Name: "creat", Args: []Arg{
 		{Name: "pathname", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
 		{Name: "mode", Type: "umode_t", Kind: KindMode, SizeArg: NoArg},
-	}, Ret: RetFD, Class: ClassDesc | ClassFile},
+	}, Ret: RetFD, Class: ClassDesc | ClassFile, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: 0}, {Dir: NoArg, Path: NoArg}}, FD: NoArg, When: FSAlways, WhenArg: NoArg}},
 	{Nr: 86, Name: "link", Args: []Arg{
 		{Name: "oldname", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
 		{Name: "newname", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassFile},
+	}, Ret: RetInt, Class: ClassFile, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: 1}, {Dir: NoArg, Path: NoArg}}, FD: NoArg, When: FSAlways, WhenArg: NoArg, NoFollow: true}},
 	{Nr: 87, Name: "unlink", Args: []Arg{
 		{Name: "pathname", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassFile},
+	}, Ret: RetInt, Class: ClassFile, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: 0}, {Dir: NoArg, Path: NoArg}}, FD: NoArg, When: FSAlways, WhenArg: NoArg, NoFollow: true}},
 	{Nr: 88, Name: "symlink", Args: []Arg{
 		{Name: "oldname", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
 		{Name: "newname", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassFile},
+	}, Ret: RetInt, Class: ClassFile, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: 1}, {Dir: NoArg, Path: NoArg}}, FD: NoArg, When: FSAlways, WhenArg: NoArg, NoFollow: true}},
 	{Nr: 89, Name: "readlink", Args: []Arg{
 		{Name: "path", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
 		{Name: "buf", Type: "char *", Kind: KindBufOut, SizeArg: 2},
@@ -417,26 +417,26 @@ var sysX86_64 = [...]Syscall{
 	{Nr: 90, Name: "chmod", Args: []Arg{
 		{Name: "filename", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
 		{Name: "mode", Type: "umode_t", Kind: KindMode, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassFile},
+	}, Ret: RetInt, Class: ClassFile, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: 0}, {Dir: NoArg, Path: NoArg}}, FD: NoArg, When: FSAlways, WhenArg: NoArg}},
 	{Nr: 91, Name: "fchmod", Args: []Arg{
 		{Name: "fd", Type: "unsigned int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "mode", Type: "umode_t", Kind: KindMode, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassDesc},
+	}, Ret: RetInt, Class: ClassDesc, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: NoArg}, {Dir: NoArg, Path: NoArg}}, FD: 0, When: FSAlways, WhenArg: NoArg}},
 	{Nr: 92, Name: "chown", Args: []Arg{
 		{Name: "filename", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
 		{Name: "user", Type: "uid_t", Kind: KindInt, SizeArg: NoArg},
 		{Name: "group", Type: "gid_t", Kind: KindInt, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassFile},
+	}, Ret: RetInt, Class: ClassFile, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: 0}, {Dir: NoArg, Path: NoArg}}, FD: NoArg, When: FSAlways, WhenArg: NoArg}},
 	{Nr: 93, Name: "fchown", Args: []Arg{
 		{Name: "fd", Type: "unsigned int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "user", Type: "uid_t", Kind: KindInt, SizeArg: NoArg},
 		{Name: "group", Type: "gid_t", Kind: KindInt, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassDesc},
+	}, Ret: RetInt, Class: ClassDesc, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: NoArg}, {Dir: NoArg, Path: NoArg}}, FD: 0, When: FSAlways, WhenArg: NoArg}},
 	{Nr: 94, Name: "lchown", Args: []Arg{
 		{Name: "filename", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
 		{Name: "user", Type: "uid_t", Kind: KindInt, SizeArg: NoArg},
 		{Name: "group", Type: "gid_t", Kind: KindInt, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassFile},
+	}, Ret: RetInt, Class: ClassFile, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: 0}, {Dir: NoArg, Path: NoArg}}, FD: NoArg, When: FSAlways, WhenArg: NoArg, NoFollow: true}},
 	{Nr: 95, Name: "umask", Args: []Arg{
 		{Name: "mask", Type: "int", Kind: KindMode, SizeArg: NoArg},
 	}, Ret: RetInt, Class: 0},
@@ -568,12 +568,12 @@ var sysX86_64 = [...]Syscall{
 	{Nr: 132, Name: "utime", Args: []Arg{
 		{Name: "filename", Type: "char *", Kind: KindPath, SizeArg: NoArg},
 		{Name: "times", Type: "struct utimbuf *", Kind: KindStructIn, SizeArg: NoArg, Size: 16},
-	}, Ret: RetInt, Class: ClassFile},
+	}, Ret: RetInt, Class: ClassFile, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: 0}, {Dir: NoArg, Path: NoArg}}, FD: NoArg, When: FSAlways, WhenArg: NoArg}},
 	{Nr: 133, Name: "mknod", Args: []Arg{
 		{Name: "filename", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
 		{Name: "mode", Type: "umode_t", Kind: KindMode, SizeArg: NoArg},
 		{Name: "dev", Type: "unsigned", Kind: KindUint, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassFile},
+	}, Ret: RetInt, Class: ClassFile, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: 0}, {Dir: NoArg, Path: NoArg}}, FD: NoArg, When: FSAlways, WhenArg: NoArg, NoFollow: true}},
 	{Nr: 134, Name: "uselib", Args: []Arg{
 		{Name: "library", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
 	}, Ret: RetInt, Class: ClassFile},
@@ -803,21 +803,21 @@ var sysX86_64 = [...]Syscall{
 		{Name: "value", Type: "const void *", Kind: KindBufIn, SizeArg: 3},
 		{Name: "size", Type: "size_t", Kind: KindUint, SizeArg: NoArg},
 		{Name: "flags", Type: "int", Kind: KindInt, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassFile},
+	}, Ret: RetInt, Class: ClassFile, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: 0}, {Dir: NoArg, Path: NoArg}}, FD: NoArg, When: FSAlways, WhenArg: NoArg}},
 	{Nr: 189, Name: "lsetxattr", Args: []Arg{
 		{Name: "pathname", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
 		{Name: "name", Type: "const char *", Kind: KindString, SizeArg: NoArg},
 		{Name: "value", Type: "const void *", Kind: KindBufIn, SizeArg: 3},
 		{Name: "size", Type: "size_t", Kind: KindUint, SizeArg: NoArg},
 		{Name: "flags", Type: "int", Kind: KindInt, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassFile},
+	}, Ret: RetInt, Class: ClassFile, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: 0}, {Dir: NoArg, Path: NoArg}}, FD: NoArg, When: FSAlways, WhenArg: NoArg, NoFollow: true}},
 	{Nr: 190, Name: "fsetxattr", Args: []Arg{
 		{Name: "fd", Type: "int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "name", Type: "const char *", Kind: KindString, SizeArg: NoArg},
 		{Name: "value", Type: "const void *", Kind: KindBufIn, SizeArg: 3},
 		{Name: "size", Type: "size_t", Kind: KindUint, SizeArg: NoArg},
 		{Name: "flags", Type: "int", Kind: KindInt, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassDesc},
+	}, Ret: RetInt, Class: ClassDesc, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: NoArg}, {Dir: NoArg, Path: NoArg}}, FD: 0, When: FSAlways, WhenArg: NoArg}},
 	{Nr: 191, Name: "getxattr", Args: []Arg{
 		{Name: "pathname", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
 		{Name: "name", Type: "const char *", Kind: KindString, SizeArg: NoArg},
@@ -854,15 +854,15 @@ var sysX86_64 = [...]Syscall{
 	{Nr: 197, Name: "removexattr", Args: []Arg{
 		{Name: "pathname", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
 		{Name: "name", Type: "const char *", Kind: KindString, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassFile},
+	}, Ret: RetInt, Class: ClassFile, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: 0}, {Dir: NoArg, Path: NoArg}}, FD: NoArg, When: FSAlways, WhenArg: NoArg}},
 	{Nr: 198, Name: "lremovexattr", Args: []Arg{
 		{Name: "pathname", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
 		{Name: "name", Type: "const char *", Kind: KindString, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassFile},
+	}, Ret: RetInt, Class: ClassFile, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: 0}, {Dir: NoArg, Path: NoArg}}, FD: NoArg, When: FSAlways, WhenArg: NoArg, NoFollow: true}},
 	{Nr: 199, Name: "fremovexattr", Args: []Arg{
 		{Name: "fd", Type: "int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "name", Type: "const char *", Kind: KindString, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassDesc},
+	}, Ret: RetInt, Class: ClassDesc, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: NoArg}, {Dir: NoArg, Path: NoArg}}, FD: 0, When: FSAlways, WhenArg: NoArg}},
 	{Nr: 200, Name: "tkill", Args: []Arg{
 		{Name: "pid", Type: "pid_t", Kind: KindInt, SizeArg: NoArg},
 		{Name: "sig", Type: "int", Kind: KindSignal, SizeArg: NoArg},
@@ -1028,7 +1028,7 @@ var sysX86_64 = [...]Syscall{
 	{Nr: 235, Name: "utimes", Args: []Arg{
 		{Name: "filename", Type: "char *", Kind: KindPath, SizeArg: NoArg},
 		{Name: "utimes", Type: "struct __kernel_old_timeval *", Kind: KindStructIn, SizeArg: NoArg, Size: 32},
-	}, Ret: RetInt, Class: ClassFile},
+	}, Ret: RetInt, Class: ClassFile, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: 0}, {Dir: NoArg, Path: NoArg}}, FD: NoArg, When: FSAlways, WhenArg: NoArg}},
 	{Nr: 236, Name: "vserver", Args: []Arg{
 		{Name: "arg0", Type: "unsigned long", Kind: KindHex, SizeArg: NoArg},
 		{Name: "arg1", Type: "unsigned long", Kind: KindHex, SizeArg: NoArg},
@@ -1151,30 +1151,30 @@ var sysX86_64 = [...]Syscall{
 		{Name: "filename", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
 		{Name: "flags", Type: "int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagOpen},
 		{Name: "mode", Type: "umode_t", Kind: KindMode, SizeArg: NoArg},
-	}, Ret: RetFD, Class: ClassDesc | ClassFile},
+	}, Ret: RetFD, Class: ClassDesc | ClassFile, FS: &FSEffect{Paths: [2]PathRef{{Dir: 0, Path: 1}, {Dir: NoArg, Path: NoArg}}, FD: NoArg, When: FSOpenFlags, WhenArg: 2}},
 	{Nr: 258, Name: "mkdirat", Args: []Arg{
 		{Name: "dfd", Type: "int", Kind: KindDirFD, SizeArg: NoArg},
 		{Name: "pathname", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
 		{Name: "mode", Type: "umode_t", Kind: KindMode, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassDesc | ClassFile},
+	}, Ret: RetInt, Class: ClassDesc | ClassFile, FS: &FSEffect{Paths: [2]PathRef{{Dir: 0, Path: 1}, {Dir: NoArg, Path: NoArg}}, FD: NoArg, When: FSAlways, WhenArg: NoArg, NoFollow: true}},
 	{Nr: 259, Name: "mknodat", Args: []Arg{
 		{Name: "dfd", Type: "int", Kind: KindDirFD, SizeArg: NoArg},
 		{Name: "filename", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
 		{Name: "mode", Type: "umode_t", Kind: KindMode, SizeArg: NoArg},
 		{Name: "dev", Type: "unsigned int", Kind: KindUint, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassDesc | ClassFile},
+	}, Ret: RetInt, Class: ClassDesc | ClassFile, FS: &FSEffect{Paths: [2]PathRef{{Dir: 0, Path: 1}, {Dir: NoArg, Path: NoArg}}, FD: NoArg, When: FSAlways, WhenArg: NoArg, NoFollow: true}},
 	{Nr: 260, Name: "fchownat", Args: []Arg{
 		{Name: "dfd", Type: "int", Kind: KindDirFD, SizeArg: NoArg},
 		{Name: "filename", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
 		{Name: "user", Type: "uid_t", Kind: KindInt, SizeArg: NoArg},
 		{Name: "group", Type: "gid_t", Kind: KindInt, SizeArg: NoArg},
 		{Name: "flag", Type: "int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagAt},
-	}, Ret: RetInt, Class: ClassDesc | ClassFile},
+	}, Ret: RetInt, Class: ClassDesc | ClassFile, FS: &FSEffect{Paths: [2]PathRef{{Dir: 0, Path: 1}, {Dir: NoArg, Path: NoArg}}, FD: NoArg, When: FSAlways, WhenArg: NoArg}},
 	{Nr: 261, Name: "futimesat", Args: []Arg{
 		{Name: "dfd", Type: "int", Kind: KindDirFD, SizeArg: NoArg},
 		{Name: "filename", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
 		{Name: "utimes", Type: "struct __kernel_old_timeval *", Kind: KindStructIn, SizeArg: NoArg, Size: 32},
-	}, Ret: RetInt, Class: ClassDesc | ClassFile},
+	}, Ret: RetInt, Class: ClassDesc | ClassFile, FS: &FSEffect{Paths: [2]PathRef{{Dir: 0, Path: 1}, {Dir: NoArg, Path: NoArg}}, FD: NoArg, When: FSAlways, WhenArg: NoArg}},
 	{Nr: 262, Name: "newfstatat", Args: []Arg{
 		{Name: "dfd", Type: "int", Kind: KindDirFD, SizeArg: NoArg},
 		{Name: "filename", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
@@ -1185,25 +1185,25 @@ var sysX86_64 = [...]Syscall{
 		{Name: "dfd", Type: "int", Kind: KindDirFD, SizeArg: NoArg},
 		{Name: "pathname", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
 		{Name: "flag", Type: "int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagAt},
-	}, Ret: RetInt, Class: ClassDesc | ClassFile},
+	}, Ret: RetInt, Class: ClassDesc | ClassFile, FS: &FSEffect{Paths: [2]PathRef{{Dir: 0, Path: 1}, {Dir: NoArg, Path: NoArg}}, FD: NoArg, When: FSAlways, WhenArg: NoArg, NoFollow: true}},
 	{Nr: 264, Name: "renameat", Args: []Arg{
 		{Name: "olddfd", Type: "int", Kind: KindDirFD, SizeArg: NoArg},
 		{Name: "oldname", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
 		{Name: "newdfd", Type: "int", Kind: KindDirFD, SizeArg: NoArg},
 		{Name: "newname", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassDesc | ClassFile},
+	}, Ret: RetInt, Class: ClassDesc | ClassFile, FS: &FSEffect{Paths: [2]PathRef{{Dir: 0, Path: 1}, {Dir: 2, Path: 3}}, FD: NoArg, When: FSAlways, WhenArg: NoArg, NoFollow: true, Tree: true}},
 	{Nr: 265, Name: "linkat", Args: []Arg{
 		{Name: "olddfd", Type: "int", Kind: KindDirFD, SizeArg: NoArg},
 		{Name: "oldname", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
 		{Name: "newdfd", Type: "int", Kind: KindDirFD, SizeArg: NoArg},
 		{Name: "newname", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
 		{Name: "flags", Type: "int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagAt},
-	}, Ret: RetInt, Class: ClassDesc | ClassFile},
+	}, Ret: RetInt, Class: ClassDesc | ClassFile, FS: &FSEffect{Paths: [2]PathRef{{Dir: 2, Path: 3}, {Dir: NoArg, Path: NoArg}}, FD: NoArg, When: FSAlways, WhenArg: NoArg, NoFollow: true}},
 	{Nr: 266, Name: "symlinkat", Args: []Arg{
 		{Name: "oldname", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
 		{Name: "newdfd", Type: "int", Kind: KindDirFD, SizeArg: NoArg},
 		{Name: "newname", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassDesc | ClassFile},
+	}, Ret: RetInt, Class: ClassDesc | ClassFile, FS: &FSEffect{Paths: [2]PathRef{{Dir: 1, Path: 2}, {Dir: NoArg, Path: NoArg}}, FD: NoArg, When: FSAlways, WhenArg: NoArg, NoFollow: true}},
 	{Nr: 267, Name: "readlinkat", Args: []Arg{
 		{Name: "dfd", Type: "int", Kind: KindDirFD, SizeArg: NoArg},
 		{Name: "pathname", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
@@ -1214,7 +1214,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "dfd", Type: "int", Kind: KindDirFD, SizeArg: NoArg},
 		{Name: "filename", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
 		{Name: "mode", Type: "umode_t", Kind: KindMode, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassDesc | ClassFile},
+	}, Ret: RetInt, Class: ClassDesc | ClassFile, FS: &FSEffect{Paths: [2]PathRef{{Dir: 0, Path: 1}, {Dir: NoArg, Path: NoArg}}, FD: NoArg, When: FSAlways, WhenArg: NoArg}},
 	{Nr: 269, Name: "faccessat", Args: []Arg{
 		{Name: "dfd", Type: "int", Kind: KindDirFD, SizeArg: NoArg},
 		{Name: "filename", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
@@ -1254,7 +1254,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "off_out", Type: "loff_t *", Kind: KindStructInOut, SizeArg: NoArg, Size: 8},
 		{Name: "len", Type: "size_t", Kind: KindUint, SizeArg: NoArg},
 		{Name: "flags", Type: "unsigned int", Kind: KindUint, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassDesc},
+	}, Ret: RetInt, Class: ClassDesc, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: NoArg}, {Dir: NoArg, Path: NoArg}}, FD: 2, When: FSAlways, WhenArg: NoArg}},
 	{Nr: 276, Name: "tee", Args: []Arg{
 		{Name: "fdin", Type: "int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "fdout", Type: "int", Kind: KindFD, SizeArg: NoArg},
@@ -1286,7 +1286,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "filename", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
 		{Name: "utimes", Type: "struct __kernel_timespec *", Kind: KindStructIn, SizeArg: NoArg, Size: 32},
 		{Name: "flags", Type: "int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagAt},
-	}, Ret: RetInt, Class: ClassDesc | ClassFile},
+	}, Ret: RetInt, Class: ClassDesc | ClassFile, FS: &FSEffect{Paths: [2]PathRef{{Dir: 0, Path: 1}, {Dir: NoArg, Path: NoArg}}, FD: NoArg, When: FSAlways, WhenArg: NoArg}},
 	{Nr: 281, Name: "epoll_pwait", Args: []Arg{
 		{Name: "epfd", Type: "int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "events", Type: "struct epoll_event *", Kind: KindArrayOut, SizeArg: 2, Size: 12},
@@ -1312,7 +1312,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "mode", Type: "int", Kind: KindInt, SizeArg: NoArg},
 		{Name: "offset", Type: "loff_t", Kind: KindInt, SizeArg: NoArg},
 		{Name: "len", Type: "loff_t", Kind: KindInt, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassDesc},
+	}, Ret: RetInt, Class: ClassDesc, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: NoArg}, {Dir: NoArg, Path: NoArg}}, FD: 0, When: FSAlways, WhenArg: NoArg}},
 	{Nr: 286, Name: "timerfd_settime", Args: []Arg{
 		{Name: "ufd", Type: "int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "flags", Type: "int", Kind: KindInt, SizeArg: NoArg},
@@ -1367,7 +1367,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "vlen", Type: "unsigned long", Kind: KindUint, SizeArg: NoArg},
 		{Name: "pos_l", Type: "unsigned long", Kind: KindInt, SizeArg: NoArg},
 		{Name: "pos_h", Type: "unsigned long", Kind: KindUint, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassDesc},
+	}, Ret: RetInt, Class: ClassDesc, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: NoArg}, {Dir: NoArg, Path: NoArg}}, FD: 0, When: FSAlways, WhenArg: NoArg}},
 	{Nr: 297, Name: "rt_tgsigqueueinfo", Args: []Arg{
 		{Name: "tgid", Type: "pid_t", Kind: KindInt, SizeArg: NoArg},
 		{Name: "pid", Type: "pid_t", Kind: KindInt, SizeArg: NoArg},
@@ -1484,7 +1484,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "newdfd", Type: "int", Kind: KindDirFD, SizeArg: NoArg},
 		{Name: "newname", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
 		{Name: "flags", Type: "unsigned int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagRename},
-	}, Ret: RetInt, Class: ClassDesc | ClassFile},
+	}, Ret: RetInt, Class: ClassDesc | ClassFile, FS: &FSEffect{Paths: [2]PathRef{{Dir: 0, Path: 1}, {Dir: 2, Path: 3}}, FD: NoArg, When: FSAlways, WhenArg: NoArg, NoFollow: true, Tree: true}},
 	{Nr: 317, Name: "seccomp", Args: []Arg{
 		{Name: "op", Type: "unsigned int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagSeccompOp},
 		{Name: "flags", Type: "unsigned int", Kind: KindUint, SizeArg: NoArg},
@@ -1538,7 +1538,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "off_out", Type: "loff_t *", Kind: KindStructInOut, SizeArg: NoArg, Size: 8},
 		{Name: "len", Type: "size_t", Kind: KindUint, SizeArg: NoArg},
 		{Name: "flags", Type: "unsigned int", Kind: KindUint, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassDesc},
+	}, Ret: RetInt, Class: ClassDesc, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: NoArg}, {Dir: NoArg, Path: NoArg}}, FD: 2, When: FSAlways, WhenArg: NoArg}},
 	{Nr: 327, Name: "preadv2", Args: []Arg{
 		{Name: "fd", Type: "unsigned long", Kind: KindFD, SizeArg: NoArg},
 		{Name: "vec", Type: "const struct iovec *", Kind: KindIovOut, SizeArg: 2},
@@ -1554,7 +1554,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "pos_l", Type: "unsigned long", Kind: KindInt, SizeArg: NoArg},
 		{Name: "pos_h", Type: "unsigned long", Kind: KindUint, SizeArg: NoArg},
 		{Name: "flags", Type: "rwf_t", Kind: KindUint, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassDesc},
+	}, Ret: RetInt, Class: ClassDesc, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: NoArg}, {Dir: NoArg, Path: NoArg}}, FD: 0, When: FSAlways, WhenArg: NoArg}},
 	{Nr: 329, Name: "pkey_mprotect", Args: []Arg{
 		{Name: "start", Type: "unsigned long", Kind: KindHex, SizeArg: NoArg},
 		{Name: "len", Type: "size_t", Kind: KindUint, SizeArg: NoArg},
@@ -1666,7 +1666,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "filename", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
 		{Name: "how", Type: "struct open_how *", Kind: KindBufIn, SizeArg: 3},
 		{Name: "usize", Type: "size_t", Kind: KindUint, SizeArg: NoArg},
-	}, Ret: RetFD, Class: ClassDesc | ClassFile},
+	}, Ret: RetFD, Class: ClassDesc | ClassFile, FS: &FSEffect{Paths: [2]PathRef{{Dir: 0, Path: 1}, {Dir: NoArg, Path: NoArg}}, FD: NoArg, When: FSOpenHow, WhenArg: 2}},
 	{Nr: 438, Name: "pidfd_getfd", Args: []Arg{
 		{Name: "pidfd", Type: "int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "fd", Type: "int", Kind: KindInt, SizeArg: NoArg},
@@ -1752,7 +1752,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "filename", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
 		{Name: "mode", Type: "umode_t", Kind: KindMode, SizeArg: NoArg},
 		{Name: "flags", Type: "unsigned int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagAt},
-	}, Ret: RetInt, Class: ClassDesc | ClassFile},
+	}, Ret: RetInt, Class: ClassDesc | ClassFile, FS: &FSEffect{Paths: [2]PathRef{{Dir: 0, Path: 1}, {Dir: NoArg, Path: NoArg}}, FD: NoArg, When: FSAlways, WhenArg: NoArg}},
 	{Nr: 453, Name: "map_shadow_stack", Args: []Arg{
 		{Name: "addr", Type: "unsigned long", Kind: KindHex, SizeArg: NoArg},
 		{Name: "size", Type: "unsigned long", Kind: KindUint, SizeArg: NoArg},
@@ -1819,7 +1819,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "name", Type: "const char *", Kind: KindString, SizeArg: NoArg},
 		{Name: "uargs", Type: "const struct xattr_args *", Kind: KindBufIn, SizeArg: 5},
 		{Name: "usize", Type: "size_t", Kind: KindUint, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassDesc | ClassFile},
+	}, Ret: RetInt, Class: ClassDesc | ClassFile, FS: &FSEffect{Paths: [2]PathRef{{Dir: 0, Path: 1}, {Dir: NoArg, Path: NoArg}}, FD: NoArg, When: FSAlways, WhenArg: NoArg}},
 	{Nr: 464, Name: "getxattrat", Args: []Arg{
 		{Name: "dfd", Type: "int", Kind: KindDirFD, SizeArg: NoArg},
 		{Name: "pathname", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
@@ -1840,7 +1840,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "pathname", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
 		{Name: "at_flags", Type: "unsigned int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagAt},
 		{Name: "name", Type: "const char *", Kind: KindString, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassDesc | ClassFile},
+	}, Ret: RetInt, Class: ClassDesc | ClassFile, FS: &FSEffect{Paths: [2]PathRef{{Dir: 0, Path: 1}, {Dir: NoArg, Path: NoArg}}, FD: NoArg, When: FSAlways, WhenArg: NoArg}},
 	{Nr: 467, Name: "open_tree_attr", Args: []Arg{
 		{Name: "dfd", Type: "int", Kind: KindDirFD, SizeArg: NoArg},
 		{Name: "filename", Type: "const char *", Kind: KindPath, SizeArg: NoArg},

@@ -364,6 +364,12 @@ func entry(s sysnum, args []tpArg, sp spec) (string, error) {
 		}
 		b.WriteString(strings.Join(cs, "|"))
 	}
+	b.WriteString(",")
+	fs, err := fsLiteral(s.name, len(args))
+	if err != nil {
+		return "", err
+	}
+	b.WriteString(fs)
 	b.WriteString("},\n")
 	return b.String(), nil
 }

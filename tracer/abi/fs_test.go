@@ -1,0 +1,53 @@
+package abi
+
+import (
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+func TestFSEffect(t *testing.T) {
+	tests := []struct {
+		name string
+		nr   int
+		args [6]uint64
+		how  uint64
+		want bool
+	}{
+		{"openat read", unix.SYS_OPENAT, [6]uint64{2: unix.O_RDONLY}, 0, false},
+		{"openat write", unix.SYS_OPENAT, [6]uint64{2: unix.O_WRONLY}, 0, true},
+		{"openat rdwr", unix.SYS_OPENAT, [6]uint64{2: unix.O_RDWR}, 0, true},
+		{"openat creat", unix.SYS_OPENAT, [6]uint64{2: unix.O_RDONLY | unix.O_CREAT}, 0, true},
+		{"open trunc", unix.SYS_OPEN, [6]uint64{1: unix.O_TRUNC}, 0, true},
+		{"open directory", unix.SYS_OPEN, [6]uint64{1: unix.O_DIRECTORY | unix.O_CLOEXEC}, 0, false},
+		{"openat tmpfile", unix.SYS_OPENAT, [6]uint64{2: unix.O_TMPFILE | unix.O_RDWR}, 0, true},
+		{"openat2 read", unix.SYS_OPENAT2, [6]uint64{}, unix.O_RDONLY, false},
+		{"openat2 write", unix.SYS_OPENAT2, [6]uint64{}, unix.O_WRONLY, true},
+		{"mmap private", unix.SYS_MMAP, [6]uint64{2: unix.PROT_READ | unix.PROT_WRITE, 3: unix.MAP_PRIVATE}, 0, false},
+		{"mmap shared read", unix.SYS_MMAP, [6]uint64{2: unix.PROT_READ, 3: unix.MAP_SHARED}, 0, false},
+		{"mmap shared write", unix.SYS_MMAP, [6]uint64{2: unix.PROT_WRITE, 3: unix.MAP_SHARED}, 0, true},
+		{"unlink", unix.SYS_UNLINK, [6]uint64{}, 0, true},
+		{"write", unix.SYS_WRITE, [6]uint64{}, 0, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			fs := X86_64(tc.nr).FS
+			if fs == nil {
+				t.Fatalf("%s has no FS effect", tc.name)
+			}
+			if got := fs.Changes(&tc.args, tc.how); got != tc.want {
+				t.Errorf("Changes = %v, want %v", got, tc.want)
+			}
+		})
+	}
+	for _, nr := range []int{unix.SYS_READ, unix.SYS_STAT, unix.SYS_GETDENTS64, unix.SYS_FSYNC} {
+		if fs := X86_64(nr).FS; fs != nil {
+			t.Errorf("%s has an FS effect %+v", X86_64(nr).Name, fs)
+		}
+	}
+	// The two names of a rename, the link itself.
+	rn := X86_64(unix.SYS_RENAMEAT2).FS
+	if rn.Paths != [2]PathRef{{0, 1}, {2, 3}} || !rn.NoFollow || !rn.Tree {
+		t.Errorf("renameat2: %+v", rn)
+	}
+}
