@@ -278,8 +278,18 @@ type TraceHeader struct {
 	// down to a multiple of this many nanoseconds; 0 means not rounded.
 	// hermes record rounds to microseconds by default, as strace prints them.
 	TimeResolutionNs int64 `protobuf:"varint,13,opt,name=time_resolution_ns,json=timeResolutionNs,proto3" json:"time_resolution_ns,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Where hermes wrote this trace (absolute; the regular file and its
+	// ".partial"), hidden from the recorded program: replay hides it too.
+	// Empty when the trace went to a stream.
+	OutputPath string `protobuf:"bytes,14,opt,name=output_path,json=outputPath,proto3" json:"output_path,omitempty"`
+	// The recording kept pre-images (Syscall.preimages) of every path the
+	// program changed; replay can then show the files as they were. False
+	// in traces written before pre-images existed.
+	Preimages bool `protobuf:"varint,15,opt,name=preimages,proto3" json:"preimages,omitempty"`
+	// Size in bytes past which a pre-image keeps only a digest.
+	PreimageMax   int64 `protobuf:"varint,16,opt,name=preimage_max,json=preimageMax,proto3" json:"preimage_max,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *TraceHeader) Reset() {
@@ -399,6 +409,27 @@ func (x *TraceHeader) GetDeterministic() bool {
 func (x *TraceHeader) GetTimeResolutionNs() int64 {
 	if x != nil {
 		return x.TimeResolutionNs
+	}
+	return 0
+}
+
+func (x *TraceHeader) GetOutputPath() string {
+	if x != nil {
+		return x.OutputPath
+	}
+	return ""
+}
+
+func (x *TraceHeader) GetPreimages() bool {
+	if x != nil {
+		return x.Preimages
+	}
+	return false
+}
+
+func (x *TraceHeader) GetPreimageMax() int64 {
+	if x != nil {
+		return x.PreimageMax
 	}
 	return 0
 }
@@ -537,7 +568,10 @@ type Syscall struct {
 	ExitRegsDelta []byte `protobuf:"bytes,16,opt,name=exit_regs_delta,json=exitRegsDelta,proto3" json:"exit_regs_delta,omitempty"`
 	// Only the entry was observed: hermes did not stop at the exit (ret,
 	// exit_ns and exit memory absent).
-	EntryOnly     bool `protobuf:"varint,17,opt,name=entry_only,json=entryOnly,proto3" json:"entry_only,omitempty"`
+	EntryOnly bool `protobuf:"varint,17,opt,name=entry_only,json=entryOnly,proto3" json:"entry_only,omitempty"`
+	// What the paths this call changed were just before it ran, for the
+	// paths the recording had not changed before (see FileImage).
+	Preimages     []*FileImage `protobuf:"bytes,18,rep,name=preimages,proto3" json:"preimages,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -691,6 +725,184 @@ func (x *Syscall) GetEntryOnly() bool {
 	return false
 }
 
+func (x *Syscall) GetPreimages() []*FileImage {
+	if x != nil {
+		return x.Preimages
+	}
+	return nil
+}
+
+// FileImage is a pre-image: what one path was before the recorded program
+// first changed it. Replay restores it into a private view of the files.
+type FileImage struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Path    string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`      // absolute, as the recorded program saw it
+	Exists  bool                   `protobuf:"varint,2,opt,name=exists,proto3" json:"exists,omitempty"` // false: there was nothing at path
+	Mode    uint32                 `protobuf:"varint,3,opt,name=mode,proto3" json:"mode,omitempty"`     // st_mode, type bits included
+	Uid     uint32                 `protobuf:"varint,4,opt,name=uid,proto3" json:"uid,omitempty"`
+	Gid     uint32                 `protobuf:"varint,5,opt,name=gid,proto3" json:"gid,omitempty"`
+	Size    int64                  `protobuf:"varint,6,opt,name=size,proto3" json:"size,omitempty"`
+	AtimeNs int64                  `protobuf:"varint,7,opt,name=atime_ns,json=atimeNs,proto3" json:"atime_ns,omitempty"` // Unix nanoseconds
+	MtimeNs int64                  `protobuf:"varint,8,opt,name=mtime_ns,json=mtimeNs,proto3" json:"mtime_ns,omitempty"`
+	Link    string                 `protobuf:"bytes,9,opt,name=link,proto3" json:"link,omitempty"` // a symbolic link's target
+	// A regular file's contents: their SHA-256, and the contents themselves
+	// the first time the trace holds that digest (later images of the same
+	// contents carry only the digest).
+	Sha256 []byte `protobuf:"bytes,10,opt,name=sha256,proto3" json:"sha256,omitempty"`
+	Data   []byte `protobuf:"bytes,11,opt,name=data,proto3" json:"data,omitempty"`
+	// The file was over the recording's pre-image size limit: only the
+	// digest was kept, and replay cannot restore it.
+	OverLimit     bool   `protobuf:"varint,12,opt,name=over_limit,json=overLimit,proto3" json:"over_limit,omitempty"`
+	Dev           uint64 `protobuf:"varint,13,opt,name=dev,proto3" json:"dev,omitempty"`
+	Ino           uint64 `protobuf:"varint,14,opt,name=ino,proto3" json:"ino,omitempty"`
+	Nlink         uint64 `protobuf:"varint,15,opt,name=nlink,proto3" json:"nlink,omitempty"`
+	CtimeNs       int64  `protobuf:"varint,16,opt,name=ctime_ns,json=ctimeNs,proto3" json:"ctime_ns,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FileImage) Reset() {
+	*x = FileImage{}
+	mi := &file_trace_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FileImage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FileImage) ProtoMessage() {}
+
+func (x *FileImage) ProtoReflect() protoreflect.Message {
+	mi := &file_trace_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FileImage.ProtoReflect.Descriptor instead.
+func (*FileImage) Descriptor() ([]byte, []int) {
+	return file_trace_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *FileImage) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *FileImage) GetExists() bool {
+	if x != nil {
+		return x.Exists
+	}
+	return false
+}
+
+func (x *FileImage) GetMode() uint32 {
+	if x != nil {
+		return x.Mode
+	}
+	return 0
+}
+
+func (x *FileImage) GetUid() uint32 {
+	if x != nil {
+		return x.Uid
+	}
+	return 0
+}
+
+func (x *FileImage) GetGid() uint32 {
+	if x != nil {
+		return x.Gid
+	}
+	return 0
+}
+
+func (x *FileImage) GetSize() int64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+func (x *FileImage) GetAtimeNs() int64 {
+	if x != nil {
+		return x.AtimeNs
+	}
+	return 0
+}
+
+func (x *FileImage) GetMtimeNs() int64 {
+	if x != nil {
+		return x.MtimeNs
+	}
+	return 0
+}
+
+func (x *FileImage) GetLink() string {
+	if x != nil {
+		return x.Link
+	}
+	return ""
+}
+
+func (x *FileImage) GetSha256() []byte {
+	if x != nil {
+		return x.Sha256
+	}
+	return nil
+}
+
+func (x *FileImage) GetData() []byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
+func (x *FileImage) GetOverLimit() bool {
+	if x != nil {
+		return x.OverLimit
+	}
+	return false
+}
+
+func (x *FileImage) GetDev() uint64 {
+	if x != nil {
+		return x.Dev
+	}
+	return 0
+}
+
+func (x *FileImage) GetIno() uint64 {
+	if x != nil {
+		return x.Ino
+	}
+	return 0
+}
+
+func (x *FileImage) GetNlink() uint64 {
+	if x != nil {
+		return x.Nlink
+	}
+	return 0
+}
+
+func (x *FileImage) GetCtimeNs() int64 {
+	if x != nil {
+		return x.CtimeNs
+	}
+	return 0
+}
+
 // Mem is one range of tracee memory.
 type Mem struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -714,7 +926,7 @@ type Mem struct {
 
 func (x *Mem) Reset() {
 	*x = Mem{}
-	mi := &file_trace_proto_msgTypes[3]
+	mi := &file_trace_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -726,7 +938,7 @@ func (x *Mem) String() string {
 func (*Mem) ProtoMessage() {}
 
 func (x *Mem) ProtoReflect() protoreflect.Message {
-	mi := &file_trace_proto_msgTypes[3]
+	mi := &file_trace_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -739,7 +951,7 @@ func (x *Mem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Mem.ProtoReflect.Descriptor instead.
 func (*Mem) Descriptor() ([]byte, []int) {
-	return file_trace_proto_rawDescGZIP(), []int{3}
+	return file_trace_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Mem) GetAddr() uint64 {
@@ -806,7 +1018,7 @@ type Injected struct {
 
 func (x *Injected) Reset() {
 	*x = Injected{}
-	mi := &file_trace_proto_msgTypes[4]
+	mi := &file_trace_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -818,7 +1030,7 @@ func (x *Injected) String() string {
 func (*Injected) ProtoMessage() {}
 
 func (x *Injected) ProtoReflect() protoreflect.Message {
-	mi := &file_trace_proto_msgTypes[4]
+	mi := &file_trace_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -831,7 +1043,7 @@ func (x *Injected) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Injected.ProtoReflect.Descriptor instead.
 func (*Injected) Descriptor() ([]byte, []int) {
-	return file_trace_proto_rawDescGZIP(), []int{4}
+	return file_trace_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Injected) GetBy() string {
@@ -929,7 +1141,7 @@ type Process struct {
 
 func (x *Process) Reset() {
 	*x = Process{}
-	mi := &file_trace_proto_msgTypes[5]
+	mi := &file_trace_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -941,7 +1153,7 @@ func (x *Process) String() string {
 func (*Process) ProtoMessage() {}
 
 func (x *Process) ProtoReflect() protoreflect.Message {
-	mi := &file_trace_proto_msgTypes[5]
+	mi := &file_trace_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -954,7 +1166,7 @@ func (x *Process) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Process.ProtoReflect.Descriptor instead.
 func (*Process) Descriptor() ([]byte, []int) {
-	return file_trace_proto_rawDescGZIP(), []int{5}
+	return file_trace_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Process) GetKind() ProcessKind {
@@ -1073,7 +1285,7 @@ var File_trace_proto protoreflect.FileDescriptor
 
 const file_trace_proto_rawDesc = "" +
 	"\n" +
-	"\vtrace.proto\x12\x0fhermes.trace.v1\"\xe1\x03\n" +
+	"\vtrace.proto\x12\x0fhermes.trace.v1\"\xc3\x04\n" +
 	"\vTraceHeader\x12\x12\n" +
 	"\x04argv\x18\x01 \x03(\tR\x04argv\x12\x10\n" +
 	"\x03env\x18\x02 \x03(\tR\x03env\x12\x10\n" +
@@ -1088,7 +1300,11 @@ const file_trace_proto_rawDesc = "" +
 	" \x03(\v2'.hermes.trace.v1.TraceHeader.ExtraEntryR\x05extra\x12\x16\n" +
 	"\x06traced\x18\v \x03(\x05R\x06traced\x12$\n" +
 	"\rdeterministic\x18\f \x01(\bR\rdeterministic\x12,\n" +
-	"\x12time_resolution_ns\x18\r \x01(\x03R\x10timeResolutionNs\x1a8\n" +
+	"\x12time_resolution_ns\x18\r \x01(\x03R\x10timeResolutionNs\x12\x1f\n" +
+	"\voutput_path\x18\x0e \x01(\tR\n" +
+	"outputPath\x12\x1c\n" +
+	"\tpreimages\x18\x0f \x01(\bR\tpreimages\x12!\n" +
+	"\fpreimage_max\x18\x10 \x01(\x03R\vpreimageMax\x1a8\n" +
 	"\n" +
 	"ExtraEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
@@ -1096,7 +1312,7 @@ const file_trace_proto_rawDesc = "" +
 	"\x05Event\x124\n" +
 	"\asyscall\x18\x01 \x01(\v2\x18.hermes.trace.v1.SyscallH\x00R\asyscall\x124\n" +
 	"\aprocess\x18\x02 \x01(\v2\x18.hermes.trace.v1.ProcessH\x00R\aprocessB\x06\n" +
-	"\x04kind\"\xe8\x03\n" +
+	"\x04kind\"\xa2\x04\n" +
 	"\aSyscall\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12\x18\n" +
 	"\alineage\x18\x02 \x01(\tR\alineage\x12\x10\n" +
@@ -1117,7 +1333,27 @@ const file_trace_proto_rawDesc = "" +
 	"regs_delta\x18\x0f \x01(\fR\tregsDelta\x12&\n" +
 	"\x0fexit_regs_delta\x18\x10 \x01(\fR\rexitRegsDelta\x12\x1d\n" +
 	"\n" +
-	"entry_only\x18\x11 \x01(\bR\tentryOnly\"\x99\x01\n" +
+	"entry_only\x18\x11 \x01(\bR\tentryOnly\x128\n" +
+	"\tpreimages\x18\x12 \x03(\v2\x1a.hermes.trace.v1.FileImageR\tpreimages\"\xed\x02\n" +
+	"\tFileImage\x12\x12\n" +
+	"\x04path\x18\x01 \x01(\tR\x04path\x12\x16\n" +
+	"\x06exists\x18\x02 \x01(\bR\x06exists\x12\x12\n" +
+	"\x04mode\x18\x03 \x01(\rR\x04mode\x12\x10\n" +
+	"\x03uid\x18\x04 \x01(\rR\x03uid\x12\x10\n" +
+	"\x03gid\x18\x05 \x01(\rR\x03gid\x12\x12\n" +
+	"\x04size\x18\x06 \x01(\x03R\x04size\x12\x19\n" +
+	"\batime_ns\x18\a \x01(\x03R\aatimeNs\x12\x19\n" +
+	"\bmtime_ns\x18\b \x01(\x03R\amtimeNs\x12\x12\n" +
+	"\x04link\x18\t \x01(\tR\x04link\x12\x16\n" +
+	"\x06sha256\x18\n" +
+	" \x01(\fR\x06sha256\x12\x12\n" +
+	"\x04data\x18\v \x01(\fR\x04data\x12\x1d\n" +
+	"\n" +
+	"over_limit\x18\f \x01(\bR\toverLimit\x12\x10\n" +
+	"\x03dev\x18\r \x01(\x04R\x03dev\x12\x10\n" +
+	"\x03ino\x18\x0e \x01(\x04R\x03ino\x12\x14\n" +
+	"\x05nlink\x18\x0f \x01(\x04R\x05nlink\x12\x19\n" +
+	"\bctime_ns\x18\x10 \x01(\x03R\actimeNs\"\x99\x01\n" +
 	"\x03Mem\x12\x12\n" +
 	"\x04addr\x18\x01 \x01(\x04R\x04addr\x12\x12\n" +
 	"\x04data\x18\x02 \x01(\fR\x04data\x12,\n" +
@@ -1195,7 +1431,7 @@ func file_trace_proto_rawDescGZIP() []byte {
 }
 
 var file_trace_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_trace_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_trace_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_trace_proto_goTypes = []any{
 	(Arch)(0),           // 0: hermes.trace.v1.Arch
 	(MemKind)(0),        // 1: hermes.trace.v1.MemKind
@@ -1204,27 +1440,29 @@ var file_trace_proto_goTypes = []any{
 	(*TraceHeader)(nil), // 4: hermes.trace.v1.TraceHeader
 	(*Event)(nil),       // 5: hermes.trace.v1.Event
 	(*Syscall)(nil),     // 6: hermes.trace.v1.Syscall
-	(*Mem)(nil),         // 7: hermes.trace.v1.Mem
-	(*Injected)(nil),    // 8: hermes.trace.v1.Injected
-	(*Process)(nil),     // 9: hermes.trace.v1.Process
-	nil,                 // 10: hermes.trace.v1.TraceHeader.ExtraEntry
+	(*FileImage)(nil),   // 7: hermes.trace.v1.FileImage
+	(*Mem)(nil),         // 8: hermes.trace.v1.Mem
+	(*Injected)(nil),    // 9: hermes.trace.v1.Injected
+	(*Process)(nil),     // 10: hermes.trace.v1.Process
+	nil,                 // 11: hermes.trace.v1.TraceHeader.ExtraEntry
 }
 var file_trace_proto_depIdxs = []int32{
-	10, // 0: hermes.trace.v1.TraceHeader.extra:type_name -> hermes.trace.v1.TraceHeader.ExtraEntry
+	11, // 0: hermes.trace.v1.TraceHeader.extra:type_name -> hermes.trace.v1.TraceHeader.ExtraEntry
 	6,  // 1: hermes.trace.v1.Event.syscall:type_name -> hermes.trace.v1.Syscall
-	9,  // 2: hermes.trace.v1.Event.process:type_name -> hermes.trace.v1.Process
+	10, // 2: hermes.trace.v1.Event.process:type_name -> hermes.trace.v1.Process
 	0,  // 3: hermes.trace.v1.Syscall.arch:type_name -> hermes.trace.v1.Arch
-	7,  // 4: hermes.trace.v1.Syscall.mem:type_name -> hermes.trace.v1.Mem
-	8,  // 5: hermes.trace.v1.Syscall.injected:type_name -> hermes.trace.v1.Injected
-	1,  // 6: hermes.trace.v1.Mem.kind:type_name -> hermes.trace.v1.MemKind
-	2,  // 7: hermes.trace.v1.Injected.action:type_name -> hermes.trace.v1.Action
-	7,  // 8: hermes.trace.v1.Injected.writes:type_name -> hermes.trace.v1.Mem
-	3,  // 9: hermes.trace.v1.Process.kind:type_name -> hermes.trace.v1.ProcessKind
-	10, // [10:10] is the sub-list for method output_type
-	10, // [10:10] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	8,  // 4: hermes.trace.v1.Syscall.mem:type_name -> hermes.trace.v1.Mem
+	9,  // 5: hermes.trace.v1.Syscall.injected:type_name -> hermes.trace.v1.Injected
+	7,  // 6: hermes.trace.v1.Syscall.preimages:type_name -> hermes.trace.v1.FileImage
+	1,  // 7: hermes.trace.v1.Mem.kind:type_name -> hermes.trace.v1.MemKind
+	2,  // 8: hermes.trace.v1.Injected.action:type_name -> hermes.trace.v1.Action
+	8,  // 9: hermes.trace.v1.Injected.writes:type_name -> hermes.trace.v1.Mem
+	3,  // 10: hermes.trace.v1.Process.kind:type_name -> hermes.trace.v1.ProcessKind
+	11, // [11:11] is the sub-list for method output_type
+	11, // [11:11] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_trace_proto_init() }
@@ -1242,7 +1480,7 @@ func file_trace_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_trace_proto_rawDesc), len(file_trace_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   7,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
