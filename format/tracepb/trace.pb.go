@@ -747,9 +747,12 @@ type FileImage struct {
 	Link    string                 `protobuf:"bytes,9,opt,name=link,proto3" json:"link,omitempty"` // a symbolic link's target
 	// A regular file's contents: their SHA-256, and the contents themselves
 	// the first time the trace holds that digest (later images of the same
-	// contents carry only the digest).
+	// contents carry only the digest). Large contents come in parts: further
+	// FileImages of the same path and digest, each with the data at offset,
+	// which may ride on later events.
 	Sha256 []byte `protobuf:"bytes,10,opt,name=sha256,proto3" json:"sha256,omitempty"`
 	Data   []byte `protobuf:"bytes,11,opt,name=data,proto3" json:"data,omitempty"`
+	Offset int64  `protobuf:"varint,17,opt,name=offset,proto3" json:"offset,omitempty"`
 	// The file was over the recording's pre-image size limit: only the
 	// digest was kept, and replay cannot restore it.
 	OverLimit     bool   `protobuf:"varint,12,opt,name=over_limit,json=overLimit,proto3" json:"over_limit,omitempty"`
@@ -866,6 +869,13 @@ func (x *FileImage) GetData() []byte {
 		return x.Data
 	}
 	return nil
+}
+
+func (x *FileImage) GetOffset() int64 {
+	if x != nil {
+		return x.Offset
+	}
+	return 0
 }
 
 func (x *FileImage) GetOverLimit() bool {
@@ -1118,23 +1128,26 @@ func (x *Injected) GetAtExit() bool {
 
 // Process is a change in the process tree or a signal.
 type Process struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Kind          ProcessKind            `protobuf:"varint,1,opt,name=kind,proto3,enum=hermes.trace.v1.ProcessKind" json:"kind,omitempty"`
-	Seq           uint64                 `protobuf:"varint,2,opt,name=seq,proto3" json:"seq,omitempty"`
-	Lineage       string                 `protobuf:"bytes,3,opt,name=lineage,proto3" json:"lineage,omitempty"`
-	Pid           int32                  `protobuf:"varint,4,opt,name=pid,proto3" json:"pid,omitempty"`
-	Tid           int32                  `protobuf:"varint,5,opt,name=tid,proto3" json:"tid,omitempty"`
-	ChildLineage  string                 `protobuf:"bytes,6,opt,name=child_lineage,json=childLineage,proto3" json:"child_lineage,omitempty"` // FORK/THREAD: the new process's or thread's lineage
-	ChildPid      int32                  `protobuf:"varint,7,opt,name=child_pid,json=childPid,proto3" json:"child_pid,omitempty"`            // FORK: new pid; THREAD: new tid
-	Signal        int32                  `protobuf:"varint,8,opt,name=signal,proto3" json:"signal,omitempty"`                                // SIGNAL/STOP: signal number; EXIT: killing signal
-	ExitStatus    int32                  `protobuf:"varint,9,opt,name=exit_status,json=exitStatus,proto3" json:"exit_status,omitempty"`      // EXIT: exit code, or the raw wait status when killed
-	Core          bool                   `protobuf:"varint,10,opt,name=core,proto3" json:"core,omitempty"`                                   // EXIT: a core was dumped
-	Siginfo       []byte                 `protobuf:"bytes,11,opt,name=siginfo,proto3" json:"siginfo,omitempty"`                              // SIGNAL: raw siginfo_t (128 bytes)
-	ExecPath      string                 `protobuf:"bytes,12,opt,name=exec_path,json=execPath,proto3" json:"exec_path,omitempty"`            // EXEC: path of the new image
-	OldTid        int32                  `protobuf:"varint,13,opt,name=old_tid,json=oldTid,proto3" json:"old_tid,omitempty"`                 // EXEC: tid of the thread that called exec
-	TimeNs        int64                  `protobuf:"zigzag64,14,opt,name=time_ns,json=timeNs,proto3" json:"time_ns,omitempty"`               // monotonic, nanoseconds since the trace started
-	CloneFlags    uint64                 `protobuf:"varint,15,opt,name=clone_flags,json=cloneFlags,proto3" json:"clone_flags,omitempty"`     // FORK/THREAD: clone flags
-	AtRandom      []byte                 `protobuf:"bytes,16,opt,name=at_random,json=atRandom,proto3" json:"at_random,omitempty"`            // EXEC: the 16 AT_RANDOM bytes the new image got
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Kind         ProcessKind            `protobuf:"varint,1,opt,name=kind,proto3,enum=hermes.trace.v1.ProcessKind" json:"kind,omitempty"`
+	Seq          uint64                 `protobuf:"varint,2,opt,name=seq,proto3" json:"seq,omitempty"`
+	Lineage      string                 `protobuf:"bytes,3,opt,name=lineage,proto3" json:"lineage,omitempty"`
+	Pid          int32                  `protobuf:"varint,4,opt,name=pid,proto3" json:"pid,omitempty"`
+	Tid          int32                  `protobuf:"varint,5,opt,name=tid,proto3" json:"tid,omitempty"`
+	ChildLineage string                 `protobuf:"bytes,6,opt,name=child_lineage,json=childLineage,proto3" json:"child_lineage,omitempty"` // FORK/THREAD: the new process's or thread's lineage
+	ChildPid     int32                  `protobuf:"varint,7,opt,name=child_pid,json=childPid,proto3" json:"child_pid,omitempty"`            // FORK: new pid; THREAD: new tid
+	Signal       int32                  `protobuf:"varint,8,opt,name=signal,proto3" json:"signal,omitempty"`                                // SIGNAL/STOP: signal number; EXIT: killing signal
+	ExitStatus   int32                  `protobuf:"varint,9,opt,name=exit_status,json=exitStatus,proto3" json:"exit_status,omitempty"`      // EXIT: exit code, or the raw wait status when killed
+	Core         bool                   `protobuf:"varint,10,opt,name=core,proto3" json:"core,omitempty"`                                   // EXIT: a core was dumped
+	Siginfo      []byte                 `protobuf:"bytes,11,opt,name=siginfo,proto3" json:"siginfo,omitempty"`                              // SIGNAL: raw siginfo_t (128 bytes)
+	ExecPath     string                 `protobuf:"bytes,12,opt,name=exec_path,json=execPath,proto3" json:"exec_path,omitempty"`            // EXEC: path of the new image
+	OldTid       int32                  `protobuf:"varint,13,opt,name=old_tid,json=oldTid,proto3" json:"old_tid,omitempty"`                 // EXEC: tid of the thread that called exec
+	TimeNs       int64                  `protobuf:"zigzag64,14,opt,name=time_ns,json=timeNs,proto3" json:"time_ns,omitempty"`               // monotonic, nanoseconds since the trace started
+	CloneFlags   uint64                 `protobuf:"varint,15,opt,name=clone_flags,json=cloneFlags,proto3" json:"clone_flags,omitempty"`     // FORK/THREAD: clone flags
+	AtRandom     []byte                 `protobuf:"bytes,16,opt,name=at_random,json=atRandom,proto3" json:"at_random,omitempty"`            // EXEC: the 16 AT_RANDOM bytes the new image got
+	// Pre-images taken earlier whose data did not fit on the call that took
+	// them (see Syscall.preimages).
+	Preimages     []*FileImage `protobuf:"bytes,17,rep,name=preimages,proto3" json:"preimages,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1281,6 +1294,13 @@ func (x *Process) GetAtRandom() []byte {
 	return nil
 }
 
+func (x *Process) GetPreimages() []*FileImage {
+	if x != nil {
+		return x.Preimages
+	}
+	return nil
+}
+
 var File_trace_proto protoreflect.FileDescriptor
 
 const file_trace_proto_rawDesc = "" +
@@ -1334,7 +1354,7 @@ const file_trace_proto_rawDesc = "" +
 	"\x0fexit_regs_delta\x18\x10 \x01(\fR\rexitRegsDelta\x12\x1d\n" +
 	"\n" +
 	"entry_only\x18\x11 \x01(\bR\tentryOnly\x128\n" +
-	"\tpreimages\x18\x12 \x03(\v2\x1a.hermes.trace.v1.FileImageR\tpreimages\"\xed\x02\n" +
+	"\tpreimages\x18\x12 \x03(\v2\x1a.hermes.trace.v1.FileImageR\tpreimages\"\x85\x03\n" +
 	"\tFileImage\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x16\n" +
 	"\x06exists\x18\x02 \x01(\bR\x06exists\x12\x12\n" +
@@ -1347,7 +1367,8 @@ const file_trace_proto_rawDesc = "" +
 	"\x04link\x18\t \x01(\tR\x04link\x12\x16\n" +
 	"\x06sha256\x18\n" +
 	" \x01(\fR\x06sha256\x12\x12\n" +
-	"\x04data\x18\v \x01(\fR\x04data\x12\x1d\n" +
+	"\x04data\x18\v \x01(\fR\x04data\x12\x16\n" +
+	"\x06offset\x18\x11 \x01(\x03R\x06offset\x12\x1d\n" +
 	"\n" +
 	"over_limit\x18\f \x01(\bR\toverLimit\x12\x10\n" +
 	"\x03dev\x18\r \x01(\x04R\x03dev\x12\x10\n" +
@@ -1372,7 +1393,7 @@ const file_trace_proto_rawDesc = "" +
 	"\x04args\x18\b \x03(\x04R\x04args\x12\x12\n" +
 	"\x04note\x18\t \x01(\tR\x04note\x12\x17\n" +
 	"\aat_exit\x18\n" +
-	" \x01(\bR\x06atExit\"\xc1\x03\n" +
+	" \x01(\bR\x06atExit\"\xfb\x03\n" +
 	"\aProcess\x120\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x1c.hermes.trace.v1.ProcessKindR\x04kind\x12\x10\n" +
 	"\x03seq\x18\x02 \x01(\x04R\x03seq\x12\x18\n" +
@@ -1392,7 +1413,8 @@ const file_trace_proto_rawDesc = "" +
 	"\atime_ns\x18\x0e \x01(\x12R\x06timeNs\x12\x1f\n" +
 	"\vclone_flags\x18\x0f \x01(\x04R\n" +
 	"cloneFlags\x12\x1b\n" +
-	"\tat_random\x18\x10 \x01(\fR\batRandom*4\n" +
+	"\tat_random\x18\x10 \x01(\fR\batRandom\x128\n" +
+	"\tpreimages\x18\x11 \x03(\v2\x1a.hermes.trace.v1.FileImageR\tpreimages*4\n" +
 	"\x04Arch\x12\x0f\n" +
 	"\vARCH_X86_64\x10\x00\x12\r\n" +
 	"\tARCH_I386\x10\x01\x12\f\n" +
@@ -1458,11 +1480,12 @@ var file_trace_proto_depIdxs = []int32{
 	2,  // 8: hermes.trace.v1.Injected.action:type_name -> hermes.trace.v1.Action
 	8,  // 9: hermes.trace.v1.Injected.writes:type_name -> hermes.trace.v1.Mem
 	3,  // 10: hermes.trace.v1.Process.kind:type_name -> hermes.trace.v1.ProcessKind
-	11, // [11:11] is the sub-list for method output_type
-	11, // [11:11] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	7,  // 11: hermes.trace.v1.Process.preimages:type_name -> hermes.trace.v1.FileImage
+	12, // [12:12] is the sub-list for method output_type
+	12, // [12:12] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_trace_proto_init() }
