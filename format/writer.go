@@ -5,13 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
+	"golang.org/x/sys/unix"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/hermes-trace/hermes/format/tracepb"
@@ -51,6 +55,7 @@ type WriterOptions struct {
 	// Sync makes Close fsync the file and its directory, so that the trace
 	// survives a crash of the machine, not only of the writer (a killed
 	// writer loses nothing the kernel was handed). It costs milliseconds.
+	// It has no effect on a Writer from NewWriter.
 	Sync bool
 }
 
@@ -79,7 +84,9 @@ type regBase struct {
 // one goroutine at a time (the tracer's); Stats may be called from any.
 type Writer struct {
 	path, partial string
-	f             *os.File
+	name          string    // for error messages: the partial file, or "stream"
+	out           io.Writer // where chunks go: f, or the stream of NewWriter
+	f             *os.File  // the partial file; nil for a stream
 	opts          WriterOptions
 
 	// guarded by mu: the open chunk and Append's state. The ticker
@@ -119,12 +126,79 @@ type Writer struct {
 	nEvents, nChunks, nRaw, nBytes atomic.Int64
 }
 
-// Create starts a trace at path: it writes path+".partial" now and renames
-// it to path when Close succeeds. h is stored in the file header.
+// ErrNotRegular is returned (wrapped) by Create when path exists and is
+// not a regular file: a symbolic link, a device, a FIFO or a socket. Create
+// never replaces, follows or writes into such a file; write a trace to a
+// pipe or a device with NewWriter.
+var ErrNotRegular = errors.New("not a regular file")
+
+// Create starts a trace file at path: it writes path+".partial" now and
+// renames it to path when Close succeeds. h is stored in the file header.
+//
+// The file is the user's alone (mode 0600: a trace holds the environment
+// and whatever the program read) and Create damages nothing that is not
+// the caller's:
+//   - path must be absent or a regular file owned by the effective user;
+//     anything else (a symbolic link, a device, a FIFO, another user's
+//     file) is refused with ErrNotRegular or an ownership error, and is
+//     checked again before the rename at Close;
+//   - the partial file is created new (O_EXCL|O_NOFOLLOW), never opened
+//     through a symbolic link or truncated in place. A partial file already
+//     there is removed first when it is a regular file of the effective
+//     user (one left by a killed writer), and refused otherwise.
 func Create(path string, h *tracepb.TraceHeader, opts WriterOptions) (*Writer, error) {
-	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		return nil, fmt.Errorf("create trace %s: is a directory", path)
+	if err := checkTarget(path); err != nil {
+		return nil, fmt.Errorf("create trace %s: %w", path, err)
 	}
+	head, err := prepare(&opts, h)
+	if err != nil {
+		return nil, fmt.Errorf("create trace %s: %w", path, err)
+	}
+	partial := path + ".partial"
+	f, err := createPartial(partial)
+	if err != nil {
+		return nil, fmt.Errorf("create trace: %w", err)
+	}
+	if _, err := f.Write(head); err != nil {
+		f.Close()
+		os.Remove(partial)
+		return nil, fmt.Errorf("create trace: %w", err)
+	}
+	w, err := start(f, f, head, opts)
+	if err != nil {
+		f.Close()
+		os.Remove(partial)
+		return nil, fmt.Errorf("create trace %s: %w", path, err)
+	}
+	w.path, w.partial, w.name = path, partial, partial
+	return w, nil
+}
+
+// NewWriter starts a trace written through out as a stream: a pipe, a
+// character device, standard output. The trace is the same chain of chunks
+// as a file, written in order and never sought back: Close writes the
+// index and the trailer at the end (offsets count from the first byte
+// written to out) and does not close out. A reader that sees the whole
+// stream (spooled to a file) reads it as a complete trace; one that sees
+// part of it recovers the chunks it holds.
+func NewWriter(out io.Writer, h *tracepb.TraceHeader, opts WriterOptions) (*Writer, error) {
+	head, err := prepare(&opts, h)
+	if err != nil {
+		return nil, fmt.Errorf("start trace stream: %w", err)
+	}
+	if _, err := out.Write(head); err != nil {
+		return nil, fmt.Errorf("write trace stream: %w", err)
+	}
+	w, err := start(out, nil, head, opts)
+	if err != nil {
+		return nil, fmt.Errorf("start trace stream: %w", err)
+	}
+	w.name = "stream"
+	return w, nil
+}
+
+// prepare fills in the defaults of opts and returns the file header for h.
+func prepare(opts *WriterOptions, h *tracepb.TraceHeader) ([]byte, error) {
 	if opts.ChunkSize <= 0 {
 		opts.ChunkSize = DefaultChunkSize
 	}
@@ -142,11 +216,99 @@ func Create(path string, h *tracepb.TraceHeader, opts WriterOptions) (*Writer, e
 	}
 	hb, err := proto.Marshal(h)
 	if err != nil {
-		return nil, fmt.Errorf("create trace %s: header: %v", path, err)
+		return nil, fmt.Errorf("header: %w", err)
 	}
 	if len(hb) > MaxHeaderMessage {
-		return nil, fmt.Errorf("create trace %s: header message is %d bytes, over the %d limit", path, len(hb), MaxHeaderMessage)
+		return nil, fmt.Errorf("header message is %d bytes, over the %d limit", len(hb), MaxHeaderMessage)
 	}
+	head := make([]byte, 0, fileHeaderFixed+len(hb)+4)
+	head = append(head, fileMagic...)
+	head = binary.LittleEndian.AppendUint16(head, MajorVersion)
+	head = binary.LittleEndian.AppendUint16(head, MinorVersion)
+	head = binary.LittleEndian.AppendUint32(head, uint32(len(hb)))
+	head = append(head, hb...)
+	head = binary.LittleEndian.AppendUint32(head, crc32.Checksum(head, castagnoli))
+	return head, nil
+}
+
+// fileKind names the type of a file that is not a regular file.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeSymlink != 0:
+		return "a symbolic link"
+	case m&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a block device"
+	case m.IsDir():
+		return "a directory"
+	}
+	return "not a regular file"
+}
+
+// ownedRegular reports whether fi is a regular file of the effective
+// user, and otherwise why not.
+func ownedRegular(fi fs.FileInfo) error {
+	if fi.IsDir() {
+		return errors.New("is a directory")
+	}
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("%w: %s", ErrNotRegular, fileKind(fi.Mode()))
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Geteuid() {
+		return fmt.Errorf("owned by uid %d, not by uid %d: not replacing another user's file", st.Uid, os.Geteuid())
+	}
+	return nil
+}
+
+// checkTarget says whether a trace may be renamed to path: path is absent
+// or a regular file of the effective user.
+func checkTarget(path string) error {
+	fi, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return ownedRegular(fi)
+}
+
+// createPartial creates the partial file anew, mode 0600. A regular file
+// of the effective user already there is a leftover of a killed writer and
+// is removed; anything else is refused.
+func createPartial(partial string) (*os.File, error) {
+	for try := 0; ; try++ {
+		f, err := os.OpenFile(partial, os.O_WRONLY|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+		if err == nil {
+			return f, nil
+		}
+		if !errors.Is(err, fs.ErrExist) || try == 3 {
+			return nil, err
+		}
+		fi, lerr := os.Lstat(partial)
+		if errors.Is(lerr, fs.ErrNotExist) {
+			continue // gone meanwhile
+		}
+		if lerr != nil {
+			return nil, lerr
+		}
+		if err := ownedRegular(fi); err != nil {
+			return nil, fmt.Errorf("%s exists and %v; remove it or write the trace elsewhere", partial, err)
+		}
+		if err := os.Remove(partial); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("remove the leftover %w", err)
+		}
+	}
+}
+
+// start sets up a Writer that has written head to out and starts its
+// goroutines.
+func start(out io.Writer, f *os.File, head []byte, opts WriterOptions) (*Writer, error) {
 	enc, err := zstd.NewWriter(nil,
 		zstd.WithEncoderLevel(zstd.SpeedFastest),
 		zstd.WithEncoderConcurrency(1),
@@ -156,28 +318,10 @@ func Create(path string, h *tracepb.TraceHeader, opts WriterOptions) (*Writer, e
 	if err != nil {
 		return nil, err
 	}
-	partial := path + ".partial"
-	f, err := os.OpenFile(partial, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("create trace: %w", err)
-	}
-	head := make([]byte, 0, fileHeaderFixed+len(hb)+4)
-	head = append(head, fileMagic...)
-	head = binary.LittleEndian.AppendUint16(head, MajorVersion)
-	head = binary.LittleEndian.AppendUint16(head, MinorVersion)
-	head = binary.LittleEndian.AppendUint32(head, uint32(len(hb)))
-	head = append(head, hb...)
-	head = binary.LittleEndian.AppendUint32(head, crc32.Checksum(head, castagnoli))
-	if _, err := f.Write(head); err != nil {
-		f.Close()
-		os.Remove(partial)
-		return nil, fmt.Errorf("create trace: %w", err)
-	}
 
 	n := opts.MaxInFlight
 	w := &Writer{
-		path:     path,
-		partial:  partial,
+		out:      out,
 		f:        f,
 		opts:     opts,
 		bases:    make(map[int32]*regBase),
@@ -215,7 +359,8 @@ func windowFor(chunk int) int {
 	return w
 }
 
-// Path returns the final path of the trace (without ".partial").
+// Path returns the final path of the trace (without ".partial"), or "" for
+// a Writer from NewWriter.
 func (w *Writer) Path() string { return w.path }
 
 var marshalOpts = proto.MarshalOptions{}
@@ -424,8 +569,8 @@ func (w *Writer) writeLoop() {
 	defer close(w.pipeDone)
 	for j := range w.writeCh {
 		if !w.failed.Load() {
-			if _, err := w.f.Write(j.buf); err != nil {
-				w.fail(fmt.Errorf("write trace %s: %w", w.partial, err))
+			if _, err := w.out.Write(j.buf); err != nil {
+				w.fail(fmt.Errorf("write trace %s: %w", w.name, err))
 			} else {
 				w.index = append(w.index, ChunkInfo{
 					Offset:   w.off,
@@ -544,20 +689,26 @@ func (w *Writer) stopPipeline(cut bool) error {
 	return nil
 }
 
-// Close writes the open chunk, the index and the trailer, fsyncs the file
-// if WriterOptions.Sync says so, and renames it from NAME.partial to NAME. On error the partial file is
-// left in place (a Reader recovers what it holds).
+// Close writes the open chunk, the index and the trailer. For a file from
+// Create it then fsyncs the file if WriterOptions.Sync says so, and renames
+// it from NAME.partial to NAME, provided NAME is still absent or a regular
+// file of the effective user. On error the partial file is left in place
+// (a Reader recovers what it holds). A Writer from NewWriter leaves its
+// stream open.
 func (w *Writer) Close() error {
 	if err := w.stopPipeline(true); err != nil {
 		return err
 	}
 	if err := w.pipeErr(); err != nil {
-		w.f.Close()
+		w.closeFile()
 		return err
 	}
 	if err := w.writeFooter(); err != nil {
-		w.f.Close()
-		return fmt.Errorf("write trace %s: %w", w.partial, err)
+		w.closeFile()
+		return fmt.Errorf("write trace %s: %w", w.name, err)
+	}
+	if w.f == nil {
+		return nil
 	}
 	if w.opts.Sync {
 		if err := w.f.Sync(); err != nil {
@@ -568,8 +719,8 @@ func (w *Writer) Close() error {
 	if err := w.f.Close(); err != nil {
 		return fmt.Errorf("close trace %s: %w", w.partial, err)
 	}
-	if err := os.Rename(w.partial, w.path); err != nil {
-		return fmt.Errorf("finish trace: %w", err)
+	if err := finish(w.partial, w.path); err != nil {
+		return fmt.Errorf("finish trace %s (the trace is in %s): %w", w.path, w.partial, err)
 	}
 	if w.opts.Sync {
 		if d, err := os.Open(filepath.Dir(w.path)); err == nil {
@@ -578,6 +729,38 @@ func (w *Writer) Close() error {
 		}
 	}
 	return nil
+}
+
+// finish renames partial to path if path is absent (never replacing what
+// appears there meanwhile, where the file system can promise it) or a
+// regular file of the effective user.
+func finish(partial, path string) error {
+	for try := 0; ; try++ {
+		if err := checkTarget(path); err != nil {
+			return err
+		}
+		if _, err := os.Lstat(path); err == nil {
+			return os.Rename(partial, path)
+		}
+		err := unix.Renameat2(unix.AT_FDCWD, partial, unix.AT_FDCWD, path, unix.RENAME_NOREPLACE)
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, unix.EEXIST) && try < 3:
+			continue // path appeared: check what it is
+		case errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOSYS):
+			// No RENAME_NOREPLACE on this file system.
+			return os.Rename(partial, path)
+		}
+		return &os.LinkError{Op: "rename", Old: partial, New: path, Err: err}
+	}
+}
+
+// closeFile closes the partial file of a Writer from Create.
+func (w *Writer) closeFile() {
+	if w.f != nil {
+		w.f.Close()
+	}
 }
 
 func (w *Writer) writeFooter() error {
@@ -600,7 +783,7 @@ func (w *Writer) writeFooter() error {
 	b = binary.LittleEndian.AppendUint64(b, uint64(w.off))
 	b = binary.LittleEndian.AppendUint32(b, uint32(chunkHeaderSize+n*indexEntrySize))
 	b = append(b, trailerMagic...)
-	_, err := w.f.Write(b)
+	_, err := w.out.Write(b)
 	if err == nil {
 		w.nBytes.Add(int64(len(b)))
 	}
@@ -611,6 +794,6 @@ func (w *Writer) writeFooter() error {
 // are written, the open chunk is lost, no footer, no rename. For tests.
 func (w *Writer) abandon() {
 	if w.stopPipeline(false) == nil {
-		w.f.Close()
+		w.closeFile()
 	}
 }
