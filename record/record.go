@@ -55,6 +55,9 @@ type Recorder struct {
 	err       error
 	events    uint64
 	atRandom  [16]byte
+	hide      *hidden    // hermes's own files, which the program does not see
+	pre       *preimages // nil unless Options.Preimages
+	tmp       capturer   // the paths of calls trapped only to hide files
 }
 
 // Options configure a Recorder.
@@ -79,6 +82,19 @@ type Options struct {
 	// cost about 2.5 bytes an event after compression; strace prints
 	// microseconds.
 	TimeResolution int64
+	// Hide lists absolute paths of files hermes writes beside the program
+	// (the trace and its FILE.partial): lookups of them fail with ENOENT
+	// and listings of their directories leave them out, at record time, so
+	// that recording changes nothing the program can see.
+	Hide []string
+	// Preimages keeps, before the first change the program makes to any
+	// path, what that path was (tracepb.FileImage, carried on the events),
+	// so that replay can show the files as they were when the recording
+	// started. Calls that change files must be recorded (see FSCalls).
+	Preimages bool
+	// PreimageMax is the file size past which a pre-image keeps only a
+	// digest (0: DefaultPreimageMax).
+	PreimageMax int64
 }
 
 // round applies Options.TimeResolution to an event time.
@@ -109,6 +125,12 @@ const SummaryPrefix = 64
 // New returns a Recorder writing to w.
 func New(w *format.Writer, opts Options) *Recorder {
 	r := &Recorder{w: w, opts: opts, pend: make(map[*tracer.Thread]*call), timeNS: make(map[*tracer.Process]bool)}
+	if len(opts.Hide) > 0 {
+		r.hide = newHidden(opts.Hide)
+	}
+	if opts.Preimages {
+		r.pre = newPreimages(opts.PreimageMax, r.hide)
+	}
 	if opts.Only != nil {
 		r.skip = new([maxNr]bool)
 		for i := range r.skip {
@@ -129,6 +151,54 @@ const maxNr = 1024
 // skipped reports whether a call is left out of the recording.
 func (r *Recorder) skipped(sc *tracer.Syscall) bool {
 	return r.skip != nil && sc.Arch == abi.ArchX86_64 && (sc.Nr < 0 || sc.Nr >= maxNr || r.skip[sc.Nr])
+}
+
+// Finish writes the pre-images still waiting for an event, on events of
+// their own (process events of no kind, which readers skip). Call it after
+// the run, before closing the writer.
+func (r *Recorder) Finish() {
+	for r.pre != nil && len(r.pre.pending) > 0 {
+		p := &tracepb.Process{Seq: r.nextSeq(), Lineage: "1", Preimages: r.pre.next(nil)}
+		r.evp.Process = p
+		r.ev.Kind = &r.evp
+		r.append(&r.ev)
+	}
+}
+
+// Preimaged returns how many pre-images were taken and how many bytes of
+// file contents they hold.
+func (r *Recorder) Preimaged() (files int, bytes int64) {
+	if r.pre == nil {
+		return 0, 0
+	}
+	return r.pre.files, r.pre.bytes
+}
+
+// FSCalls returns the x86_64 syscalls that change files: a recording that
+// keeps pre-images traps and records them whatever else it selects.
+func FSCalls() []int {
+	var out []int
+	for _, s := range abi.All() {
+		if s.FS != nil {
+			out = append(out, s.Nr)
+		}
+	}
+	return out
+}
+
+// HideCalls returns the x86_64 syscalls a recording traps to keep
+// Options.Hide hidden: those that take a path, and getdents64.
+func HideCalls() []int {
+	out := []int{unix.SYS_GETDENTS64}
+	for _, s := range abi.All() {
+		for _, a := range s.Args {
+			if a.Kind == abi.KindPath {
+				out = append(out, s.Nr)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // Err returns the first error writing the trace.
@@ -180,6 +250,15 @@ func Arch(a tracepb.Arch) abi.Arch {
 // kernel will read.
 func (r *Recorder) Enter(sc *tracer.Syscall, act *tracer.Action) {
 	if r.skipped(sc) {
+		if r.hide != nil && sc.Info != nil && !act.Skip {
+			// Trapped so that hermes's files stay hidden (see HideCalls).
+			r.tmp.reset()
+			r.tmp.entry(sc)
+			if r.hide.lookup(sc, &r.tmp) {
+				act.Skip, act.Value = true, -int64(unix.ENOENT)
+			}
+			act.WantExit = act.WantExit || sc.Nr == unix.SYS_GETDENTS64
+		}
 		return
 	}
 	act.WantExit = true
@@ -207,6 +286,14 @@ func (r *Recorder) Enter(sc *tracer.Syscall, act *tracer.Action) {
 	c.cap.summarize = r.opts.Summarize && writeLike(sc)
 	c.cap.entry(sc)
 	r.injected(c, act, false)
+	if !act.Skip && !act.Kill {
+		// Not an injection: for the program, hermes's files do not exist.
+		if r.hide.lookup(sc, &c.cap) {
+			act.Skip, act.Value = true, -int64(unix.ENOENT)
+		} else if r.pre != nil {
+			r.pre.before(sc, &c.cap)
+		}
+	}
 	c.clock = false
 	if sc.Info != nil && sc.Info.Ret == abi.RetNone {
 		// exit and exit_group never return.
@@ -355,9 +442,18 @@ func (r *Recorder) injected(c *call, act *tracer.Action, atExit bool) {
 // Exit implements tracer.Handler: it captures the result and what the
 // kernel wrote, and writes the event.
 func (r *Recorder) Exit(sc *tracer.Syscall, act *tracer.Action) {
+	hid := false
+	if !sc.Skipped {
+		if n, ok := r.hide.dirents(sc); ok {
+			sc.Ret, hid = n, true
+		}
+	}
 	c := r.pend[sc.Thread]
 	if c == nil {
-		return // attached in the middle of this call
+		if hid {
+			act.Skip, act.Value = true, sc.Ret
+		}
+		return // attached in the middle of this call, or not recorded
 	}
 	s := &c.sc
 	s.Ret, s.ExitNs = sc.Ret, exitTime(sc.Leave, r.opts.TimeResolution)
@@ -381,6 +477,9 @@ func (r *Recorder) Exit(sc *tracer.Syscall, act *tracer.Action) {
 		}
 	}
 	r.flush(sc.Thread, c)
+	if hid && !act.Skip {
+		act.Skip, act.Value = true, sc.Ret
+	}
 }
 
 // fileData reports whether what a call read came from a regular file or a
@@ -401,6 +500,10 @@ func fileData(sc *tracer.Syscall) bool {
 func (r *Recorder) flush(th *tracer.Thread, c *call) {
 	c.sc.Seq = r.nextSeq()
 	c.sc.Mem = c.cap.list()
+	c.sc.Preimages = c.sc.Preimages[:0]
+	if r.pre != nil && len(r.pre.pending) > 0 {
+		c.sc.Preimages = r.pre.next(c.sc.Preimages)
+	}
 	r.evs.Syscall = &c.sc
 	r.ev.Kind = &r.evs
 	r.append(&r.ev)
@@ -453,6 +556,9 @@ func (r *Recorder) Process(ev *tracer.ProcessEvent) {
 	}
 	if ev.Child != nil {
 		p.ChildLineage, p.ChildPid = ev.Child.Lineage, int32(ev.Child.Tid)
+	}
+	if r.pre != nil && len(r.pre.pending) > 0 {
+		p.Preimages = r.pre.next(nil)
 	}
 	r.evp.Process = p
 	r.ev.Kind = &r.evp

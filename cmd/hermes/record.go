@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -27,6 +28,9 @@ type recordOpts struct {
 	nondet    bool
 	summarize bool
 	fsync     bool
+	// noPreimages turns pre-images off; preimageMax is their size limit.
+	noPreimages bool
+	preimageMax byteSize
 	// timePrecision is the resolution of event times; default 1µs.
 	timePrecision timePrecision
 	inject        injectOpts
@@ -95,9 +99,65 @@ hermes exits with the command's exit status.`,
 	f.BoolVar(&o.summarize, "summarize", false, "keep only the first 64 bytes and a CRC-32C of written data and of file and directory reads (smaller traces; replay still checks them)")
 	f.BoolVar(&o.fsync, "fsync", false, "fsync the trace when it is complete, so it survives a crash of the machine")
 	f.BoolVar(&o.nondet, "nondeterministic", false, "leave ASLR on and the vDSO visible: clock reads are not syscalls then, and the trace will not replay exactly")
+	o.preimageMax = record.DefaultPreimageMax
+	f.Var(&o.preimageMax, "preimage-max", "keep the contents of a changed file for replay only up to `SIZE` (past it, only a digest; replay cannot restore such a file)")
+	f.BoolVar(&o.noPreimages, "no-preimages", false, "keep no pre-images of the files the command changes (replay then runs on the live file system)")
 	o.inject.addFlags(f)
 	return cmd
 }
+
+// hiddenOutputs returns the absolute paths of a regular-file trace output
+// and its FILE.partial, which the recorded program must not see; none for
+// an output that is a stream (standard output, a pipe, a device).
+func hiddenOutputs(path string) []string {
+	if path == "-" {
+		return nil
+	}
+	if st, err := os.Lstat(path); err == nil && !st.Mode().IsRegular() {
+		return nil
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil
+	}
+	if dir, err := filepath.EvalSymlinks(filepath.Dir(abs)); err == nil {
+		abs = filepath.Join(dir, filepath.Base(abs))
+	}
+	return []string{abs, abs + ".partial"}
+}
+
+// byteSize is a size flag: a number of bytes with an optional k, M or G
+// suffix (powers of 1024).
+type byteSize int64
+
+// String implements pflag.Value.
+func (b *byteSize) String() string { return strconv.FormatInt(int64(*b), 10) }
+
+// Set implements pflag.Value.
+func (b *byteSize) Set(s string) error {
+	mult := int64(1)
+	switch {
+	case strings.HasSuffix(s, "k"), strings.HasSuffix(s, "K"):
+		mult = 1 << 10
+	case strings.HasSuffix(s, "M"):
+		mult = 1 << 20
+	case strings.HasSuffix(s, "G"):
+		mult = 1 << 30
+	}
+	num := s
+	if mult > 1 {
+		num = s[:len(s)-1]
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n < 0 || n > (1<<50)/mult {
+		return fmt.Errorf("%q is not a size (bytes, or a number with k, M or G)", s)
+	}
+	*b = byteSize(n * mult)
+	return nil
+}
+
+// Type implements pflag.Value.
+func (b *byteSize) Type() string { return "SIZE" }
 
 // checkOutput refuses an output path that cannot be written, before the
 // command starts.
@@ -148,8 +208,28 @@ func runRecord(o *recordOpts, args []string, stderr io.Writer) error {
 	if eng != nil {
 		trapped = union(sel, eng.Trapped())
 	}
-	for _, nr := range trapped {
+	// A launched run keeps pre-images of the files it changes, so that
+	// replay can show them as they were; the calls that change files are
+	// then recorded whatever -e trace= selects.
+	preimages := o.pid == 0 && !o.noPreimages
+	recorded := trapped
+	if preimages && recorded != nil {
+		recorded = union(recorded, record.FSCalls())
+	}
+	hide := hiddenOutputs(o.output)
+	trapped = recorded
+	if len(hide) > 0 && trapped != nil {
+		trapped = union(trapped, record.HideCalls())
+	}
+	for _, nr := range recorded {
 		hdr.Traced = append(hdr.Traced, int32(nr))
+	}
+	if len(hide) > 0 {
+		hdr.OutputPath = hide[0]
+	}
+	hdr.Preimages = preimages
+	if preimages {
+		hdr.PreimageMax = int64(o.preimageMax)
 	}
 	slices.Sort(hdr.Traced)
 	hdr.Traced = slices.Compact(hdr.Traced)
@@ -159,7 +239,8 @@ func runRecord(o *recordOpts, args []string, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("output: %w", err)
 	}
-	rec := record.New(w, record.Options{Summarize: o.summarize, Only: trapped, TimeResolution: hdr.TimeResolutionNs})
+	rec := record.New(w, record.Options{Summarize: o.summarize, Only: recorded, TimeResolution: hdr.TimeResolutionNs,
+		Hide: hide, Preimages: preimages, PreimageMax: int64(o.preimageMax)})
 	cfg := tracer.Config{
 		Trace:         trapped,
 		NoPin:         o.noPin,
@@ -176,6 +257,7 @@ func runRecord(o *recordOpts, args []string, stderr io.Writer) error {
 	stop := startProgress(stderr, w)
 	err = runTracer(cfg, o.pid, args, eng, nil, func(tracer.Result) error {
 		stop()
+		rec.Finish()
 		err := rec.Err()
 		if cerr := w.Close(); err == nil {
 			err = cerr
