@@ -37,6 +37,11 @@ const (
 	stepPdeathsig
 	stepStdio
 	stepPersonality
+	// stepSetup+i is step i of childSpec.setup.
+	stepSetup = 1000
+	// stepDone is what a child with no program to exec reports once its
+	// steps have run (Spawn with no Path).
+	stepDone = 0xffffffff
 )
 
 var stepNames = [...]string{
@@ -49,6 +54,23 @@ var stepNames = [...]string{
 	stepPdeathsig:   "prctl(PR_SET_PDEATHSIG)",
 	stepStdio:       "dup3 of standard descriptors",
 	stepPersonality: "personality(ADDR_NO_RANDOMIZE)",
+}
+
+// Step is one raw system call a launched child makes after fork, before
+// anything else it does (before its standard descriptors, its filter and
+// exec): joining namespaces, mounting, writing a file. The child cannot
+// allocate: pointer arguments point into memory the caller keeps alive
+// until the launch returns.
+type Step struct {
+	Nr   uintptr
+	Args [6]uintptr
+	// PrevArg, if 1 to 6, replaces argument PrevArg-1 by the result of
+	// the step before (an fd that open returned, for write and close).
+	PrevArg int8
+	// MayFail lets the child go on when the call fails.
+	MayFail bool
+	// Name describes the step in errors ("mount overlay on /tmp").
+	Name string
 }
 
 // ChildError is a failure of the launched child before its program started,
@@ -74,6 +96,7 @@ type childSpec struct {
 	errFd  int             // CLOEXEC; the child writes {step, errno} on failure
 	stdio  [3]int          // descriptors (all >= 3) to put on 0, 1, 2; -1 keeps hermes's
 	noASLR bool            // turn address space randomization off for the new image
+	setup  []Step          // run first (after the sync)
 }
 
 // forkChild forks a single-threaded child that runs spec: it waits on
@@ -107,12 +130,29 @@ func rawForkExec(spec *childSpec) (int, unix.Errno) {
 	var step uint32
 	var buf [1]byte
 	var i int
+	var st *Step
+	var a [6]uintptr
+	var prev uintptr
 	// Wait until the tracer has seized us: the seccomp filter's RET_TRACE
 	// needs PTRACE_O_TRACESECCOMP set first, or traced calls get ENOSYS.
-	step = stepSync
-	_, _, errno = syscall.RawSyscall(unix.SYS_READ, uintptr(spec.syncFd), uintptr(unsafe.Pointer(&buf[0])), 1)
-	if errno != 0 {
-		goto fail
+	if spec.syncFd >= 0 {
+		step = stepSync
+		_, _, errno = syscall.RawSyscall(unix.SYS_READ, uintptr(spec.syncFd), uintptr(unsafe.Pointer(&buf[0])), 1)
+		if errno != 0 {
+			goto fail
+		}
+	}
+	for i = 0; i < len(spec.setup); i++ {
+		st = &spec.setup[i]
+		a = st.Args
+		if st.PrevArg >= 1 && st.PrevArg <= 6 {
+			a[st.PrevArg-1] = prev
+		}
+		prev, _, errno = syscall.RawSyscall6(st.Nr, a[0], a[1], a[2], a[3], a[4], a[5])
+		if errno != 0 && !st.MayFail {
+			step = stepSetup + uint32(i)
+			goto fail
+		}
 	}
 	step = stepStdio
 	for i = 0; i < 3; i++ {
@@ -156,6 +196,16 @@ func rawForkExec(spec *childSpec) (int, unix.Errno) {
 			goto fail
 		}
 	}
+	if spec.path == nil {
+		// Nothing to exec: say the steps are done, and stay (Spawn).
+		{
+			msg := [2]uint32{stepDone, 0}
+			syscall.RawSyscall(unix.SYS_WRITE, uintptr(spec.errFd), uintptr(unsafe.Pointer(&msg[0])), 8)
+		}
+		for {
+			syscall.RawSyscall(unix.SYS_PAUSE, 0, 0, 0)
+		}
+	}
 	step = stepExec
 	_, _, errno = syscall.RawSyscall(unix.SYS_EXECVE,
 		uintptr(unsafe.Pointer(spec.path)),
@@ -174,9 +224,16 @@ fail:
 // readChildError reads the child's {step, errno} report from the error
 // pipe, if it wrote one. It returns nil when the pipe was closed by a
 // successful exec.
-func readChildError(fd int) error {
+func readChildError(fd int, setup []Step) error {
 	var msg [8]byte
-	n, err := unix.Read(fd, msg[:])
+	var n int
+	var err error
+	for {
+		n, err = unix.Read(fd, msg[:])
+		if err != unix.EINTR {
+			break
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("reading child status: %w", err)
 	}
@@ -185,9 +242,15 @@ func readChildError(fd int) error {
 	}
 	step := *(*uint32)(unsafe.Pointer(&msg[0]))
 	errno := unix.Errno(*(*uint32)(unsafe.Pointer(&msg[4])))
+	if step == stepDone {
+		return nil
+	}
 	name := "unknown step"
-	if int(step) < len(stepNames) {
+	switch {
+	case int(step) < len(stepNames):
 		name = stepNames[step]
+	case step >= stepSetup && int(step-stepSetup) < len(setup):
+		name = setup[step-stepSetup].Name
 	}
 	return &ChildError{Step: name, Errno: errno}
 }

@@ -88,6 +88,11 @@ type Config struct {
 	Epoch time.Time
 	// Logf reports hermes's own warnings (nil: discarded).
 	Logf func(format string, args ...any)
+	// Setup are raw system calls the launched child makes before anything
+	// else, untraced: joining the namespaces of a private view of the file
+	// system (setns), for replay. The child's working directory is set
+	// after them.
+	Setup []Step
 }
 
 // Result is how a traced run ended.
@@ -397,6 +402,7 @@ func (t *Tracer) launch(path string, argv []string) error {
 		return fmt.Errorf("pipe: %w", err)
 	}
 	spec.syncFd, spec.errFd = syncP[0], errP[1]
+	spec.setup = t.cfg.Setup
 	// The child dup3s these onto 0..2; dup them above 2 first so that no
 	// source is overwritten by an earlier target.
 	for i, f := range []*os.File{t.cfg.Stdin, t.cfg.Stdout, t.cfg.Stderr} {
@@ -1183,7 +1189,7 @@ func (t *Tracer) threadGone(th *Thread, ws unix.WaitStatus) {
 	}
 	if p == t.root {
 		if !t.execSeen && t.errFd >= 0 {
-			if err := readChildError(t.errFd); err != nil {
+			if err := readChildError(t.errFd, t.cfg.Setup); err != nil {
 				t.childErr = classifyChildError(t.cmd, err)
 			}
 			unix.Close(t.errFd)

@@ -3,12 +3,18 @@ package main
 import (
 	"errors"
 	"fmt"
-	"github.com/hermes-trace/hermes/format"
 	"io"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
+
+	"github.com/hermes-trace/hermes/format"
+	"github.com/hermes-trace/hermes/format/tracepb"
+	"github.com/hermes-trace/hermes/replay/fsview"
 
 	"github.com/hermes-trace/hermes/replay"
 	"github.com/hermes-trace/hermes/tracer"
@@ -16,6 +22,9 @@ import (
 )
 
 type replayOpts struct {
+	keepFS  string
+	check   string
+	liveFS  bool
 	lenient bool
 	emulate string
 	noPin   bool
@@ -66,6 +75,9 @@ net, input, poll), or removes them with -NAME; "none" emulates nothing,
 	}
 	f := cmd.Flags()
 	f.BoolVar(&o.lenient, "lenient", false, "report divergences and carry on")
+	f.StringVar(&o.keepFS, "keep-fs", "", "keep in `DIR` the files the replayed run created or changed (at their absolute paths; deletions listed in DIR/.hermes-deleted)")
+	f.StringVar(&o.check, "check", "", "after the target ends, run the shell command `CMD` in the replay's view of the files, in the recorded working directory; hermes exits with its status")
+	f.BoolVar(&o.liveFS, "live-fs", false, "replay on the live file system, not in a private view restored from the recording")
 	f.StringVar(&o.emulate, "emulate", "", "emulation `CLASSES` beyond the default, -CLASS to remove one, or none")
 	f.StringArrayVar(&o.env, "env", nil, "replay as if the recorded environment had `KEY=VALUE` (repeatable)")
 	f.BoolVar(&o.noPin, "no-pin", false, "let the command use every CPU (see hermes trace --help)")
@@ -109,9 +121,32 @@ func runReplay(o *replayOpts, path string, command []string, stderr io.Writer) e
 	if n, reason, complete := r.Recovered(); !complete {
 		logf("%s: partial trace: %d events recovered (%s); replaying what it has", path, n, reason)
 	}
-	if hdr.Cwd != "" {
-		if st, err := os.Stat(hdr.Cwd); err != nil || !st.IsDir() {
-			return fmt.Errorf("the recorded working directory %s is not there", hdr.Cwd)
+	if o.keepFS != "" {
+		if o.liveFS {
+			return &usageError{errors.New("--keep-fs needs the private view: it cannot go with --live-fs")}
+		}
+		if err := fsview.CheckKeepDir(o.keepFS); err != nil {
+			return err
+		}
+	}
+	var view *fsview.View
+	if !o.liveFS {
+		view, err = openView(path, hdr, logf)
+		if err != nil {
+			return err
+		}
+		if view != nil {
+			defer view.Close()
+		}
+	}
+	if view == nil {
+		if o.keepFS != "" {
+			return errors.New("--keep-fs: no private view of the file system could be made here")
+		}
+		if hdr.Cwd != "" {
+			if st, err := os.Stat(hdr.Cwd); err != nil || !st.IsDir() {
+				return fmt.Errorf("the recorded working directory %s is not there", hdr.Cwd)
+			}
 		}
 	}
 	if o.inject.seed == "" && hdr.Seed != 0 {
@@ -138,6 +173,9 @@ func runReplay(o *replayOpts, path string, command []string, stderr io.Writer) e
 		Handlers:      []tracer.Handler{rp},
 		Logf:          logf,
 	}
+	if view != nil {
+		cfg.Setup = view.Setup()
+	}
 	if eng != nil {
 		cfg.Trace = union(cfg.Trace, eng.Trapped())
 	}
@@ -161,10 +199,114 @@ func runReplay(o *replayOpts, path string, command []string, stderr io.Writer) e
 			logf("replay: no divergence: %d calls matched the recording (%d emulated)", matched, emulated)
 			return nil
 		})
+	if view != nil && !divergence && o.keepFS != "" {
+		kept, deleted, kerr := view.Keep(o.keepFS)
+		if kerr != nil {
+			return kerr
+		}
+		logf("--keep-fs %s: %d files created or changed, %d deleted", o.keepFS, kept, deleted)
+	}
+	if o.check != "" && !divergence {
+		return runCheck(view, o.check, env, hdr.Cwd, err, logf)
+	}
 	if divergence {
 		return exitCode(exitError)
 	}
 	return err
+}
+
+// openView builds the private view of the files the replay runs in, with
+// the trace's pre-images restored; nil (and a one-line note) where none
+// can be made here.
+func openView(path string, hdr *tracepb.TraceHeader, logf func(string, ...any)) (*fsview.View, error) {
+	dir, err := os.MkdirTemp("", "hermes-view-")
+	if err != nil {
+		return nil, fmt.Errorf("view: %w", err)
+	}
+	var images *fsview.Images
+	if hdr.Preimages {
+		r, err := format.Open(path)
+		if err != nil {
+			os.RemoveAll(dir)
+			return nil, err
+		}
+		images, err = fsview.Collect(r, filepath.Join(dir, "contents"))
+		r.Close()
+		if err != nil {
+			os.RemoveAll(dir)
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+	} else {
+		logf("note: %s has no pre-images (recorded before hermes kept them, or with --no-preimages): the replay sees the files as they are now", path)
+	}
+	var hide []string
+	if hdr.OutputPath != "" {
+		hide = append(hide, hdr.OutputPath, hdr.OutputPath+".partial")
+	}
+	if abs, err := filepath.Abs(path); err == nil {
+		hide = append(hide, abs)
+	}
+	v, err := fsview.New(fsview.Options{Images: images, Hide: hide, Dir: dir})
+	if err != nil {
+		os.RemoveAll(dir)
+		if errors.Is(err, fsview.ErrUnavailable) {
+			logf("%v; replaying on the live file system (--live-fs)", err)
+			return nil, nil
+		}
+		return nil, err
+	}
+	for _, p := range v.Problems() {
+		logf("view: cannot restore %s", p)
+	}
+	for _, n := range v.Notes() {
+		logf("view: %s", n)
+	}
+	return v, nil
+}
+
+// runCheck runs --check after the target: in the view (or on the live
+// file system where there is none), in the recorded working directory.
+// hermes then exits with the check's status, and says the target's.
+func runCheck(view *fsview.View, check string, env []string, dir string, runErr error, logf func(string, ...any)) error {
+	target := 0
+	var ec exitCode
+	switch {
+	case errors.As(runErr, &ec):
+		target = int(ec)
+	case runErr != nil:
+		return runErr
+	}
+	argv := []string{"/bin/sh", "-c", check}
+	var status int
+	var err error
+	if view != nil {
+		status, err = view.Run(argv, env, dir, os.Stdout, os.Stderr)
+	} else {
+		status, err = runLive(argv, env, dir)
+	}
+	if err != nil {
+		return fmt.Errorf("--check %q: %w", check, err)
+	}
+	logf("the target exited with status %d; --check exited with status %d", target, status)
+	if status != 0 {
+		return exitCode(status)
+	}
+	return nil
+}
+
+// runLive runs argv on the live file system and returns its exit status.
+func runLive(argv, env []string, dir string) (int, error) {
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env, cmd.Dir, cmd.Stdout, cmd.Stderr = env, dir, os.Stdout, os.Stderr
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return 128 + int(ws.Signal()), nil
+		}
+		return ee.ExitCode(), nil
+	}
+	return 0, err
 }
 
 // setEnv returns env with the KEY=VALUE settings applied.
