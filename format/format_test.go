@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"strconv"
 	"strings"
@@ -637,8 +638,9 @@ func TestTruncateEverywhere(t *testing.T) {
 	}
 }
 
-// Flip every bit of a small trace: Open fails, or what is read is a prefix
-// of what was written (never a wrong event).
+// Flip every bit of a small trace: Open fails, or what is read is what was
+// written less the damaged chunks (never a wrong event), and the loss is
+// reported.
 func TestBitFlips(t *testing.T) {
 	evs := genEvents(25, 29)
 	path := tracePath(t)
@@ -663,10 +665,13 @@ func TestBitFlips(t *testing.T) {
 		r, err := NewReader(bytes.NewReader(b), int64(len(b)))
 		if err == nil {
 			got := readAll(t, r)
-			checkPrefix(t, got, evs)
+			checkSubsequence(t, got, evs)
 			n, reason, complete := r.Recovered()
 			if n != len(got) || (complete && len(got) != len(evs)) || (reason == "") != complete {
 				t.Fatalf("bit %d: read %d, Recovered() = %d, %q, %v", i, len(got), n, reason, complete)
+			}
+			if len(r.Damage()) == 0 {
+				checkPrefix(t, got, evs)
 			}
 			for _, s := range []uint64{0, 20, 1000} {
 				r.SeekSeq(s)
@@ -677,34 +682,49 @@ func TestBitFlips(t *testing.T) {
 	}
 }
 
-// A damaged chunk in the middle of a file with an index: reading stops
-// there, with the reason.
+// A damaged chunk in the middle of a file with an index: it is skipped,
+// the chunks after it are read, and the loss is reported.
 func TestDamagedChunkWithIndex(t *testing.T) {
 	evs := genEvents(2000, 31)
 	path := tracePath(t)
 	writeTrace(t, path, evs, WriterOptions{ChunkSize: 8 << 10})
 	data := mustRead(t, path)
 	r, _ := NewReader(bytes.NewReader(data), int64(len(data)))
-	c := r.Chunks()[3]
+	chunks := r.Chunks()
+	c := chunks[3]
 	data[c.Offset+chunkHeaderSize+10] ^= 0xff
 	r, err := NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	got := readAll(t, r)
-	checkPrefix(t, got, evs)
+	want := append(evs[:c.FirstSeq-1:c.FirstSeq-1], evs[c.FirstSeq-1+uint64(c.Count):]...)
+	checkPrefix(t, got, want)
 	n, reason, complete := r.Recovered()
-	want := int(c.FirstSeq - 1)
-	if len(got) != want || n != want || complete || reason != fmt.Sprintf("bad CRC in chunk at offset %d", c.Offset) {
-		t.Errorf("read %d; Recovered() = %d, %q, %v; want %d", len(got), n, reason, complete, want)
+	wantDamage := []Damage{{Offset: c.Offset, End: chunks[4].Offset, Events: int(c.Count), Reason: fmt.Sprintf("bad CRC in chunk at offset %d", c.Offset)}}
+	if len(got) != len(want) || n != len(want) || complete || !reflect.DeepEqual(r.Damage(), wantDamage) ||
+		reason != fmt.Sprintf("skipped 1 damaged part, %d events lost: bytes %d-%d: bad CRC in chunk at offset %d", c.Count, c.Offset, chunks[4].Offset, c.Offset) {
+		t.Errorf("read %d; Recovered() = %d, %q, %v; Damage() = %+v; want %d", len(got), n, reason, complete, r.Damage(), len(want))
 	}
-	// Seeking into the damage fails clearly; before it works.
+	if len(r.Chunks()) != len(chunks)-1 {
+		t.Errorf("%d chunks readable, want %d", len(r.Chunks()), len(chunks)-1)
+	}
+	// Seeking into the damage lands after it; before it works.
 	r, _ = NewReader(bytes.NewReader(data), int64(len(data)))
-	if err := r.SeekSeq(c.FirstSeq + 1); !errors.Is(err, ErrCorrupt) {
+	if err := r.SeekSeq(c.FirstSeq + 1); err != nil {
 		t.Errorf("SeekSeq into damage: %v", err)
+	}
+	if ev, err := r.Next(); err != nil || seqOf(ev) != chunks[4].FirstSeq {
+		t.Errorf("after SeekSeq into damage: %v, %v; want seq %d", ev, err, chunks[4].FirstSeq)
+	}
+	if len(r.Damage()) != 1 {
+		t.Errorf("Damage() = %+v", r.Damage())
 	}
 	if err := r.SeekSeq(5); err != nil {
 		t.Errorf("SeekSeq before damage: %v", err)
+	}
+	if ev, err := r.Next(); err != nil || seqOf(ev) != 5 {
+		t.Errorf("after SeekSeq(5): %v, %v", ev, err)
 	}
 }
 

@@ -231,3 +231,22 @@ func mustRead(t testing.TB, path string) []byte {
 
 func seqOf(ev *tracepb.Event) uint64 { s, _, _ := eventKey(ev); return s }
 func timeOf(ev *tracepb.Event) int64 { _, t, _ := eventKey(ev); return t }
+
+// checkSubsequence checks that got is want with some events left out (the
+// events of damaged chunks), in order, event for event.
+func checkSubsequence(t testing.TB, got, want []*tracepb.Event) {
+	t.Helper()
+	j := 0
+	for i := range got {
+		for j < len(want) && seqOf(want[j]) != seqOf(got[i]) {
+			j++
+		}
+		if j == len(want) {
+			t.Fatalf("event %d (seq %d) was not written, or is out of order", i, seqOf(got[i]))
+		}
+		if !proto.Equal(got[i], want[j]) {
+			t.Fatalf("event %d differs:\n got %v\nwant %v", i, got[i], want[j])
+		}
+		j++
+	}
+}

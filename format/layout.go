@@ -31,6 +31,40 @@ const (
 	MaxChunkEvents = 1 << 16
 )
 
+// Limits a Reader enforces on the events of a chunk, so that a small file
+// cannot decode into a huge amount of memory (a decode bomb: an empty
+// tracepb.Mem takes 2 bytes of payload and 130 bytes of memory, and zstd
+// compresses a run of them 10,000 to 1). The Reader checks them on the
+// payload, with protowire, before it unmarshals anything; a chunk over one
+// of them is damaged, and is skipped and reported like one with a bad CRC
+// (see Reader.Damage).
+//
+// They are generous for real traces: hermes record captures at most 4096
+// elements of an array argument (an iovec, argv, envp), so its largest
+// calls have about 8200 Mem entries (execve: argv and envp strings and the
+// two arrays; readv: the array and 4096 buffers at entry and at exit), and
+// an injection replaces at most the six arguments of a call.
+const (
+	// MaxEventMems bounds the Syscall.mem entries of one event.
+	MaxEventMems = 1 << 16
+	// MaxInjectedWrites bounds the Injected.writes entries of one event.
+	MaxInjectedWrites = 1 << 16
+	// MaxInjectedArgs bounds the Injected.args entries of one event.
+	MaxInjectedArgs = 64
+	// MaxRepeatedEntries bounds the entries of any other repeated field
+	// in one event, fields a newer minor version adds included.
+	MaxRepeatedEntries = 1 << 16
+	// MaxChunkMemory bounds the memory the events of one chunk take once
+	// decoded, as the Reader estimates it from the payload: each message
+	// struct, slice entry and copied string or bytes field, and the
+	// registers restored from deltas. Real chunks take far less: a chunk of
+	// the writer's default 1 MiB of events takes 2 to 15 MiB, and 65536
+	// events of full registers (the most a chunk holds) about 60 MiB.
+	// With the decompressed payload (at most MaxChunkPayload) it bounds
+	// the memory a Reader needs for any chunk.
+	MaxChunkMemory = 128 << 20
+)
+
 const (
 	fileMagic    = "HERMTRC\x00"
 	trailerMagic = "HERMEND\x00"

@@ -1,6 +1,7 @@
 package format
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -8,11 +9,16 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"reflect"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/klauspost/compress/zstd"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
 
 	"github.com/hermes-trace/hermes/format/tracepb"
 )
@@ -30,10 +36,12 @@ type Reader struct {
 	hdr          *tracepb.TraceHeader
 	dataStart    int64
 
-	chunks   []ChunkInfo // the events chunks believed good, in file order
-	indexed  bool        // chunks came from the footer's index
-	complete bool
-	reason   string
+	chunks  []ChunkInfo // the events chunks believed good, in file order
+	ends    []int64     // for each chunk, where its bytes must end: the next chunk's offset (or the index's) with an index, its end when scanned
+	indexed bool        // chunks came from the footer's index
+	tail    string      // why a file without a usable footer ends where it does
+	damage  []Damage    // what was skipped, in file order
+	work    int64       // bytes read and checked looking for a good chunk after damage
 
 	cbuf []byte
 	ubuf []byte
@@ -43,16 +51,35 @@ type Reader struct {
 	pos int
 }
 
+// Damage is a part of a trace file that a Reader skipped because it is
+// damaged: bytes that are not a chunk, a chunk with a bad CRC, or a chunk
+// whose events do not decode or are over the limits (MaxEventMems,
+// MaxChunkMemory...). Reading resumes at the next good chunk.
+type Damage struct {
+	Offset, End int64 // the bytes skipped, [Offset, End)
+	// Events is how many events were lost there: the count the index or
+	// the chunk's own header gives when there is one, else the sequence
+	// numbers missing between the readable chunks around it (sequence
+	// numbers may have gaps, so at most that many), else 0.
+	Events int
+	Reason string
+}
+
+func (d Damage) String() string {
+	return fmt.Sprintf("bytes %d-%d: %s", d.Offset, d.End, d.Reason)
+}
+
 // decoder is shared by all Readers: DecodeAll is safe for concurrent use,
 // and a decoder is costly to set up. It refuses frames that would need more
-// than MaxChunkPayload of memory, and never decodes past the capacity of
-// the buffer it is given (the chunk's declared length).
+// than MaxChunkPayload of memory. Given no room, DecodeAll allocates what
+// the frame decodes to as it goes (and for a frame that declares its size,
+// no more than its compressed blocks can hold), so a chunk header or frame
+// that lies about its size costs nothing.
 var decoder = sync.OnceValue(func() *zstd.Decoder {
 	d, err := zstd.NewReader(nil,
 		zstd.WithDecoderConcurrency(0),
 		zstd.WithDecoderMaxMemory(MaxChunkPayload),
 		zstd.WithDecoderMaxWindow(MaxChunkPayload),
-		zstd.WithDecodeAllCapLimit(true),
 		zstd.WithDecoderLowmem(true))
 	if err != nil {
 		panic(err) // only for invalid options
@@ -62,9 +89,10 @@ var decoder = sync.OnceValue(func() *zstd.Decoder {
 
 // Open opens the trace at path. It reads and checks the header, then the
 // footer's index; a file without a valid footer (a NAME.partial left by a
-// killed writer, a truncated copy) is scanned chunk by chunk instead, up to
-// the first damaged chunk. Open fails only when the header is unusable: for
-// a damaged body it succeeds and Recovered says what was lost.
+// killed writer, a truncated copy) is scanned chunk by chunk instead. A
+// damaged chunk is skipped: reading resumes at the next good one (the next
+// in the index, or found by its magic and CRC), and Damage says what was
+// lost. Open fails only when the header is unusable.
 func Open(path string) (*Reader, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -105,8 +133,9 @@ func newReader(ra io.ReaderAt, size int64, name string) (*Reader, error) {
 	}
 	footerErr := r.readFooter()
 	if footerErr == nil {
-		r.indexed, r.complete = true, true
+		r.indexed = true
 	} else {
+		r.chunks, r.ends = nil, nil
 		r.scan(footerErr)
 	}
 	return r, nil
@@ -213,6 +242,7 @@ func (r *Reader) readFooter() error {
 		return errors.New("bad index CRC")
 	}
 	chunks := make([]ChunkInfo, h.count)
+	ends := make([]int64, h.count)
 	next := r.dataStart
 	var nextSeq uint64
 	for i := range chunks {
@@ -229,8 +259,14 @@ func (r *Reader) readFooter() error {
 			return errors.New("index entry sequence overflow")
 		}
 		chunks[i] = c
+		if i > 0 {
+			ends[i-1] = c.Offset
+		}
 	}
-	r.chunks = chunks
+	if len(ends) > 0 {
+		ends[len(ends)-1] = ioff
+	}
+	r.chunks, r.ends = chunks, ends
 	return nil
 }
 
@@ -240,69 +276,167 @@ func chunkCRCOK(b []byte, want uint32) bool {
 	return crc == want
 }
 
+// chunkState is what checkChunk found at an offset.
+type chunkState int
+
+const (
+	chunkGood      chunkState = iota
+	chunkTruncated            // the file ends inside it
+	chunkBadHeader            // not a chunk header
+	chunkBadCRC               // a whole chunk whose CRC is wrong
+)
+
+// checkChunk reads the chunk at off and checks its header and CRC. It
+// returns the header, where the chunk ends, and what is wrong with it
+// with the reason.
+func (r *Reader) checkChunk(off int64) (chunkHeader, int64, chunkState, string) {
+	var hb [chunkHeaderSize]byte
+	if r.size-off < chunkHeaderSize {
+		return chunkHeader{}, r.size, chunkTruncated, fmt.Sprintf("truncated chunk at offset %d", off)
+	}
+	if err := r.readAt(hb[:], off); err != nil {
+		return chunkHeader{}, r.size, chunkTruncated, fmt.Sprintf("read error at offset %d: %v", off, err)
+	}
+	h, err := parseChunkHeader(hb[:])
+	if err != nil {
+		return h, r.size, chunkBadHeader, fmt.Sprintf("bad chunk header at offset %d: %v", off, err)
+	}
+	end := off + chunkHeaderSize + int64(h.clen)
+	if end > r.size {
+		return h, r.size, chunkTruncated, fmt.Sprintf("truncated chunk at offset %d", off)
+	}
+	payload, err := r.readPayload(off, h)
+	if err != nil {
+		return h, end, chunkTruncated, fmt.Sprintf("read error at offset %d: %v", off, err)
+	}
+	if crc32.Update(crc32.Checksum(hb[:chunkCRCOffset], castagnoli), castagnoli, payload) != h.crc {
+		return h, end, chunkBadCRC, fmt.Sprintf("bad CRC in chunk at offset %d", off)
+	}
+	return h, end, chunkGood, ""
+}
+
 // scan walks the chunks of a file without a usable footer, keeping every
-// events chunk whose header and CRC are good, up to the first bad one.
+// events chunk whose header and CRC are good. After damage it looks for
+// the next good chunk and goes on from there. A file that ends inside a
+// chunk, or with bytes that are not one, is partial (a killed writer, a
+// truncated copy), not damaged: nothing readable follows.
 func (r *Reader) scan(footerErr error) {
 	off := r.dataStart
-	var nextSeq uint64
-	var hb [chunkHeaderSize]byte
+	var nextSeq uint64 // of the event after the last chunk kept
 	for {
-		if off == r.size {
-			r.reason = "no footer: writer did not finish"
+		if off >= r.size {
+			r.tail = "no footer: writer did not finish"
 			return
 		}
-		if r.size-off < chunkHeaderSize {
-			r.reason = fmt.Sprintf("truncated chunk at offset %d", off)
-			return
+		h, end, state, why := r.checkChunk(off)
+		if state == chunkGood {
+			switch {
+			case h.typ == ChunkIndex:
+				// The events end here; the footer was unusable.
+				r.tail = fmt.Sprintf("damaged footer: %v", footerErr)
+				return
+			case h.typ != ChunkEvents:
+				// A chunk type this reader does not know.
+			case len(r.chunks) > 0 && h.firstSeq < nextSeq:
+				r.damage = append(r.damage, Damage{Offset: off, End: end, Events: int(h.count),
+					Reason: fmt.Sprintf("chunk at offset %d: sequence number %d after %d", off, h.firstSeq, nextSeq-1)})
+			default:
+				r.chunks = append(r.chunks, ChunkInfo{Offset: off, FirstSeq: h.firstSeq, Count: h.count, MinTime: h.minTime, MaxTime: h.maxTime})
+				r.ends = append(r.ends, end)
+				nextSeq = h.firstSeq + uint64(h.count)
+			}
+			off = end
+			continue
 		}
-		if err := r.readAt(hb[:], off); err != nil {
-			r.reason = fmt.Sprintf("read error at offset %d: %v", off, err)
-			return
-		}
-		h, err := parseChunkHeader(hb[:])
-		if err != nil {
-			r.reason = fmt.Sprintf("bad chunk header at offset %d: %v", off, err)
-			return
-		}
-		end := off + chunkHeaderSize + int64(h.clen)
-		if end > r.size {
-			r.reason = fmt.Sprintf("truncated chunk at offset %d", off)
-			return
-		}
-		payload, err := r.readPayload(off, h)
-		if err != nil {
-			r.reason = fmt.Sprintf("read error at offset %d: %v", off, err)
-			return
-		}
-		crc := crc32.Update(crc32.Checksum(hb[:chunkCRCOffset], castagnoli), castagnoli, payload)
-		if crc != h.crc {
-			r.reason = fmt.Sprintf("bad CRC in chunk at offset %d", off)
-			return
-		}
-		switch h.typ {
-		case ChunkEvents:
-			if h.count == 0 || (len(r.chunks) > 0 && h.firstSeq < nextSeq) {
-				r.reason = fmt.Sprintf("bad chunk header at offset %d: sequence out of order", off)
+		next, nh, gaveUp := r.resync(off + 1)
+		if next < 0 {
+			if state == chunkBadCRC || gaveUp {
+				// A whole chunk is there but wrong: damage, not the
+				// end of a writer that was killed.
+				d := Damage{Offset: off, End: r.size, Reason: why}
+				if state == chunkBadCRC && h.typ == ChunkEvents {
+					d.Events = int(h.count)
+				}
+				if gaveUp {
+					d.Reason += "; too much damage to look for more chunks"
+				}
+				r.damage = append(r.damage, d)
+				r.tail = "no footer: writer did not finish"
 				return
 			}
-			r.chunks = append(r.chunks, ChunkInfo{Offset: off, FirstSeq: h.firstSeq, Count: h.count, MinTime: h.minTime, MaxTime: h.maxTime})
-			nextSeq = h.firstSeq + uint64(h.count)
-		case ChunkIndex:
-			// The events end here; the footer was unusable.
-			r.reason = fmt.Sprintf("damaged footer: %v", footerErr)
+			r.tail = why
 			return
 		}
-		off = end
+		d := Damage{Offset: off, End: next, Reason: why}
+		switch {
+		case state == chunkBadCRC && h.typ == ChunkEvents && end == next &&
+			(len(r.chunks) == 0 || h.firstSeq >= nextSeq) &&
+			(nh.typ != ChunkEvents || h.firstSeq+uint64(h.count) <= nh.firstSeq):
+			// One chunk whose header agrees with its neighbours.
+			d.Events = int(h.count)
+		case len(r.chunks) > 0 && nh.typ == ChunkEvents && nh.firstSeq >= nextSeq:
+			d.Events = int(min(nh.firstSeq-nextSeq, MaxChunkPayload))
+		}
+		r.damage = append(r.damage, d)
+		off = next
 	}
 }
 
-// readPayload reads the payload of the chunk at off into r.cbuf.
+// resync returns the offset and header of the first good chunk (its magic,
+// a sane header and a right CRC) at or after from, or -1. The bytes it may
+// read and check are bounded by the size of the file: past that it gives
+// up (a file made of fake chunk headers would take forever).
+func (r *Reader) resync(from int64) (int64, chunkHeader, bool) {
+	const block = 64 << 10
+	budget := 4*r.size + MaxChunkPayload
+	buf := make([]byte, block)
+	for pos := from; r.size-pos >= chunkHeaderSize; {
+		b := buf[:min(int64(len(buf)), r.size-pos)]
+		if err := r.readAt(b, pos); err != nil {
+			return -1, chunkHeader{}, false
+		}
+		r.work += int64(len(b))
+		for i := 0; ; i++ {
+			j := bytes.Index(b[i:], []byte(chunkMagic))
+			if j < 0 {
+				break
+			}
+			i += j
+			at := pos + int64(i)
+			if r.work > budget {
+				return -1, chunkHeader{}, true
+			}
+			h, end, state, _ := r.checkChunk(at)
+			r.work += end - at
+			if state == chunkGood {
+				return at, h, false
+			}
+		}
+		if pos+int64(len(b)) >= r.size {
+			break
+		}
+		pos += int64(len(b) - (len(chunkMagic) - 1))
+	}
+	return -1, chunkHeader{}, false
+}
+
+// maxKeptBuf is the largest buffer a Reader keeps for the next chunk.
+const maxKeptBuf = 16 << 20
+
+// readPayload reads the payload of the chunk at off into r.cbuf (or into a
+// buffer of its own, for a payload too large to keep).
 func (r *Reader) readPayload(off int64, h chunkHeader) ([]byte, error) {
 	n := int(h.clen)
-	if cap(r.cbuf) < n {
+	var b []byte
+	switch {
+	case cap(r.cbuf) >= n:
+		b = r.cbuf[:n]
+	case n > maxKeptBuf:
+		b = make([]byte, n)
+	default:
 		r.cbuf = make([]byte, n)
+		b = r.cbuf
 	}
-	b := r.cbuf[:n]
 	return b, r.readAt(b, off+chunkHeaderSize)
 }
 
@@ -317,18 +451,52 @@ func (r *Reader) Version() (major, minor int) { return int(r.major), int(r.minor
 func (r *Reader) Chunks() []ChunkInfo { return r.chunks }
 
 // Recovered reports how many events the file holds in readable chunks,
-// and, when the file is not complete (no valid footer, or a damaged chunk),
-// why reading stops there. For a file without a footer the numbers are known
-// from Open (which scans it); damage inside a chunk whose CRC is good is only
-// found when the chunk is read, so the numbers are final once Next has
-// returned io.EOF.
+// whether it is complete (a valid footer, and no damage), and, when it is
+// not, why: the damage skipped (see Damage) and why a file without a
+// footer ends where it does, in one line. For a file without a footer the
+// numbers are known from Open (which scans it); damage inside a chunk whose
+// CRC is good is only found when the chunk is read, so the numbers are
+// final once Next has returned io.EOF.
 func (r *Reader) Recovered() (events int, reason string, complete bool) {
 	n := 0
 	for _, c := range r.chunks {
 		n += int(c.Count)
 	}
-	return n, r.reason, r.complete
+	var parts []string
+	if len(r.damage) > 0 {
+		lost := 0
+		for _, d := range r.damage {
+			lost += d.Events
+		}
+		what := fmt.Sprintf("skipped %d damaged part", len(r.damage))
+		if len(r.damage) > 1 {
+			what += "s"
+		}
+		what += fmt.Sprintf(", %d events lost: ", lost)
+		for i, d := range r.damage {
+			if i == 3 {
+				what += fmt.Sprintf(", and %d more", len(r.damage)-i)
+				break
+			}
+			if i > 0 {
+				what += ", "
+			}
+			what += d.String()
+		}
+		parts = append(parts, what)
+	}
+	if r.tail != "" {
+		parts = append(parts, r.tail)
+	}
+	return n, strings.Join(parts, "; "), r.indexed && len(r.damage) == 0
 }
+
+// Damage returns the damaged parts of the file the Reader skipped, in file
+// order: events inside the file were lost, and a program reading the trace
+// should say so and fail. A file that merely ends early (a writer that was
+// killed) has no damage: Recovered says it is partial. Like Recovered, it
+// is final once Next has returned io.EOF. The slice must not be changed.
+func (r *Reader) Damage() []Damage { return r.damage }
 
 // Close closes the file opened by Open.
 func (r *Reader) Close() error {
@@ -339,17 +507,14 @@ func (r *Reader) Close() error {
 }
 
 // Next returns the next event in sequence order, or io.EOF after the last
-// readable one. Each event returned is new and belongs to the caller. On a
-// damaged file Next also ends with io.EOF at the first bad chunk; Recovered
-// says why.
+// readable one. Each event returned is new and belongs to the caller. A
+// damaged chunk is skipped, and Damage says what was lost.
 func (r *Reader) Next() (*tracepb.Event, error) {
 	for r.pos >= len(r.evs) {
 		if r.cur+1 >= len(r.chunks) {
 			return nil, io.EOF
 		}
-		if err := r.load(r.cur + 1); err != nil {
-			return nil, io.EOF
-		}
+		r.load(r.cur + 1) // on failure, the chunk is gone and the next takes its place
 	}
 	ev := r.evs[r.pos]
 	r.evs[r.pos] = nil
@@ -380,14 +545,18 @@ func ReadFile(path string) (hdr *tracepb.TraceHeader, evs []*tracepb.Event, comp
 	return r.Header(), evs, complete, nil
 }
 
-// load decodes chunk i into r.evs. On failure the chunk and every later one
-// are dropped, and the reason is recorded.
+// load decodes chunk i into r.evs. On failure the chunk is dropped from
+// the list (the next one becomes chunk i), the damage is recorded, and the
+// reader is left before chunk i.
 func (r *Reader) load(i int) error {
-	evs, err := r.decodeChunk(r.chunks[i])
+	evs, err := r.decodeChunk(r.chunks[i], r.ends[i])
 	if err != nil {
-		r.chunks = r.chunks[:i]
-		r.complete = false
-		r.reason = err.Error()
+		c := r.chunks[i]
+		r.damage = append(r.damage, Damage{Offset: c.Offset, End: r.ends[i], Events: int(c.Count), Reason: err.Error()})
+		sort.Slice(r.damage, func(a, b int) bool { return r.damage[a].Offset < r.damage[b].Offset })
+		// New slices: Chunks' callers keep the old one.
+		r.chunks = append(r.chunks[:i:i], r.chunks[i+1:]...)
+		r.ends = append(r.ends[:i:i], r.ends[i+1:]...)
 		r.cur, r.evs, r.pos = i-1, nil, 0
 		return r.corrupt("%s", err.Error())
 	}
@@ -395,7 +564,9 @@ func (r *Reader) load(i int) error {
 	return nil
 }
 
-func (r *Reader) decodeChunk(c ChunkInfo) ([]*tracepb.Event, error) {
+// decodeChunk reads, checks and decodes the events chunk c, whose bytes
+// must end by end.
+func (r *Reader) decodeChunk(c ChunkInfo, end int64) ([]*tracepb.Event, error) {
 	off := c.Offset
 	if off < r.dataStart || off > r.size-chunkHeaderSize {
 		return nil, fmt.Errorf("truncated chunk at offset %d", off)
@@ -411,8 +582,8 @@ func (r *Reader) decodeChunk(c ChunkInfo) ([]*tracepb.Event, error) {
 	if h.typ != ChunkEvents || h.firstSeq != c.FirstSeq || h.count != c.Count || h.minTime != c.MinTime || h.maxTime != c.MaxTime {
 		return nil, fmt.Errorf("bad chunk header at offset %d: does not match the index", off)
 	}
-	if off+chunkHeaderSize+int64(h.clen) > r.size {
-		return nil, fmt.Errorf("truncated chunk at offset %d", off)
+	if off+chunkHeaderSize+int64(h.clen) > min(r.size, end) {
+		return nil, fmt.Errorf("bad chunk header at offset %d: its length runs past the next chunk", off)
 	}
 	payload, err := r.readPayload(off, h)
 	if err != nil {
@@ -421,10 +592,17 @@ func (r *Reader) decodeChunk(c ChunkInfo) ([]*tracepb.Event, error) {
 	if crc32.Update(crc32.Checksum(hb[:chunkCRCOffset], castagnoli), castagnoli, payload) != h.crc {
 		return nil, fmt.Errorf("bad CRC in chunk at offset %d", off)
 	}
-	if cap(r.ubuf) < int(h.ulen) {
-		r.ubuf = make([]byte, 0, h.ulen)
+	var zh zstd.Header
+	if err := zh.Decode(payload); err != nil {
+		return nil, fmt.Errorf("damaged chunk at offset %d: zstd: %v", off, err)
 	}
-	raw, err := decoder().DecodeAll(payload, r.ubuf[:0:h.ulen])
+	if zh.HasFCS && zh.FrameContentSize != uint64(h.ulen) {
+		return nil, fmt.Errorf("damaged chunk at offset %d: zstd frame of %d bytes, header says %d", off, zh.FrameContentSize, h.ulen)
+	}
+	raw, err := decoder().DecodeAll(payload, r.ubuf[:0])
+	if cap(raw) <= maxKeptBuf && cap(raw) > cap(r.ubuf) {
+		r.ubuf = raw[:0]
+	}
 	if err != nil {
 		return nil, fmt.Errorf("damaged chunk at offset %d: zstd: %v", off, err)
 	}
@@ -439,8 +617,15 @@ func (r *Reader) decodeChunk(c ChunkInfo) ([]*tracepb.Event, error) {
 }
 
 // decodeEvents parses the delimited events of a chunk payload, checks them
-// against the chunk header and restores delta-encoded registers.
+// against the chunk header and restores delta-encoded registers. Before it
+// unmarshals anything it checks the events against the limits (MaxEventSize,
+// MaxEventMems and the other entry limits, MaxChunkMemory), so that a
+// hostile payload is refused at the cost of reading it once.
 func decodeEvents(raw []byte, h chunkHeader) ([]*tracepb.Event, error) {
+	used, err := estimateEvents(raw, h.count)
+	if err != nil {
+		return nil, err
+	}
 	evs := make([]*tracepb.Event, 0, h.count)
 	bases := make(map[int32][]byte)
 	expect, prevTime := h.firstSeq, int64(0)
@@ -465,7 +650,7 @@ func decodeEvents(raw []byte, h chunkHeader) ([]*tracepb.Event, error) {
 			sc.Seq += expect
 			sc.EnterNs += prevTime
 			sc.ExitNs = decodeExit(sc.ExitNs, sc.EnterNs)
-			if err := restoreRegs(sc, bases); err != nil {
+			if err := restoreRegs(sc, bases, &used); err != nil {
 				return nil, fmt.Errorf("event %d: %v", k, err)
 			}
 			for _, m := range sc.Mem {
@@ -496,12 +681,244 @@ func decodeEvents(raw []byte, h chunkHeader) ([]*tracepb.Event, error) {
 	return evs, nil
 }
 
-func restoreRegs(sc *tracepb.Syscall, bases map[int32][]byte) error {
+// memoryError is the error for a chunk over MaxChunkMemory.
+func memoryError(used int64) error {
+	return fmt.Errorf("its events would take over %d MiB of memory (the limit is %d MiB)", used>>20, MaxChunkMemory>>20)
+}
+
+// estimateEvents walks the count delimited events of raw with protowire
+// and returns an estimate of the memory they take once unmarshaled (and
+// the slice holding them), or an error if an event is malformed or over a
+// limit, or if they would take more than MaxChunkMemory.
+func estimateEvents(raw []byte, count uint32) (int64, error) {
+	ec := eventCost()
+	counts := make([]int, ec.lists)
+	used := int64(count) * 8
+	for k := uint32(0); k < count; k++ {
+		n, m := binary.Uvarint(raw)
+		if m <= 0 || n > uint64(len(raw)-m) {
+			return 0, fmt.Errorf("event %d: bad length", k)
+		}
+		if n > MaxEventSize {
+			return 0, fmt.Errorf("event %d: %d bytes, over the %d limit", k, n, MaxEventSize)
+		}
+		clear(counts)
+		used += ec.event.size
+		if err := ec.event.walk(raw[m:m+int(n)], counts, 0, &used); err != nil {
+			return 0, fmt.Errorf("event %d: %v", k, err)
+		}
+		if used > MaxChunkMemory {
+			return 0, memoryError(used)
+		}
+		raw = raw[m+int(n):]
+	}
+	return used, nil
+}
+
+// msgCost is what the estimate knows of a message type: what allocating
+// one costs, and its fields.
+type msgCost struct {
+	size   int64
+	fields map[protowire.Number]*fieldCost
+}
+
+// fieldCost is what the estimate knows of a field.
+type fieldCost struct {
+	name  string // Message.field, for errors
+	kind  protoreflect.Kind
+	list  bool // repeated (or a map)
+	list0 int  // index of its entry count, for lists
+	limit int  // entries allowed in one event, for lists
+	oneof bool // a oneof member: Unmarshal allocates a wrapper too
+	msg   *msgCost
+}
+
+// Entry limits of particular repeated fields (all others have
+// MaxRepeatedEntries).
+var entryLimits = map[protoreflect.FullName]int{
+	"hermes.trace.v1.Syscall.mem":     MaxEventMems,
+	"hermes.trace.v1.Injected.writes": MaxInjectedWrites,
+	"hermes.trace.v1.Injected.args":   MaxInjectedArgs,
+}
+
+const (
+	// maxNesting bounds the depth of messages walked (the schema's is 4).
+	maxNesting = 32
+	// costOfEntry is what an entry of a repeated field costs besides
+	// itself: its slot in the slice, doubled for the slices append
+	// leaves behind as the list grows.
+	costOfEntry = 16
+)
+
+// schemaCost is what the estimate knows of tracepb.Event.
+type schemaCost struct {
+	event *msgCost
+	lists int // repeated fields in all the message types an event may hold
+}
+
+// eventCost returns the schemaCost of tracepb.Event, built from the
+// descriptors of the generated code, so that fields added to the schema
+// are accounted for (and their entries limited) without changing this.
+var eventCost = sync.OnceValue(func() *schemaCost {
+	sc := &schemaCost{}
+	sc.event = sc.costOf((*tracepb.Event)(nil).ProtoReflect().Descriptor(), map[protoreflect.FullName]*msgCost{})
+	return sc
+})
+
+func (sc *schemaCost) costOf(md protoreflect.MessageDescriptor, done map[protoreflect.FullName]*msgCost) *msgCost {
+	if mc := done[md.FullName()]; mc != nil {
+		return mc
+	}
+	mc := &msgCost{size: 256, fields: map[protowire.Number]*fieldCost{}}
+	done[md.FullName()] = mc // before the fields: a message may contain itself
+	if mt, err := protoregistry.GlobalTypes.FindMessageByName(md.FullName()); err == nil {
+		if t := reflect.TypeOf(mt.Zero().Interface()); t.Kind() == reflect.Pointer {
+			mc.size = allocCost(int(t.Elem().Size()))
+		}
+	}
+	fds := md.Fields()
+	for i := 0; i < fds.Len(); i++ {
+		fd := fds.Get(i)
+		f := &fieldCost{name: string(md.Name()) + "." + string(fd.Name()), kind: fd.Kind(), list: fd.IsList() || fd.IsMap(),
+			oneof: fd.ContainingOneof() != nil && !fd.ContainingOneof().IsSynthetic()}
+		if f.list {
+			f.list0 = sc.lists
+			sc.lists++
+			f.limit = MaxRepeatedEntries
+			if l, ok := entryLimits[fd.FullName()]; ok {
+				f.limit = l
+			}
+		}
+		if fd.Message() != nil {
+			f.msg = sc.costOf(fd.Message(), done)
+		}
+		mc.fields[fd.Number()] = f
+	}
+	return mc
+}
+
+// allocCost is what allocating n bytes costs, with the rounding up of the
+// allocator's size classes.
+func allocCost(n int) int64 {
+	if n == 0 {
+		return 0
+	}
+	return int64(n + n/8 + 16)
+}
+
+// accepts reports whether proto.Unmarshal decodes a field of f's kind from
+// wire type typ; on any other it keeps the field as unknown bytes.
+func (f *fieldCost) accepts(typ protowire.Type) bool {
+	switch f.kind {
+	case protoreflect.MessageKind, protoreflect.StringKind, protoreflect.BytesKind:
+		return typ == protowire.BytesType
+	case protoreflect.GroupKind:
+		return false
+	}
+	if f.list && typ == protowire.BytesType {
+		return true // packed
+	}
+	switch f.kind {
+	case protoreflect.Fixed32Kind, protoreflect.Sfixed32Kind, protoreflect.FloatKind:
+		return typ == protowire.Fixed32Type
+	case protoreflect.Fixed64Kind, protoreflect.Sfixed64Kind, protoreflect.DoubleKind:
+		return typ == protowire.Fixed64Type
+	}
+	return typ == protowire.VarintType
+}
+
+// walk adds to *used the memory that unmarshaling b, the wire bytes of a
+// message of type mc, allocates besides the message itself, and counts
+// into counts the entries of each repeated field (per event: the
+// occurrences of a singular message field are merged into one).
+func (mc *msgCost) walk(b []byte, counts []int, depth int, used *int64) error {
+	if depth > maxNesting {
+		return errors.New("messages nested too deep")
+	}
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return protowire.ParseError(n)
+		}
+		m := protowire.ConsumeFieldValue(num, typ, b[n:])
+		if m < 0 {
+			return protowire.ParseError(m)
+		}
+		val := b[n : n+m]
+		b = b[n+m:]
+		f := mc.fields[num]
+		if f == nil || !f.accepts(typ) {
+			// Kept as unknown fields, appended to a growing slice.
+			*used += 2 * int64(n+m)
+			continue
+		}
+		entries := 1
+		if typ == protowire.BytesType {
+			v, _ := protowire.ConsumeBytes(val)
+			val = v
+			if f.list && f.msg == nil && f.kind != protoreflect.StringKind && f.kind != protoreflect.BytesKind {
+				entries = packedLen(f.kind, val)
+			}
+		}
+		if f.list {
+			counts[f.list0] += entries
+			if c := counts[f.list0]; c > f.limit {
+				return fmt.Errorf("%d %s entries, over the %d limit", c, f.name, f.limit)
+			}
+		}
+		switch {
+		case f.msg != nil:
+			*used += f.msg.size
+			if f.list {
+				*used += costOfEntry
+			}
+			if f.oneof {
+				*used += 16
+			}
+			if err := f.msg.walk(val, counts, depth+1, used); err != nil {
+				return fmt.Errorf("%s: %w", f.name, err)
+			}
+		case f.kind == protoreflect.StringKind || f.kind == protoreflect.BytesKind:
+			*used += allocCost(len(val))
+			if f.list {
+				*used += 2 * 24 // the string or slice header
+			}
+		case f.list:
+			*used += int64(entries) * 2 * 8
+		}
+	}
+	return nil
+}
+
+// packedLen returns the number of values in a packed repeated field.
+func packedLen(kind protoreflect.Kind, b []byte) int {
+	switch kind {
+	case protoreflect.Fixed32Kind, protoreflect.Sfixed32Kind, protoreflect.FloatKind:
+		return len(b) / 4
+	case protoreflect.Fixed64Kind, protoreflect.Sfixed64Kind, protoreflect.DoubleKind:
+		return len(b) / 8
+	}
+	n := 0
+	for _, c := range b {
+		if c < 0x80 {
+			n++
+		}
+	}
+	return n
+}
+
+// restoreRegs replaces sc's register deltas with the registers, adding
+// what they take to *used, which must stay under MaxChunkMemory.
+func restoreRegs(sc *tracepb.Syscall, bases map[int32][]byte, used *int64) error {
 	if len(sc.RegsDelta) > 0 {
 		if len(sc.Regs) > 0 {
 			return errors.New("both regs and regs_delta")
 		}
-		regs, err := applyRegsDelta(sc.RegsDelta, bases[sc.Tid])
+		base := bases[sc.Tid]
+		if *used += allocCost(len(base)); *used > MaxChunkMemory {
+			return memoryError(*used)
+		}
+		regs, err := applyRegsDelta(sc.RegsDelta, base)
 		if err != nil {
 			return err
 		}
@@ -510,6 +927,9 @@ func restoreRegs(sc *tracepb.Syscall, bases map[int32][]byte) error {
 	if len(sc.ExitRegsDelta) > 0 {
 		if len(sc.ExitRegs) > 0 {
 			return errors.New("both exit_regs and exit_regs_delta")
+		}
+		if *used += allocCost(len(sc.Regs)); *used > MaxChunkMemory {
+			return memoryError(*used)
 		}
 		regs, err := applyRegsDelta(sc.ExitRegsDelta, sc.Regs)
 		if err != nil {
@@ -526,8 +946,8 @@ func restoreRegs(sc *tracepb.Syscall, bases map[int32][]byte) error {
 // SeekSeq positions the reader so that Next returns the first event whose
 // sequence number is at least seq (io.EOF if there is none). It uses the
 // index, or the chunk list built by scanning a file without one, and
-// decodes only the chunk it lands in. It fails only if that chunk is
-// damaged.
+// decodes only the chunk it lands in. A damaged chunk there is skipped
+// (see Damage), as Next skips it: the error is always nil.
 func (r *Reader) SeekSeq(seq uint64) error {
 	i := sort.Search(len(r.chunks), func(i int) bool { return r.chunks[i].FirstSeq > seq }) - 1
 	return r.seek(max(i, 0), func(ev *tracepb.Event) bool {
@@ -538,7 +958,8 @@ func (r *Reader) SeekSeq(seq uint64) error {
 
 // SeekTime positions the reader so that Next returns the first event, in
 // sequence order, whose time (Syscall.enter_ns or Process.time_ns) is at
-// least ns (io.EOF if there is none).
+// least ns (io.EOF if there is none). Damaged chunks are skipped as by
+// SeekSeq.
 func (r *Reader) SeekTime(ns int64) error {
 	i := 0
 	for i < len(r.chunks) && r.chunks[i].MaxTime < ns {
@@ -551,9 +972,9 @@ func (r *Reader) SeekTime(ns int64) error {
 }
 
 func (r *Reader) seek(i int, match func(*tracepb.Event) bool) error {
-	for ; i < len(r.chunks); i++ {
-		if err := r.load(i); err != nil {
-			return err
+	for i < len(r.chunks) {
+		if r.load(i) != nil {
+			continue // chunk i is gone; the next one is chunk i
 		}
 		for j, ev := range r.evs {
 			if match(ev) {
@@ -561,6 +982,7 @@ func (r *Reader) seek(i int, match func(*tracepb.Event) bool) error {
 				return nil
 			}
 		}
+		i++
 	}
 	// past the end
 	r.cur, r.evs, r.pos = len(r.chunks)-1, nil, 0
