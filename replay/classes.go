@@ -25,8 +25,9 @@ const (
 	Input                      // reads of descriptors inherited from outside (stdin, a pipe, a tty), and fstat, ioctl, lseek on them
 	Poll                       // poll, select, epoll_wait: readiness depends on timing
 	File                       // reads of regular files (not default: files replay for real)
+	Meta                       // stat and statfs of files, listings of directories: identity a view cannot give back
 
-	Default = Time | Random | Pid | Uname | Proc | Net | Input | Poll
+	Default = Time | Random | Pid | Uname | Proc | Net | Input | Poll | Meta
 	All     = Default | File
 )
 
@@ -35,7 +36,7 @@ var classNames = []struct {
 	c    Classes
 }{
 	{"time", Time}, {"random", Random}, {"pid", Pid}, {"uname", Uname}, {"proc", Proc},
-	{"net", Net}, {"input", Input}, {"poll", Poll}, {"file", File},
+	{"net", Net}, {"input", Input}, {"poll", Poll}, {"file", File}, {"meta", Meta},
 }
 
 // ParseClasses parses --emulate: a comma-separated list of class names
@@ -117,6 +118,7 @@ const (
 	fSocket                       // creates a socket
 	fNoise                        // its count depends on timing (see isNoise)
 	fFDInfo                       // asks what its fd (arg 0) is: fstat, ioctl, lseek
+	fMeta                         // stat, statfs or a directory listing of a file (Meta class)
 )
 
 var callFlags [512]uint16
@@ -168,6 +170,8 @@ func init() {
 		unix.SYS_SETSID, unix.SYS_GETSID, unix.SYS_GETPGID, unix.SYS_SET_TID_ADDRESS)
 	set(fWait, unix.SYS_WAIT4)
 	set(fSocket, unix.SYS_SOCKET)
+	set(fMeta, unix.SYS_STAT, unix.SYS_LSTAT, unix.SYS_FSTAT, unix.SYS_NEWFSTATAT, unix.SYS_STATX,
+		unix.SYS_GETDENTS64, unix.SYS_GETDENTS, unix.SYS_STATFS, unix.SYS_FSTATFS)
 	set(fFDInfo, unix.SYS_FSTAT, unix.SYS_NEWFSTATAT, unix.SYS_STATX, unix.SYS_IOCTL, unix.SYS_LSEEK,
 		unix.SYS_FSTATFS)
 	set(fNoise, unix.SYS_FUTEX, unix.SYS_NANOSLEEP, unix.SYS_CLOCK_NANOSLEEP, unix.SYS_SCHED_YIELD,

@@ -38,7 +38,7 @@ func TestParseClasses(t *testing.T) {
 }
 
 func TestClassesString(t *testing.T) {
-	if s := Default.String(); s != "time,random,pid,uname,proc,net,input,poll" {
+	if s := Default.String(); s != "time,random,pid,uname,proc,net,input,poll,meta" {
 		t.Errorf("Default = %q", s)
 	}
 	if s := Classes(0).String(); s != "none" {

@@ -306,6 +306,9 @@ func (rp *Replayer) Enter(sc *tracer.Syscall, act *tracer.Action) {
 		if th.mode == modeReal && sc.Info != nil && sc.Info.Class&abi.ClassFile != 0 {
 			rp.translateProcPaths(sc, e, act)
 		}
+		if th.mode == modeReal {
+			placeMapping(sc, e, act)
+		}
 		if inj != nil {
 			// Changed arguments, a delay or a signal: on top of whatever
 			// the call's class says.
@@ -641,4 +644,23 @@ func (rp *Replayer) lastDivergence(d *Divergence) error {
 		return nil
 	}
 	return d
+}
+
+// placeMapping asks the kernel to put a new mapping where the recording
+// got it (MAP_FIXED_NOREPLACE at the recorded address), as rr does: where
+// a mapping lands also depends on the file system (a large file on ext4 is
+// aligned to a huge page, the same file seen through the replay's overlay
+// is not), and every later address follows from it.
+func placeMapping(sc *tracer.Syscall, e *entry, act *tracer.Action) {
+	const mapFixed, mapFixedNoReplace = 0x10, 0x100000
+	if sc.Arch != abi.ArchX86_64 || sc.Nr != unix.SYS_MMAP || sc.Args[0] != 0 || sc.Args[3]&(mapFixed|mapFixedNoReplace) != 0 {
+		return
+	}
+	ret := uint64(e.s.Ret)
+	if e.s.Ret <= 0 || ret&0xfff != 0 || act.SetArgs&(1<<0|1<<3) != 0 {
+		return
+	}
+	act.SetArgs |= 1<<0 | 1<<3
+	act.Args[0] = ret
+	act.Args[3] = sc.Args[3] | mapFixedNoReplace
 }
