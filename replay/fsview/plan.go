@@ -102,7 +102,9 @@ func buildPlan(dir string, mounts []Mount, root bool, uid, gid int) (*plan, erro
 	for _, m := range top {
 		ms = append(ms, m)
 	}
-	sort.Slice(ms, func(i, j int) bool { return depth(ms[i].Point) < depth(ms[j].Point) || depth(ms[i].Point) == depth(ms[j].Point) && ms[i].Point < ms[j].Point })
+	sort.Slice(ms, func(i, j int) bool {
+		return depth(ms[i].Point) < depth(ms[j].Point) || depth(ms[i].Point) == depth(ms[j].Point) && ms[i].Point < ms[j].Point
+	})
 	if len(ms) == 0 || ms[0].Point != "/" {
 		return nil, fmt.Errorf("no root in the mount table")
 	}
