@@ -12,3 +12,7 @@ require (
 )
 
 require github.com/inconshreveable/mousetrap v1.1.0 // indirect
+
+// A patched copy of gopher-lua v1.1.2 that bounds single operations
+// (internal/lua/NOTES.md lists every change).
+replace github.com/yuin/gopher-lua => ./internal/lua
