@@ -129,12 +129,23 @@ func (f *eventFilter) keep(ev *tracepb.Event) bool {
 	return true
 }
 
-// reportRecovery says on stderr how much of a partial or damaged trace was
-// read.
-func reportRecovery(r *format.Reader, path string, stderr io.Writer) {
-	if n, reason, complete := r.Recovered(); !complete {
+// exitDamaged is the exit status of dump and stats for a trace with
+// damage inside it: everything readable was printed, but events were lost.
+const exitDamaged = 1
+
+// reportRecovery says on stderr, in one line, how much of a partial or
+// damaged trace was read. For damage inside the trace (events lost, not
+// merely a trace that ends early) it returns exitDamaged.
+func reportRecovery(r *format.Reader, path string, stderr io.Writer) error {
+	n, reason, complete := r.Recovered()
+	switch {
+	case len(r.Damage()) > 0:
+		fmt.Fprintf(stderr, "hermes: %s: damaged trace: read %d events; %s\n", path, n, reason)
+		return exitCode(exitDamaged)
+	case !complete:
 		fmt.Fprintf(stderr, "hermes: %s: partial trace: recovered %d events (%s)\n", path, n, reason)
 	}
+	return nil
 }
 
 func runDump(o *dumpOpts, path string, stdout, stderr io.Writer) error {
@@ -201,8 +212,7 @@ func runDump(o *dumpOpts, path string, stdout, stderr io.Writer) error {
 		}
 	}
 	w.Flush()
-	reportRecovery(r, path, stderr)
-	return nil
+	return reportRecovery(r, path, stderr)
 }
 
 // printedProcess reports whether strace prints a line for a process event

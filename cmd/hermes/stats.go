@@ -131,8 +131,7 @@ func runStats(path string, exprs []string, pid int, lineage string, stdout, stde
 		}
 		fmt.Fprintf(stdout, "\ntrace: %d bytes, %d events, %.1f bytes/event, %d chunks\n", fi.Size(), events, per, len(r.Chunks()))
 	}
-	reportRecovery(r, path, stderr)
-	return nil
+	return reportRecovery(r, path, stderr)
 }
 
 func get(m map[string]*callStats, k string) *callStats {
