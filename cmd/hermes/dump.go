@@ -56,7 +56,7 @@ func (t *timeFlags) timestamps(start int64) *decode.Timestamps {
 func newDumpCmd(stdout, stderr io.Writer) *cobra.Command {
 	var o dumpOpts
 	cmd := &cobra.Command{
-		Use:   "dump [flags] FILE",
+		Use:   "dump [flags] FILE|-",
 		Short: "Print a recorded trace as strace-like text or JSON lines",
 		Long: `Print the syscalls and process events of a trace written by hermes record, in
 the text hermes trace prints (decoded from the memory the recording
@@ -64,7 +64,10 @@ captured), or as one JSON object per event with --json.
 
 A trace whose writer was killed (FILE.partial) or that is damaged is printed
 as far as it can be read; hermes says on stderr how much it recovered and why
-it stopped.`,
+it stopped.
+
+FILE - reads the trace from standard input: hermes record -o - -- CMD |
+hermes dump -`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runDump(&o, args[0], stdout, stderr)
@@ -156,11 +159,12 @@ func runDump(o *dumpOpts, path string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	r, err := format.Open(path)
+	in, err := openTrace(path)
 	if err != nil {
 		return err
 	}
-	defer r.Close()
+	defer in.Close()
+	r := in.Reader
 	w := bufio.NewWriterSize(stdout, 64<<10)
 	defer w.Flush()
 	opts := &decode.Options{StrSize: o.strSize}
@@ -212,7 +216,7 @@ func runDump(o *dumpOpts, path string, stdout, stderr io.Writer) error {
 		}
 	}
 	w.Flush()
-	return reportRecovery(r, path, stderr)
+	return reportRecovery(r, in.name, stderr)
 }
 
 // printedProcess reports whether strace prints a line for a process event

@@ -28,6 +28,7 @@ type recordOpts struct {
 	nondet    bool
 	summarize bool
 	fsync     bool
+	redactEnv []string
 	// noPreimages turns pre-images off; preimageMax is their size limit.
 	noPreimages bool
 	preimageMax byteSize
@@ -77,7 +78,15 @@ func newRecordCmd(stderr io.Writer) *cobra.Command {
 children and threads: registers at entry, result, timestamps, the strings and
 paths it passed and every buffer the kernel wrote, plus forks, execs, signals
 and exits. The trace is written as FILE.partial and renamed to FILE at the
-end; if hermes is killed, FILE.partial keeps every complete chunk.
+end; if hermes is killed, FILE.partial keeps every complete chunk. The file
+is mode 0600 and only ever replaces a regular file of yours. -o - (or a
+pipe, a FIFO, a character device) streams the trace instead, and the
+command's standard output then goes to standard error: hermes record -o -
+-- CMD | hermes dump -. hermes exits 141 if the reader of the stream goes.
+
+Environment variables whose names look like secrets (--redact-env) are
+stored in the trace as "hermes-redacted:sha256:<hex digest>"; hermes replay
+takes them from --env or its own environment.
 
 hermes exits with the command's exit status.`,
 		Example: `  hermes record -- make
@@ -98,6 +107,7 @@ hermes exits with the command's exit status.`,
 	f.Var(&o.timePrecision, "time-precision", "resolution of the entry and exit times in the trace (ns costs about 2.5 bytes an event more; the tracer's own clock reads add microseconds of jitter)")
 	f.BoolVar(&o.summarize, "summarize", false, "keep only the first 64 bytes and a CRC-32C of written data and of file and directory reads (smaller traces; replay still checks them)")
 	f.BoolVar(&o.fsync, "fsync", false, "fsync the trace when it is complete, so it survives a crash of the machine")
+	f.StringArrayVar(&o.redactEnv, "redact-env", nil, "store environment variables named like glob `PATTERN` as a digest, not their value (repeatable; default "+strings.Join(defaultRedact, " ")+"; none: not these defaults)")
 	f.BoolVar(&o.nondet, "nondeterministic", false, "leave ASLR on and the vDSO visible: clock reads are not syscalls then, and the trace will not replay exactly")
 	o.preimageMax = record.DefaultPreimageMax
 	f.Var(&o.preimageMax, "preimage-max", "keep the contents of a changed file for replay only up to `SIZE` (past it, only a digest; replay cannot restore such a file)")
@@ -159,26 +169,6 @@ func (b *byteSize) Set(s string) error {
 // Type implements pflag.Value.
 func (b *byteSize) Type() string { return "SIZE" }
 
-// checkOutput refuses an output path that cannot be written, before the
-// command starts.
-func checkOutput(path string) error {
-	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		return fmt.Errorf("output %s: is a directory", path)
-	}
-	dir := filepath.Dir(path)
-	st, err := os.Stat(dir)
-	if err != nil {
-		return fmt.Errorf("output %s: %w", path, errors.Unwrap(err))
-	}
-	if !st.IsDir() {
-		return fmt.Errorf("output %s: %s is not a directory", path, dir)
-	}
-	if err := unix.Access(dir, unix.W_OK); err != nil {
-		return fmt.Errorf("output %s: directory not writable: %w", path, err)
-	}
-	return nil
-}
-
 func runRecord(o *recordOpts, args []string, stderr io.Writer) error {
 	if o.pid != 0 && len(args) > 0 {
 		return &usageError{errors.New("give either -p PID or a command, not both")}
@@ -190,9 +180,16 @@ func runRecord(o *recordOpts, args []string, stderr io.Writer) error {
 	if err != nil {
 		return &usageError{err}
 	}
-	if err := checkOutput(o.output); err != nil {
+	redact, err := envRedactor(o.redactEnv)
+	if err != nil {
+		return &usageError{err}
+	}
+	// Opened (and checked) before the command starts; see openOutput.
+	out, err := openOutput(o.output, true)
+	if err != nil {
 		return err
 	}
+	defer out.Close()
 	eng, err := o.inject.engine(rules, stderr)
 	if err != nil {
 		return err
@@ -201,6 +198,7 @@ func runRecord(o *recordOpts, args []string, stderr io.Writer) error {
 	// prints the wall clock of each call.
 	epoch := time.Now()
 	hdr := header(args, o.pid, epoch)
+	hdr.Env = redact(hdr.Env)
 	if eng != nil {
 		hdr.Seed = eng.Seed()
 	}
@@ -235,9 +233,9 @@ func runRecord(o *recordOpts, args []string, stderr io.Writer) error {
 	hdr.Traced = slices.Compact(hdr.Traced)
 	hdr.Deterministic = o.pid == 0 && !o.nondet
 	hdr.TimeResolutionNs = int64(o.timePrecision)
-	w, err := format.Create(o.output, hdr, format.WriterOptions{Sync: o.fsync})
+	w, err := out.create(hdr, format.WriterOptions{Sync: o.fsync})
 	if err != nil {
-		return fmt.Errorf("output: %w", err)
+		return err
 	}
 	rec := record.New(w, record.Options{Summarize: o.summarize, Only: recorded, TimeResolution: hdr.TimeResolutionNs,
 		Hide: hide, Preimages: preimages, PreimageMax: int64(o.preimageMax)})
@@ -254,8 +252,9 @@ func runRecord(o *recordOpts, args []string, stderr io.Writer) error {
 		// The engine decides, the recorder writes down what it decided.
 		cfg.Handlers = []tracer.Handler{eng, rec}
 	}
+	out.redirect(&cfg, o.pid != 0, stderr)
 	stop := startProgress(stderr, w)
-	err = runTracer(cfg, o.pid, args, eng, nil, func(tracer.Result) error {
+	err = runTracer(cfg, o.pid, args, eng, out.setup, func(tracer.Result) error {
 		stop()
 		rec.Finish()
 		err := rec.Err()
@@ -267,7 +266,7 @@ func runRecord(o *recordOpts, args []string, stderr io.Writer) error {
 		}
 		return nil
 	})
-	return err
+	return out.result(err)
 }
 
 // header describes the run for the trace file; start is the zero of its

@@ -2,9 +2,7 @@ package main
 
 import (
 	"fmt"
-	"github.com/hermes-trace/hermes/format"
 	"io"
-	"os"
 	"sort"
 	"text/tabwriter"
 
@@ -19,11 +17,11 @@ func newStatsCmd(stdout, stderr io.Writer) *cobra.Command {
 	var pid int
 	var lineage string
 	cmd := &cobra.Command{
-		Use:   "stats [flags] FILE",
+		Use:   "stats [flags] FILE|-",
 		Short: "Summarise a recorded trace like strace -c",
 		Long: `Print, for a trace written by hermes record, the calls, errors and time spent
 in each syscall (like strace -c), the calls of each process, and the size of
-the trace.`,
+the trace. FILE - reads the trace from standard input.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runStats(args[0], exprs, pid, lineage, stdout, stderr)
@@ -48,11 +46,12 @@ func runStats(path string, exprs []string, pid int, lineage string, stdout, stde
 	if err != nil {
 		return err
 	}
-	r, err := format.Open(path)
+	in, err := openTrace(path)
 	if err != nil {
 		return err
 	}
-	defer r.Close()
+	defer in.Close()
+	r := in.Reader
 	byName := map[string]*callStats{}
 	byProc := map[string]*callStats{}
 	events := 0
@@ -124,14 +123,12 @@ func runStats(path string, exprs []string, pid int, lineage string, stdout, stde
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%.6f\n", st.name, st.calls, st.errors, float64(st.ns)/1e9)
 	}
 	tw.Flush()
-	if fi, err := os.Stat(path); err == nil {
-		per := 0.0
-		if events > 0 {
-			per = float64(fi.Size()) / float64(events)
-		}
-		fmt.Fprintf(stdout, "\ntrace: %d bytes, %d events, %.1f bytes/event, %d chunks\n", fi.Size(), events, per, len(r.Chunks()))
+	per := 0.0
+	if events > 0 {
+		per = float64(in.size) / float64(events)
 	}
-	return reportRecovery(r, path, stderr)
+	fmt.Fprintf(stdout, "\ntrace: %d bytes, %d events, %.1f bytes/event, %d chunks\n", in.size, events, per, len(r.Chunks()))
+	return reportRecovery(r, in.name, stderr)
 }
 
 func get(m map[string]*callStats, k string) *callStats {

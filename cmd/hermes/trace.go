@@ -51,7 +51,7 @@ with syscall stops and left running when hermes is interrupted.`,
 	}
 	f := cmd.Flags()
 	f.SetInterspersed(false)
-	f.StringVarP(&o.output, "output", "o", "", "write the trace to `FILE` instead of stderr")
+	f.StringVarP(&o.output, "output", "o", "", "write the trace to `FILE` instead of stderr (mode 0600; - is standard output)")
 	f.StringArrayVarP(&o.exprs, "expr", "e", nil, "qualifying `EXPR`: trace=NAME,%CLASS,... (strace syntax; repeatable)")
 	f.IntVarP(&o.pid, "pid", "p", 0, "attach to the running process `PID` and all its threads")
 	f.IntVarP(&o.strSize, "string-limit", "s", 32, "print at most `N` bytes of each string")
@@ -117,14 +117,16 @@ func runTrace(o *traceOpts, args []string, stderr io.Writer) error {
 	var out io.Writer = stderr
 	epoch := time.Now()
 	po := tracer.PrinterOptions{Selected: sel, FlushLines: true, Times: o.times.timestamps(epoch.UnixNano())}
+	var tout *output
 	if o.output != "" {
-		f, err := os.Create(o.output)
-		if err != nil {
-			return fmt.Errorf("output: %w", err)
+		// Write-only, 0600, never through a planted link: see openOutput.
+		if tout, err = openOutput(o.output, false); err != nil {
+			return err
 		}
-		defer f.Close()
-		out = f
-		po.FlushLines, po.ToFile = false, true
+		defer tout.Close()
+		out = tout
+		// A pipe's reader (| head) wants the lines as they come.
+		po.FlushLines, po.ToFile = tout.live, true
 	}
 	pr := tracer.NewPrinter(out, decode.Options{StrSize: o.strSize}, po)
 	cfg := tracer.Config{
@@ -141,12 +143,14 @@ func runTrace(o *traceOpts, args []string, stderr io.Writer) error {
 		// from /proc rather than from trapping every open and close.
 		cfg.Trace = union(sel, eng.Trapped())
 	}
-	return runTracer(cfg, o.pid, args, eng, nil, func(tracer.Result) error {
+	tout.redirect(&cfg, o.pid != 0, stderr)
+	err = runTracer(cfg, o.pid, args, eng, tout.setup, func(tracer.Result) error {
 		if err := pr.Flush(); err != nil {
 			return fmt.Errorf("writing trace: %w", err)
 		}
 		return nil
 	})
+	return tout.result(err)
 }
 
 // runTracer launches or attaches, forwards Ctrl-C and SIGTERM to the

@@ -1,0 +1,438 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+
+	"github.com/hermes-trace/hermes/format"
+	"github.com/hermes-trace/hermes/format/tracepb"
+	"github.com/hermes-trace/hermes/tracer"
+	"golang.org/x/sys/unix"
+)
+
+// exitBrokenPipe is hermes's exit status when the reader of its trace
+// output went away: 128+SIGPIPE, what a program killed by SIGPIPE (strace
+// in the same place) exits with.
+const exitBrokenPipe = 128 + int(unix.SIGPIPE)
+
+// output is where trace and record write: a regular file of the user's,
+// or a stream (a pipe, a FIFO, a character device, standard output).
+//
+// hermes's own files never damage anything: a regular file is created
+// 0600 and only ever replaces a regular file of the user's (never a link,
+// a device, a FIFO or another user's file); a link to a pipe or a device
+// is written through, not replaced; everything is opened write-only, so
+// that hermes never holds the read end of its own output pipe.
+type output struct {
+	path   string
+	stream *os.File // the open stream or text file; nil: record's file, made by format.Create
+	live   bool     // a pipe or socket: its reader wants lines as they come
+	stdout bool     // the stream is hermes's standard output
+
+	mu     sync.Mutex
+	t      *tracer.Tracer
+	broken bool
+}
+
+// fdAlias returns the descriptor an output path names: "-" and
+// /dev/stdout are standard output, /dev/stderr standard error, /dev/fd/N
+// and /proc/self/fd/N descriptor N.
+func fdAlias(path string) (int, bool) {
+	switch path {
+	case "-", "/dev/stdout":
+		return 1, true
+	case "/dev/stderr":
+		return 2, true
+	}
+	for _, dir := range []string{"/dev/fd/", "/proc/self/fd/"} {
+		if n, ok := strings.CutPrefix(path, dir); ok {
+			if fd, err := strconv.Atoi(n); err == nil && fd >= 0 && strconv.Itoa(fd) == n {
+				return fd, true
+			}
+		}
+	}
+	return 0, false
+}
+
+// outputName is how messages name an output path.
+func outputName(path string) string {
+	if path == "-" {
+		return "- (standard output)"
+	}
+	return path
+}
+
+// kindOf names the type of a file that is not a regular file.
+func kindOf(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeSymlink != 0:
+		return "a symbolic link"
+	case m&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a block device"
+	case m.IsDir():
+		return "a directory"
+	}
+	return "a regular file"
+}
+
+// openOutput opens the output of trace (text: binary false) or record
+// (binary true) before the command starts, and says in one line why it
+// cannot be written:
+//
+//   - "-", /dev/stdout, /dev/stderr, /dev/fd/N: that descriptor of hermes,
+//     written through as a stream (standard output is "-");
+//   - an absent path, or a regular file of the effective user: a regular
+//     file, mode 0600 (record writes NAME.partial and renames it at the end,
+//     trace truncates the file in place);
+//   - a FIFO, a character device, or a symbolic link to one: written
+//     through as a stream, write-only, never created, truncated or replaced;
+//   - anything else is refused: a directory, a block device, a socket,
+//     another user's file, a symbolic link to a regular file or to nothing.
+//
+// A binary trace is not written onto a terminal.
+func openOutput(path string, binary bool) (*output, error) {
+	name := outputName(path)
+	if fd, ok := fdAlias(path); ok {
+		nfd, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 3)
+		if err != nil {
+			return nil, fmt.Errorf("output %s: descriptor %d: %w", name, fd, err)
+		}
+		o := &output{path: path, stream: os.NewFile(uintptr(nfd), path)}
+		if err := o.checkStream(binary); err != nil {
+			o.stream.Close()
+			return nil, fmt.Errorf("output %s: %w", name, err)
+		}
+		o.stdout = o.stdout || fd == 1
+		return o, nil
+	}
+	fi, err := os.Lstat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return newFileOutput(path, binary)
+	case err != nil:
+		return nil, fmt.Errorf("output: %w", err)
+	case fi.Mode().IsRegular():
+		return newFileOutput(path, binary)
+	case fi.IsDir():
+		return nil, fmt.Errorf("output %s: is a directory", path)
+	}
+	flags := os.O_WRONLY | unix.O_NOCTTY | unix.O_CLOEXEC
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		target, err := os.Stat(path)
+		if err != nil {
+			return nil, fmt.Errorf("output %s: a symbolic link to nothing usable (%w); hermes writes through a link only to a pipe or a device", path, errors.Unwrap(err))
+		}
+		if !streamable(target.Mode()) {
+			return nil, fmt.Errorf("output %s: a symbolic link to %s; hermes writes through a link only to a pipe or a device, and does not replace the link (give the file itself)", path, kindOf(target.Mode()))
+		}
+	} else {
+		if !streamable(fi.Mode()) {
+			return nil, fmt.Errorf("output %s: is %s", path, kindOf(fi.Mode()))
+		}
+		flags |= unix.O_NOFOLLOW
+	}
+	// Never O_CREAT or O_TRUNC: what is there is written through.
+	f, err := os.OpenFile(path, flags, 0)
+	if err != nil {
+		return nil, fmt.Errorf("output: %w", err)
+	}
+	o := &output{path: path, stream: f}
+	if err := o.checkStream(binary); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("output %s: %w", path, err)
+	}
+	return o, nil
+}
+
+// streamable reports whether a file of mode m is written through as a
+// stream: a FIFO or a character device.
+func streamable(m fs.FileMode) bool {
+	return m&fs.ModeNamedPipe != 0 || (m&fs.ModeDevice != 0 && m&fs.ModeCharDevice != 0)
+}
+
+// checkStream checks what the open stream is, and notes whether it is a
+// pipe and whether it is hermes's standard output.
+func (o *output) checkStream(binary bool) error {
+	var st unix.Stat_t
+	if err := unix.Fstat(int(o.stream.Fd()), &st); err != nil {
+		return err
+	}
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFDIR:
+		return errors.New("is a directory")
+	case unix.S_IFBLK:
+		return errors.New("is a block device")
+	case unix.S_IFIFO, unix.S_IFSOCK:
+		o.live = true
+	}
+	if acc, err := unix.FcntlInt(o.stream.Fd(), unix.F_GETFL, 0); err == nil && acc&unix.O_ACCMODE == unix.O_RDONLY {
+		return errors.New("not open for writing")
+	}
+	if binary && isTerminal(o.stream) {
+		return errors.New("is a terminal; a trace is binary: redirect it to a file or a pipe")
+	}
+	// A pipe or file that is also hermes's standard output (a device, such
+	// as /dev/null, may well be both without the two meeting).
+	var out unix.Stat_t
+	if st.Mode&unix.S_IFMT != unix.S_IFCHR && unix.Fstat(1, &out) == nil && out.Dev == st.Dev && out.Ino == st.Ino {
+		o.stdout = true
+	}
+	return nil
+}
+
+// newFileOutput prepares a regular-file output. Record's file is created
+// by format.Create, once the header is known; what can be checked now is
+// checked now, before the command starts. Trace's text file is created
+// now.
+func newFileOutput(path string, binary bool) (*output, error) {
+	dir := filepath.Dir(path)
+	st, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("output %s: %w", path, errors.Unwrap(err))
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("output %s: %s is not a directory", path, dir)
+	}
+	if err := unix.Access(dir, unix.W_OK); err != nil {
+		return nil, fmt.Errorf("output %s: directory not writable: %w", path, err)
+	}
+	if binary {
+		if fi, err := os.Lstat(path); err == nil {
+			if err := ownedByUs(fi); err != nil {
+				return nil, fmt.Errorf("output %s: %w", path, err)
+			}
+		}
+		return &output{path: path}, nil
+	}
+	f, err := createText(path)
+	if err != nil {
+		return nil, fmt.Errorf("output: %w", err)
+	}
+	return &output{path: path, stream: f}, nil
+}
+
+// ownedByUs refuses another user's file.
+func ownedByUs(fi fs.FileInfo) error {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Geteuid() {
+		return fmt.Errorf("owned by uid %d, not by uid %d: not replacing another user's file", st.Uid, os.Geteuid())
+	}
+	return nil
+}
+
+// createText creates trace's text output at path, mode 0600, or truncates
+// a regular file of the effective user there (and makes it 0600). It never
+// follows a symbolic link or truncates another user's file, even one that
+// appears between the checks and the open.
+func createText(path string) (*os.File, error) {
+	for try := 0; ; try++ {
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+		if err == nil || !errors.Is(err, fs.ErrExist) {
+			return f, err
+		}
+		// O_NONBLOCK: a FIFO put there meanwhile must not block the open.
+		f, err = os.OpenFile(path, os.O_WRONLY|unix.O_NOFOLLOW|unix.O_NOCTTY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+		if errors.Is(err, fs.ErrNotExist) && try < 3 {
+			continue
+		}
+		if errors.Is(err, unix.ELOOP) {
+			return nil, fmt.Errorf("open %s: is a symbolic link", path)
+		}
+		if err != nil {
+			return nil, err
+		}
+		fi, err := f.Stat()
+		if err == nil && !fi.Mode().IsRegular() {
+			err = fmt.Errorf("is %s", kindOf(fi.Mode()))
+		}
+		if err == nil {
+			err = ownedByUs(fi)
+		}
+		if err == nil {
+			err = f.Truncate(0)
+		}
+		if err == nil {
+			err = f.Chmod(0o600)
+		}
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		return f, nil
+	}
+}
+
+// Write implements io.Writer for the stream: a broken pipe stops the run,
+// as it ends strace's.
+func (o *output) Write(b []byte) (int, error) {
+	n, err := o.stream.Write(b)
+	if err != nil && errors.Is(err, syscall.EPIPE) {
+		o.mu.Lock()
+		o.broken = true
+		t := o.t
+		o.mu.Unlock()
+		if t != nil {
+			t.Stop(int(unix.SIGPIPE))
+		}
+	}
+	return n, err
+}
+
+// setup is runTracer's setup: it lets a broken pipe stop the tracer.
+func (o *output) setup(t *tracer.Tracer) {
+	if o == nil {
+		return
+	}
+	o.mu.Lock()
+	o.t = t
+	broken := o.broken
+	o.mu.Unlock()
+	if broken {
+		t.Stop(int(unix.SIGPIPE))
+	}
+}
+
+// redirect sends a launched command's standard output to hermes's
+// standard error when the trace goes to hermes's standard output, so the
+// two never mix, and says so.
+func (o *output) redirect(cfg *tracer.Config, attach bool, stderr io.Writer) {
+	if o == nil || !o.stdout || attach {
+		return
+	}
+	cfg.Stdout = os.Stderr
+	fmt.Fprintln(stderr, "hermes: the trace goes to standard output; the command's standard output goes to standard error")
+}
+
+// create starts record's trace: a file made by format.Create, or a stream.
+func (o *output) create(h *tracepb.TraceHeader, opts format.WriterOptions) (*format.Writer, error) {
+	if o.stream == nil {
+		w, err := format.Create(o.path, h, opts)
+		if err != nil {
+			return nil, fmt.Errorf("output: %w", err)
+		}
+		return w, nil
+	}
+	w, err := format.NewWriter(o, h, opts)
+	if err != nil {
+		return nil, fmt.Errorf("output %s: %w", outputName(o.path), err)
+	}
+	return w, nil
+}
+
+// result is the error runTrace and runRecord return: a run that ended
+// because the output pipe broke exits 141 (128+SIGPIPE) without a message.
+func (o *output) result(err error) error {
+	if o == nil {
+		return err
+	}
+	o.mu.Lock()
+	broken := o.broken
+	o.mu.Unlock()
+	if broken {
+		return exitCode(exitBrokenPipe)
+	}
+	return err
+}
+
+// Close closes the stream or text file.
+func (o *output) Close() error {
+	if o == nil || o.stream == nil {
+		return nil
+	}
+	return o.stream.Close()
+}
+
+// traceInput is a trace opened by dump or stats: a file, or standard input
+// ("-") spooled into a private, unlinked temporary file (a Reader reads at
+// offsets; a pipe has none).
+type traceInput struct {
+	*format.Reader
+	name  string // for messages
+	size  int64
+	spool *os.File
+}
+
+// openTrace opens the trace at path, or reads one from standard input for
+// "-".
+func openTrace(path string) (*traceInput, error) {
+	if path != "-" {
+		r, err := format.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		in := &traceInput{Reader: r, name: path}
+		if fi, err := os.Stat(path); err == nil {
+			in.size = fi.Size()
+		}
+		return in, nil
+	}
+	const name = "standard input"
+	if isTerminal(os.Stdin) {
+		return nil, errors.New("standard input is a terminal: pipe a trace into hermes or give a FILE")
+	}
+	var src io.ReaderAt = os.Stdin
+	var spool *os.File
+	fi, err := os.Stdin.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	size := fi.Size()
+	if off, err := os.Stdin.Seek(0, io.SeekCurrent); !fi.Mode().IsRegular() || err != nil || off != 0 {
+		spool, err = tempFile()
+		if err != nil {
+			return nil, fmt.Errorf("%s: spool: %w", name, err)
+		}
+		size, err = io.Copy(spool, os.Stdin)
+		if err != nil {
+			spool.Close()
+			return nil, fmt.Errorf("%s: spool: %w", name, err)
+		}
+		src = spool
+	}
+	r, err := format.NewReader(src, size)
+	if err != nil {
+		if spool != nil {
+			spool.Close()
+		}
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return &traceInput{Reader: r, name: name, size: size, spool: spool}, nil
+}
+
+// tempFile returns a private (0600) temporary file without a name.
+func tempFile() (*os.File, error) {
+	dir := os.TempDir()
+	fd, err := unix.Open(dir, unix.O_TMPFILE|unix.O_RDWR|unix.O_EXCL|unix.O_CLOEXEC, 0o600)
+	if err == nil {
+		return os.NewFile(uintptr(fd), filepath.Join(dir, "(hermes spool)")), nil
+	}
+	// No O_TMPFILE on this file system: a named file, unlinked at once.
+	f, err := os.CreateTemp(dir, "hermes-spool-*")
+	if err != nil {
+		return nil, err
+	}
+	os.Remove(f.Name())
+	return f, nil
+}
+
+// Close closes the trace and its spool file.
+func (in *traceInput) Close() error {
+	err := in.Reader.Close()
+	if in.spool != nil {
+		in.spool.Close()
+	}
+	return err
+}
