@@ -433,3 +433,127 @@ func TestChunkOutOfOrder(t *testing.T) {
 		}
 	}
 }
+
+// chunkPayloads returns the decompressed payload and header of every
+// events chunk of a trace.
+func chunkPayloads(t testing.TB, data []byte) ([][]byte, []chunkHeader) {
+	t.Helper()
+	r, err := NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec, _ := zstd.NewReader(nil)
+	defer dec.Close()
+	var raws [][]byte
+	var hs []chunkHeader
+	for _, c := range r.Chunks() {
+		h, err := parseChunkHeader(data[c.Offset:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := dec.DecodeAll(data[c.Offset+chunkHeaderSize:c.Offset+chunkHeaderSize+int64(h.clen)], nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raws, hs = append(raws, raw), append(hs, h)
+	}
+	return raws, hs
+}
+
+// decodeAlloc decodes a chunk payload and returns what it allocated and
+// the estimate.
+func decodeAlloc(t testing.TB, raw []byte, h chunkHeader) (alloc uint64, used int64, err error) {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	evs, used, err := decodeEvents(raw, h)
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(evs)
+	return after.TotalAlloc - before.TotalAlloc, used, err
+}
+
+// The estimate the limits are checked against is an upper bound of what
+// decoding a chunk allocates, and not far above it (so that real chunks
+// are not refused): on real events and on the worst payloads for it.
+func TestEstimateBoundsAllocation(t *testing.T) {
+	type payload struct {
+		name string
+		raw  []byte
+		h    chunkHeader
+	}
+	var cases []payload
+	path := tracePath(t)
+	writeTrace(t, path, genEvents(20000, 47), WriterOptions{ChunkSize: 1 << 20})
+	raws, hs := chunkPayloads(t, mustRead(t, path))
+	cases = append(cases, payload{"real 1 MiB chunk", raws[0], hs[0]})
+	for _, loop := range []bool{false, true} {
+		// As many events as a chunk holds: of a mix of calls, and of a
+		// getppid loop (the smallest events).
+		path = tracePath(t)
+		tg := newTypical(1, loop)
+		w, err := Create(path, testHeader(), WriterOptions{ChunkSize: 16 << 20, FlushInterval: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < MaxChunkEvents; i++ {
+			if err := w.Append(tg.next(i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		raws, hs = chunkPayloads(t, mustRead(t, path))
+		name := "65536 mixed events"
+		if loop {
+			name = "65536 getppid calls"
+		}
+		cases = append(cases, payload{name, raws[0], hs[0]})
+	}
+
+	one := func(name string, ev []byte, n int) payload {
+		var raw []byte
+		for i := 0; i < n; i++ {
+			raw = delimited(raw, ev)
+		}
+		return payload{name, raw, chunkHeader{typ: ChunkEvents, count: uint32(n), ulen: uint32(len(raw))}}
+	}
+	cases = append(cases, one("empty mems", memBombEvent(MaxEventMems), 1))
+	cases = append(cases, one("empty syscalls", protowire.AppendBytes(protowire.AppendTag(nil, 1, protowire.BytesType), nil), MaxChunkEvents))
+	cases = append(cases, one("empty events", nil, MaxChunkEvents))
+	mem1 := protowire.AppendBytes(protowire.AppendTag(nil, 13, protowire.BytesType), []byte{2<<3 | 2, 1, 'x'})
+	cases = append(cases, one("1-byte mems", protowire.AppendBytes(protowire.AppendTag(nil, 1, protowire.BytesType), bytes.Repeat(mem1, MaxEventMems)), 4))
+	unknown := protowire.AppendVarint(protowire.AppendTag(nil, 99, protowire.VarintType), 1)
+	cases = append(cases, one("unknown fields", protowire.AppendBytes(protowire.AppendTag(nil, 1, protowire.BytesType), bytes.Repeat(unknown, 100000)), 4))
+	args := protowire.AppendBytes(protowire.AppendTag(nil, 8, protowire.BytesType), make([]byte, MaxInjectedArgs))
+	inj := protowire.AppendBytes(protowire.AppendTag(nil, 14, protowire.BytesType), args)
+	cases = append(cases, one("injected args", protowire.AppendBytes(protowire.AppendTag(nil, 1, protowire.BytesType), inj), 20000))
+	// Full registers, then deltas of one byte against them.
+	full := &tracepb.Syscall{Tid: 1, Regs: make([]byte, 512)}
+	fb, _ := proto.Marshal(&tracepb.Event{Kind: &tracepb.Event_Syscall{Syscall: full}})
+	delta, _ := proto.Marshal(&tracepb.Event{Kind: &tracepb.Event_Syscall{Syscall: &tracepb.Syscall{Tid: 1, RegsDelta: []byte{0}, ExitRegsDelta: []byte{0}}}})
+	p := one("register deltas", delta, 30000)
+	p.raw = append(delimited(nil, fb), p.raw...)
+	p.h.count++
+	p.h.ulen = uint32(len(p.raw))
+	cases = append(cases, p)
+	proc, _ := proto.Marshal(&tracepb.Event{Kind: &tracepb.Event_Process{Process: &tracepb.Process{Siginfo: make([]byte, 128), ExecPath: "/x", Lineage: "1"}}})
+	cases = append(cases, one("process events", proc, 20000))
+
+	for _, c := range cases {
+		alloc, used, err := decodeAlloc(t, c.raw, c.h)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		t.Logf("%-22s %8d bytes: allocated %9d, estimated %9d (%.2fx), %.1f bytes/byte", c.name, len(c.raw), alloc, used, float64(used)/float64(alloc), float64(used)/float64(len(c.raw)))
+		if int64(alloc) > used+64<<10 {
+			t.Errorf("%s: decoding allocated %d bytes, more than the estimate %d", c.name, alloc, used)
+		}
+		if used > 2*int64(alloc)+64<<10 {
+			t.Errorf("%s: estimate %d, over twice what decoding allocated (%d)", c.name, used, alloc)
+		}
+		if used > MaxChunkMemory/2 {
+			t.Errorf("%s: estimate %d, over half of MaxChunkMemory", c.name, used)
+		}
+	}
+}

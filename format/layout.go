@@ -55,13 +55,17 @@ const (
 	// in one event, fields a newer minor version adds included.
 	MaxRepeatedEntries = 1 << 16
 	// MaxChunkMemory bounds the memory the events of one chunk take once
-	// decoded, as the Reader estimates it from the payload: each message
-	// struct, slice entry and copied string or bytes field, and the
-	// registers restored from deltas. Real chunks take far less: a chunk of
-	// the writer's default 1 MiB of events takes 2 to 15 MiB, and 65536
-	// events of full registers (the most a chunk holds) about 60 MiB.
-	// With the decompressed payload (at most MaxChunkPayload) it bounds
-	// the memory a Reader needs for any chunk.
+	// decoded, as the Reader estimates it from the payload (a little above
+	// what unmarshalling allocates): each message struct, slice and copied
+	// string or bytes field, and the registers restored from deltas. Real
+	// chunks take less: 1 MiB of ordinary events (the writer's default
+	// chunk) about 7 MiB, and at most about 40 MiB whatever they hold
+	// (35 bytes a byte for one-byte captures); 65536 events (the most a
+	// chunk holds) about 50 MiB for a mix of calls, 42 MiB for a getppid
+	// loop. Only a chunk size near the writer's 16 MiB maximum, filled
+	// with small captures, could pass it. With the decompressed payload
+	// (at most MaxChunkPayload) it bounds the memory a Reader needs for a
+	// chunk.
 	MaxChunkMemory = 128 << 20
 )
 

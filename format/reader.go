@@ -45,6 +45,10 @@ type Reader struct {
 
 	cbuf []byte
 	ubuf []byte
+	// spent is what decoding chunks has allocated so far, as the reader
+	// accounts for it (decompression buffers and the events' estimate):
+	// the fuzz tests check the accounting against the allocator's.
+	spent int64
 
 	cur int // chunk whose events are in evs; -1 before the first
 	evs []*tracepb.Event
@@ -71,15 +75,14 @@ func (d Damage) String() string {
 
 // decoder is shared by all Readers: DecodeAll is safe for concurrent use,
 // and a decoder is costly to set up. It refuses frames that would need more
-// than MaxChunkPayload of memory. Given no room, DecodeAll allocates what
-// the frame decodes to as it goes (and for a frame that declares its size,
-// no more than its compressed blocks can hold), so a chunk header or frame
-// that lies about its size costs nothing.
+// than MaxChunkPayload of memory, and never decodes past the capacity of
+// the buffer it is given (the chunk's declared length).
 var decoder = sync.OnceValue(func() *zstd.Decoder {
 	d, err := zstd.NewReader(nil,
 		zstd.WithDecoderConcurrency(0),
 		zstd.WithDecoderMaxMemory(MaxChunkPayload),
 		zstd.WithDecoderMaxWindow(MaxChunkPayload),
+		zstd.WithDecodeAllCapLimit(true),
 		zstd.WithDecoderLowmem(true))
 	if err != nil {
 		panic(err) // only for invalid options
@@ -592,6 +595,11 @@ func (r *Reader) decodeChunk(c ChunkInfo, end int64) ([]*tracepb.Event, error) {
 	if crc32.Update(crc32.Checksum(hb[:chunkCRCOffset], castagnoli), castagnoli, payload) != h.crc {
 		return nil, fmt.Errorf("bad CRC in chunk at offset %d", off)
 	}
+	// The size the header gives must be the one the frame declares (the
+	// writer's frames do, but for under 256 bytes), and no more than the
+	// payload can hold (a zstd block of at least 4 bytes decodes to at most
+	// 128 KiB), before the room for it is allocated. The decoder never
+	// writes past that room.
 	var zh zstd.Header
 	if err := zh.Decode(payload); err != nil {
 		return nil, fmt.Errorf("damaged chunk at offset %d: zstd: %v", off, err)
@@ -599,32 +607,48 @@ func (r *Reader) decodeChunk(c ChunkInfo, end int64) ([]*tracepb.Event, error) {
 	if zh.HasFCS && zh.FrameContentSize != uint64(h.ulen) {
 		return nil, fmt.Errorf("damaged chunk at offset %d: zstd frame of %d bytes, header says %d", off, zh.FrameContentSize, h.ulen)
 	}
-	raw, err := decoder().DecodeAll(payload, r.ubuf[:0])
-	if cap(raw) <= maxKeptBuf && cap(raw) > cap(r.ubuf) {
-		r.ubuf = raw[:0]
+	if uint64(h.ulen) > uint64(h.clen)*maxZstdRatio {
+		return nil, fmt.Errorf("damaged chunk at offset %d: %d bytes of zstd cannot decompress to %d", off, h.clen, h.ulen)
 	}
+	ubuf := r.ubuf
+	if cap(ubuf) < int(h.ulen) {
+		ubuf = make([]byte, 0, h.ulen)
+		r.spent += int64(h.ulen)
+		if h.ulen <= maxKeptBuf {
+			r.ubuf = ubuf
+		}
+	}
+	raw, err := decoder().DecodeAll(payload, ubuf[:0:h.ulen])
 	if err != nil {
 		return nil, fmt.Errorf("damaged chunk at offset %d: zstd: %v", off, err)
 	}
 	if len(raw) != int(h.ulen) {
 		return nil, fmt.Errorf("damaged chunk at offset %d: %d bytes decompressed, header says %d", off, len(raw), h.ulen)
 	}
-	evs, err := decodeEvents(raw, h)
+	evs, used, err := decodeEvents(raw, h)
+	r.spent += used
 	if err != nil {
 		return nil, fmt.Errorf("damaged chunk at offset %d: %v", off, err)
 	}
 	return evs, nil
 }
 
+// maxZstdRatio is the most a zstd frame can expand: a block of 4 bytes (an
+// RLE block) decodes to at most 128 KiB.
+const maxZstdRatio = (128 << 10) / 4
+
 // decodeEvents parses the delimited events of a chunk payload, checks them
 // against the chunk header and restores delta-encoded registers. Before it
 // unmarshals anything it checks the events against the limits (MaxEventSize,
 // MaxEventMems and the other entry limits, MaxChunkMemory), so that a
 // hostile payload is refused at the cost of reading it once.
-func decodeEvents(raw []byte, h chunkHeader) ([]*tracepb.Event, error) {
+//
+// It also returns the memory it estimated the events take (what MaxChunkMemory
+// bounds), as far as it went.
+func decodeEvents(raw []byte, h chunkHeader) (_ []*tracepb.Event, used int64, _ error) {
 	used, err := estimateEvents(raw, h.count)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	evs := make([]*tracepb.Event, 0, h.count)
 	bases := make(map[int32][]byte)
@@ -632,11 +656,11 @@ func decodeEvents(raw []byte, h chunkHeader) ([]*tracepb.Event, error) {
 	for k := uint32(0); k < h.count; k++ {
 		n, m := binary.Uvarint(raw)
 		if m <= 0 || n > uint64(len(raw)-m) {
-			return nil, fmt.Errorf("event %d: bad length", k)
+			return nil, used, fmt.Errorf("event %d: bad length", k)
 		}
 		ev := &tracepb.Event{}
 		if err := proto.Unmarshal(raw[m:m+int(n)], ev); err != nil {
-			return nil, fmt.Errorf("event %d: %v", k, err)
+			return nil, used, fmt.Errorf("event %d: %v", k, err)
 		}
 		raw = raw[m+int(n):]
 		// Undo the on-disk delta encoding (see trace.proto). Events of
@@ -651,7 +675,7 @@ func decodeEvents(raw []byte, h chunkHeader) ([]*tracepb.Event, error) {
 			sc.EnterNs += prevTime
 			sc.ExitNs = decodeExit(sc.ExitNs, sc.EnterNs)
 			if err := restoreRegs(sc, bases, &used); err != nil {
-				return nil, fmt.Errorf("event %d: %v", k, err)
+				return nil, used, fmt.Errorf("event %d: %v", k, err)
 			}
 			for _, m := range sc.Mem {
 				m.Addr ^= argValue(sc.Regs, sc.Arch, m.Arg)
@@ -667,18 +691,18 @@ func decodeEvents(raw []byte, h chunkHeader) ([]*tracepb.Event, error) {
 			continue
 		}
 		if seq < expect {
-			return nil, fmt.Errorf("event %d: sequence number overflow", k)
+			return nil, used, fmt.Errorf("event %d: sequence number overflow", k)
 		}
 		if t < h.minTime || t > h.maxTime {
-			return nil, fmt.Errorf("event %d: time %d outside the chunk's range", k, t)
+			return nil, used, fmt.Errorf("event %d: time %d outside the chunk's range", k, t)
 		}
 		expect, prevTime = seq+1, t
 		evs = append(evs, ev)
 	}
 	if len(raw) != 0 {
-		return nil, fmt.Errorf("%d bytes after the last event", len(raw))
+		return nil, used, fmt.Errorf("%d bytes after the last event", len(raw))
 	}
-	return evs, nil
+	return evs, used, nil
 }
 
 // memoryError is the error for a chunk over MaxChunkMemory.
@@ -706,6 +730,11 @@ func estimateEvents(raw []byte, count uint32) (int64, error) {
 		used += ec.event.size
 		if err := ec.event.walk(raw[m:m+int(n)], counts, 0, &used); err != nil {
 			return 0, fmt.Errorf("event %d: %v", k, err)
+		}
+		for i, c := range counts {
+			if c > 0 {
+				used += sliceCost(c, ec.slot[i])
+			}
 		}
 		if used > MaxChunkMemory {
 			return 0, memoryError(used)
@@ -741,19 +770,14 @@ var entryLimits = map[protoreflect.FullName]int{
 	"hermes.trace.v1.Injected.args":   MaxInjectedArgs,
 }
 
-const (
-	// maxNesting bounds the depth of messages walked (the schema's is 4).
-	maxNesting = 32
-	// costOfEntry is what an entry of a repeated field costs besides
-	// itself: its slot in the slice, doubled for the slices append
-	// leaves behind as the list grows.
-	costOfEntry = 16
-)
+// maxNesting bounds the depth of messages walked (the schema's is 4).
+const maxNesting = 32
 
 // schemaCost is what the estimate knows of tracepb.Event.
 type schemaCost struct {
 	event *msgCost
-	lists int // repeated fields in all the message types an event may hold
+	lists int   // repeated fields in all the message types an event may hold
+	slot  []int // for each, the size of an entry in its slice
 }
 
 // eventCost returns the schemaCost of tracepb.Event, built from the
@@ -784,6 +808,14 @@ func (sc *schemaCost) costOf(md protoreflect.MessageDescriptor, done map[protore
 		if f.list {
 			f.list0 = sc.lists
 			sc.lists++
+			switch fd.Kind() {
+			case protoreflect.BytesKind:
+				sc.slot = append(sc.slot, 24)
+			case protoreflect.StringKind:
+				sc.slot = append(sc.slot, 16)
+			default:
+				sc.slot = append(sc.slot, 8) // a pointer, or at most 8 bytes of scalar
+			}
 			f.limit = MaxRepeatedEntries
 			if l, ok := entryLimits[fd.FullName()]; ok {
 				f.limit = l
@@ -798,12 +830,29 @@ func (sc *schemaCost) costOf(md protoreflect.MessageDescriptor, done map[protore
 }
 
 // allocCost is what allocating n bytes costs, with the rounding up of the
-// allocator's size classes.
+// allocator's size classes (at most 1/8 above 256 bytes, to the page above
+// 32 KiB).
 func allocCost(n int) int64 {
-	if n == 0 {
+	switch {
+	case n <= 0:
 		return 0
+	case n <= 256:
+		return int64(n+15) &^ 15
+	case n <= 32<<10:
+		return int64(n+n/8+15) &^ 15
 	}
-	return int64(n + n/8 + 16)
+	return int64(n+8191) &^ 8191
+}
+
+// sliceCost is what appending n entries of size bytes one by one costs:
+// the final slice and the smaller ones left behind. append doubles a small
+// slice (the ones before add up to its size) and grows a large one by a
+// quarter (they add up to four times its size, and each is rounded up).
+func sliceCost(n, size int) int64 {
+	if n < 256 {
+		return 2 * allocCost(n*size)
+	}
+	return 6 * allocCost(n*size)
 }
 
 // accepts reports whether proto.Unmarshal decodes a field of f's kind from
@@ -835,6 +884,8 @@ func (mc *msgCost) walk(b []byte, counts []int, depth int, used *int64) error {
 	if depth > maxNesting {
 		return errors.New("messages nested too deep")
 	}
+	unknown := 0
+	defer func() { *used += sliceCost(unknown, 1) }()
 	for len(b) > 0 {
 		num, typ, n := protowire.ConsumeTag(b)
 		if n < 0 {
@@ -849,7 +900,7 @@ func (mc *msgCost) walk(b []byte, counts []int, depth int, used *int64) error {
 		f := mc.fields[num]
 		if f == nil || !f.accepts(typ) {
 			// Kept as unknown fields, appended to a growing slice.
-			*used += 2 * int64(n+m)
+			unknown += n + m
 			continue
 		}
 		entries := 1
@@ -869,9 +920,6 @@ func (mc *msgCost) walk(b []byte, counts []int, depth int, used *int64) error {
 		switch {
 		case f.msg != nil:
 			*used += f.msg.size
-			if f.list {
-				*used += costOfEntry
-			}
 			if f.oneof {
 				*used += 16
 			}
@@ -880,11 +928,6 @@ func (mc *msgCost) walk(b []byte, counts []int, depth int, used *int64) error {
 			}
 		case f.kind == protoreflect.StringKind || f.kind == protoreflect.BytesKind:
 			*used += allocCost(len(val))
-			if f.list {
-				*used += 2 * 24 // the string or slice header
-			}
-		case f.list:
-			*used += int64(entries) * 2 * 8
 		}
 	}
 	return nil
