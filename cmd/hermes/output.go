@@ -105,6 +105,9 @@ func kindOf(m fs.FileMode) string {
 //
 // A binary trace is not written onto a terminal.
 func openOutput(path string, binary bool) (*output, error) {
+	if path == "" {
+		return nil, errors.New("output: empty file name (- is standard output)")
+	}
 	name := outputName(path)
 	if fd, ok := fdAlias(path); ok {
 		nfd, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 3)
