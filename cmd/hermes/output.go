@@ -134,7 +134,13 @@ func openOutput(path string, binary bool) (*output, error) {
 		return nil, fmt.Errorf("output %s: is a directory", path)
 	}
 	flags := os.O_WRONLY | unix.O_NOCTTY | unix.O_CLOEXEC
+	what := fi
 	if fi.Mode()&fs.ModeSymlink != 0 {
+		// Followed only when it is the user's or root's: a link planted in
+		// a shared directory could lead a root hermes to any device.
+		if !trusted(fi) {
+			return nil, fmt.Errorf("output %s: a symbolic link %s: hermes does not follow it", path, ownerOf(fi))
+		}
 		target, err := os.Stat(path)
 		if err != nil {
 			return nil, fmt.Errorf("output %s: a symbolic link to nothing usable (%w); hermes writes through a link only to a pipe or a device", path, errors.Unwrap(err))
@@ -142,11 +148,17 @@ func openOutput(path string, binary bool) (*output, error) {
 		if !streamable(target.Mode()) {
 			return nil, fmt.Errorf("output %s: a symbolic link to %s; hermes writes through a link only to a pipe or a device, and does not replace the link (give the file itself)", path, kindOf(target.Mode()))
 		}
+		what = target
 	} else {
 		if !streamable(fi.Mode()) {
 			return nil, fmt.Errorf("output %s: is %s", path, kindOf(fi.Mode()))
 		}
 		flags |= unix.O_NOFOLLOW
+	}
+	// A FIFO is the user's or root's, so that the trace goes to no one
+	// else (and hermes does not wait for another user's reader).
+	if what.Mode()&fs.ModeNamedPipe != 0 && !trusted(what) {
+		return nil, fmt.Errorf("output %s: a FIFO %s: not writing the trace into it", path, ownerOf(what))
 	}
 	// Never O_CREAT or O_TRUNC: what is there is written through.
 	f, err := os.OpenFile(path, flags, 0)
@@ -154,11 +166,29 @@ func openOutput(path string, binary bool) (*output, error) {
 		return nil, fmt.Errorf("output: %w", err)
 	}
 	o := &output{path: path, stream: f}
-	if err := o.checkStream(binary); err != nil {
+	err = o.checkStream(binary)
+	if fi, serr := f.Stat(); err == nil && serr == nil && fi.Mode()&fs.ModeNamedPipe != 0 && !trusted(fi) {
+		err = fmt.Errorf("a FIFO %s: not writing the trace into it", ownerOf(fi))
+	}
+	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("output %s: %w", path, err)
 	}
 	return o, nil
+}
+
+// trusted reports whether fi is owned by the effective user or by root.
+func trusted(fi fs.FileInfo) bool {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && (st.Uid == 0 || int(st.Uid) == os.Geteuid())
+}
+
+// ownerOf says who owns fi, for a refusal.
+func ownerOf(fi fs.FileInfo) string {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return fmt.Sprintf("owned by uid %d, neither yours (%d) nor root's", st.Uid, os.Geteuid())
+	}
+	return "of unknown owner"
 }
 
 // streamable reports whether a file of mode m is written through as a
@@ -263,6 +293,13 @@ func createText(path string) (*os.File, error) {
 		}
 		if err == nil {
 			err = ownedByUs(fi)
+		}
+		if err == nil {
+			// Truncating a file with other names would truncate them too
+			// (a hard link planted to another file of the user's).
+			if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Nlink > 1 {
+				err = fmt.Errorf("has %d hard links: not truncating a file that is also elsewhere", st.Nlink)
+			}
 		}
 		if err == nil {
 			err = f.Truncate(0)

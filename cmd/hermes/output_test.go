@@ -248,6 +248,53 @@ func TestOutputNeverDamages(t *testing.T) {
 		}
 	})
 
+	t.Run("another user's link or FIFO", func(t *testing.T) {
+		if os.Geteuid() != 0 {
+			t.Skip("chown needs root")
+		}
+		// What a user could plant in /tmp for a root hermes: a link to a
+		// device, a FIFO to read the trace from.
+		dev := filepath.Join(dir, "their.dev")
+		if err := unix.Mknod(dev, unix.S_IFCHR|0o666, int(unix.Mkdev(1, 3))); err != nil {
+			t.Fatal(err)
+		}
+		link := filepath.Join(dir, "their.link")
+		os.Symlink(dev, link)
+		unix.Lchown(link, 65534, 65534)
+		fifo := filepath.Join(dir, "their.fifo")
+		unix.Mkfifo(fifo, 0o666)
+		os.Chown(fifo, 65534, 65534)
+		for _, p := range []string{link, fifo} {
+			before, ds := stateOf(t, p), stateOf(t, dev)
+			for _, cmd := range []string{"record", "trace"} {
+				out, stderr, code := runIn(t, hermesIn(dir, append([]string{cmd, "-o", p}, echo...)...))
+				oneLine(t, cmd+" -o "+p, code, stderr, "owned by uid 65534")
+				if out != "" {
+					t.Errorf("%s -o %s ran the command", cmd, p)
+				}
+				unchanged(t, p, before)
+				unchanged(t, dev, ds)
+			}
+		}
+	})
+
+	t.Run("hard link", func(t *testing.T) {
+		// trace truncates its text file in place: not one with another
+		// name (record replaces the name, leaving the other one alone).
+		path := filepath.Join(dir, "hard.txt")
+		if err := os.Link(victim, path); err != nil {
+			t.Fatal(err)
+		}
+		vs := stateOf(t, victim)
+		_, stderr, code := runIn(t, hermesIn(dir, append([]string{"trace", "-o", path}, echo...)...))
+		oneLine(t, "trace -o HARDLINK", code, stderr, "hard links")
+		unchanged(t, victim, vs)
+		if _, stderr, code := runIn(t, hermesIn(dir, append([]string{"record", "-o", path}, echo...)...)); code != 0 {
+			t.Errorf("record -o HARDLINK: exit %d, %s", code, stderr)
+		}
+		unchanged(t, victim, vs)
+	})
+
 	t.Run("another user's file", func(t *testing.T) {
 		if os.Geteuid() != 0 {
 			t.Skip("chown needs root")
