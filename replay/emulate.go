@@ -218,8 +218,10 @@ func (rp *Replayer) emulateAt(args *[6]uint64, e *entry, act *tracer.Action) {
 			switch {
 			case e.s.Nr == unix.SYS_CLOCK_GETTIME && m.Arg == 1:
 				rp.learnClock(uint32(e.args[0]), m.Data, 1)
+				rp.noteClock(uint32(e.args[0]), timespecNs(m.Data, 1))
 			case e.s.Nr == unix.SYS_GETTIMEOFDAY && m.Arg == 0:
 				rp.learnClock(unix.CLOCK_REALTIME, m.Data, 1000)
+				rp.noteClock(unix.CLOCK_REALTIME, timespecNs(m.Data, 1000))
 			}
 		}
 	}
@@ -450,7 +452,15 @@ func (rp *Replayer) reinjectExit(e *entry, act *tracer.Action) {
 func (rp *Replayer) clockRead(sc *tracer.Syscall, key uint64, act *tracer.Action) {
 	th := rp.thread(sc.Thread.Lineage)
 	th.cur, th.mode = nil, modeFloat
-	if e := rp.nextClock(th.proc, key); e != nil {
+	e := rp.nextClock(th.proc, key)
+	if debugMatch {
+		where := "none"
+		if e != nil {
+			where = fmt.Sprintf("seq %d", e.s.Seq)
+		}
+		fmt.Fprintf(os.Stderr, "CLOCK %s %s clock %d -> %s\n", th.lineage, sc.Name(), sc.Args[0], where)
+	}
+	if e != nil {
 		rp.calls++
 		switch {
 		case e.s.Injected != nil && e.s.Injected.AtExit:
@@ -466,6 +476,9 @@ func (rp *Replayer) clockRead(sc *tracer.Syscall, key uint64, act *tracer.Action
 			th.mode = modeUnchecked
 		}
 		rp.overlayEnter(sc, act, th)
+		if rp.opts.Overlay != nil && changes(&rp.ov, e, false) {
+			rp.depart(th, e, sc, act)
+		}
 		return
 	}
 	rp.floating(th, sc, act)
@@ -504,6 +517,9 @@ func (rp *Replayer) floating(th *thread, sc *tracer.Syscall, act *tracer.Action)
 	}
 	rp.translatePidArgs(sc, act)
 	rp.overlayEnter(sc, act, th)
+	if rp.opts.Overlay != nil && changes(&rp.ov, nil, false) {
+		rp.depart(th, nil, sc, act)
+	}
 }
 
 // clockKept says whether replay keeps the offset of a clock: the
@@ -522,6 +538,11 @@ func (rp *Replayer) learnClock(id uint32, ts []byte, unit int64) {
 	}
 	rec := int64(binary.LittleEndian.Uint64(ts))*1e9 + int64(binary.LittleEndian.Uint64(ts[8:]))*unit
 	rp.clockOff[id] = rec - now.Nano()
+}
+
+// timespecNs reads a timespec (unit 1) or timeval (unit 1000) as ns.
+func timespecNs(b []byte, unit int64) int64 {
+	return int64(binary.LittleEndian.Uint64(b))*1e9 + int64(binary.LittleEndian.Uint64(b[8:]))*unit
 }
 
 // shiftClock moves the result of a real clock read into recorded time.

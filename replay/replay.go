@@ -115,12 +115,15 @@ type Replayer struct {
 	clockOff map[uint32]int64                  // recorded minus real time, by clock id
 	clockQs  map[string]map[uint64]*clockQueue // recorded clock reads by process and clock
 
-	rootExit *tracepb.Process
-	first    *Divergence
-	reports  int
-	end      *EndError
-	stopped  bool
-	gaveUp   bool // a lenient replay stopped after too many divergences
+	rootExit  *tracepb.Process
+	dep       *departed        // set once the replay departed from its recording
+	seed      uint64           // of the departed run's randomness
+	lastClock map[uint32]int64 // last recorded reading by clock id, ns
+	first     *Divergence
+	reports   int
+	end       *EndError
+	stopped   bool
+	gaveUp    bool // a lenient replay stopped after too many divergences
 
 	ov      tracer.Action
 	ovx     tracer.Action
@@ -146,7 +149,9 @@ func New(r *format.Reader, opts Options) (*Replayer, error) {
 		recTid: make(map[string]int32), recLin: make(map[int32]string),
 		realTid: make(map[string]int), realLin: make(map[int]string),
 		netSock: make(map[string]bool), clockOff: make(map[uint32]int64),
-		clockQs: make(map[string]map[uint64]*clockQueue),
+		clockQs:   make(map[string]map[uint64]*clockQueue),
+		lastClock: make(map[uint32]int64),
+		seed:      hdr.Seed,
 	}
 	if len(hdr.Traced) == 0 {
 		for i := range rp.traced {
@@ -177,11 +182,18 @@ func (rp *Replayer) Trace() []int {
 // SetOverlay sets Options.Overlay.
 func (rp *Replayer) SetOverlay(h tracer.Handler) { rp.opts.Overlay = h }
 
+// SetSeed sets the seed a departed replay draws from (the recording's by
+// default).
+func (rp *Replayer) SetSeed(seed uint64) { rp.seed = seed }
+
 // SetStop sets the function that ends the run (Options.Stop).
 func (rp *Replayer) SetStop(stop func()) { rp.opts.Stop = stop }
 
 // Calls returns how many calls were matched, and how many of them emulated.
 func (rp *Replayer) Calls() (matched, emulated int) { return rp.calls, rp.emul }
+
+// Started reports whether the target made any call the replay saw.
+func (rp *Replayer) Started() bool { return len(rp.threads) > 0 }
 
 // Divergences returns how many divergences were found.
 func (rp *Replayer) Divergences() int { return rp.reports }
@@ -220,9 +232,15 @@ func (rp *Replayer) Enter(sc *tracer.Syscall, act *tracer.Action) {
 	if rp.stopped {
 		return
 	}
+	if rp.dep != nil {
+		rp.departedEnter(sc, act)
+		return
+	}
 	if rp.untraced(sc) {
 		// Trapped only for the overlay: not in the recording.
-		rp.overlayEnter(sc, act, nil)
+		if rp.overlayEnter(sc, act, nil) || changes(&rp.ov, nil, false) {
+			rp.depart(nil, nil, sc, act)
+		}
 		return
 	}
 	if rp.outside == nil {
@@ -308,6 +326,7 @@ func (rp *Replayer) Enter(sc *tracer.Syscall, act *tracer.Action) {
 		}
 		if th.mode == modeReal {
 			placeMapping(sc, e, act)
+			rp.copyToOutside(sc, act)
 		}
 		if inj != nil {
 			// Changed arguments, a delay or a signal: on top of whatever
@@ -320,6 +339,9 @@ func (rp *Replayer) Enter(sc *tracer.Syscall, act *tracer.Action) {
 	}
 	if rp.overlayEnter(sc, act, th) {
 		th.mode = modeUnchecked
+	}
+	if rp.opts.Overlay != nil && changes(&rp.ov, e, false) {
+		rp.depart(th, e, sc, act)
 	}
 }
 
@@ -414,8 +436,15 @@ func (rp *Replayer) applyOverlay(sc *tracer.Syscall, act, ov *tracer.Action, ent
 
 // Exit implements tracer.Handler.
 func (rp *Replayer) Exit(sc *tracer.Syscall, act *tracer.Action) {
+	if rp.dep != nil {
+		rp.departedExit(sc, act)
+		return
+	}
 	if rp.untraced(sc) {
 		rp.overlayExit(sc, act)
+		if rp.opts.Overlay != nil && changes(&rp.ovx, nil, true) {
+			rp.depart(nil, nil, sc, act)
+		}
 		return
 	}
 	th := rp.threads[sc.Thread.Lineage]
@@ -475,6 +504,9 @@ func (rp *Replayer) Exit(sc *tracer.Syscall, act *tracer.Action) {
 		rp.reinjectExit(e, act)
 	}
 	rp.overlayExit(sc, act)
+	if rp.opts.Overlay != nil && changes(&rp.ovx, e, true) {
+		rp.depart(th, e, sc, act)
+	}
 }
 
 func (rp *Replayer) overlayExit(sc *tracer.Syscall, act *tracer.Action) {
@@ -490,7 +522,9 @@ func (rp *Replayer) overlayExit(sc *tracer.Syscall, act *tracer.Action) {
 func (rp *Replayer) Process(ev *tracer.ProcessEvent) {
 	switch ev.Kind {
 	case tracer.EventSignal:
-		rp.signal(ev)
+		if rp.dep == nil {
+			rp.signal(ev) // after a departure, signals come when they come
+		}
 	case tracer.EventFork, tracer.EventThread:
 		if ev.Child != nil {
 			rp.setReal(ev.Child.Tid, ev.Child.Lineage)
@@ -571,6 +605,12 @@ func (rp *Replayer) Finish(res tracer.Result) error {
 	}
 	if res.Interrupted {
 		return nil // stopped from outside: the end of the run is not the target's
+	}
+	if len(rp.threads) == 0 {
+		return nil // the target never started: the launch error says why
+	}
+	if rp.dep != nil {
+		return nil // it ran to its own end: nothing left to compare
 	}
 	for rp.rootExit == nil && rp.pull() {
 	}
@@ -663,4 +703,22 @@ func placeMapping(sc *tracer.Syscall, e *entry, act *tracer.Action) {
 	act.SetArgs |= 1<<0 | 1<<3
 	act.Args[0] = ret
 	act.Args[3] = sc.Args[3] | mapFixedNoReplace
+}
+
+// copyToOutside turns a copy_file_range with no offsets into an outside
+// descriptor (the standard output the replay inherited) into the sendfile
+// that does the same: the recording's output may have been a file, which
+// copy_file_range writes to, and the replay's a pipe or a terminal, which
+// it refuses (EINVAL) and sendfile takes.
+func (rp *Replayer) copyToOutside(sc *tracer.Syscall, act *tracer.Action) {
+	if sc.Arch != abi.ArchX86_64 || sc.Nr != unix.SYS_COPY_FILE_RANGE || sc.Args[1] != 0 || sc.Args[3] != 0 ||
+		act.SetNr || act.SetArgs != 0 {
+		return
+	}
+	if rp.fdClass(sc.Thread.Proc.FDPath(int(int32(sc.Args[2])))) != Input {
+		return
+	}
+	act.SetNr, act.Nr = true, unix.SYS_SENDFILE
+	act.SetArgs = 0xf
+	act.Args[0], act.Args[1], act.Args[2], act.Args[3] = sc.Args[2], sc.Args[0], 0, sc.Args[4]
 }

@@ -158,6 +158,7 @@ func runReplay(o *replayOpts, path string, command []string, stderr io.Writer) e
 	}
 	if eng != nil {
 		rp.SetOverlay(eng)
+		rp.SetSeed(eng.Seed())
 	}
 	env, err := setEnv(hdr.Env, o.env)
 	if err != nil {
@@ -190,6 +191,13 @@ func runReplay(o *replayOpts, path string, command []string, stderr io.Writer) e
 			}
 			if ferr != nil {
 				return ferr
+			}
+			if !rp.Started() {
+				return nil // the launch failed: its error says why
+			}
+			if d := rp.Departure(); d != nil {
+				logf("%s; the target exited with status %d", d, res.ExitCode)
+				return nil
 			}
 			matched, emulated := rp.Calls()
 			if n := rp.Divergences(); n > 0 {

@@ -1,0 +1,303 @@
+package main
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// hermesAt runs hermes in dir.
+func hermesAt(t *testing.T, dir string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(hermesBin, args...)
+	cmd.Dir = dir
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return stdout.String(), stderr.String(), code
+}
+
+// treeState describes every file below dir: type, mode, size, mtime and
+// contents, so that two states differ if any byte or time differs.
+func treeState(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	err := filepath.Walk(dir, func(path string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		line := fmt.Sprintf("%s %v %d %d", strings.TrimPrefix(path, dir), info.Mode(), info.Size(), info.ModTime().UnixNano())
+		if info.IsDir() {
+			line = fmt.Sprintf("%s %v", strings.TrimPrefix(path, dir), info.Mode()) // its times change as we look
+		}
+		if info.Mode().IsRegular() {
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			line += fmt.Sprintf(" %x", sha256.Sum256(b))
+		}
+		out = append(out, line)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func need(t *testing.T, tools ...string) {
+	t.Helper()
+	for _, tool := range tools {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed", tool)
+		}
+	}
+}
+
+// TestReplayView records real programs that change the files they work
+// on, in their own directory with the trace written there under its
+// default name, and replays each twice: the output is the recorded one
+// byte for byte, there is no divergence, and the real directory is byte
+// for byte and mtime for mtime what the recording left.
+func TestReplayView(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("the view as an ordinary user is TestReplayViewUnprivileged's")
+	}
+	script := `ls; cat old.txt; echo one > new.txt; mkdir d; echo two > d/f; mv d e; mv new.txt e/g; rm old.txt; ls; ls e`
+	tests := []struct {
+		name  string
+		tools []string
+		setup func(t *testing.T, dir string)
+		argv  []string
+	}{
+		{"python listing its directory", []string{"python3"}, nil,
+			[]string{"python3", "-c", `import json, os; print(json.dumps(sorted(os.listdir("."))))`}},
+		{"git commit", []string{"git"}, func(t *testing.T, dir string) {
+			for _, args := range [][]string{{"init", "-q", "."}, {"config", "user.email", "a@example.com"}, {"config", "user.name", "A"}} {
+				if out, err := exec.Command("git", append([]string{"-C", dir}, args...)...).CombinedOutput(); err != nil {
+					t.Fatalf("git %v: %v\n%s", args, err, out)
+				}
+			}
+			writeFile(t, filepath.Join(dir, "f.txt"), "hello\n")
+		}, []string{"sh", "-c", "git add f.txt && git commit -q -m first && git log --format=%s && git status --short"}},
+		{"tar czf", []string{"tar"}, func(t *testing.T, dir string) {
+			for i := range 40 {
+				writeFile(t, filepath.Join(dir, "src", fmt.Sprintf("f%d", i)), strings.Repeat("x", i*100))
+			}
+		}, []string{"sh", "-c", "tar czf x.tgz src && tar tzf x.tgz | wc -l"}},
+		{"gcc -c into a new object", []string{"gcc"}, func(t *testing.T, dir string) {
+			writeFile(t, filepath.Join(dir, "a.c"), "int f(int x) { return x + 1; }\n")
+		}, []string{"gcc", "-c", "a.c", "-o", "a.o"}},
+		{"sqlite insert from python", []string{"python3"}, nil, []string{"python3", "-c",
+			`import sqlite3; c = sqlite3.connect("t.db"); c.execute("create table if not exists t(x)"); c.execute("insert into t values (1)"); c.commit(); print(c.execute("select count(*) from t").fetchone()[0])`}},
+		{"shell creates, renames and deletes", nil, func(t *testing.T, dir string) {
+			writeFile(t, filepath.Join(dir, "old.txt"), "there before\n")
+		}, []string{"sh", "-c", script}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			need(t, tc.tools...)
+			dir := t.TempDir()
+			if tc.setup != nil {
+				tc.setup(t, dir)
+			}
+			recOut, stderr, code := hermesAt(t, dir, append([]string{"record", "--"}, tc.argv...)...)
+			if code != 0 {
+				t.Fatalf("record: exit %d\n%s", code, stderr)
+			}
+			after := treeState(t, dir)
+			for i := range 2 {
+				out, stderr, code := hermesAt(t, dir, "replay", "hermes.trace")
+				if code != 0 || out != recOut || !strings.Contains(stderr, "replay: no divergence") {
+					exec.Command("cp", filepath.Join(dir, "hermes.trace"), "/tmp/fail.trace").Run()
+					t.Fatalf("replay %d: exit %d, stdout %q (recorded %q)\n%s", i+1, code, out, recOut, stderr)
+				}
+				if now := treeState(t, dir); strings.Join(now, "\n") != strings.Join(after, "\n") {
+					t.Fatalf("replay %d changed the real tree:\nafter recording:\n%s\nafter replay:\n%s", i+1, strings.Join(after, "\n"), strings.Join(now, "\n"))
+				}
+			}
+			if tc.name == "shell creates, renames and deletes" {
+				if !strings.Contains(recOut, "old.txt") {
+					t.Errorf("the recorded listing lacks old.txt: %q", recOut)
+				}
+				if strings.Contains(recOut, "hermes.trace") {
+					t.Errorf("the recorded program saw its own trace: %q", recOut)
+				}
+				if _, err := os.Stat(filepath.Join(dir, "old.txt")); !os.IsNotExist(err) {
+					t.Errorf("old.txt is back in the real directory: %v", err)
+				}
+			}
+		})
+	}
+}
+
+func writeFile(t *testing.T, path, data string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestReplayKeepFSAndCheck: --keep-fs holds exactly what the replayed run
+// wrote (deletions in its manifest), and --check runs in the view and
+// decides the exit status.
+func TestReplayKeepFSAndCheck(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root for the view")
+	}
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "old.txt"), "old\n")
+	writeFile(t, filepath.Join(dir, "same.txt"), "same\n")
+	trace := filepath.Join(t.TempDir(), "run.trace")
+	_, stderr, code := hermesAt(t, dir, "record", "-o", trace, "--", "sh", "-c",
+		"cat same.txt >/dev/null; echo out > out.txt; mkdir sub; echo x > sub/y; rm old.txt; echo done")
+	if code != 0 {
+		t.Fatalf("record: %d\n%s", code, stderr)
+	}
+	// The replay's own writes are kept: the recording's are gone from the
+	// view first (pre-images), so the run writes them again.
+	keep := filepath.Join(t.TempDir(), "kept")
+	out, stderr, code := hermesAt(t, dir, "replay", "--keep-fs", keep, "--check", "test -s out.txt && test ! -e old.txt", trace)
+	if code != 0 || out != "done\n" {
+		t.Fatalf("replay: exit %d, out %q\n%s", code, out, stderr)
+	}
+	if !strings.Contains(stderr, "--check exited with status 0") {
+		t.Errorf("no check line:\n%s", stderr)
+	}
+	var files []string
+	_ = filepath.Walk(keep, func(path string, info os.FileInfo, err error) error {
+		if err == nil && !info.IsDir() {
+			files = append(files, strings.TrimPrefix(path, keep))
+		}
+		return nil
+	})
+	sort.Strings(files)
+	want := []string{"/" + DeletedManifestName(), filepath.Join(dir, "out.txt"), filepath.Join(dir, "sub", "y")}
+	sort.Strings(want)
+	if strings.Join(files, " ") != strings.Join(want, " ") {
+		t.Errorf("--keep-fs holds %v, want %v", files, want)
+	}
+	if b, _ := os.ReadFile(filepath.Join(keep, DeletedManifestName())); string(b) != filepath.Join(dir, "old.txt")+"\n" {
+		t.Errorf("deleted manifest %q", b)
+	}
+	// A check that fails decides the status; the target's is printed.
+	_, stderr, code = hermesAt(t, dir, "replay", "--check", "test ! -s out.txt", trace)
+	if code != 1 || !strings.Contains(stderr, "the target exited with status 0; --check exited with status 1") {
+		t.Errorf("failing check: exit %d\n%s", code, stderr)
+	}
+	// A check command that does not exist: the shell says so, status 127.
+	_, stderr, code = hermesAt(t, dir, "replay", "--check", "no-such-command-here", trace)
+	if code != 127 || !strings.Contains(stderr, "--check exited with status 127") {
+		t.Errorf("missing check command: exit %d\n%s", code, stderr)
+	}
+	// Bad --keep-fs: a missing parent, a directory with something in it.
+	for _, bad := range []string{filepath.Join(dir, "no", "such", "dir"), dir} {
+		_, stderr, code = hermesAt(t, dir, "replay", "--keep-fs", bad, trace)
+		if code != 125 || strings.Count(strings.TrimSpace(stderr), "\n") != 0 || !strings.Contains(stderr, "--keep-fs") {
+			t.Errorf("--keep-fs %s: exit %d, stderr %q", bad, code, stderr)
+		}
+	}
+}
+
+// DeletedManifestName is fsview.DeletedManifest, spelled out so that this
+// test checks the documented name.
+func DeletedManifestName() string { return ".hermes-deleted" }
+
+// TestReplayNoPreimages: a trace without pre-images replays as before, in
+// a view of the files as they are now, with a one-line note.
+func TestReplayNoPreimages(t *testing.T) {
+	dir := t.TempDir()
+	trace := filepath.Join(t.TempDir(), "run.trace")
+	_, stderr, code := hermesAt(t, dir, "record", "--no-preimages", "-o", trace, "--", "sh", "-c", "echo hi > f; cat f")
+	if code != 0 {
+		t.Fatalf("record: %d\n%s", code, stderr)
+	}
+	out, stderr, code := hermesAt(t, dir, "replay", trace)
+	if !strings.Contains(stderr, "has no pre-images") {
+		t.Errorf("no note about missing pre-images:\n%s", stderr)
+	}
+	if code != 0 || out != "hi\n" {
+		t.Errorf("replay: exit %d out %q\n%s", code, out, stderr)
+	}
+}
+
+// TestReplayViewUnprivileged records and replays as nobody in a directory
+// nobody owns: the view is made in a user namespace where the kernel
+// allows it; where it does not, replay says so in one line and runs on
+// the live file system.
+func TestReplayViewUnprivileged(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to become nobody")
+	}
+	need(t, "setpriv")
+	bin := filepath.Join(t.TempDir(), "hermes")
+	if out, err := exec.Command("cp", hermesBin, bin).CombinedOutput(); err != nil {
+		t.Fatalf("%v %s", err, out)
+	}
+	for _, d := range []string{filepath.Dir(bin), bin} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Not below t.TempDir(), which only root may enter.
+	dir, err := os.MkdirTemp("", "hermes-nobody-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "old.txt"), "old\n")
+	if err := os.Chown(filepath.Join(dir, "old.txt"), 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	asNobody := func(args ...string) (string, string, int) {
+		cmd := exec.Command("setpriv", append([]string{"--reuid=nobody", "--regid=nogroup", "--clear-groups", bin}, args...)...)
+		cmd.Dir = dir
+		var stdout, stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return stdout.String(), stderr.String(), code
+	}
+	recOut, stderr, code := asNobody("record", "--", "sh", "-c", "ls; cat old.txt; rm old.txt; echo new > new.txt")
+	if code != 0 {
+		t.Fatalf("record as nobody: %d\n%s", code, stderr)
+	}
+	out, stderr, code := asNobody("replay", "hermes.trace")
+	switch {
+	case strings.Contains(stderr, "no private view"):
+		// Unprivileged user namespaces are off here: the fallback runs on
+		// the live file system, where old.txt is gone.
+		if strings.Count(stderr, "no private view") != 1 {
+			t.Errorf("fallback said more than once:\n%s", stderr)
+		}
+	case code != 0 || out != recOut || !strings.Contains(stderr, "replay: no divergence"):
+		t.Fatalf("replay as nobody: exit %d out %q (recorded %q)\n%s", code, out, recOut, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "old.txt")); !os.IsNotExist(err) {
+		t.Errorf("old.txt is back: %v", err)
+	}
+}
