@@ -14,6 +14,7 @@ import (
 
 	"github.com/hermes-trace/hermes/format"
 	"github.com/hermes-trace/hermes/format/tracepb"
+	"github.com/hermes-trace/hermes/inject"
 	"github.com/hermes-trace/hermes/record"
 	"github.com/hermes-trace/hermes/tracer"
 	"github.com/spf13/cobra"
@@ -199,8 +200,16 @@ func runRecord(o *recordOpts, args []string, stderr io.Writer) error {
 	epoch := time.Now()
 	hdr := header(args, o.pid, epoch)
 	hdr.Env = redact(hdr.Env)
+	// One seed per run, stored: a replay that departs from the recording
+	// draws what it needs from it.
 	if eng != nil {
 		hdr.Seed = eng.Seed()
+	} else if o.inject.seed != "" {
+		if hdr.Seed, err = strconv.ParseUint(o.inject.seed, 0, 64); err != nil {
+			return &usageError{fmt.Errorf("--seed %q: not an unsigned integer", o.inject.seed)}
+		}
+	} else {
+		hdr.Seed = inject.NewSeed()
 	}
 	trapped := sel
 	if eng != nil {
