@@ -160,7 +160,7 @@ func runReplay(o *replayOpts, path string, command []string, stderr io.Writer) e
 		rp.SetOverlay(eng)
 		rp.SetSeed(eng.Seed())
 	}
-	env, err := setEnv(hdr.Env, o.env)
+	env, err := setEnv(RestoreRedactedEnv(hdr.Env, o.env, logf), o.env)
 	if err != nil {
 		return &usageError{err}
 	}
