@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/hermes-trace/hermes/internal/testbin"
 )
 
 // hermesAt runs hermes in dir.
@@ -298,5 +300,56 @@ func TestReplayViewUnprivileged(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "old.txt")); !os.IsNotExist(err) {
 		t.Errorf("old.txt is back: %v", err)
+	}
+}
+
+// TestReplayWhatIf: a fault injected on replay makes the program take its
+// error path and run to its own end (the run departs from the recording),
+// with its own exit status, the same output every time (virtual clock,
+// seeded random bytes), a --check that decides the status, and the real
+// file left as the recording wrote it.
+func TestReplayWhatIf(t *testing.T) {
+	bin := testbin.C(t, "save")
+	dir := t.TempDir()
+	trace := filepath.Join(t.TempDir(), "save.trace")
+	recOut, stderr, code := hermesAt(t, dir, "record", "-o", trace, "--", bin, "out.txt")
+	if code != 0 || !strings.HasSuffix(recOut, "done\n") {
+		t.Fatalf("record: exit %d out %q\n%s", code, recOut, stderr)
+	}
+	real := treeState(t, dir)
+	inject := []string{"replay", "--inject", "builtin:enospc", "--param", "prefix=" + dir + "/"}
+	var first string
+	for i := range 3 {
+		out, stderr, code := hermesAt(t, dir, append(inject, trace)...)
+		if code != 4 {
+			t.Fatalf("what-if %d: exit %d, want the program's 4\n%s", i, code, stderr)
+		}
+		startLine := strings.SplitN(recOut, "\n", 2)[0]
+		if !strings.HasPrefix(out, startLine+"\nfailed at ") {
+			t.Fatalf("what-if %d: stdout %q, want the recorded %q then the error path", i, out, startLine)
+		}
+		if n := strings.Count(stderr, "hermes: replay departed from the recording at 1 call #"); n != 1 ||
+			!strings.Contains(stderr, "recorded = 4096, now = -1 ENOSPC") || !strings.Contains(stderr, "the target exited with status 4") {
+			t.Fatalf("what-if %d: departure line missing or wrong:\n%s", i, stderr)
+		}
+		if strings.Contains(stderr, "diverged") {
+			t.Fatalf("what-if %d: a divergence:\n%s", i, stderr)
+		}
+		if i == 0 {
+			first = out
+		} else if out != first {
+			t.Fatalf("what-if %d printed %q, the first printed %q", i, out, first)
+		}
+	}
+	if now := treeState(t, dir); strings.Join(now, "\n") != strings.Join(real, "\n") {
+		t.Fatalf("the what-if changed the real tree:\n%s\nnow:\n%s", strings.Join(real, "\n"), strings.Join(now, "\n"))
+	}
+	// The check runs in the view the what-if left: out.txt is empty there.
+	if _, stderr, code := hermesAt(t, dir, append(inject, "--check", "test ! -s out.txt", trace)...); code != 0 {
+		t.Errorf("check that out.txt is empty: exit %d\n%s", code, stderr)
+	}
+	if _, stderr, code := hermesAt(t, dir, append(inject, "--check", "test -s out.txt", trace)...); code != 1 ||
+		!strings.Contains(stderr, "the target exited with status 4; --check exited with status 1") {
+		t.Errorf("check that out.txt has data: exit %d\n%s", code, stderr)
 	}
 }

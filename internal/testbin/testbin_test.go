@@ -28,7 +28,7 @@ var cPrograms = []string{
 	"hello", "threads", "forkchain", "vfork", "execthread", "signals",
 	"stopcont", "selfstop", "killself", "ignoreterm", "int80", "x32", "loop",
 	"sleeper", "files", "seccomp_exec", "zombieleader", "probe", "msg", "restart", "tcpserve", "edges", "nondet",
-	"tcpget", "chaoswrite", "envdiv",
+	"tcpget", "chaoswrite", "envdiv", "save",
 }
 
 var goPrograms = []string{"goroutines", "gohello", "gonet", "gotime"}
@@ -253,6 +253,9 @@ func TestRunPrograms(t *testing.T) {
 		{prog: "hello", stdout: "hello\n"},
 		{prog: "hello", args: []string{"7"}, stdout: "hello\n", exit: 7},
 		{prog: "zombieleader", stdout: "worker done\n", exit: 5},
+		{prog: "save", args: []string{filepath.Join(dir, "saved")}, re: regexp.MustCompile(`^start [0-9]+ [0-9a-f]{16}\ndone\n$`)},
+		{prog: "save", args: []string{"/dev/full"}, re: regexp.MustCompile(`^start [0-9]+ [0-9a-f]{16}\nfailed at [0-9]+ [0-9a-f]{16}\n$`), exit: 4},
+		{prog: "save", exit: 2},
 		{prog: "probe", args: []string{"fdcwd"}, stdout: "openat: ENOENT\n"},
 		{prog: "threads", stdout: "threads done 8\n"},
 		{prog: "threads", args: []string{"32", "50"}, stdout: "threads done 32\n"},
