@@ -153,6 +153,10 @@ func (rp *Replayer) givesBack(sc *tracer.Syscall, e *entry) bool {
 // in its first argument (stat calls with AT_EMPTY_PATH and an empty path).
 func aboutFD(sc *tracer.Syscall) bool {
 	switch sc.Nr {
+	case unix.SYS_FCNTL:
+		// Its open flags (a file's O_LARGEFILE, a pipe's none): what
+		// the descriptor was when recorded, wherever it leads now.
+		return sc.Args[1] == unix.F_GETFL || sc.Args[1] == unix.F_SETFL
 	case unix.SYS_NEWFSTATAT:
 		return sc.Args[3]&unix.AT_EMPTY_PATH != 0 && emptyString(sc, 1)
 	case unix.SYS_STATX:

@@ -3,14 +3,18 @@ package main
 import (
 	"crypto/sha256"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/hermes-trace/hermes/internal/testbin"
+	"golang.org/x/sys/unix"
 )
 
 // hermesAt runs hermes in dir.
@@ -351,5 +355,109 @@ func TestReplayWhatIf(t *testing.T) {
 	if _, stderr, code := hermesAt(t, dir, append(inject, "--check", "test -s out.txt", trace)...); code != 1 ||
 		!strings.Contains(stderr, "the target exited with status 4; --check exited with status 1") {
 		t.Errorf("check that out.txt has data: exit %d\n%s", code, stderr)
+	}
+}
+
+// openPty returns a new pseudo-terminal: its master side (drained into a
+// buffer the caller reads after closing the slave) and its slave side.
+func openPty(t *testing.T) (master, slave *os.File) {
+	t.Helper()
+	ptmx, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		t.Skipf("no pseudo-terminal: %v", err)
+	}
+	t.Cleanup(func() { ptmx.Close() })
+	if err := unix.IoctlSetPointerInt(int(ptmx.Fd()), unix.TIOCSPTLCK, 0); err != nil {
+		t.Fatal(err)
+	}
+	n, err := unix.IoctlGetInt(int(ptmx.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pts, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pts.Close() })
+	return ptmx, pts
+}
+
+// TestReplayStdio: a C and a Go program recorded with standard output to
+// a file and standard input from a pipe replay with their output to a
+// pipe, a terminal or a file, and their input from a file: what they learn
+// about their inherited descriptors comes from the recording, and their
+// output goes where the replay's goes.
+func TestReplayStdio(t *testing.T) {
+	need(t, "cat")
+	for _, prog := range []struct{ name, bin string }{{"c", "cat"}, {"go", testbin.Go(t, "goecho")}} {
+		t.Run(prog.name, func(t *testing.T) {
+			dir := t.TempDir()
+			trace := filepath.Join(dir, "run.trace")
+			outFile := filepath.Join(dir, "rec.out")
+			f, err := os.Create(outFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := exec.Command(hermesBin, "record", "-o", trace, "--", prog.bin)
+			rec.Stdin = strings.NewReader("alpha\nbeta\n") // a pipe
+			rec.Stdout = f
+			var stderr strings.Builder
+			rec.Stderr = &stderr
+			if err := rec.Run(); err != nil {
+				t.Fatalf("record: %v\n%s", err, stderr.String())
+			}
+			f.Close()
+			want, _ := os.ReadFile(outFile)
+			if len(want) == 0 {
+				t.Fatal("the recording printed nothing")
+			}
+			inFile := filepath.Join(dir, "in.txt")
+			writeFile(t, inFile, "something else\n")
+			for _, where := range []string{"pipe", "terminal", "file"} {
+				t.Run(where, func(t *testing.T) {
+					in, err := os.Open(inFile) // input from a file now
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer in.Close()
+					cmd := exec.Command(hermesBin, "replay", trace)
+					cmd.Stdin = in
+					var stderr, out strings.Builder
+					cmd.Stderr = &stderr
+					var got func() string
+					switch where {
+					case "pipe":
+						cmd.Stdout = &out
+						got = out.String
+					case "terminal":
+						master, slave := openPty(t)
+						cmd.Stdout = slave
+						done := make(chan string)
+						go func() {
+							b, _ := io.ReadAll(master)
+							done <- string(b)
+						}()
+						got = func() string {
+							slave.Close()
+							master.SetReadDeadline(time.Now().Add(5 * time.Second))
+							return strings.ReplaceAll(<-done, "\r\n", "\n")
+						}
+					case "file":
+						path := filepath.Join(t.TempDir(), "out")
+						f, err := os.Create(path)
+						if err != nil {
+							t.Fatal(err)
+						}
+						defer f.Close()
+						cmd.Stdout = f
+						got = func() string { b, _ := os.ReadFile(path); return string(b) }
+					}
+					err = cmd.Run()
+					if s := got(); err != nil || s != string(want) || !strings.Contains(stderr.String(), "replay: no divergence") {
+						t.Fatalf("replay to a %s: %v, stdout %q (recorded %q)\n%s", where, err, s, want, stderr.String())
+					}
+				})
+			}
+		})
 	}
 }

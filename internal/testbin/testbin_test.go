@@ -31,7 +31,7 @@ var cPrograms = []string{
 	"tcpget", "chaoswrite", "envdiv", "save",
 }
 
-var goPrograms = []string{"goroutines", "gohello", "gonet", "gotime"}
+var goPrograms = []string{"goroutines", "gohello", "gonet", "gotime", "goecho"}
 
 func TestRoot(t *testing.T) {
 	root := Root(t)
@@ -288,6 +288,7 @@ func TestRunPrograms(t *testing.T) {
 		{name: "seccomp_exec loop 1000", prog: "seccomp_exec", argsFn: func(t *testing.T) []string { return []string{C(t, "loop"), "1000"} }, stdout: "loop done\n"},
 		{prog: "seccomp_exec", exit: 2},
 		{prog: "gohello", goProg: true, stdout: "hello from go\n"},
+		{prog: "goecho", goProg: true, stdout: "0 lines\n"},
 		{prog: "gohello", goProg: true, args: []string{"3"}, stdout: "hello from go\n", exit: 3},
 		{prog: "goroutines", goProg: true, stdout: "goroutines done 64\n"},
 		{prog: "goroutines", goProg: true, args: []string{"4", "50ms"}, stdout: "goroutines done 4\n"},
