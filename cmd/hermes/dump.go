@@ -16,6 +16,7 @@ import (
 	"github.com/hermes-trace/hermes/tracer/decode"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"golang.org/x/sys/unix"
 )
 
 type dumpOpts struct {
@@ -183,13 +184,26 @@ func runDump(o *dumpOpts, path string, stdout, stderr io.Writer) error {
 		if !filter.keep(ev) {
 			continue
 		}
+		imgs := eventPreimages(ev)
 		if o.json {
 			if err := enc.Encode(jsonEvent(ev, opts)); err != nil {
 				return err
 			}
+			for _, img := range imgs {
+				if img.Offset == 0 {
+					if err := enc.Encode(jsonPreimage(img)); err != nil {
+						return err
+					}
+				}
+			}
 			continue
 		}
 		line = line[:0]
+		for _, img := range imgs {
+			if img.Offset == 0 {
+				line = appendPreimage(line, img)
+			}
+		}
 		switch k := ev.Kind.(type) {
 		case *tracepb.Event_Syscall:
 			sc := k.Syscall
@@ -217,6 +231,62 @@ func runDump(o *dumpOpts, path string, stdout, stderr io.Writer) error {
 	}
 	w.Flush()
 	return reportRecovery(r, in.name, stderr)
+}
+
+// eventPreimages returns the pre-images an event carries.
+func eventPreimages(ev *tracepb.Event) []*tracepb.FileImage {
+	if p := ev.GetProcess(); p != nil {
+		return p.Preimages
+	}
+	return ev.GetSyscall().GetPreimages()
+}
+
+// appendPreimage renders a pre-image as a line of its own, in strace's
+// "--- ... ---" manner.
+func appendPreimage(dst []byte, img *tracepb.FileImage) []byte {
+	dst = append(dst, "--- pre-image "...)
+	dst = strconv.AppendQuote(dst, img.Path)
+	dst = append(dst, ": "...)
+	dst = append(dst, preimageText(img)...)
+	return append(dst, " ---\n"...)
+}
+
+// preimageText describes what a path was.
+func preimageText(img *tracepb.FileImage) string {
+	if !img.Exists {
+		return "did not exist"
+	}
+	perm := fmt.Sprintf("%04o", img.Mode&0o7777)
+	switch img.Mode & unix.S_IFMT {
+	case unix.S_IFREG:
+		s := fmt.Sprintf("regular file %s, %d bytes", perm, img.Size)
+		if img.OverLimit {
+			s += " (contents over --preimage-max: only their digest kept)"
+		}
+		return s
+	case unix.S_IFDIR:
+		return "directory " + perm
+	case unix.S_IFLNK:
+		return "symbolic link to " + strconv.Quote(img.Link)
+	case unix.S_IFIFO:
+		return "FIFO " + perm
+	}
+	return fmt.Sprintf("file of mode %#o", img.Mode)
+}
+
+// jsonPreimage is a pre-image in dump --json.
+func jsonPreimage(img *tracepb.FileImage) any {
+	return struct {
+		Type      string `json:"type"`
+		Path      string `json:"path"`
+		Exists    bool   `json:"exists"`
+		Mode      uint32 `json:"mode"`
+		Size      int64  `json:"size"`
+		Link      string `json:"link,omitempty"`
+		SHA256    string `json:"sha256,omitempty"`
+		OverLimit bool   `json:"over_limit,omitempty"`
+		Text      string `json:"text"`
+	}{"preimage", img.Path, img.Exists, img.Mode, img.Size, img.Link, hex.EncodeToString(img.Sha256), img.OverLimit, preimageText(img)}
 }
 
 // printedProcess reports whether strace prints a line for a process event

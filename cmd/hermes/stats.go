@@ -55,6 +55,7 @@ func runStats(path string, exprs []string, pid int, lineage string, stdout, stde
 	byName := map[string]*callStats{}
 	byProc := map[string]*callStats{}
 	events := 0
+	preimages, preimageBytes := 0, int64(0)
 	for {
 		ev, err := r.Next()
 		if err == io.EOF {
@@ -64,6 +65,12 @@ func runStats(path string, exprs []string, pid int, lineage string, stdout, stde
 			return err
 		}
 		events++
+		for _, img := range eventPreimages(ev) {
+			if img.Offset == 0 {
+				preimages++
+			}
+			preimageBytes += int64(len(img.Data))
+		}
 		if !filter.keep(ev) {
 			continue
 		}
@@ -128,6 +135,9 @@ func runStats(path string, exprs []string, pid int, lineage string, stdout, stde
 		per = float64(in.size) / float64(events)
 	}
 	fmt.Fprintf(stdout, "\ntrace: %d bytes, %d events, %.1f bytes/event, %d chunks\n", in.size, events, per, len(r.Chunks()))
+	if hdr := r.Header(); hdr.Preimages {
+		fmt.Fprintf(stdout, "pre-images: %d paths, %d bytes of contents\n", preimages, preimageBytes)
+	}
 	return reportRecovery(r, in.name, stderr)
 }
 

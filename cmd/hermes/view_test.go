@@ -461,3 +461,49 @@ func TestReplayStdio(t *testing.T) {
 		})
 	}
 }
+
+// TestPreimages: record keeps what each changed path was, dump and stats
+// show it, and a file over --preimage-max is named in one line by replay,
+// which cannot restore it.
+func TestPreimages(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "small"), "tiny\n")
+	writeFile(t, filepath.Join(dir, "big"), strings.Repeat("b", 100))
+	trace := filepath.Join(t.TempDir(), "run.trace")
+	_, stderr, code := hermesAt(t, dir, "record", "--preimage-max", "50", "-o", trace, "--", "sh", "-c",
+		"echo changed > small; echo changed > big; mkdir d; ln -s small link; cat big")
+	if code != 0 {
+		t.Fatalf("record: %d\n%s", code, stderr)
+	}
+	out, stderr, code := hermes(t, "dump", trace)
+	if code != 0 {
+		t.Fatalf("dump: %d\n%s", code, stderr)
+	}
+	for _, want := range []string{
+		fmt.Sprintf("--- pre-image %q: regular file 0644, 5 bytes ---", filepath.Join(dir, "small")),
+		fmt.Sprintf("--- pre-image %q: regular file 0644, 100 bytes (contents over --preimage-max: only their digest kept) ---", filepath.Join(dir, "big")),
+		fmt.Sprintf("--- pre-image %q: did not exist ---", filepath.Join(dir, "d")),
+		fmt.Sprintf("--- pre-image %q: did not exist ---", filepath.Join(dir, "link")),
+	} {
+		if !strings.Contains(out, want+"\n") {
+			t.Errorf("dump lacks %q", want)
+		}
+	}
+	out, _, _ = hermes(t, "stats", trace)
+	if !strings.Contains(out, "pre-images: 4 paths, 5 bytes of contents\n") {
+		t.Errorf("stats:\n%s", out)
+	}
+	if os.Geteuid() != 0 {
+		return
+	}
+	out, stderr, code = hermesAt(t, dir, "replay", trace)
+	line := "hermes: view: cannot restore " + filepath.Join(dir, "big") + ": its contents (100 bytes) were over the recording's --preimage-max\n"
+	if strings.Count(stderr, "cannot restore") != 1 || !strings.Contains(stderr, line) {
+		t.Errorf("replay did not name the file it cannot restore in one line:\n%s", stderr)
+	}
+	// The real big file says "changed": so does the replay's cat; small
+	// was restored, so the run does not diverge on it.
+	if code != 0 || out != "changed\n" {
+		t.Errorf("replay: exit %d out %q\n%s", code, out, stderr)
+	}
+}

@@ -157,9 +157,9 @@ func (r *restorer) file(dfd int, name string, img *tracepb.FileImage) error {
 		var ok bool
 		if src, ok = r.images.blob(img.Sha256, img.Size); !ok {
 			if img.OverLimit {
-				return fmt.Errorf("its contents (%d bytes) were over the recording's --preimage-max: cannot restore it", img.Size)
+				return fmt.Errorf("its contents (%d bytes) were over the recording's --preimage-max", img.Size)
 			}
-			return errors.New("its contents are not in the trace: cannot restore it")
+			return errors.New("its contents are not in the trace")
 		}
 	}
 	fd, err := unix.Openat(dfd, name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
