@@ -507,3 +507,23 @@ func TestPreimages(t *testing.T) {
 		t.Errorf("replay: exit %d out %q\n%s", code, out, stderr)
 	}
 }
+
+// TestRecordHidesTrace: the program being recorded cannot see the trace
+// hermes writes beside it, by name or in a listing.
+func TestRecordHidesTrace(t *testing.T) {
+	dir := t.TempDir()
+	out, stderr, code := hermesAt(t, dir, "record", "--", "sh", "-c",
+		"ls -a; cat hermes.trace.partial; cat hermes.trace; test -e hermes.trace.partial || echo hidden")
+	if code != 0 {
+		t.Fatalf("record: exit %d\n%s", code, stderr)
+	}
+	if out != ".\n..\nhidden\n" {
+		t.Errorf("the program saw %q", out)
+	}
+	if !strings.Contains(stderr, "hermes.trace.partial: No such file or directory") {
+		t.Errorf("cat was not told ENOENT:\n%s", stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "hermes.trace")); err != nil {
+		t.Errorf("no trace: %v", err)
+	}
+}
