@@ -32,6 +32,18 @@ func recordTables(runs int, tmp, hermes, strace, taskset, loop string) error {
 	}
 	trace := filepath.Join(tmp, "bench.trace")
 	text := filepath.Join(tmp, "bench.strace")
+	// A workload that writes files: tar of a few hundred, into an archive
+	// that a run before it left (so record keeps its pre-image, and replay
+	// restores it).
+	tree := filepath.Join(tmp, "tree")
+	for i := range 300 {
+		if err := os.MkdirAll(tree, 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(tree, fmt.Sprintf("f%03d", i)), []byte(strings.Repeat("x", 1024+i)), 0o644); err != nil {
+			return err
+		}
+	}
 	workloads := []struct {
 		name string
 		argv []string
@@ -40,6 +52,7 @@ func recordTables(runs int, tmp, hermes, strace, taskset, loop string) error {
 		{"python3 -c pass", []string{python, "-c", "pass"}},
 		{"gcc -c small.c", []string{"gcc", "-c", "-o", filepath.Join(tmp, "small.o"), src}},
 		{"find /usr/share", []string{"find", "/usr/share"}},
+		{"tar cf of 300 files", []string{"tar", "cf", filepath.Join(tmp, "tree.tar"), "-C", tmp, "tree"}},
 	}
 	for _, w := range workloads {
 		// replay runs the trace the hermes run just before it wrote.
@@ -49,11 +62,12 @@ func recordTables(runs int, tmp, hermes, strace, taskset, loop string) error {
 			{"strace1", append([]string{taskset, "-c", "0", strace, "-f", "--seccomp-bpf", "-o", text}, w.argv...)},
 			{"hermes", append([]string{hermes, "record", "-o", trace, "--"}, w.argv...)},
 			{"replay", []string{hermes, "replay", trace}},
+			{"no-pre", append([]string{hermes, "record", "--no-preimages", "-o", trace + ".nopre", "--"}, w.argv...)},
 		}, "")
 		if err != nil {
 			return err
 		}
-		fmt.Printf("  replay/record: %.2fx\n", float64(med[4])/float64(med[3]))
+		fmt.Printf("  replay/record: %.2fx; record with pre-images / without: %.2fx\n", float64(med[4])/float64(med[3]), float64(med[3])/float64(med[5]))
 		// The files of the last runs: bytes per syscall.
 		hdr, evs, events, err := loadTrace(trace)
 		if err != nil {
