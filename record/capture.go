@@ -3,13 +3,14 @@ package record
 import (
 	"encoding/binary"
 
+	"github.com/hermes-trace/hermes/format/recorded"
+
 	"github.com/hermes-trace/hermes/format"
 
 	"github.com/hermes-trace/hermes/format/tracepb"
 	"github.com/hermes-trace/hermes/tracer"
 	"github.com/hermes-trace/hermes/tracer/abi"
 	"github.com/hermes-trace/hermes/tracer/decode"
-	"golang.org/x/sys/unix"
 )
 
 // Limits on what one syscall's capture may hold.
@@ -314,58 +315,9 @@ func (c *capturer) exit(sc *tracer.Syscall) {
 		case abi.KindMsghdrOut:
 			c.msghdr(mem, i, addr, out, ret)
 		case abi.KindIoctlArg:
-			if n := ioctlOutSize(sc.Args[1]); n > 0 {
+			if n := recorded.IoctlOutSize(sc.Args[1]); n > 0 {
 				c.add(mem, out, i, addr, n, maxOut)
 			}
 		}
 	}
-}
-
-// Legacy ioctls x/sys/unix does not name (<asm-generic/ioctls.h>).
-const (
-	fionread = 0x541B
-	fionbio  = 0x5421
-	fionclex = 0x5450
-	fioclex  = 0x5451
-	fioasync = 0x5452
-)
-
-// ioctlOutSize returns how many bytes an ioctl writes through its third
-// argument: _IOC_SIZE for commands with _IOC_READ, the struct size for the
-// legacy tty commands numbered before that encoding, 0 otherwise.
-func ioctlOutSize(cmd uint64) int {
-	c := uint32(cmd)
-	const iocRead = 2
-	if (c>>30)&iocRead != 0 {
-		return int((c >> 16) & 0x3fff)
-	}
-	switch c {
-	case unix.TCGETS:
-		return 36 // struct termios (the kernel's, without speeds)
-	case unix.TIOCGWINSZ:
-		return 8 // struct winsize
-	case unix.TIOCGPGRP, unix.TIOCGSID, fionread, unix.TIOCOUTQ, unix.TIOCMGET:
-		return 4
-	}
-	return 0
-}
-
-// IoctlOut reports whether an ioctl command writes memory the recording
-// captures.
-func IoctlOut(cmd uint64) bool { return ioctlOutSize(cmd) > 0 }
-
-// IoctlNoOut reports whether an ioctl command is known to write nothing:
-// new-style commands without _IOC_READ, and the legacy tty commands that
-// only set.
-func IoctlNoOut(cmd uint64) bool {
-	c := uint32(cmd)
-	if dir := c >> 30; dir != 0 {
-		return dir&2 == 0
-	}
-	switch c {
-	case unix.TCSETS, unix.TCSETSW, unix.TCSETSF, unix.TIOCSWINSZ, unix.TIOCSPGRP, fionbio,
-		fioclex, fionclex, unix.TCFLSH, unix.TCXONC, unix.TIOCSCTTY, unix.TIOCNOTTY, fioasync:
-		return true
-	}
-	return false
 }

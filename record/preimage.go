@@ -3,6 +3,7 @@ package record
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"github.com/hermes-trace/hermes/format/recorded"
 	"io"
 	"io/fs"
 	"os"
@@ -75,7 +76,7 @@ func (p *preimages) before(sc *tracer.Syscall, cp *capturer) {
 	}
 	if fx.FD != abi.NoArg {
 		path := sc.Thread.Proc.FDPath(int(int32(sc.Args[fx.FD])))
-		if !p.seen[path] && FileBacked(path) && !strings.HasSuffix(path, " (deleted)") {
+		if !p.seen[path] && recorded.FileBacked(path) && !strings.HasSuffix(path, " (deleted)") {
 			p.seen[path] = true
 			p.take(path, false, false)
 		}
@@ -122,7 +123,7 @@ func resolvePath(sc *tracer.Syscall, cp *capturer, ref abi.PathRef) string {
 // there points to if the call follows it, and with tree everything below
 // a directory.
 func (p *preimages) take(path string, follow, tree bool) {
-	if !FileBacked(path) {
+	if !recorded.FileBacked(path) {
 		return
 	}
 	if dir, err := filepath.EvalSymlinks(filepath.Dir(path)); err == nil {
@@ -137,7 +138,7 @@ func (p *preimages) take(path string, follow, tree bool) {
 	}
 	switch {
 	case follow && st.Mode&unix.S_IFMT == unix.S_IFLNK:
-		if target, err := filepath.EvalSymlinks(path); err == nil && FileBacked(target) && !p.hidden.has(target) {
+		if target, err := filepath.EvalSymlinks(path); err == nil && recorded.FileBacked(target) && !p.hidden.has(target) {
 			p.image(target)
 		}
 	case tree && st.Mode&unix.S_IFMT == unix.S_IFDIR:

@@ -14,8 +14,9 @@ import (
 	"encoding/binary"
 	"os"
 	"strconv"
-	"strings"
 	"unsafe"
+
+	"github.com/hermes-trace/hermes/format/recorded"
 
 	"github.com/hermes-trace/hermes/format"
 	"github.com/hermes-trace/hermes/format/tracepb"
@@ -174,14 +175,25 @@ func (r *Recorder) Preimaged() (files int, bytes int64) {
 	return r.pre.files, r.pre.bytes
 }
 
-// FSCalls returns the x86_64 syscalls that change files: a recording that
-// keeps pre-images traps and records them whatever else it selects.
+// FSCalls returns the x86_64 syscalls a recording that keeps pre-images
+// traps whatever it records: those that change files by name or their
+// metadata. The calls that write data through a descriptor (write, mmap,
+// copy_file_range...) are left out: the open that gave the program a
+// descriptor it can write through was trapped, and took the pre-image; what
+// is left are descriptors it inherited (its standard output), which replay
+// does not write to anyway.
 func FSCalls() []int {
 	var out []int
 	for _, s := range abi.All() {
-		if s.FS != nil {
-			out = append(out, s.Nr)
+		if s.FS == nil {
+			continue
 		}
+		switch s.Nr {
+		case unix.SYS_WRITE, unix.SYS_PWRITE64, unix.SYS_WRITEV, unix.SYS_PWRITEV, unix.SYS_PWRITEV2,
+			unix.SYS_COPY_FILE_RANGE, unix.SYS_SENDFILE, unix.SYS_SPLICE, unix.SYS_MMAP:
+			continue
+		}
+		out = append(out, s.Nr)
 	}
 	return out
 }
@@ -223,41 +235,22 @@ func (r *Recorder) nextSeq() uint64 {
 	return r.seq
 }
 
-// archPB and Arch convert between the tracer's and the trace file's names
-// of the syscall tables.
-func archPB(a abi.Arch) tracepb.Arch {
-	switch a {
-	case abi.ArchI386:
-		return tracepb.Arch_ARCH_I386
-	case abi.ArchX32:
-		return tracepb.Arch_ARCH_X32
-	}
-	return tracepb.Arch_ARCH_X86_64
-}
-
-// Arch returns the tracer's name for a recorded syscall table.
-func Arch(a tracepb.Arch) abi.Arch {
-	switch a {
-	case tracepb.Arch_ARCH_I386:
-		return abi.ArchI386
-	case tracepb.Arch_ARCH_X32:
-		return abi.ArchX32
-	}
-	return abi.ArchX86_64
-}
-
 // Enter implements tracer.Handler: it captures the registers and what the
 // kernel will read.
 func (r *Recorder) Enter(sc *tracer.Syscall, act *tracer.Action) {
 	if r.skipped(sc) {
-		if r.hide != nil && sc.Info != nil && !act.Skip {
-			// Trapped so that hermes's files stay hidden (see HideCalls).
+		if (r.hide != nil || r.pre != nil) && sc.Info != nil && !act.Skip && !act.Kill {
+			// Trapped so that hermes's files stay hidden (HideCalls) and
+			// the files the program changes have pre-images (FSCalls).
 			r.tmp.reset()
 			r.tmp.entry(sc)
-			if r.hide.lookup(sc, &r.tmp) {
+			switch {
+			case r.hide.lookup(sc, &r.tmp):
 				act.Skip, act.Value = true, -int64(unix.ENOENT)
+			case r.pre != nil:
+				r.pre.before(sc, &r.tmp)
 			}
-			act.WantExit = act.WantExit || sc.Nr == unix.SYS_GETDENTS64
+			act.WantExit = act.WantExit || (r.hide != nil && sc.Nr == unix.SYS_GETDENTS64)
 		}
 		return
 	}
@@ -275,7 +268,7 @@ func (r *Recorder) Enter(sc *tracer.Syscall, act *tracer.Action) {
 	s := &c.sc
 	*s = tracepb.Syscall{
 		Lineage: th.Lineage, Pid: int32(th.Proc.Pid), Tid: int32(th.Tid),
-		Nr: int32(sc.Nr), Arch: archPB(sc.Arch), EnterNs: r.round(sc.Enter),
+		Nr: int32(sc.Nr), Arch: recorded.ArchPB(sc.Arch), EnterNs: r.round(sc.Enter),
 		Regs: c.regs[:0], ExitRegs: s.ExitRegs[:0],
 	}
 	if regs, err := sc.Regs(); err == nil {
@@ -315,7 +308,7 @@ func (r *Recorder) readClock(sc *tracer.Syscall, act *tracer.Action, c *call) {
 		return
 	}
 	id := int32(sc.Args[0])
-	if !SystemClock(uint32(id)) || (id != unix.CLOCK_REALTIME && id != unix.CLOCK_REALTIME_COARSE &&
+	if !recorded.SystemClock(uint32(id)) || (id != unix.CLOCK_REALTIME && id != unix.CLOCK_REALTIME_COARSE &&
 		id != unix.CLOCK_TAI && !r.sameTimeNS(sc.Thread.Proc)) {
 		return // the process's own clock, or offsets of another time namespace
 	}
@@ -330,18 +323,6 @@ func (r *Recorder) readClock(sc *tracer.Syscall, act *tracer.Action, c *call) {
 	}
 	act.Skip, act.Value = true, 0
 	c.clock = true
-}
-
-// SystemClock reports whether a clock id is one of the system-wide clocks
-// (not a process's or thread's CPU clock), whose reading hermes can take
-// for the target.
-func SystemClock(id uint32) bool {
-	switch id {
-	case unix.CLOCK_REALTIME, unix.CLOCK_MONOTONIC, unix.CLOCK_MONOTONIC_RAW, unix.CLOCK_REALTIME_COARSE,
-		unix.CLOCK_MONOTONIC_COARSE, unix.CLOCK_BOOTTIME, unix.CLOCK_TAI:
-		return true
-	}
-	return false
 }
 
 // sameTimeNS reports whether p is in hermes's time namespace, where the
@@ -374,14 +355,6 @@ func writeLike(sc *tracer.Syscall) bool {
 	return false
 }
 
-// FileBacked reports whether a descriptor path names a regular file or a
-// directory: contents that can be read again, not a stream, a device or
-// kernel state under /proc and /sys.
-func FileBacked(path string) bool {
-	return strings.HasPrefix(path, "/") && !strings.HasPrefix(path, "/proc/") && !strings.HasPrefix(path, "/sys/") &&
-		!strings.HasPrefix(path, "/dev/")
-}
-
 // injected records what the handlers before us did to the call.
 func (r *Recorder) injected(c *call, act *tracer.Action, atExit bool) {
 	if !act.Injected() {
@@ -392,51 +365,7 @@ func (r *Recorder) injected(c *call, act *tracer.Action, atExit bool) {
 		*inj = tracepb.Injected{Args: inj.Args[:0], Writes: inj.Writes[:0]}
 		c.sc.Injected = inj
 	}
-	entrySkip := inj.Action >= tracepb.Action_ACTION_DENY && inj.Action <= tracepb.Action_ACTION_EMULATE && !inj.AtExit
-	if atExit && (entrySkip || inj.Action == tracepb.Action_ACTION_KILL) {
-		// The call was skipped at entry: that is the injection (ret holds
-		// what the program got in the end); keep what the exit adds.
-		inj.DelayNs += uint64(act.Delay)
-		if act.Signal != 0 {
-			inj.Signal = int32(act.Signal)
-		}
-		return
-	}
-	inj.By = act.By
-	switch {
-	case act.Kill:
-		inj.Action = tracepb.Action_ACTION_KILL
-	case act.Skip && len(act.Writes) > 0:
-		inj.Action, inj.Value = tracepb.Action_ACTION_EMULATE, act.Value
-	case act.Skip && act.Value < 0 && act.Value >= -4095:
-		inj.Action, inj.Value = tracepb.Action_ACTION_DENY, -act.Value
-	case act.Skip:
-		inj.Action, inj.Value = tracepb.Action_ACTION_RETURN, act.Value
-	case act.SetArgs != 0 || len(act.Strings) > 0:
-		inj.Action = tracepb.Action_ACTION_MODIFY
-	case act.Delay > 0:
-		inj.Action = tracepb.Action_ACTION_DELAY
-	case act.Signal != 0:
-		inj.Action = tracepb.Action_ACTION_SIGNAL
-	}
-	if atExit {
-		inj.AtExit = true
-	}
-	inj.DelayNs += uint64(act.Delay)
-	if act.Signal != 0 {
-		inj.Signal = int32(act.Signal)
-	}
-	if act.SetArgs != 0 {
-		inj.SetArgs = uint32(act.SetArgs)
-		inj.Args = append(inj.Args[:0], act.Args[:]...)
-	}
-	for _, s := range act.Strings {
-		inj.SetArgs |= 1 << s.Index
-		inj.Writes = append(inj.Writes, &tracepb.Mem{Data: append([]byte(nil), s.Data...), Arg: uint32(s.Index)})
-	}
-	for _, w := range act.Writes {
-		inj.Writes = append(inj.Writes, &tracepb.Mem{Addr: w.Addr, Data: append([]byte(nil), w.Data...), Kind: tracepb.MemKind_MEM_KIND_OUT})
-	}
+	recorded.EncodeInjected(inj, act, atExit)
 }
 
 // Exit implements tracer.Handler: it captures the result and what the
@@ -494,7 +423,7 @@ func fileData(sc *tracer.Syscall) bool {
 	default:
 		return false
 	}
-	return FileBacked(sc.Thread.Proc.FDPath(int(int32(sc.Args[0]))))
+	return recorded.FileBacked(sc.Thread.Proc.FDPath(int(int32(sc.Args[0]))))
 }
 
 func (r *Recorder) flush(th *tracer.Thread, c *call) {

@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"github.com/hermes-trace/hermes/format/recorded"
 	"strconv"
 
 	"github.com/hermes-trace/hermes/format"
 	"github.com/hermes-trace/hermes/format/tracepb"
-	"github.com/hermes-trace/hermes/record"
 	"github.com/hermes-trace/hermes/tracer"
 	"github.com/hermes-trace/hermes/tracer/abi"
 	"github.com/hermes-trace/hermes/tracer/decode"
@@ -20,7 +20,7 @@ import (
 // what a write passes.
 func (rp *Replayer) compareEntry(sc *tracer.Syscall, e *entry, data bool) string {
 	if !sameNr(sc, e) {
-		return fmt.Sprintf("the recording made %s here", record.Name(e.s))
+		return fmt.Sprintf("the recording made %s here", recorded.Name(e.s))
 	}
 	if sc.Info == nil {
 		return ""
@@ -323,7 +323,7 @@ func (rp *Replayer) diverge(th *thread, e *entry, sc *tracer.Syscall, atExit boo
 
 // render decodes a recorded call like hermes dump.
 func (rp *Replayer) render(e *entry) string {
-	return string(record.AppendSyscall(nil, e.s, &decode.Options{StrSize: 64}))
+	return string(recorded.AppendSyscall(nil, e.s, &decode.Options{StrSize: 64}))
 }
 
 // report prints one divergence: where, the recorded and the actual call,
@@ -337,7 +337,7 @@ func (rp *Replayer) report(th *thread, d *Divergence, e *entry, sc *tracer.Sysca
 	}
 	b = append(b, ":\n  recorded: "...)
 	if e.s != nil {
-		b = record.AppendSyscall(b, e.s, opts)
+		b = recorded.AppendSyscall(b, e.s, opts)
 	} else {
 		b = append(b, "(nothing)"...)
 	}
@@ -360,7 +360,7 @@ func (rp *Replayer) report(th *thread, d *Divergence, e *entry, sc *tracer.Sysca
 	}
 	for i := first; i < n; i++ {
 		h := th.hist[i%historyLen]
-		b = fmt.Appendf(b, "    #%d %s\n", h.idx, record.AppendSyscall(nil, h.s, opts))
+		b = fmt.Appendf(b, "    #%d %s\n", h.idx, recorded.AppendSyscall(nil, h.s, opts))
 	}
 	rp.buf = b
 	rp.opts.Report.Write(b)

@@ -4,9 +4,9 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"github.com/hermes-trace/hermes/format/recorded"
 	"math/rand/v2"
 
-	"github.com/hermes-trace/hermes/record"
 	"github.com/hermes-trace/hermes/tracer"
 	"github.com/hermes-trace/hermes/tracer/abi"
 	"github.com/hermes-trace/hermes/tracer/decode"
@@ -230,7 +230,7 @@ func (rp *Replayer) virtualClock(sc *tracer.Syscall, act *tracer.Action) {
 	switch sc.Nr {
 	case unix.SYS_CLOCK_GETTIME:
 		id, addr = uint32(sc.Args[0]), sc.Args[1]
-		if !record.SystemClock(id) {
+		if !recorded.SystemClock(id) {
 			return // a CPU clock: how much the process ran, live
 		}
 	case unix.SYS_GETTIMEOFDAY:

@@ -7,10 +7,10 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"time"
+
+	"github.com/hermes-trace/hermes/format/recorded"
 
 	"github.com/hermes-trace/hermes/format/tracepb"
-	"github.com/hermes-trace/hermes/record"
 	"github.com/hermes-trace/hermes/tracer"
 	"github.com/hermes-trace/hermes/tracer/abi"
 	"golang.org/x/sys/unix"
@@ -116,7 +116,7 @@ func (rp *Replayer) givesBack(sc *tracer.Syscall, e *entry) bool {
 			}
 		}
 	}
-	if sc.Nr == unix.SYS_IOCTL && !record.IoctlOut(sc.Args[1]) && !record.IoctlNoOut(sc.Args[1]) {
+	if sc.Nr == unix.SYS_IOCTL && !recorded.IoctlOut(sc.Args[1]) && !recorded.IoctlNoOut(sc.Args[1]) {
 		return false // whether it writes is not known
 	}
 	indirect := false
@@ -170,10 +170,10 @@ func aboutFD(sc *tracer.Syscall) bool {
 func (rp *Replayer) ofFile(sc *tracer.Syscall, e *entry) bool {
 	switch sc.Nr {
 	case unix.SYS_FSTAT, unix.SYS_FSTATFS, unix.SYS_GETDENTS64, unix.SYS_GETDENTS:
-		return record.FileBacked(sc.Thread.Proc.FDPath(int(int32(sc.Args[0]))))
+		return recorded.FileBacked(sc.Thread.Proc.FDPath(int(int32(sc.Args[0]))))
 	case unix.SYS_NEWFSTATAT, unix.SYS_STATX:
 		if aboutFD(sc) {
-			return record.FileBacked(sc.Thread.Proc.FDPath(int(int32(sc.Args[0]))))
+			return recorded.FileBacked(sc.Thread.Proc.FDPath(int(int32(sc.Args[0]))))
 		}
 		return recordedPathOfFile(e, 1)
 	}
@@ -393,61 +393,15 @@ func (rp *Replayer) toRecorded(v int) (int32, bool) {
 // skip (deny, return, emulate) with its result and memory, a kill, and on
 // top of any of them changed arguments, a delay or a signal.
 func (rp *Replayer) reinject(e *entry, act *tracer.Action) {
-	inj := e.s.Injected
 	act.By = "replay"
-	switch inj.Action {
-	case tracepb.Action_ACTION_DENY, tracepb.Action_ACTION_RETURN, tracepb.Action_ACTION_EMULATE:
-		act.Skip, act.Value = true, e.s.Ret
-		act.Writes = act.Writes[:0]
-		for _, w := range inj.Writes {
-			if w.Kind == tracepb.MemKind_MEM_KIND_OUT {
-				act.Writes = append(act.Writes, tracer.MemWrite{Addr: w.Addr, Data: w.Data})
-			}
-		}
-	case tracepb.Action_ACTION_KILL:
-		act.Kill = true
-	}
-	if inj.SetArgs != 0 && !act.Skip {
-		for i := 0; i < 6 && i < len(inj.Args); i++ {
-			if inj.SetArgs&(1<<i) != 0 {
-				act.SetArgs |= 1 << i
-				act.Args[i] = inj.Args[i]
-			}
-		}
-		for _, w := range inj.Writes {
-			if w.Kind == tracepb.MemKind_MEM_KIND_IN && w.Arg < 6 {
-				act.SetArgs &^= 1 << w.Arg
-				act.Strings = append(act.Strings, tracer.StringArg{Index: int(w.Arg), Data: w.Data})
-			}
-		}
-	}
-	if inj.DelayNs > 0 {
-		act.Delay = time.Duration(inj.DelayNs)
-	}
-	if inj.Signal != 0 {
-		act.Signal = int(inj.Signal)
-	}
+	recorded.DecodeInjected(e.s.Injected, e.s.Ret, act, false)
 }
 
 // reinjectExit applies what the recording injected at this call's exit:
 // the result it gave, its memory, a delay or a signal.
 func (rp *Replayer) reinjectExit(e *entry, act *tracer.Action) {
-	inj := e.s.Injected
-	act.Skip, act.Value, act.By = true, e.s.Ret, "replay"
-	for _, w := range inj.Writes {
-		if w.Kind == tracepb.MemKind_MEM_KIND_OUT {
-			act.Writes = append(act.Writes, tracer.MemWrite{Addr: w.Addr, Data: w.Data})
-		}
-	}
-	if inj.DelayNs > 0 {
-		act.Delay = time.Duration(inj.DelayNs)
-	}
-	if inj.Signal != 0 {
-		act.Signal = int(inj.Signal)
-	}
-	if inj.Action == tracepb.Action_ACTION_KILL {
-		act.Kill = true
-	}
+	act.By = "replay"
+	recorded.DecodeInjected(e.s.Injected, e.s.Ret, act, true)
 }
 
 // clockRead gives a clock read the process's next recorded reading of that
@@ -528,7 +482,7 @@ func (rp *Replayer) floating(th *thread, sc *tracer.Syscall, act *tracer.Action)
 
 // clockKept says whether replay keeps the offset of a clock: the
 // system-wide ones.
-func clockKept(id uint32) bool { return record.SystemClock(id) }
+func clockKept(id uint32) bool { return recorded.SystemClock(id) }
 
 // learnClock notes how far a recorded clock reading is from the real clock.
 // ts is a timespec (unit 1) or a timeval (unit 1000).
@@ -611,7 +565,7 @@ func (rp *Replayer) fdClass(path string) Classes {
 			return Net
 		}
 		return 0
-	case record.FileBacked(path):
+	case recorded.FileBacked(path):
 		return File
 	}
 	return 0 // pipes, socket pairs, devices: inside the target

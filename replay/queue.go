@@ -1,11 +1,11 @@
 package replay
 
 import (
+	"github.com/hermes-trace/hermes/format/recorded"
 	"strings"
 
 	"github.com/hermes-trace/hermes/format"
 	"github.com/hermes-trace/hermes/format/tracepb"
-	"github.com/hermes-trace/hermes/record"
 	"github.com/hermes-trace/hermes/tracer/abi"
 	"golang.org/x/sys/unix"
 )
@@ -97,7 +97,7 @@ func (rp *Replayer) pull() bool {
 	case *tracepb.Event_Syscall:
 		s := k.Syscall
 		e := &entry{s: s, args: format.Args(s)}
-		a := record.Arch(s.Arch)
+		a := recorded.Arch(s.Arch)
 		if key, ok := clockKey(a, int(s.Nr), e.args[0]); ok && !s.EntryOnly {
 			q := rp.clockQueue(procLineage(s.Lineage), key)
 			q.recs = append(q.recs, e)

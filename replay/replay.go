@@ -3,12 +3,12 @@ package replay
 import (
 	"errors"
 	"fmt"
+	"github.com/hermes-trace/hermes/format/recorded"
 	"io"
 	"os"
 
 	"github.com/hermes-trace/hermes/format"
 	"github.com/hermes-trace/hermes/format/tracepb"
-	"github.com/hermes-trace/hermes/record"
 	"github.com/hermes-trace/hermes/tracer"
 	"github.com/hermes-trace/hermes/tracer/abi"
 	"golang.org/x/sys/unix"
@@ -207,7 +207,7 @@ type callView struct {
 }
 
 func sameNr(sc *tracer.Syscall, e *entry) bool {
-	return record.Arch(e.s.Arch) == sc.Arch && int(e.s.Nr) == sc.Nr
+	return recorded.Arch(e.s.Arch) == sc.Arch && int(e.s.Nr) == sc.Nr
 }
 
 // sameCall is sameNr, and for sleeps on a clock the same clock. A call a
@@ -266,7 +266,7 @@ func (rp *Replayer) Enter(sc *tracer.Syscall, act *tracer.Action) {
 	if debugMatch {
 		where := "none"
 		if e != nil {
-			where = fmt.Sprintf("%s#%d %s", e.s.Lineage, e.idx, record.Name(e.s))
+			where = fmt.Sprintf("%s#%d %s", e.s.Lineage, e.idx, recorded.Name(e.s))
 		}
 		fmt.Fprintf(os.Stderr, "MATCH %s live#%d %s -> %s float=%v\n", th.lineage, th.live, sc.Name(), where, float)
 	}

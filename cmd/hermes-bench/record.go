@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"github.com/hermes-trace/hermes/format/recorded"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,7 +14,6 @@ import (
 
 	"github.com/hermes-trace/hermes/format"
 	"github.com/hermes-trace/hermes/format/tracepb"
-	"github.com/hermes-trace/hermes/record"
 )
 
 // recordTables compares hermes record with strace writing its text to a
@@ -196,7 +196,7 @@ func sizeBreakdown(hdr *tracepb.TraceHeader, evs []*tracepb.Event, syscalls int,
 			// Out-buffers of reads that name a file by fd: which ones
 			// were files is not in the trace, so every such read counts
 			// (pipes and ttys too): an upper bound.
-			if s := ev.GetSyscall(); s != nil && reads[record.Name(s)] {
+			if s := ev.GetSyscall(); s != nil && reads[recorded.Name(s)] {
 				s.Mem = slices.DeleteFunc(s.Mem, func(m *tracepb.Mem) bool { return m.Kind == tracepb.MemKind_MEM_KIND_OUT })
 			}
 		},

@@ -6,12 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/hermes-trace/hermes/format/recorded"
 	"io"
 	"strconv"
 
 	"github.com/hermes-trace/hermes/format"
 	"github.com/hermes-trace/hermes/format/tracepb"
-	"github.com/hermes-trace/hermes/record"
 	"github.com/hermes-trace/hermes/tracer/abi"
 	"github.com/hermes-trace/hermes/tracer/decode"
 	"github.com/spf13/cobra"
@@ -210,7 +210,7 @@ func runDump(o *dumpOpts, path string, stdout, stderr io.Writer) error {
 			line = strconv.AppendInt(line, int64(sc.Tid), 10)
 			line = append(line, ' ')
 			line = st.AppendPrefix(line, sc.EnterNs)
-			line = record.AppendSyscall(line, sc, opts)
+			line = recorded.AppendSyscall(line, sc, opts)
 			if !sc.EntryOnly && sc.ExitNs != 0 {
 				line = st.AppendDuration(line, sc.ExitNs-sc.EnterNs)
 			}
@@ -407,11 +407,11 @@ func jsonEvent(ev *tracepb.Event, opts *decode.Options) any {
 	switch k := ev.Kind.(type) {
 	case *tracepb.Event_Syscall:
 		s := k.Syscall
-		arch := record.Arch(s.Arch)
+		arch := recorded.Arch(s.Arch)
 		j := &jsonSyscall{
 			Type: "syscall", Seq: s.Seq, Lineage: s.Lineage, Pid: s.Pid, Tid: s.Tid,
 			EnterNs: s.EnterNs, ExitNs: s.ExitNs, Arch: arch.String(), Nr: s.Nr,
-			Name: abi.Name(arch, int(s.Nr)), Text: string(record.AppendSyscall(nil, s, opts)),
+			Name: abi.Name(arch, int(s.Nr)), Text: string(recorded.AppendSyscall(nil, s, opts)),
 			EntryOnly: s.EntryOnly, Regs: hex.EncodeToString(s.Regs), ExitRegs: hex.EncodeToString(s.ExitRegs),
 			Mem: jsonMems(s.Mem),
 		}

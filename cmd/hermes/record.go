@@ -216,15 +216,15 @@ func runRecord(o *recordOpts, args []string, stderr io.Writer) error {
 		trapped = union(sel, eng.Trapped())
 	}
 	// A launched run keeps pre-images of the files it changes, so that
-	// replay can show them as they were; the calls that change files are
-	// then recorded whatever -e trace= selects.
+	// replay can show them as they were, and hides its own trace: with
+	// -e trace= narrowing what is recorded, the calls those need are
+	// trapped, not recorded.
 	preimages := o.pid == 0 && !o.noPreimages
 	recorded := trapped
-	if preimages && recorded != nil {
-		recorded = union(recorded, record.FSCalls())
-	}
 	hide := hiddenOutputs(o.output)
-	trapped = recorded
+	if preimages && trapped != nil {
+		trapped = union(trapped, record.FSCalls())
+	}
 	if len(hide) > 0 && trapped != nil {
 		trapped = union(trapped, record.HideCalls())
 	}

@@ -76,7 +76,8 @@ func envRedactor(flags []string) (func(env []string) []string, error) {
 
 // RestoreRedactedEnv is for replay: it returns env (a trace header's) with
 // every value record redacted ("hermes-redacted:sha256:...") put back from
-// where replay can find it, and logs one line saying where each came from:
+// where replay can find it, and logs one line saying where each came from
+// (unless each came from hermes's environment with its recorded value):
 //   - a --env NAME=VALUE setting (set), which replay applies after this and
 //     which wins as it does for every recorded variable;
 //   - else hermes's own environment, when it has NAME;
@@ -109,11 +110,11 @@ func restoreRedactedEnv(env, set []string, lookup func(string) (string, bool), l
 		case given[name]:
 			fromFlag = append(fromFlag, name)
 		case inEnv:
+			// The recorded value itself needs no word; another one does.
 			out[i] = name + "=" + v
 			if redactedValue(v) != val {
-				name += " (not the recorded value)"
+				fromEnv = append(fromEnv, name+" (not the recorded value)")
 			}
-			fromEnv = append(fromEnv, name)
 		default:
 			kept = append(kept, name)
 		}
@@ -131,7 +132,7 @@ func restoreRedactedEnv(env, set []string, lookup func(string) (string, bool), l
 	if len(kept) > 0 {
 		parts = append(parts, strings.Join(kept, ", ")+" left as their placeholder (set them in the environment or with --env NAME=VALUE)")
 	}
-	if logf != nil {
+	if logf != nil && len(parts) > 0 {
 		logf("the trace's redacted environment variables: %s", strings.Join(parts, "; "))
 	}
 	return out

@@ -2,12 +2,12 @@ package main
 
 import (
 	"fmt"
+	"github.com/hermes-trace/hermes/format/recorded"
 	"io"
 	"sort"
 	"text/tabwriter"
 
 	"github.com/hermes-trace/hermes/format/tracepb"
-	"github.com/hermes-trace/hermes/record"
 	"github.com/hermes-trace/hermes/tracer/abi"
 	"github.com/spf13/cobra"
 )
@@ -78,9 +78,9 @@ func runStats(path string, exprs []string, pid int, lineage string, stdout, stde
 		if s == nil {
 			continue
 		}
-		name := abi.Name(record.Arch(s.Arch), int(s.Nr))
+		name := abi.Name(recorded.Arch(s.Arch), int(s.Nr))
 		if s.Arch != tracepb.Arch_ARCH_X86_64 {
-			name += " [" + record.Arch(s.Arch).String() + "]"
+			name += " [" + recorded.Arch(s.Arch).String() + "]"
 		}
 		proc := s.Lineage
 		for i := 0; i < len(proc); i++ {

@@ -493,6 +493,15 @@ func TestPreimages(t *testing.T) {
 	if !strings.Contains(out, "pre-images: 4 paths, 5 bytes of contents\n") {
 		t.Errorf("stats:\n%s", out)
 	}
+	// A recording narrowed to other calls still keeps them.
+	narrow := filepath.Join(t.TempDir(), "narrow.trace")
+	writeFile(t, filepath.Join(dir, "gone"), "x")
+	if _, stderr, code := hermesAt(t, dir, "record", "-e", "trace=getppid", "-o", narrow, "--", "rm", "gone"); code != 0 {
+		t.Fatalf("record -e trace=getppid: %d\n%s", code, stderr)
+	}
+	if out, _, _ := hermes(t, "stats", narrow); !strings.Contains(out, "pre-images: 1 paths, 1 bytes of contents\n") {
+		t.Errorf("narrowed recording: stats:\n%s", out)
+	}
 	if os.Geteuid() != 0 {
 		return
 	}

@@ -1,4 +1,11 @@
-package record
+// Package recorded is the read side of a recorded syscall: rendering it
+// from its captured memory, which table it belongs to, the syscall-model
+// facts that record and replay both need (which descriptors are files,
+// which clocks are system-wide, which ioctls write memory), and the codec
+// between what a handler injected (tracer.Action) and what the trace keeps
+// of it (tracepb.Injected), in both directions. record writes with it,
+// replay and dump read with it.
+package recorded
 
 import (
 	"github.com/hermes-trace/hermes/format"
