@@ -57,12 +57,13 @@ func New(opts Options) (v *View, err error) {
 			return nil, fmt.Errorf("view: %w", err)
 		}
 	}
-	v = &View{dir: dir, holder: -1, pidfd: -1, root: os.Geteuid() == 0}
+	view := &View{dir: dir, holder: -1, pidfd: -1, root: os.Geteuid() == 0}
 	defer func() {
 		if err != nil {
-			v.Close()
+			view.Close() // v itself is nil by then
 		}
 	}()
+	v = view
 	mounts, err := readMounts()
 	if err != nil {
 		return nil, fmt.Errorf("view: reading the mount table: %w", err)
