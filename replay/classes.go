@@ -101,27 +101,30 @@ func (c Classes) String() string {
 	return strings.Join(names, ",")
 }
 
-// What replay needs to know of a syscall, by x86_64 number.
+// What replay needs to know of a syscall: the generated table's facts
+// (abi.ReplayFacts, from tracer/abi/internal/mkabi/spec_replay.go), by
+// x86_64 number, under shorter names.
 const (
-	fTime      uint16 = 1 << iota // Time class
-	fRandom                       // Random class (getrandom)
-	fPidRet                       // returns a pid of the caller's family: emulated in Pid
-	fUname                        // Uname class
-	fPoll                         // Poll class
-	fRead                         // reads data from its fd (arg 0) into memory
-	fWrite                        // writes data to its fd (arg 0)
-	fSock                         // other socket calls on fd arg 0 whose outcome the peer decides
-	fAccept                       // accept, accept4
-	fPidResult                    // returns a pid: fork, clone, wait4, setsid, getsid, getpgid
-	fWait                         // wait4: the pid it reaps
-	fPidArgs                      // has pid arguments (see pidArgs)
-	fSocket                       // creates a socket
-	fNoise                        // its count depends on timing (see isNoise)
-	fFDInfo                       // asks what its fd (arg 0) is: fstat, ioctl, lseek
-	fMeta                         // stat, statfs or a directory listing of a file (Meta class)
+	fTime      = abi.ReplayTime
+	fRandom    = abi.ReplayRandom
+	fPidRet    = abi.ReplayPidRet
+	fUname     = abi.ReplayUname
+	fPoll      = abi.ReplayPoll
+	fRead      = abi.ReplayRead
+	fWrite     = abi.ReplayWrite
+	fSock      = abi.ReplaySock
+	fAccept    = abi.ReplayAccept
+	fPidResult = abi.ReplayPidResult
+	fWait      = abi.ReplayWait
+	fPidArgs   = abi.ReplayPidArgs
+	fSocket    = abi.ReplaySocket
+	fNoise     = abi.ReplayNoise
+	fFDInfo    = abi.ReplayFDInfo
+	fMeta      = abi.ReplayMeta
+	fVisible   = abi.ReplayVisible
 )
 
-var callFlags [512]uint16
+var callFlags [512]abi.ReplayFacts
 
 // pidArgIndexes returns which arguments of a call with fPidArgs are pids.
 func pidArgIndexes(nr int, args *[6]uint64) []int {
@@ -144,51 +147,11 @@ var (
 )
 
 func init() {
-	set := func(f uint16, nrs ...int) {
-		for _, nr := range nrs {
-			callFlags[nr] |= f
+	for _, sc := range abi.All() {
+		if sc.Nr >= 0 && sc.Nr < len(callFlags) {
+			callFlags[sc.Nr] = sc.Replay
 		}
 	}
-	set(fTime, unix.SYS_CLOCK_GETTIME, unix.SYS_GETTIMEOFDAY, unix.SYS_TIME, unix.SYS_CLOCK_NANOSLEEP,
-		unix.SYS_NANOSLEEP, unix.SYS_TIMES, unix.SYS_GETRUSAGE, unix.SYS_SYSINFO, unix.SYS_CLOCK_GETRES)
-	set(fRandom, unix.SYS_GETRANDOM)
-	set(fPidRet, unix.SYS_GETPID, unix.SYS_GETPPID, unix.SYS_GETTID, unix.SYS_GETPGRP)
-	set(fUname, unix.SYS_UNAME)
-	set(fPoll, unix.SYS_POLL, unix.SYS_PPOLL, unix.SYS_SELECT, unix.SYS_PSELECT6, unix.SYS_EPOLL_WAIT,
-		unix.SYS_EPOLL_PWAIT, unix.SYS_EPOLL_PWAIT2)
-	set(fRead, unix.SYS_READ, unix.SYS_PREAD64, unix.SYS_READV, unix.SYS_PREADV, unix.SYS_PREADV2,
-		unix.SYS_RECVFROM, unix.SYS_RECVMSG, unix.SYS_RECVMMSG, unix.SYS_GETDENTS64, unix.SYS_GETDENTS)
-	set(fWrite, unix.SYS_WRITE, unix.SYS_PWRITE64, unix.SYS_WRITEV, unix.SYS_PWRITEV, unix.SYS_PWRITEV2,
-		unix.SYS_SENDTO, unix.SYS_SENDMSG, unix.SYS_SENDMMSG)
-	set(fSock, unix.SYS_CONNECT, unix.SYS_GETPEERNAME, unix.SYS_GETSOCKNAME, unix.SYS_GETSOCKOPT,
-		unix.SYS_SHUTDOWN)
-	set(fAccept, unix.SYS_ACCEPT, unix.SYS_ACCEPT4)
-	// set_tid_address must run (it sets the tid the kernel clears and
-	// wakes at exit, which pthread_join waits on): only its result, the
-	// caller's tid, is translated.
-	set(fPidResult, unix.SYS_FORK, unix.SYS_VFORK, unix.SYS_CLONE, unix.SYS_CLONE3, unix.SYS_WAIT4,
-		unix.SYS_SETSID, unix.SYS_GETSID, unix.SYS_GETPGID, unix.SYS_SET_TID_ADDRESS)
-	set(fWait, unix.SYS_WAIT4)
-	set(fSocket, unix.SYS_SOCKET)
-	set(fMeta, unix.SYS_STAT, unix.SYS_LSTAT, unix.SYS_FSTAT, unix.SYS_NEWFSTATAT, unix.SYS_STATX,
-		unix.SYS_GETDENTS64, unix.SYS_GETDENTS, unix.SYS_STATFS, unix.SYS_FSTATFS)
-	set(fFDInfo, unix.SYS_FSTAT, unix.SYS_NEWFSTATAT, unix.SYS_STATX, unix.SYS_IOCTL, unix.SYS_LSEEK,
-		unix.SYS_FSTATFS, unix.SYS_FCNTL, unix.SYS_FADVISE64)
-	set(fNoise, unix.SYS_FUTEX, unix.SYS_NANOSLEEP, unix.SYS_CLOCK_NANOSLEEP, unix.SYS_SCHED_YIELD,
-		unix.SYS_CLOCK_GETTIME, unix.SYS_TGKILL, unix.SYS_GETPID, unix.SYS_RT_SIGRETURN,
-		unix.SYS_EPOLL_WAIT, unix.SYS_EPOLL_PWAIT, unix.SYS_EPOLL_PWAIT2,
-		// What a thread does around starting or parking a thread, and the
-		// runtime's periodic look at its CPU limits.
-		unix.SYS_RT_SIGPROCMASK, unix.SYS_SIGALTSTACK, unix.SYS_GETTID, unix.SYS_SCHED_GETAFFINITY,
-		unix.SYS_MADVISE, unix.SYS_MUNMAP,
-		// A sleep a signal interrupted is restarted as restart_syscall.
-		unix.SYS_RESTART_SYSCALL)
-	set(fPidArgs, unix.SYS_KILL, unix.SYS_TKILL, unix.SYS_TGKILL, unix.SYS_RT_SIGQUEUEINFO,
-		unix.SYS_RT_TGSIGQUEUEINFO, unix.SYS_SETPGID, unix.SYS_GETPGID, unix.SYS_GETSID,
-		unix.SYS_SCHED_SETAFFINITY, unix.SYS_SCHED_GETAFFINITY, unix.SYS_SCHED_SETPARAM,
-		unix.SYS_SCHED_GETPARAM, unix.SYS_SCHED_SETSCHEDULER, unix.SYS_SCHED_GETSCHEDULER,
-		unix.SYS_PRLIMIT64, unix.SYS_PIDFD_OPEN, unix.SYS_PROCESS_VM_READV, unix.SYS_PROCESS_VM_WRITEV,
-		unix.SYS_WAITID)
 }
 
 // isNoise reports whether a call is one whose number of occurrences in a

@@ -661,19 +661,7 @@ func visible(e *entry) bool {
 	if e.noise || e.s.Arch != tracepb.Arch_ARCH_X86_64 || e.s.Nr < 0 || int(e.s.Nr) >= len(callFlags) {
 		return false
 	}
-	nr := int(e.s.Nr)
-	if callFlags[nr]&fWrite != 0 {
-		return true
-	}
-	switch nr {
-	case unix.SYS_EXECVE, unix.SYS_EXECVEAT, unix.SYS_FORK, unix.SYS_VFORK, unix.SYS_CLONE, unix.SYS_CLONE3,
-		unix.SYS_EXIT_GROUP, unix.SYS_UNLINK, unix.SYS_UNLINKAT, unix.SYS_RENAME, unix.SYS_RENAMEAT,
-		unix.SYS_RENAMEAT2, unix.SYS_MKDIR, unix.SYS_MKDIRAT, unix.SYS_RMDIR, unix.SYS_TRUNCATE,
-		unix.SYS_FTRUNCATE, unix.SYS_CONNECT, unix.SYS_SENDFILE, unix.SYS_KILL, unix.SYS_TKILL, unix.SYS_TGKILL,
-		unix.SYS_RT_SIGQUEUEINFO, unix.SYS_RT_TGSIGQUEUEINFO, unix.SYS_SETPGID:
-		return true
-	}
-	return false
+	return callFlags[e.s.Nr]&fVisible != 0
 }
 
 // lastDivergence counts a divergence found at the end: an error, unless

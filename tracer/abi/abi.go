@@ -137,7 +137,37 @@ type Syscall struct {
 	Ret   RetKind
 	Class Class
 	FS    *FSEffect // the files it changes; nil for calls that change none
+	// Replay says how replay has its outcome again (see ReplayFacts).
+	Replay ReplayFacts
 }
+
+// ReplayFacts are what replay needs to know of a syscall beside its
+// arguments, as rr's syscalls.py keeps them next to each call: which
+// emulation class it belongs to, whether it reads or writes data through
+// its descriptor, carries pids, depends on timing, or has an effect the
+// program's user can see.
+type ReplayFacts uint32
+
+// The replay facts (internal/mkabi/spec_replay.go assigns them).
+const (
+	ReplayTime      ReplayFacts = 1 << iota // a clock, a sleep, CPU accounting
+	ReplayRandom                            // random bytes
+	ReplayPidRet                            // returns a pid of the caller's family
+	ReplayUname                             // the system's name
+	ReplayPoll                              // readiness of descriptors
+	ReplayRead                              // reads data from its descriptor (argument 0) into memory
+	ReplayWrite                             // writes data to its descriptor (argument 0)
+	ReplaySock                              // another socket call whose outcome the peer decides
+	ReplayAccept                            // accepts a connection
+	ReplayPidResult                         // returns a pid
+	ReplayWait                              // reaps a child
+	ReplayPidArgs                           // has pid arguments
+	ReplaySocket                            // makes a socket
+	ReplayNoise                             // how often it is made depends on timing
+	ReplayFDInfo                            // asks what its descriptor (argument 0) is
+	ReplayMeta                              // stat, statfs or a listing of a file
+	ReplayVisible                           // its effect reaches outside the process
+)
 
 // FSWhen says when a call with an FSEffect changes the file system.
 type FSWhen uint8

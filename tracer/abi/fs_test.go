@@ -51,3 +51,23 @@ func TestFSEffect(t *testing.T) {
 		t.Errorf("renameat2: %+v", rn)
 	}
 }
+
+func TestReplayFacts(t *testing.T) {
+	tests := []struct {
+		nr   int
+		want ReplayFacts
+	}{
+		{unix.SYS_CLOCK_GETTIME, ReplayTime | ReplayNoise},
+		{unix.SYS_WRITE, ReplayWrite | ReplayVisible},
+		{unix.SYS_GETDENTS64, ReplayRead | ReplayMeta},
+		{unix.SYS_WAIT4, ReplayPidResult | ReplayWait},
+		{unix.SYS_KILL, ReplayPidArgs | ReplayVisible},
+		{unix.SYS_NEWFSTATAT, ReplayMeta | ReplayFDInfo},
+		{unix.SYS_OPENAT, 0},
+	}
+	for _, tc := range tests {
+		if got := X86_64(tc.nr).Replay; got != tc.want {
+			t.Errorf("%s: Replay = %#x, want %#x", X86_64(tc.nr).Name, got, tc.want)
+		}
+	}
+}

@@ -11,12 +11,12 @@ var sysX86_64 = [...]Syscall{
 		{Name: "fd", Type: "unsigned int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "buf", Type: "char *", Kind: KindBufOut, SizeArg: 2},
 		{Name: "count", Type: "size_t", Kind: KindUint, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassDesc},
+	}, Ret: RetInt, Class: ClassDesc, Replay: ReplayRead},
 	{Nr: 1, Name: "write", Args: []Arg{
 		{Name: "fd", Type: "unsigned int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "buf", Type: "const char *", Kind: KindBufIn, SizeArg: 2},
 		{Name: "count", Type: "size_t", Kind: KindUint, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassDesc, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: NoArg}, {Dir: NoArg, Path: NoArg}}, FD: 0, When: FSAlways, WhenArg: NoArg}},
+	}, Ret: RetInt, Class: ClassDesc, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: NoArg}, {Dir: NoArg, Path: NoArg}}, FD: 0, When: FSAlways, WhenArg: NoArg}, Replay: ReplayVisible | ReplayWrite},
 	{Nr: 2, Name: "open", Args: []Arg{
 		{Name: "filename", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
 		{Name: "flags", Type: "int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagOpen},
@@ -28,25 +28,25 @@ var sysX86_64 = [...]Syscall{
 	{Nr: 4, Name: "stat", Args: []Arg{
 		{Name: "filename", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
 		{Name: "statbuf", Type: "struct stat *", Kind: KindStructOut, SizeArg: NoArg, Size: 144},
-	}, Ret: RetInt, Class: ClassFile | ClassStat},
+	}, Ret: RetInt, Class: ClassFile | ClassStat, Replay: ReplayMeta},
 	{Nr: 5, Name: "fstat", Args: []Arg{
 		{Name: "fd", Type: "unsigned int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "statbuf", Type: "struct stat *", Kind: KindStructOut, SizeArg: NoArg, Size: 144},
-	}, Ret: RetInt, Class: ClassDesc | ClassFstat},
+	}, Ret: RetInt, Class: ClassDesc | ClassFstat, Replay: ReplayFDInfo | ReplayMeta},
 	{Nr: 6, Name: "lstat", Args: []Arg{
 		{Name: "filename", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
 		{Name: "statbuf", Type: "struct stat *", Kind: KindStructOut, SizeArg: NoArg, Size: 144},
-	}, Ret: RetInt, Class: ClassFile | ClassLstat},
+	}, Ret: RetInt, Class: ClassFile | ClassLstat, Replay: ReplayMeta},
 	{Nr: 7, Name: "poll", Args: []Arg{
 		{Name: "ufds", Type: "struct pollfd *", Kind: KindArrayInOut, SizeArg: 1, Size: 8},
 		{Name: "nfds", Type: "unsigned int", Kind: KindUint, SizeArg: NoArg},
 		{Name: "timeout_msecs", Type: "int", Kind: KindInt, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassDesc},
+	}, Ret: RetInt, Class: ClassDesc, Replay: ReplayPoll},
 	{Nr: 8, Name: "lseek", Args: []Arg{
 		{Name: "fd", Type: "unsigned int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "offset", Type: "off_t", Kind: KindInt, SizeArg: NoArg},
 		{Name: "whence", Type: "unsigned int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagWhence},
-	}, Ret: RetInt, Class: ClassDesc},
+	}, Ret: RetInt, Class: ClassDesc, Replay: ReplayFDInfo},
 	{Nr: 9, Name: "mmap", Args: []Arg{
 		{Name: "addr", Type: "unsigned long", Kind: KindHex, SizeArg: NoArg},
 		{Name: "len", Type: "unsigned long", Kind: KindUint, SizeArg: NoArg},
@@ -63,7 +63,7 @@ var sysX86_64 = [...]Syscall{
 	{Nr: 11, Name: "munmap", Args: []Arg{
 		{Name: "addr", Type: "unsigned long", Kind: KindHex, SizeArg: NoArg},
 		{Name: "len", Type: "size_t", Kind: KindUint, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassMemory},
+	}, Ret: RetInt, Class: ClassMemory, Replay: ReplayNoise},
 	{Nr: 12, Name: "brk", Args: []Arg{
 		{Name: "brk", Type: "unsigned long", Kind: KindHex, SizeArg: NoArg},
 	}, Ret: RetHex, Class: ClassMemory},
@@ -78,35 +78,35 @@ var sysX86_64 = [...]Syscall{
 		{Name: "nset", Type: "sigset_t *", Kind: KindBufIn, SizeArg: 3},
 		{Name: "oset", Type: "sigset_t *", Kind: KindSizedOut, SizeArg: 3},
 		{Name: "sigsetsize", Type: "size_t", Kind: KindUint, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassSignal},
-	{Nr: 15, Name: "rt_sigreturn", Args: nil, Ret: RetInt, Class: ClassSignal},
+	}, Ret: RetInt, Class: ClassSignal, Replay: ReplayNoise},
+	{Nr: 15, Name: "rt_sigreturn", Args: nil, Ret: RetInt, Class: ClassSignal, Replay: ReplayNoise},
 	{Nr: 16, Name: "ioctl", Args: []Arg{
 		{Name: "fd", Type: "unsigned int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "cmd", Type: "unsigned int", Kind: KindUint, SizeArg: NoArg},
 		{Name: "arg", Type: "unsigned long", Kind: KindIoctlArg, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassDesc},
+	}, Ret: RetInt, Class: ClassDesc, Replay: ReplayFDInfo},
 	{Nr: 17, Name: "pread64", Args: []Arg{
 		{Name: "fd", Type: "unsigned int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "buf", Type: "char *", Kind: KindBufOut, SizeArg: 2},
 		{Name: "count", Type: "size_t", Kind: KindUint, SizeArg: NoArg},
 		{Name: "pos", Type: "loff_t", Kind: KindInt, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassDesc},
+	}, Ret: RetInt, Class: ClassDesc, Replay: ReplayRead},
 	{Nr: 18, Name: "pwrite64", Args: []Arg{
 		{Name: "fd", Type: "unsigned int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "buf", Type: "const char *", Kind: KindBufIn, SizeArg: 2},
 		{Name: "count", Type: "size_t", Kind: KindUint, SizeArg: NoArg},
 		{Name: "pos", Type: "loff_t", Kind: KindInt, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassDesc, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: NoArg}, {Dir: NoArg, Path: NoArg}}, FD: 0, When: FSAlways, WhenArg: NoArg}},
+	}, Ret: RetInt, Class: ClassDesc, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: NoArg}, {Dir: NoArg, Path: NoArg}}, FD: 0, When: FSAlways, WhenArg: NoArg}, Replay: ReplayVisible | ReplayWrite},
 	{Nr: 19, Name: "readv", Args: []Arg{
 		{Name: "fd", Type: "unsigned long", Kind: KindFD, SizeArg: NoArg},
 		{Name: "vec", Type: "const struct iovec *", Kind: KindIovOut, SizeArg: 2},
 		{Name: "vlen", Type: "unsigned long", Kind: KindUint, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassDesc},
+	}, Ret: RetInt, Class: ClassDesc, Replay: ReplayRead},
 	{Nr: 20, Name: "writev", Args: []Arg{
 		{Name: "fd", Type: "unsigned long", Kind: KindFD, SizeArg: NoArg},
 		{Name: "vec", Type: "const struct iovec *", Kind: KindIovIn, SizeArg: 2},
 		{Name: "vlen", Type: "unsigned long", Kind: KindUint, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassDesc, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: NoArg}, {Dir: NoArg, Path: NoArg}}, FD: 0, When: FSAlways, WhenArg: NoArg}},
+	}, Ret: RetInt, Class: ClassDesc, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: NoArg}, {Dir: NoArg, Path: NoArg}}, FD: 0, When: FSAlways, WhenArg: NoArg}, Replay: ReplayVisible | ReplayWrite},
 	{Nr: 21, Name: "access", Args: []Arg{
 		{Name: "filename", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
 		{Name: "mode", Type: "int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagAccess},
@@ -120,8 +120,8 @@ var sysX86_64 = [...]Syscall{
 		{Name: "outp", Type: "fd_set *", Kind: KindFDSet, SizeArg: 0},
 		{Name: "exp", Type: "fd_set *", Kind: KindFDSet, SizeArg: 0},
 		{Name: "tvp", Type: "struct __kernel_old_timeval *", Kind: KindStructInOut, SizeArg: NoArg, Size: 16},
-	}, Ret: RetInt, Class: ClassDesc},
-	{Nr: 24, Name: "sched_yield", Args: nil, Ret: RetInt, Class: 0},
+	}, Ret: RetInt, Class: ClassDesc, Replay: ReplayPoll},
+	{Nr: 24, Name: "sched_yield", Args: nil, Ret: RetInt, Class: 0, Replay: ReplayNoise},
 	{Nr: 25, Name: "mremap", Args: []Arg{
 		{Name: "addr", Type: "unsigned long", Kind: KindHex, SizeArg: NoArg},
 		{Name: "old_len", Type: "unsigned long", Kind: KindUint, SizeArg: NoArg},
@@ -143,7 +143,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "start", Type: "unsigned long", Kind: KindHex, SizeArg: NoArg},
 		{Name: "len_in", Type: "size_t", Kind: KindUint, SizeArg: NoArg},
 		{Name: "behavior", Type: "int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagMadvise},
-	}, Ret: RetInt, Class: ClassMemory},
+	}, Ret: RetInt, Class: ClassMemory, Replay: ReplayNoise},
 	{Nr: 29, Name: "shmget", Args: []Arg{
 		{Name: "key", Type: "key_t", Kind: KindInt, SizeArg: NoArg},
 		{Name: "size", Type: "size_t", Kind: KindUint, SizeArg: NoArg},
@@ -170,7 +170,7 @@ var sysX86_64 = [...]Syscall{
 	{Nr: 35, Name: "nanosleep", Args: []Arg{
 		{Name: "rqtp", Type: "struct __kernel_timespec *", Kind: KindStructIn, SizeArg: NoArg, Size: 16},
 		{Name: "rmtp", Type: "struct __kernel_timespec *", Kind: KindStructOut, SizeArg: NoArg, Size: 16},
-	}, Ret: RetInt, Class: 0},
+	}, Ret: RetInt, Class: 0, Replay: ReplayNoise | ReplayTime},
 	{Nr: 36, Name: "getitimer", Args: []Arg{
 		{Name: "which", Type: "int", Kind: KindInt, SizeArg: NoArg},
 		{Name: "value", Type: "struct __kernel_old_itimerval *", Kind: KindStructOut, SizeArg: NoArg, Size: 32},
@@ -183,28 +183,28 @@ var sysX86_64 = [...]Syscall{
 		{Name: "value", Type: "struct __kernel_old_itimerval *", Kind: KindStructIn, SizeArg: NoArg, Size: 32},
 		{Name: "ovalue", Type: "struct __kernel_old_itimerval *", Kind: KindStructOut, SizeArg: NoArg, Size: 32},
 	}, Ret: RetInt, Class: 0},
-	{Nr: 39, Name: "getpid", Args: nil, Ret: RetInt, Class: ClassPure},
+	{Nr: 39, Name: "getpid", Args: nil, Ret: RetInt, Class: ClassPure, Replay: ReplayNoise | ReplayPidRet},
 	{Nr: 40, Name: "sendfile", Args: []Arg{
 		{Name: "out_fd", Type: "int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "in_fd", Type: "int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "offset", Type: "loff_t *", Kind: KindStructInOut, SizeArg: NoArg, Size: 8},
 		{Name: "count", Type: "size_t", Kind: KindUint, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassDesc | ClassNetwork, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: NoArg}, {Dir: NoArg, Path: NoArg}}, FD: 0, When: FSAlways, WhenArg: NoArg}},
+	}, Ret: RetInt, Class: ClassDesc | ClassNetwork, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: NoArg}, {Dir: NoArg, Path: NoArg}}, FD: 0, When: FSAlways, WhenArg: NoArg}, Replay: ReplayVisible},
 	{Nr: 41, Name: "socket", Args: []Arg{
 		{Name: "family", Type: "int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagAddressFamily},
 		{Name: "type", Type: "int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagSockType},
 		{Name: "protocol", Type: "int", Kind: KindInt, SizeArg: NoArg},
-	}, Ret: RetFD, Class: ClassNetwork},
+	}, Ret: RetFD, Class: ClassNetwork, Replay: ReplaySocket},
 	{Nr: 42, Name: "connect", Args: []Arg{
 		{Name: "fd", Type: "int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "uservaddr", Type: "struct sockaddr *", Kind: KindSockaddrIn, SizeArg: 2},
 		{Name: "addrlen", Type: "int", Kind: KindInt, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassNetwork},
+	}, Ret: RetInt, Class: ClassNetwork, Replay: ReplaySock | ReplayVisible},
 	{Nr: 43, Name: "accept", Args: []Arg{
 		{Name: "fd", Type: "int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "upeer_sockaddr", Type: "struct sockaddr *", Kind: KindSockaddrOut, SizeArg: 2},
 		{Name: "upeer_addrlen", Type: "int *", Kind: KindStructInOut, SizeArg: NoArg, Size: 4},
-	}, Ret: RetFD, Class: ClassNetwork},
+	}, Ret: RetFD, Class: ClassNetwork, Replay: ReplayAccept},
 	{Nr: 44, Name: "sendto", Args: []Arg{
 		{Name: "fd", Type: "int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "buff", Type: "void *", Kind: KindBufIn, SizeArg: 2},
@@ -212,7 +212,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "flags", Type: "unsigned int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagMsg},
 		{Name: "addr", Type: "struct sockaddr *", Kind: KindSockaddrIn, SizeArg: 5},
 		{Name: "addr_len", Type: "int", Kind: KindInt, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassNetwork},
+	}, Ret: RetInt, Class: ClassNetwork, Replay: ReplayVisible | ReplayWrite},
 	{Nr: 45, Name: "recvfrom", Args: []Arg{
 		{Name: "fd", Type: "int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "ubuf", Type: "void *", Kind: KindBufOut, SizeArg: 2},
@@ -220,21 +220,21 @@ var sysX86_64 = [...]Syscall{
 		{Name: "flags", Type: "unsigned int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagMsg},
 		{Name: "addr", Type: "struct sockaddr *", Kind: KindSockaddrOut, SizeArg: 5},
 		{Name: "addr_len", Type: "int *", Kind: KindStructInOut, SizeArg: NoArg, Size: 4},
-	}, Ret: RetInt, Class: ClassNetwork},
+	}, Ret: RetInt, Class: ClassNetwork, Replay: ReplayRead},
 	{Nr: 46, Name: "sendmsg", Args: []Arg{
 		{Name: "fd", Type: "int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "msg", Type: "struct user_msghdr *", Kind: KindMsghdrIn, SizeArg: NoArg},
 		{Name: "flags", Type: "unsigned int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagMsg},
-	}, Ret: RetInt, Class: ClassNetwork},
+	}, Ret: RetInt, Class: ClassNetwork, Replay: ReplayVisible | ReplayWrite},
 	{Nr: 47, Name: "recvmsg", Args: []Arg{
 		{Name: "fd", Type: "int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "msg", Type: "struct user_msghdr *", Kind: KindMsghdrOut, SizeArg: NoArg},
 		{Name: "flags", Type: "unsigned int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagMsg},
-	}, Ret: RetInt, Class: ClassNetwork},
+	}, Ret: RetInt, Class: ClassNetwork, Replay: ReplayRead},
 	{Nr: 48, Name: "shutdown", Args: []Arg{
 		{Name: "fd", Type: "int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "how", Type: "int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagShutdownHow},
-	}, Ret: RetInt, Class: ClassNetwork},
+	}, Ret: RetInt, Class: ClassNetwork, Replay: ReplaySock},
 	{Nr: 49, Name: "bind", Args: []Arg{
 		{Name: "fd", Type: "int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "umyaddr", Type: "struct sockaddr *", Kind: KindSockaddrIn, SizeArg: 2},
@@ -248,12 +248,12 @@ var sysX86_64 = [...]Syscall{
 		{Name: "fd", Type: "int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "usockaddr", Type: "struct sockaddr *", Kind: KindSockaddrOut, SizeArg: 2},
 		{Name: "usockaddr_len", Type: "int *", Kind: KindStructInOut, SizeArg: NoArg, Size: 4},
-	}, Ret: RetInt, Class: ClassNetwork},
+	}, Ret: RetInt, Class: ClassNetwork, Replay: ReplaySock},
 	{Nr: 52, Name: "getpeername", Args: []Arg{
 		{Name: "fd", Type: "int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "usockaddr", Type: "struct sockaddr *", Kind: KindSockaddrOut, SizeArg: 2},
 		{Name: "usockaddr_len", Type: "int *", Kind: KindStructInOut, SizeArg: NoArg, Size: 4},
-	}, Ret: RetInt, Class: ClassNetwork},
+	}, Ret: RetInt, Class: ClassNetwork, Replay: ReplaySock},
 	{Nr: 53, Name: "socketpair", Args: []Arg{
 		{Name: "family", Type: "int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagAddressFamily},
 		{Name: "type", Type: "int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagSockType},
@@ -273,21 +273,21 @@ var sysX86_64 = [...]Syscall{
 		{Name: "optname", Type: "int", Kind: KindInt, SizeArg: NoArg},
 		{Name: "optval", Type: "char *", Kind: KindBufOutLen, SizeArg: 4},
 		{Name: "optlen", Type: "int *", Kind: KindStructInOut, SizeArg: NoArg, Size: 4},
-	}, Ret: RetInt, Class: ClassNetwork},
+	}, Ret: RetInt, Class: ClassNetwork, Replay: ReplaySock},
 	{Nr: 56, Name: "clone", Args: []Arg{
 		{Name: "clone_flags", Type: "unsigned long", Kind: KindFlags, SizeArg: NoArg, Flags: FlagClone},
 		{Name: "newsp", Type: "unsigned long", Kind: KindHex, SizeArg: NoArg},
 		{Name: "parent_tidptr", Type: "int *", Kind: KindOutUnknown, SizeArg: NoArg},
 		{Name: "child_tidptr", Type: "int *", Kind: KindOutUnknown, SizeArg: NoArg},
 		{Name: "tls", Type: "unsigned long", Kind: KindHex, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassProcess},
-	{Nr: 57, Name: "fork", Args: nil, Ret: RetInt, Class: ClassProcess},
-	{Nr: 58, Name: "vfork", Args: nil, Ret: RetInt, Class: ClassProcess},
+	}, Ret: RetInt, Class: ClassProcess, Replay: ReplayPidResult | ReplayVisible},
+	{Nr: 57, Name: "fork", Args: nil, Ret: RetInt, Class: ClassProcess, Replay: ReplayPidResult | ReplayVisible},
+	{Nr: 58, Name: "vfork", Args: nil, Ret: RetInt, Class: ClassProcess, Replay: ReplayPidResult | ReplayVisible},
 	{Nr: 59, Name: "execve", Args: []Arg{
 		{Name: "filename", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
 		{Name: "argv", Type: "const char *const *", Kind: KindStrVec, SizeArg: NoArg},
 		{Name: "envp", Type: "const char *const *", Kind: KindStrVec, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassFile | ClassProcess},
+	}, Ret: RetInt, Class: ClassFile | ClassProcess, Replay: ReplayVisible},
 	{Nr: 60, Name: "exit", Args: []Arg{
 		{Name: "error_code", Type: "int", Kind: KindInt, SizeArg: NoArg},
 	}, Ret: RetNone, Class: ClassProcess},
@@ -296,14 +296,14 @@ var sysX86_64 = [...]Syscall{
 		{Name: "stat_addr", Type: "int *", Kind: KindStructOut, SizeArg: NoArg, Size: 4},
 		{Name: "options", Type: "int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagWait},
 		{Name: "ru", Type: "struct rusage *", Kind: KindStructOut, SizeArg: NoArg, Size: 144},
-	}, Ret: RetInt, Class: ClassProcess},
+	}, Ret: RetInt, Class: ClassProcess, Replay: ReplayPidResult | ReplayWait},
 	{Nr: 62, Name: "kill", Args: []Arg{
 		{Name: "pid", Type: "pid_t", Kind: KindInt, SizeArg: NoArg},
 		{Name: "sig", Type: "int", Kind: KindSignal, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassSignal | ClassProcess},
+	}, Ret: RetInt, Class: ClassSignal | ClassProcess, Replay: ReplayPidArgs | ReplayVisible},
 	{Nr: 63, Name: "uname", Args: []Arg{
 		{Name: "name", Type: "struct new_utsname *", Kind: KindStructOut, SizeArg: NoArg, Size: 390},
-	}, Ret: RetInt, Class: 0},
+	}, Ret: RetInt, Class: 0, Replay: ReplayUname},
 	{Nr: 64, Name: "semget", Args: []Arg{
 		{Name: "key", Type: "key_t", Kind: KindInt, SizeArg: NoArg},
 		{Name: "nsems", Type: "int", Kind: KindInt, SizeArg: NoArg},
@@ -349,7 +349,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "fd", Type: "unsigned int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "cmd", Type: "unsigned int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagFcntlCmd},
 		{Name: "arg", Type: "unsigned long", Kind: KindCmdArg, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassDesc},
+	}, Ret: RetInt, Class: ClassDesc, Replay: ReplayFDInfo},
 	{Nr: 73, Name: "flock", Args: []Arg{
 		{Name: "fd", Type: "unsigned int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "cmd", Type: "unsigned int", Kind: KindInt, SizeArg: NoArg},
@@ -363,16 +363,16 @@ var sysX86_64 = [...]Syscall{
 	{Nr: 76, Name: "truncate", Args: []Arg{
 		{Name: "path", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
 		{Name: "length", Type: "long", Kind: KindInt, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassFile, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: 0}, {Dir: NoArg, Path: NoArg}}, FD: NoArg, When: FSAlways, WhenArg: NoArg}},
+	}, Ret: RetInt, Class: ClassFile, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: 0}, {Dir: NoArg, Path: NoArg}}, FD: NoArg, When: FSAlways, WhenArg: NoArg}, Replay: ReplayVisible},
 	{Nr: 77, Name: "ftruncate", Args: []Arg{
 		{Name: "fd", Type: "unsigned int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "length", Type: "off_t", Kind: KindInt, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassDesc, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: NoArg}, {Dir: NoArg, Path: NoArg}}, FD: 0, When: FSAlways, WhenArg: NoArg}},
+	}, Ret: RetInt, Class: ClassDesc, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: NoArg}, {Dir: NoArg, Path: NoArg}}, FD: 0, When: FSAlways, WhenArg: NoArg}, Replay: ReplayVisible},
 	{Nr: 78, Name: "getdents", Args: []Arg{
 		{Name: "fd", Type: "unsigned int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "dirent", Type: "struct linux_dirent *", Kind: KindBufOut, SizeArg: 2},
 		{Name: "count", Type: "unsigned int", Kind: KindUint, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassDesc},
+	}, Ret: RetInt, Class: ClassDesc, Replay: ReplayMeta | ReplayRead},
 	{Nr: 79, Name: "getcwd", Args: []Arg{
 		{Name: "buf", Type: "char *", Kind: KindBufOut, SizeArg: 1},
 		{Name: "size", Type: "unsigned long", Kind: KindUint, SizeArg: NoArg},
@@ -386,14 +386,14 @@ var sysX86_64 = [...]Syscall{
 	{Nr: 82, Name: "rename", Args: []Arg{
 		{Name: "oldname", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
 		{Name: "newname", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassFile, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: 0}, {Dir: NoArg, Path: 1}}, FD: NoArg, When: FSAlways, WhenArg: NoArg, NoFollow: true, Tree: true}},
+	}, Ret: RetInt, Class: ClassFile, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: 0}, {Dir: NoArg, Path: 1}}, FD: NoArg, When: FSAlways, WhenArg: NoArg, NoFollow: true, Tree: true}, Replay: ReplayVisible},
 	{Nr: 83, Name: "mkdir", Args: []Arg{
 		{Name: "pathname", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
 		{Name: "mode", Type: "umode_t", Kind: KindMode, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassFile, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: 0}, {Dir: NoArg, Path: NoArg}}, FD: NoArg, When: FSAlways, WhenArg: NoArg, NoFollow: true}},
+	}, Ret: RetInt, Class: ClassFile, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: 0}, {Dir: NoArg, Path: NoArg}}, FD: NoArg, When: FSAlways, WhenArg: NoArg, NoFollow: true}, Replay: ReplayVisible},
 	{Nr: 84, Name: "rmdir", Args: []Arg{
 		{Name: "pathname", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassFile, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: 0}, {Dir: NoArg, Path: NoArg}}, FD: NoArg, When: FSAlways, WhenArg: NoArg, NoFollow: true}},
+	}, Ret: RetInt, Class: ClassFile, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: 0}, {Dir: NoArg, Path: NoArg}}, FD: NoArg, When: FSAlways, WhenArg: NoArg, NoFollow: true}, Replay: ReplayVisible},
 	{Nr: 85, Name: "creat", Args: []Arg{
 		{Name: "pathname", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
 		{Name: "mode", Type: "umode_t", Kind: KindMode, SizeArg: NoArg},
@@ -404,7 +404,7 @@ var sysX86_64 = [...]Syscall{
 	}, Ret: RetInt, Class: ClassFile, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: 1}, {Dir: NoArg, Path: NoArg}}, FD: NoArg, When: FSAlways, WhenArg: NoArg, NoFollow: true}},
 	{Nr: 87, Name: "unlink", Args: []Arg{
 		{Name: "pathname", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassFile, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: 0}, {Dir: NoArg, Path: NoArg}}, FD: NoArg, When: FSAlways, WhenArg: NoArg, NoFollow: true}},
+	}, Ret: RetInt, Class: ClassFile, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: 0}, {Dir: NoArg, Path: NoArg}}, FD: NoArg, When: FSAlways, WhenArg: NoArg, NoFollow: true}, Replay: ReplayVisible},
 	{Nr: 88, Name: "symlink", Args: []Arg{
 		{Name: "oldname", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
 		{Name: "newname", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
@@ -443,7 +443,7 @@ var sysX86_64 = [...]Syscall{
 	{Nr: 96, Name: "gettimeofday", Args: []Arg{
 		{Name: "tv", Type: "struct __kernel_old_timeval *", Kind: KindStructOut, SizeArg: NoArg, Size: 16},
 		{Name: "tz", Type: "struct timezone *", Kind: KindStructOut, SizeArg: NoArg, Size: 8},
-	}, Ret: RetInt, Class: ClassClock},
+	}, Ret: RetInt, Class: ClassClock, Replay: ReplayTime},
 	{Nr: 97, Name: "getrlimit", Args: []Arg{
 		{Name: "resource", Type: "unsigned int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagRlimit},
 		{Name: "rlim", Type: "struct rlimit *", Kind: KindStructOut, SizeArg: NoArg, Size: 16},
@@ -451,13 +451,13 @@ var sysX86_64 = [...]Syscall{
 	{Nr: 98, Name: "getrusage", Args: []Arg{
 		{Name: "who", Type: "int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagRusageWho},
 		{Name: "ru", Type: "struct rusage *", Kind: KindStructOut, SizeArg: NoArg, Size: 144},
-	}, Ret: RetInt, Class: 0},
+	}, Ret: RetInt, Class: 0, Replay: ReplayTime},
 	{Nr: 99, Name: "sysinfo", Args: []Arg{
 		{Name: "info", Type: "struct sysinfo *", Kind: KindStructOut, SizeArg: NoArg, Size: 112},
-	}, Ret: RetInt, Class: 0},
+	}, Ret: RetInt, Class: 0, Replay: ReplayTime},
 	{Nr: 100, Name: "times", Args: []Arg{
 		{Name: "tbuf", Type: "struct tms *", Kind: KindStructOut, SizeArg: NoArg, Size: 32},
-	}, Ret: RetInt, Class: 0},
+	}, Ret: RetInt, Class: 0, Replay: ReplayTime},
 	{Nr: 101, Name: "ptrace", Args: []Arg{
 		{Name: "request", Type: "long", Kind: KindFlags, SizeArg: NoArg, Flags: FlagPtraceReq},
 		{Name: "pid", Type: "long", Kind: KindInt, SizeArg: NoArg},
@@ -482,10 +482,10 @@ var sysX86_64 = [...]Syscall{
 	{Nr: 109, Name: "setpgid", Args: []Arg{
 		{Name: "pid", Type: "pid_t", Kind: KindInt, SizeArg: NoArg},
 		{Name: "pgid", Type: "pid_t", Kind: KindInt, SizeArg: NoArg},
-	}, Ret: RetInt, Class: 0},
-	{Nr: 110, Name: "getppid", Args: nil, Ret: RetInt, Class: ClassPure},
-	{Nr: 111, Name: "getpgrp", Args: nil, Ret: RetInt, Class: ClassPure},
-	{Nr: 112, Name: "setsid", Args: nil, Ret: RetInt, Class: 0},
+	}, Ret: RetInt, Class: 0, Replay: ReplayPidArgs | ReplayVisible},
+	{Nr: 110, Name: "getppid", Args: nil, Ret: RetInt, Class: ClassPure, Replay: ReplayPidRet},
+	{Nr: 111, Name: "getpgrp", Args: nil, Ret: RetInt, Class: ClassPure, Replay: ReplayPidRet},
+	{Nr: 112, Name: "setsid", Args: nil, Ret: RetInt, Class: 0, Replay: ReplayPidResult},
 	{Nr: 113, Name: "setreuid", Args: []Arg{
 		{Name: "ruid", Type: "uid_t", Kind: KindInt, SizeArg: NoArg},
 		{Name: "euid", Type: "uid_t", Kind: KindInt, SizeArg: NoArg},
@@ -524,7 +524,7 @@ var sysX86_64 = [...]Syscall{
 	}, Ret: RetInt, Class: ClassCreds},
 	{Nr: 121, Name: "getpgid", Args: []Arg{
 		{Name: "pid", Type: "pid_t", Kind: KindInt, SizeArg: NoArg},
-	}, Ret: RetInt, Class: 0},
+	}, Ret: RetInt, Class: 0, Replay: ReplayPidArgs | ReplayPidResult},
 	{Nr: 122, Name: "setfsuid", Args: []Arg{
 		{Name: "uid", Type: "uid_t", Kind: KindInt, SizeArg: NoArg},
 	}, Ret: RetInt, Class: ClassCreds},
@@ -533,7 +533,7 @@ var sysX86_64 = [...]Syscall{
 	}, Ret: RetInt, Class: ClassCreds},
 	{Nr: 124, Name: "getsid", Args: []Arg{
 		{Name: "pid", Type: "pid_t", Kind: KindInt, SizeArg: NoArg},
-	}, Ret: RetInt, Class: 0},
+	}, Ret: RetInt, Class: 0, Replay: ReplayPidArgs | ReplayPidResult},
 	{Nr: 125, Name: "capget", Args: []Arg{
 		{Name: "header", Type: "cap_user_header_t", Kind: KindStructInOut, SizeArg: NoArg, Size: 8},
 		{Name: "dataptr", Type: "cap_user_data_t", Kind: KindOutUnknown, SizeArg: NoArg},
@@ -556,7 +556,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "pid", Type: "pid_t", Kind: KindInt, SizeArg: NoArg},
 		{Name: "sig", Type: "int", Kind: KindSignal, SizeArg: NoArg},
 		{Name: "uinfo", Type: "siginfo_t *", Kind: KindStructIn, SizeArg: NoArg, Size: 128},
-	}, Ret: RetInt, Class: ClassSignal | ClassProcess},
+	}, Ret: RetInt, Class: ClassSignal | ClassProcess, Replay: ReplayPidArgs | ReplayVisible},
 	{Nr: 130, Name: "rt_sigsuspend", Args: []Arg{
 		{Name: "unewset", Type: "sigset_t *", Kind: KindBufIn, SizeArg: 1},
 		{Name: "sigsetsize", Type: "size_t", Kind: KindUint, SizeArg: NoArg},
@@ -564,7 +564,7 @@ var sysX86_64 = [...]Syscall{
 	{Nr: 131, Name: "sigaltstack", Args: []Arg{
 		{Name: "uss", Type: "const stack_t *", Kind: KindStructIn, SizeArg: NoArg, Size: 24},
 		{Name: "uoss", Type: "stack_t *", Kind: KindStructOut, SizeArg: NoArg, Size: 24},
-	}, Ret: RetInt, Class: ClassSignal},
+	}, Ret: RetInt, Class: ClassSignal, Replay: ReplayNoise},
 	{Nr: 132, Name: "utime", Args: []Arg{
 		{Name: "filename", Type: "char *", Kind: KindPath, SizeArg: NoArg},
 		{Name: "times", Type: "struct utimbuf *", Kind: KindStructIn, SizeArg: NoArg, Size: 16},
@@ -587,11 +587,11 @@ var sysX86_64 = [...]Syscall{
 	{Nr: 137, Name: "statfs", Args: []Arg{
 		{Name: "pathname", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
 		{Name: "buf", Type: "struct statfs *", Kind: KindStructOut, SizeArg: NoArg, Size: 120},
-	}, Ret: RetInt, Class: ClassFile | ClassStatfs | ClassStatfsLike},
+	}, Ret: RetInt, Class: ClassFile | ClassStatfs | ClassStatfsLike, Replay: ReplayMeta},
 	{Nr: 138, Name: "fstatfs", Args: []Arg{
 		{Name: "fd", Type: "unsigned int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "buf", Type: "struct statfs *", Kind: KindStructOut, SizeArg: NoArg, Size: 120},
-	}, Ret: RetInt, Class: ClassDesc | ClassFstatfs | ClassStatfsLike},
+	}, Ret: RetInt, Class: ClassDesc | ClassFstatfs | ClassStatfsLike, Replay: ReplayFDInfo | ReplayMeta},
 	{Nr: 139, Name: "sysfs", Args: []Arg{
 		{Name: "option", Type: "int", Kind: KindInt, SizeArg: NoArg},
 		{Name: "arg1", Type: "unsigned long", Kind: KindCmdArg, SizeArg: NoArg},
@@ -609,19 +609,19 @@ var sysX86_64 = [...]Syscall{
 	{Nr: 142, Name: "sched_setparam", Args: []Arg{
 		{Name: "pid", Type: "pid_t", Kind: KindInt, SizeArg: NoArg},
 		{Name: "param", Type: "struct sched_param *", Kind: KindStructIn, SizeArg: NoArg, Size: 4},
-	}, Ret: RetInt, Class: 0},
+	}, Ret: RetInt, Class: 0, Replay: ReplayPidArgs},
 	{Nr: 143, Name: "sched_getparam", Args: []Arg{
 		{Name: "pid", Type: "pid_t", Kind: KindInt, SizeArg: NoArg},
 		{Name: "param", Type: "struct sched_param *", Kind: KindStructOut, SizeArg: NoArg, Size: 4},
-	}, Ret: RetInt, Class: 0},
+	}, Ret: RetInt, Class: 0, Replay: ReplayPidArgs},
 	{Nr: 144, Name: "sched_setscheduler", Args: []Arg{
 		{Name: "pid", Type: "pid_t", Kind: KindInt, SizeArg: NoArg},
 		{Name: "policy", Type: "int", Kind: KindInt, SizeArg: NoArg},
 		{Name: "param", Type: "struct sched_param *", Kind: KindStructIn, SizeArg: NoArg, Size: 4},
-	}, Ret: RetInt, Class: 0},
+	}, Ret: RetInt, Class: 0, Replay: ReplayPidArgs},
 	{Nr: 145, Name: "sched_getscheduler", Args: []Arg{
 		{Name: "pid", Type: "pid_t", Kind: KindInt, SizeArg: NoArg},
-	}, Ret: RetInt, Class: 0},
+	}, Ret: RetInt, Class: 0, Replay: ReplayPidArgs},
 	{Nr: 146, Name: "sched_get_priority_max", Args: []Arg{
 		{Name: "policy", Type: "int", Kind: KindInt, SizeArg: NoArg},
 	}, Ret: RetInt, Class: 0},
@@ -791,7 +791,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "arg1", Type: "unsigned long", Kind: KindHex, SizeArg: NoArg},
 		{Name: "arg2", Type: "unsigned long", Kind: KindHex, SizeArg: NoArg},
 	}, Ret: RetInt, Class: 0},
-	{Nr: 186, Name: "gettid", Args: nil, Ret: RetInt, Class: ClassPure},
+	{Nr: 186, Name: "gettid", Args: nil, Ret: RetInt, Class: ClassPure, Replay: ReplayNoise | ReplayPidRet},
 	{Nr: 187, Name: "readahead", Args: []Arg{
 		{Name: "fd", Type: "int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "offset", Type: "loff_t", Kind: KindInt, SizeArg: NoArg},
@@ -866,10 +866,10 @@ var sysX86_64 = [...]Syscall{
 	{Nr: 200, Name: "tkill", Args: []Arg{
 		{Name: "pid", Type: "pid_t", Kind: KindInt, SizeArg: NoArg},
 		{Name: "sig", Type: "int", Kind: KindSignal, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassSignal | ClassProcess},
+	}, Ret: RetInt, Class: ClassSignal | ClassProcess, Replay: ReplayPidArgs | ReplayVisible},
 	{Nr: 201, Name: "time", Args: []Arg{
 		{Name: "tloc", Type: "__kernel_old_time_t *", Kind: KindStructOut, SizeArg: NoArg, Size: 8},
-	}, Ret: RetInt, Class: ClassClock},
+	}, Ret: RetInt, Class: ClassClock, Replay: ReplayTime},
 	{Nr: 202, Name: "futex", Args: []Arg{
 		{Name: "uaddr", Type: "u32 *", Kind: KindHex, SizeArg: NoArg},
 		{Name: "op", Type: "int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagFutexOp},
@@ -877,17 +877,17 @@ var sysX86_64 = [...]Syscall{
 		{Name: "utime", Type: "const struct __kernel_timespec *", Kind: KindCmdArg, SizeArg: NoArg},
 		{Name: "uaddr2", Type: "u32 *", Kind: KindHex, SizeArg: NoArg},
 		{Name: "val3", Type: "u32", Kind: KindUint, SizeArg: NoArg},
-	}, Ret: RetInt, Class: 0},
+	}, Ret: RetInt, Class: 0, Replay: ReplayNoise},
 	{Nr: 203, Name: "sched_setaffinity", Args: []Arg{
 		{Name: "pid", Type: "pid_t", Kind: KindInt, SizeArg: NoArg},
 		{Name: "len", Type: "unsigned int", Kind: KindUint, SizeArg: NoArg},
 		{Name: "user_mask_ptr", Type: "unsigned long *", Kind: KindBufIn, SizeArg: 1},
-	}, Ret: RetInt, Class: 0},
+	}, Ret: RetInt, Class: 0, Replay: ReplayPidArgs},
 	{Nr: 204, Name: "sched_getaffinity", Args: []Arg{
 		{Name: "pid", Type: "pid_t", Kind: KindInt, SizeArg: NoArg},
 		{Name: "len", Type: "unsigned int", Kind: KindUint, SizeArg: NoArg},
 		{Name: "user_mask_ptr", Type: "unsigned long *", Kind: KindBufOut, SizeArg: 1},
-	}, Ret: RetInt, Class: 0},
+	}, Ret: RetInt, Class: 0, Replay: ReplayNoise | ReplayPidArgs},
 	{Nr: 205, Name: "set_thread_area", Args: []Arg{
 		{Name: "u_info", Type: "struct user_desc *", Kind: KindStructInOut, SizeArg: NoArg, Size: 16},
 	}, Ret: RetInt, Class: 0},
@@ -949,11 +949,11 @@ var sysX86_64 = [...]Syscall{
 		{Name: "fd", Type: "unsigned int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "dirent", Type: "struct linux_dirent64 *", Kind: KindBufOut, SizeArg: 2},
 		{Name: "count", Type: "unsigned int", Kind: KindUint, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassDesc},
+	}, Ret: RetInt, Class: ClassDesc, Replay: ReplayMeta | ReplayRead},
 	{Nr: 218, Name: "set_tid_address", Args: []Arg{
 		{Name: "tidptr", Type: "int *", Kind: KindHex, SizeArg: NoArg},
-	}, Ret: RetInt, Class: 0},
-	{Nr: 219, Name: "restart_syscall", Args: nil, Ret: RetInt, Class: 0},
+	}, Ret: RetInt, Class: 0, Replay: ReplayPidResult},
+	{Nr: 219, Name: "restart_syscall", Args: nil, Ret: RetInt, Class: 0, Replay: ReplayNoise},
 	{Nr: 220, Name: "semtimedop", Args: []Arg{
 		{Name: "semid", Type: "int", Kind: KindInt, SizeArg: NoArg},
 		{Name: "tsops", Type: "struct sembuf *", Kind: KindArrayIn, SizeArg: 2, Size: 6},
@@ -965,7 +965,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "offset", Type: "loff_t", Kind: KindInt, SizeArg: NoArg},
 		{Name: "len", Type: "size_t", Kind: KindUint, SizeArg: NoArg},
 		{Name: "advice", Type: "int", Kind: KindInt, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassDesc},
+	}, Ret: RetInt, Class: ClassDesc, Replay: ReplayFDInfo},
 	{Nr: 222, Name: "timer_create", Args: []Arg{
 		{Name: "which_clock", Type: "const clockid_t", Kind: KindFlags, SizeArg: NoArg, Flags: FlagClockID},
 		{Name: "timer_event_spec", Type: "struct sigevent *", Kind: KindStructIn, SizeArg: NoArg, Size: 64},
@@ -994,26 +994,26 @@ var sysX86_64 = [...]Syscall{
 	{Nr: 228, Name: "clock_gettime", Args: []Arg{
 		{Name: "which_clock", Type: "const clockid_t", Kind: KindFlags, SizeArg: NoArg, Flags: FlagClockID},
 		{Name: "tp", Type: "struct __kernel_timespec *", Kind: KindStructOut, SizeArg: NoArg, Size: 16},
-	}, Ret: RetInt, Class: ClassClock},
+	}, Ret: RetInt, Class: ClassClock, Replay: ReplayNoise | ReplayTime},
 	{Nr: 229, Name: "clock_getres", Args: []Arg{
 		{Name: "which_clock", Type: "const clockid_t", Kind: KindFlags, SizeArg: NoArg, Flags: FlagClockID},
 		{Name: "tp", Type: "struct __kernel_timespec *", Kind: KindStructOut, SizeArg: NoArg, Size: 16},
-	}, Ret: RetInt, Class: ClassClock},
+	}, Ret: RetInt, Class: ClassClock, Replay: ReplayTime},
 	{Nr: 230, Name: "clock_nanosleep", Args: []Arg{
 		{Name: "which_clock", Type: "const clockid_t", Kind: KindFlags, SizeArg: NoArg, Flags: FlagClockID},
 		{Name: "flags", Type: "int", Kind: KindInt, SizeArg: NoArg},
 		{Name: "rqtp", Type: "const struct __kernel_timespec *", Kind: KindStructIn, SizeArg: NoArg, Size: 16},
 		{Name: "rmtp", Type: "struct __kernel_timespec *", Kind: KindStructOut, SizeArg: NoArg, Size: 16},
-	}, Ret: RetInt, Class: 0},
+	}, Ret: RetInt, Class: 0, Replay: ReplayNoise | ReplayTime},
 	{Nr: 231, Name: "exit_group", Args: []Arg{
 		{Name: "error_code", Type: "int", Kind: KindInt, SizeArg: NoArg},
-	}, Ret: RetNone, Class: ClassProcess},
+	}, Ret: RetNone, Class: ClassProcess, Replay: ReplayVisible},
 	{Nr: 232, Name: "epoll_wait", Args: []Arg{
 		{Name: "epfd", Type: "int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "events", Type: "struct epoll_event *", Kind: KindArrayOut, SizeArg: 2, Size: 12},
 		{Name: "maxevents", Type: "int", Kind: KindInt, SizeArg: NoArg},
 		{Name: "timeout", Type: "int", Kind: KindInt, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassDesc},
+	}, Ret: RetInt, Class: ClassDesc, Replay: ReplayNoise | ReplayPoll},
 	{Nr: 233, Name: "epoll_ctl", Args: []Arg{
 		{Name: "epfd", Type: "int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "op", Type: "int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagEpollCtlOp},
@@ -1024,7 +1024,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "tgid", Type: "pid_t", Kind: KindInt, SizeArg: NoArg},
 		{Name: "pid", Type: "pid_t", Kind: KindInt, SizeArg: NoArg},
 		{Name: "sig", Type: "int", Kind: KindSignal, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassSignal | ClassProcess},
+	}, Ret: RetInt, Class: ClassSignal | ClassProcess, Replay: ReplayNoise | ReplayPidArgs | ReplayVisible},
 	{Nr: 235, Name: "utimes", Args: []Arg{
 		{Name: "filename", Type: "char *", Kind: KindPath, SizeArg: NoArg},
 		{Name: "utimes", Type: "struct __kernel_old_timeval *", Kind: KindStructIn, SizeArg: NoArg, Size: 32},
@@ -1100,7 +1100,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "infop", Type: "struct siginfo *", Kind: KindStructOut, SizeArg: NoArg, Size: 128},
 		{Name: "options", Type: "int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagWait},
 		{Name: "ru", Type: "struct rusage *", Kind: KindStructOut, SizeArg: NoArg, Size: 144},
-	}, Ret: RetInt, Class: ClassProcess},
+	}, Ret: RetInt, Class: ClassProcess, Replay: ReplayPidArgs},
 	{Nr: 248, Name: "add_key", Args: []Arg{
 		{Name: "_type", Type: "const char *", Kind: KindString, SizeArg: NoArg},
 		{Name: "_description", Type: "const char *", Kind: KindString, SizeArg: NoArg},
@@ -1156,7 +1156,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "dfd", Type: "int", Kind: KindDirFD, SizeArg: NoArg},
 		{Name: "pathname", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
 		{Name: "mode", Type: "umode_t", Kind: KindMode, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassDesc | ClassFile, FS: &FSEffect{Paths: [2]PathRef{{Dir: 0, Path: 1}, {Dir: NoArg, Path: NoArg}}, FD: NoArg, When: FSAlways, WhenArg: NoArg, NoFollow: true}},
+	}, Ret: RetInt, Class: ClassDesc | ClassFile, FS: &FSEffect{Paths: [2]PathRef{{Dir: 0, Path: 1}, {Dir: NoArg, Path: NoArg}}, FD: NoArg, When: FSAlways, WhenArg: NoArg, NoFollow: true}, Replay: ReplayVisible},
 	{Nr: 259, Name: "mknodat", Args: []Arg{
 		{Name: "dfd", Type: "int", Kind: KindDirFD, SizeArg: NoArg},
 		{Name: "filename", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
@@ -1180,18 +1180,18 @@ var sysX86_64 = [...]Syscall{
 		{Name: "filename", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
 		{Name: "statbuf", Type: "struct stat *", Kind: KindStructOut, SizeArg: NoArg, Size: 144},
 		{Name: "flag", Type: "int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagAt},
-	}, Ret: RetInt, Class: ClassDesc | ClassFile | ClassFstat},
+	}, Ret: RetInt, Class: ClassDesc | ClassFile | ClassFstat, Replay: ReplayFDInfo | ReplayMeta},
 	{Nr: 263, Name: "unlinkat", Args: []Arg{
 		{Name: "dfd", Type: "int", Kind: KindDirFD, SizeArg: NoArg},
 		{Name: "pathname", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
 		{Name: "flag", Type: "int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagAt},
-	}, Ret: RetInt, Class: ClassDesc | ClassFile, FS: &FSEffect{Paths: [2]PathRef{{Dir: 0, Path: 1}, {Dir: NoArg, Path: NoArg}}, FD: NoArg, When: FSAlways, WhenArg: NoArg, NoFollow: true}},
+	}, Ret: RetInt, Class: ClassDesc | ClassFile, FS: &FSEffect{Paths: [2]PathRef{{Dir: 0, Path: 1}, {Dir: NoArg, Path: NoArg}}, FD: NoArg, When: FSAlways, WhenArg: NoArg, NoFollow: true}, Replay: ReplayVisible},
 	{Nr: 264, Name: "renameat", Args: []Arg{
 		{Name: "olddfd", Type: "int", Kind: KindDirFD, SizeArg: NoArg},
 		{Name: "oldname", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
 		{Name: "newdfd", Type: "int", Kind: KindDirFD, SizeArg: NoArg},
 		{Name: "newname", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassDesc | ClassFile, FS: &FSEffect{Paths: [2]PathRef{{Dir: 0, Path: 1}, {Dir: 2, Path: 3}}, FD: NoArg, When: FSAlways, WhenArg: NoArg, NoFollow: true, Tree: true}},
+	}, Ret: RetInt, Class: ClassDesc | ClassFile, FS: &FSEffect{Paths: [2]PathRef{{Dir: 0, Path: 1}, {Dir: 2, Path: 3}}, FD: NoArg, When: FSAlways, WhenArg: NoArg, NoFollow: true, Tree: true}, Replay: ReplayVisible},
 	{Nr: 265, Name: "linkat", Args: []Arg{
 		{Name: "olddfd", Type: "int", Kind: KindDirFD, SizeArg: NoArg},
 		{Name: "oldname", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
@@ -1227,14 +1227,14 @@ var sysX86_64 = [...]Syscall{
 		{Name: "exp", Type: "fd_set *", Kind: KindFDSet, SizeArg: 0},
 		{Name: "tsp", Type: "struct __kernel_timespec *", Kind: KindStructInOut, SizeArg: NoArg, Size: 16},
 		{Name: "sig", Type: "void *", Kind: KindStructIn, SizeArg: NoArg, Size: 16},
-	}, Ret: RetInt, Class: ClassDesc},
+	}, Ret: RetInt, Class: ClassDesc, Replay: ReplayPoll},
 	{Nr: 271, Name: "ppoll", Args: []Arg{
 		{Name: "ufds", Type: "struct pollfd *", Kind: KindArrayInOut, SizeArg: 1, Size: 8},
 		{Name: "nfds", Type: "unsigned int", Kind: KindUint, SizeArg: NoArg},
 		{Name: "tsp", Type: "struct __kernel_timespec *", Kind: KindStructInOut, SizeArg: NoArg, Size: 16},
 		{Name: "sigmask", Type: "const sigset_t *", Kind: KindBufIn, SizeArg: 4},
 		{Name: "sigsetsize", Type: "size_t", Kind: KindUint, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassDesc},
+	}, Ret: RetInt, Class: ClassDesc, Replay: ReplayPoll},
 	{Nr: 272, Name: "unshare", Args: []Arg{
 		{Name: "unshare_flags", Type: "unsigned long", Kind: KindFlags, SizeArg: NoArg, Flags: FlagUnshare},
 	}, Ret: RetInt, Class: 0},
@@ -1294,7 +1294,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "timeout", Type: "int", Kind: KindInt, SizeArg: NoArg},
 		{Name: "sigmask", Type: "const sigset_t *", Kind: KindBufIn, SizeArg: 5},
 		{Name: "sigsetsize", Type: "size_t", Kind: KindUint, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassDesc},
+	}, Ret: RetInt, Class: ClassDesc, Replay: ReplayNoise | ReplayPoll},
 	{Nr: 282, Name: "signalfd", Args: []Arg{
 		{Name: "ufd", Type: "int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "user_mask", Type: "sigset_t *", Kind: KindBufIn, SizeArg: 2},
@@ -1328,7 +1328,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "upeer_sockaddr", Type: "struct sockaddr *", Kind: KindSockaddrOut, SizeArg: 2},
 		{Name: "upeer_addrlen", Type: "int *", Kind: KindStructInOut, SizeArg: NoArg, Size: 4},
 		{Name: "flags", Type: "int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagSockType},
-	}, Ret: RetFD, Class: ClassNetwork},
+	}, Ret: RetFD, Class: ClassNetwork, Replay: ReplayAccept},
 	{Nr: 289, Name: "signalfd4", Args: []Arg{
 		{Name: "ufd", Type: "int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "user_mask", Type: "sigset_t *", Kind: KindBufIn, SizeArg: 2},
@@ -1360,20 +1360,20 @@ var sysX86_64 = [...]Syscall{
 		{Name: "vlen", Type: "unsigned long", Kind: KindUint, SizeArg: NoArg},
 		{Name: "pos_l", Type: "unsigned long", Kind: KindInt, SizeArg: NoArg},
 		{Name: "pos_h", Type: "unsigned long", Kind: KindUint, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassDesc},
+	}, Ret: RetInt, Class: ClassDesc, Replay: ReplayRead},
 	{Nr: 296, Name: "pwritev", Args: []Arg{
 		{Name: "fd", Type: "unsigned long", Kind: KindFD, SizeArg: NoArg},
 		{Name: "vec", Type: "const struct iovec *", Kind: KindIovIn, SizeArg: 2},
 		{Name: "vlen", Type: "unsigned long", Kind: KindUint, SizeArg: NoArg},
 		{Name: "pos_l", Type: "unsigned long", Kind: KindInt, SizeArg: NoArg},
 		{Name: "pos_h", Type: "unsigned long", Kind: KindUint, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassDesc, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: NoArg}, {Dir: NoArg, Path: NoArg}}, FD: 0, When: FSAlways, WhenArg: NoArg}},
+	}, Ret: RetInt, Class: ClassDesc, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: NoArg}, {Dir: NoArg, Path: NoArg}}, FD: 0, When: FSAlways, WhenArg: NoArg}, Replay: ReplayVisible | ReplayWrite},
 	{Nr: 297, Name: "rt_tgsigqueueinfo", Args: []Arg{
 		{Name: "tgid", Type: "pid_t", Kind: KindInt, SizeArg: NoArg},
 		{Name: "pid", Type: "pid_t", Kind: KindInt, SizeArg: NoArg},
 		{Name: "sig", Type: "int", Kind: KindSignal, SizeArg: NoArg},
 		{Name: "uinfo", Type: "siginfo_t *", Kind: KindStructIn, SizeArg: NoArg, Size: 128},
-	}, Ret: RetInt, Class: ClassSignal | ClassProcess},
+	}, Ret: RetInt, Class: ClassSignal | ClassProcess, Replay: ReplayPidArgs | ReplayVisible},
 	{Nr: 298, Name: "perf_event_open", Args: []Arg{
 		{Name: "attr_uptr", Type: "struct perf_event_attr *", Kind: KindHex, SizeArg: NoArg},
 		{Name: "pid", Type: "pid_t", Kind: KindInt, SizeArg: NoArg},
@@ -1387,7 +1387,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "vlen", Type: "unsigned int", Kind: KindUint, SizeArg: NoArg},
 		{Name: "flags", Type: "unsigned int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagMsg},
 		{Name: "timeout", Type: "struct __kernel_timespec *", Kind: KindStructInOut, SizeArg: NoArg, Size: 16},
-	}, Ret: RetInt, Class: ClassNetwork},
+	}, Ret: RetInt, Class: ClassNetwork, Replay: ReplayRead},
 	{Nr: 300, Name: "fanotify_init", Args: []Arg{
 		{Name: "flags", Type: "unsigned int", Kind: KindUint, SizeArg: NoArg},
 		{Name: "event_f_flags", Type: "unsigned int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagOpen},
@@ -1404,7 +1404,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "resource", Type: "unsigned int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagRlimit},
 		{Name: "new_rlim", Type: "const struct rlimit64 *", Kind: KindStructIn, SizeArg: NoArg, Size: 16},
 		{Name: "old_rlim", Type: "struct rlimit64 *", Kind: KindStructOut, SizeArg: NoArg, Size: 16},
-	}, Ret: RetInt, Class: 0},
+	}, Ret: RetInt, Class: 0, Replay: ReplayPidArgs},
 	{Nr: 303, Name: "name_to_handle_at", Args: []Arg{
 		{Name: "dfd", Type: "int", Kind: KindDirFD, SizeArg: NoArg},
 		{Name: "name", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
@@ -1429,7 +1429,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "mmsg", Type: "struct mmsghdr *", Kind: KindOutUnknown, SizeArg: NoArg},
 		{Name: "vlen", Type: "unsigned int", Kind: KindUint, SizeArg: NoArg},
 		{Name: "flags", Type: "unsigned int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagMsg},
-	}, Ret: RetInt, Class: ClassNetwork},
+	}, Ret: RetInt, Class: ClassNetwork, Replay: ReplayVisible | ReplayWrite},
 	{Nr: 308, Name: "setns", Args: []Arg{
 		{Name: "fd", Type: "int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "flags", Type: "int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagUnshare},
@@ -1446,7 +1446,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "rvec", Type: "const struct iovec *", Kind: KindHex, SizeArg: NoArg},
 		{Name: "riovcnt", Type: "unsigned long", Kind: KindUint, SizeArg: NoArg},
 		{Name: "flags", Type: "unsigned long", Kind: KindUint, SizeArg: NoArg},
-	}, Ret: RetInt, Class: 0},
+	}, Ret: RetInt, Class: 0, Replay: ReplayPidArgs},
 	{Nr: 311, Name: "process_vm_writev", Args: []Arg{
 		{Name: "pid", Type: "pid_t", Kind: KindInt, SizeArg: NoArg},
 		{Name: "lvec", Type: "const struct iovec *", Kind: KindIovIn, SizeArg: 2},
@@ -1454,7 +1454,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "rvec", Type: "const struct iovec *", Kind: KindHex, SizeArg: NoArg},
 		{Name: "riovcnt", Type: "unsigned long", Kind: KindUint, SizeArg: NoArg},
 		{Name: "flags", Type: "unsigned long", Kind: KindUint, SizeArg: NoArg},
-	}, Ret: RetInt, Class: 0},
+	}, Ret: RetInt, Class: 0, Replay: ReplayPidArgs},
 	{Nr: 312, Name: "kcmp", Args: []Arg{
 		{Name: "pid1", Type: "pid_t", Kind: KindInt, SizeArg: NoArg},
 		{Name: "pid2", Type: "pid_t", Kind: KindInt, SizeArg: NoArg},
@@ -1484,7 +1484,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "newdfd", Type: "int", Kind: KindDirFD, SizeArg: NoArg},
 		{Name: "newname", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
 		{Name: "flags", Type: "unsigned int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagRename},
-	}, Ret: RetInt, Class: ClassDesc | ClassFile, FS: &FSEffect{Paths: [2]PathRef{{Dir: 0, Path: 1}, {Dir: 2, Path: 3}}, FD: NoArg, When: FSAlways, WhenArg: NoArg, NoFollow: true, Tree: true}},
+	}, Ret: RetInt, Class: ClassDesc | ClassFile, FS: &FSEffect{Paths: [2]PathRef{{Dir: 0, Path: 1}, {Dir: 2, Path: 3}}, FD: NoArg, When: FSAlways, WhenArg: NoArg, NoFollow: true, Tree: true}, Replay: ReplayVisible},
 	{Nr: 317, Name: "seccomp", Args: []Arg{
 		{Name: "op", Type: "unsigned int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagSeccompOp},
 		{Name: "flags", Type: "unsigned int", Kind: KindUint, SizeArg: NoArg},
@@ -1494,7 +1494,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "ubuf", Type: "char *", Kind: KindBufOut, SizeArg: 1},
 		{Name: "len", Type: "size_t", Kind: KindUint, SizeArg: NoArg},
 		{Name: "flags", Type: "unsigned int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagGetrandom},
-	}, Ret: RetInt, Class: 0},
+	}, Ret: RetInt, Class: 0, Replay: ReplayRandom},
 	{Nr: 319, Name: "memfd_create", Args: []Arg{
 		{Name: "uname", Type: "const char *", Kind: KindString, SizeArg: NoArg},
 		{Name: "flags", Type: "unsigned int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagMemfd},
@@ -1517,7 +1517,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "argv", Type: "const char *const *", Kind: KindStrVec, SizeArg: NoArg},
 		{Name: "envp", Type: "const char *const *", Kind: KindStrVec, SizeArg: NoArg},
 		{Name: "flags", Type: "int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagAt},
-	}, Ret: RetInt, Class: ClassDesc | ClassFile | ClassProcess},
+	}, Ret: RetInt, Class: ClassDesc | ClassFile | ClassProcess, Replay: ReplayVisible},
 	{Nr: 323, Name: "userfaultfd", Args: []Arg{
 		{Name: "flags", Type: "int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagOpenBits},
 	}, Ret: RetFD, Class: ClassDesc},
@@ -1546,7 +1546,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "pos_l", Type: "unsigned long", Kind: KindInt, SizeArg: NoArg},
 		{Name: "pos_h", Type: "unsigned long", Kind: KindUint, SizeArg: NoArg},
 		{Name: "flags", Type: "rwf_t", Kind: KindUint, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassDesc},
+	}, Ret: RetInt, Class: ClassDesc, Replay: ReplayRead},
 	{Nr: 328, Name: "pwritev2", Args: []Arg{
 		{Name: "fd", Type: "unsigned long", Kind: KindFD, SizeArg: NoArg},
 		{Name: "vec", Type: "const struct iovec *", Kind: KindIovIn, SizeArg: 2},
@@ -1554,7 +1554,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "pos_l", Type: "unsigned long", Kind: KindInt, SizeArg: NoArg},
 		{Name: "pos_h", Type: "unsigned long", Kind: KindUint, SizeArg: NoArg},
 		{Name: "flags", Type: "rwf_t", Kind: KindUint, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassDesc, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: NoArg}, {Dir: NoArg, Path: NoArg}}, FD: 0, When: FSAlways, WhenArg: NoArg}},
+	}, Ret: RetInt, Class: ClassDesc, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: NoArg}, {Dir: NoArg, Path: NoArg}}, FD: 0, When: FSAlways, WhenArg: NoArg}, Replay: ReplayVisible | ReplayWrite},
 	{Nr: 329, Name: "pkey_mprotect", Args: []Arg{
 		{Name: "start", Type: "unsigned long", Kind: KindHex, SizeArg: NoArg},
 		{Name: "len", Type: "size_t", Kind: KindUint, SizeArg: NoArg},
@@ -1574,7 +1574,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "flags", Type: "unsigned", Kind: KindFlags, SizeArg: NoArg, Flags: FlagAtStatx},
 		{Name: "mask", Type: "unsigned int", Kind: KindUint, SizeArg: NoArg},
 		{Name: "buffer", Type: "struct statx *", Kind: KindStructOut, SizeArg: NoArg, Size: 256},
-	}, Ret: RetInt, Class: ClassDesc | ClassFile | ClassFstat},
+	}, Ret: RetInt, Class: ClassDesc | ClassFile | ClassFstat, Replay: ReplayFDInfo | ReplayMeta},
 	{Nr: 333, Name: "io_pgetevents", Args: []Arg{
 		{Name: "ctx_id", Type: "aio_context_t", Kind: KindUint, SizeArg: NoArg},
 		{Name: "min_nr", Type: "long", Kind: KindInt, SizeArg: NoArg},
@@ -1651,11 +1651,11 @@ var sysX86_64 = [...]Syscall{
 	{Nr: 434, Name: "pidfd_open", Args: []Arg{
 		{Name: "pid", Type: "pid_t", Kind: KindInt, SizeArg: NoArg},
 		{Name: "flags", Type: "unsigned int", Kind: KindUint, SizeArg: NoArg},
-	}, Ret: RetFD, Class: ClassDesc},
+	}, Ret: RetFD, Class: ClassDesc, Replay: ReplayPidArgs},
 	{Nr: 435, Name: "clone3", Args: []Arg{
 		{Name: "uargs", Type: "struct clone_args *", Kind: KindBufIn, SizeArg: 1},
 		{Name: "size", Type: "size_t", Kind: KindUint, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassProcess},
+	}, Ret: RetInt, Class: ClassProcess, Replay: ReplayPidResult | ReplayVisible},
 	{Nr: 436, Name: "close_range", Args: []Arg{
 		{Name: "fd", Type: "unsigned int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "max_fd", Type: "unsigned int", Kind: KindUint, SizeArg: NoArg},
@@ -1692,7 +1692,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "timeout", Type: "const struct __kernel_timespec *", Kind: KindStructIn, SizeArg: NoArg, Size: 16},
 		{Name: "sigmask", Type: "const sigset_t *", Kind: KindBufIn, SizeArg: 5},
 		{Name: "sigsetsize", Type: "size_t", Kind: KindUint, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassDesc},
+	}, Ret: RetInt, Class: ClassDesc, Replay: ReplayNoise | ReplayPoll},
 	{Nr: 442, Name: "mount_setattr", Args: []Arg{
 		{Name: "dfd", Type: "int", Kind: KindDirFD, SizeArg: NoArg},
 		{Name: "path", Type: "const char *", Kind: KindPath, SizeArg: NoArg},

@@ -370,6 +370,11 @@ func entry(s sysnum, args []tpArg, sp spec) (string, error) {
 		return "", err
 	}
 	b.WriteString(fs)
+	rl, err := replayLiteral(s.name)
+	if err != nil {
+		return "", err
+	}
+	b.WriteString(rl)
 	b.WriteString("},\n")
 	return b.String(), nil
 }
