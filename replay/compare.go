@@ -92,13 +92,12 @@ func (rp *Replayer) translateResult(sc *tracer.Syscall, e *entry, act *tracer.Ac
 		return
 	}
 	ret := sc.Ret
-	if recPid, ok := rp.toRecorded(int(ret)); ok {
+	if recPid, ok := rp.pids.toRecorded(int(ret)); ok {
 		ret = int64(recPid)
-	} else if lin, ok := rp.realLin[int(ret)]; ok && e.s.Ret > 0 {
+	} else if lin, ok := rp.pids.lineageOf(int(ret)); ok && e.s.Ret > 0 {
 		// A child the recording has not named yet: its recorded pid is
 		// what this call returned then.
-		rp.recTid[lin] = int32(e.s.Ret)
-		rp.recLin[int32(e.s.Ret)] = lin
+		rp.pids.setRecorded(int32(e.s.Ret), lin)
 		ret = e.s.Ret
 	}
 	if ret != sc.Ret {
@@ -144,7 +143,7 @@ func (rp *Replayer) waitidPid(sc *tracer.Syscall) {
 		return
 	}
 	real := int(int32(binary.LittleEndian.Uint32(b[:])))
-	if v, ok := rp.toRecorded(real); ok && int(v) != real {
+	if v, ok := rp.pids.toRecorded(real); ok && int(v) != real {
 		binary.LittleEndian.PutUint32(b[:], uint32(v))
 		_ = sc.Mem().WriteAt(b[:], addr+siPid)
 	}

@@ -51,14 +51,13 @@ type departed struct {
 	d      Departure
 	clocks map[uint32]int64 // last reading by clock id, ns
 	rng    *rand.ChaCha8
-	nextID int32
 	buf    []byte
 }
 
 func newDeparted(seed uint64) *departed {
 	var key [8]byte
 	binary.LittleEndian.PutUint64(key[:], seed)
-	return &departed{clocks: make(map[uint32]int64), rng: rand.NewChaCha8(sha256.Sum256(append([]byte("hermes departure "), key[:]...))), nextID: firstVirtualPid}
+	return &departed{clocks: make(map[uint32]int64), rng: rand.NewChaCha8(sha256.Sum256(append([]byte("hermes departure "), key[:]...)))}
 }
 
 // Departure returns where the replay departed from its recording, or nil.
@@ -160,7 +159,7 @@ func (rp *Replayer) departedEnter(sc *tracer.Syscall, act *tracer.Action) {
 			real = 0
 		}
 		if real != 0 {
-			act.Skip, act.Value, act.By = true, int64(rp.virtualPid(real)), "replay"
+			act.Skip, act.Value, act.By = true, int64(rp.pids.virtual(real)), "replay"
 		}
 	case f&(fRead|fWrite|fSock) != 0 && int32(sc.Args[0]) >= 0:
 		switch rp.fdClass(sc.Thread.Proc.FDPath(int(int32(sc.Args[0])))) {
@@ -193,7 +192,7 @@ func (rp *Replayer) departedExit(sc *tracer.Syscall, act *tracer.Action) {
 	if sc.Arch == abi.ArchX86_64 && !sc.Skipped && sc.Ret > 0 {
 		switch f := callFlags[sc.Nr]; {
 		case f&fPidResult != 0 || sc.Nr == unix.SYS_GETPPID || sc.Nr == unix.SYS_GETPGRP:
-			if v := rp.virtualPid(int(sc.Ret)); int64(v) != sc.Ret {
+			if v := rp.pids.virtual(int(sc.Ret)); int64(v) != sc.Ret {
 				act.Skip, act.Value, act.By = true, int64(v), "replay"
 			}
 		}
@@ -202,24 +201,6 @@ func (rp *Replayer) departedExit(sc *tracer.Syscall, act *tracer.Action) {
 		}
 	}
 	rp.overlayExit(sc, act)
-}
-
-// virtualPid returns the pid the program sees for a live pid: the
-// recorded one, or a new virtual one for a process the recording did not
-// have (the same in every run that makes the same processes).
-func (rp *Replayer) virtualPid(real int) int32 {
-	if v, ok := rp.toRecorded(real); ok {
-		return v
-	}
-	lin, ok := rp.realLin[real]
-	if !ok {
-		return int32(real) // not a tracee: as it is
-	}
-	v := rp.dep.nextID
-	rp.dep.nextID++
-	rp.recTid[lin] = v
-	rp.recLin[v] = lin
-	return v
 }
 
 // virtualClock answers a clock read after the departure.

@@ -277,7 +277,7 @@ func (rp *Replayer) targetWait(sc *tracer.Syscall, e *entry, act *tracer.Action)
 		rp.emulate(sc, e, act)
 		return modeEmulated
 	case e.s.Ret > 0:
-		if real, ok := rp.toReal(int32(e.s.Ret)); ok {
+		if real, ok := rp.pids.toReal(int32(e.s.Ret)); ok {
 			// That child, and waiting for it: it did exit.
 			act.SetArgs |= 1<<0 | 1<<2
 			act.Args[0] = uint64(uint32(real))
@@ -323,7 +323,7 @@ func (rp *Replayer) translatePidArgs(sc *tracer.Syscall, act *tracer.Action) {
 		if v <= 0 {
 			continue
 		}
-		real, ok := rp.toReal(v)
+		real, ok := rp.pids.toReal(v)
 		if !ok || real == int(v) {
 			continue
 		}
@@ -358,35 +358,10 @@ func (rp *Replayer) translateProcPaths(sc *tracer.Syscall, e *entry, act *tracer
 		if err != nil {
 			continue
 		}
-		if real, ok := rp.toReal(int32(pid)); ok && real != pid {
+		if real, ok := rp.pids.toReal(int32(pid)); ok && real != pid {
 			act.Strings = append(act.Strings, tracer.StringArg{Index: int(m.Arg), Data: []byte("/proc/" + strconv.Itoa(real) + rest[j:])})
 		}
 	}
-}
-
-// toReal maps a recorded pid or tid to the live one.
-func (rp *Replayer) toReal(v int32) (int, bool) {
-	lin, ok := rp.recLin[v]
-	if !ok {
-		return 0, false
-	}
-	tid, ok := rp.realTid[lin]
-	return tid, ok
-}
-
-func (rp *Replayer) setReal(tid int, lineage string) {
-	rp.realLin[tid] = lineage
-	rp.realTid[lineage] = tid
-}
-
-// toRecorded maps a live pid or tid to the recorded one.
-func (rp *Replayer) toRecorded(v int) (int32, bool) {
-	lin, ok := rp.realLin[v]
-	if !ok {
-		return 0, false
-	}
-	t, ok := rp.recTid[lin]
-	return t, ok
 }
 
 // reinject applies at entry what the recording injected at this call: a
@@ -469,7 +444,7 @@ func (rp *Replayer) floating(th *thread, sc *tracer.Syscall, act *tracer.Action)
 		if sc.Nr == unix.SYS_GETTID {
 			real = sc.Tid()
 		}
-		if v, ok := rp.toRecorded(real); ok {
+		if v, ok := rp.pids.toRecorded(real); ok {
 			act.Skip, act.Value, act.By = true, int64(v), "replay"
 		}
 	}

@@ -129,8 +129,7 @@ func (rp *Replayer) pull() bool {
 				rp.rootExit = p
 			}
 		case tracepb.ProcessKind_PROCESS_KIND_FORK, tracepb.ProcessKind_PROCESS_KIND_THREAD:
-			rp.recTid[p.ChildLineage] = p.ChildPid
-			rp.recLin[p.ChildPid] = p.ChildLineage
+			rp.pids.setRecorded(p.ChildPid, p.ChildLineage)
 		}
 	}
 	return true

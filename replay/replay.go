@@ -103,11 +103,7 @@ type Replayer struct {
 	calls  int // calls matched
 	emul   int // calls emulated
 
-	// Pids: recorded tids by lineage and back, real ones likewise.
-	recTid  map[string]int32
-	recLin  map[int32]string
-	realTid map[string]int
-	realLin map[int]string
+	pids *pidMap // recorded and live ids, by lineage
 
 	outside map[string]bool // what the root's inherited descriptors are
 	netSock map[string]bool // sockets the target made ("socket:[ino]")
@@ -146,8 +142,7 @@ func New(r *format.Reader, opts Options) (*Replayer, error) {
 	rp := &Replayer{
 		r: r, hdr: hdr, opts: opts,
 		threads: make(map[string]*thread), procs: make(map[string][]*thread),
-		recTid: make(map[string]int32), recLin: make(map[int32]string),
-		realTid: make(map[string]int), realLin: make(map[int]string),
+		pids:    newPidMap(),
 		netSock: make(map[string]bool), clockOff: make(map[uint32]int64),
 		clockQs:   make(map[string]map[uint64]*clockQueue),
 		lastClock: make(map[uint32]int64),
@@ -282,11 +277,10 @@ func (rp *Replayer) Enter(sc *tracer.Syscall, act *tracer.Action) {
 	rp.calls++
 	if !th.mapped && e.s.Lineage == th.lineage {
 		th.mapped = true
-		rp.recTid[th.lineage] = e.s.Tid
-		rp.recLin[e.s.Tid] = th.lineage
-		rp.recLin[e.s.Pid] = th.proc
-		rp.setReal(sc.Tid(), th.lineage)
-		rp.setReal(sc.Pid(), th.proc)
+		rp.pids.setRecorded(e.s.Tid, th.lineage)
+		rp.pids.recLin[e.s.Pid] = th.proc
+		rp.pids.setReal(sc.Tid(), th.lineage)
+		rp.pids.setReal(sc.Pid(), th.proc)
 	}
 	rp.remember(th, e)
 	// A restart re-enters with the arguments replay gave it the first
@@ -527,10 +521,10 @@ func (rp *Replayer) Process(ev *tracer.ProcessEvent) {
 		}
 	case tracer.EventFork, tracer.EventThread:
 		if ev.Child != nil {
-			rp.setReal(ev.Child.Tid, ev.Child.Lineage)
+			rp.pids.setReal(ev.Child.Tid, ev.Child.Lineage)
 		}
 	case tracer.EventExec:
-		rp.setReal(ev.Thread.Tid, ev.Thread.Lineage)
+		rp.pids.setReal(ev.Thread.Tid, ev.Thread.Lineage)
 		if rp.outside == nil && ev.Thread.Lineage == "1" {
 			rp.outside = inherited(ev.Thread.Proc.Pid)
 		}
