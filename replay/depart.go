@@ -48,16 +48,15 @@ func (d *Departure) String() string {
 // random bytes come from a stream derived from the run's seed, and pids
 // stay the recorded ones (new processes get new virtual pids).
 type departed struct {
-	d      Departure
-	clocks map[uint32]int64 // last reading by clock id, ns
-	rng    *rand.ChaCha8
-	buf    []byte
+	d   Departure
+	rng *rand.ChaCha8
+	buf []byte
 }
 
 func newDeparted(seed uint64) *departed {
 	var key [8]byte
 	binary.LittleEndian.PutUint64(key[:], seed)
-	return &departed{clocks: make(map[uint32]int64), rng: rand.NewChaCha8(sha256.Sum256(append([]byte("hermes departure "), key[:]...)))}
+	return &departed{rng: rand.NewChaCha8(sha256.Sum256(append([]byte("hermes departure "), key[:]...)))}
 }
 
 // Departure returns where the replay departed from its recording, or nil.
@@ -67,12 +66,6 @@ func (rp *Replayer) Departure() *Departure {
 	}
 	d := rp.dep.d
 	return &d
-}
-
-// noteClock keeps the last recorded reading of a clock, for the virtual
-// clock after a departure.
-func (rp *Replayer) noteClock(id uint32, ns int64) {
-	rp.lastClock[id] = ns
 }
 
 // changes reports whether an overlay's action gives a call another outcome
@@ -126,9 +119,6 @@ func (rp *Replayer) depart(th *thread, e *entry, sc *tracer.Syscall, act *tracer
 	}
 	if act.By != "" {
 		d.Actual += " (" + act.By + ")"
-	}
-	for clk, v := range rp.lastClock {
-		rp.dep.clocks[clk] = v
 	}
 	if th != nil {
 		th.mode = modeUnchecked
@@ -219,15 +209,11 @@ func (rp *Replayer) virtualClock(sc *tracer.Syscall, act *tracer.Action) {
 	case unix.SYS_TIME:
 		addr = sc.Args[0]
 	}
-	v, ok := dp.clocks[id]
-	if !ok {
-		v = rp.hdr.StartTimeUnixNs
-		if id != unix.CLOCK_REALTIME && id != unix.CLOCK_REALTIME_COARSE && id != unix.CLOCK_TAI {
-			v = 1e9
-		}
+	start := rp.hdr.StartTimeUnixNs
+	if id != unix.CLOCK_REALTIME && id != unix.CLOCK_REALTIME_COARSE && id != unix.CLOCK_TAI {
+		start = 1e9
 	}
-	v += ClockStep
-	dp.clocks[id] = v
+	v := rp.clocks.virtual(id, start)
 	act.Skip, act.Value, act.By = true, 0, "replay"
 	b := dp.buf[:0]
 	switch sc.Nr {

@@ -221,11 +221,9 @@ func (rp *Replayer) emulateAt(args *[6]uint64, e *entry, act *tracer.Action) {
 		if len(m.Data) == 16 && m.Arg < 2 && e.s.Arch == tracepb.Arch_ARCH_X86_64 {
 			switch {
 			case e.s.Nr == unix.SYS_CLOCK_GETTIME && m.Arg == 1:
-				rp.learnClock(uint32(e.args[0]), m.Data, 1)
-				rp.noteClock(uint32(e.args[0]), timespecNs(m.Data, 1))
+				rp.clocks.learn(uint32(e.args[0]), m.Data, 1)
 			case e.s.Nr == unix.SYS_GETTIMEOFDAY && m.Arg == 0:
-				rp.learnClock(unix.CLOCK_REALTIME, m.Data, 1000)
-				rp.noteClock(unix.CLOCK_REALTIME, timespecNs(m.Data, 1000))
+				rp.clocks.learn(unix.CLOCK_REALTIME, m.Data, 1000)
 			}
 		}
 	}
@@ -459,25 +457,6 @@ func (rp *Replayer) floating(th *thread, sc *tracer.Syscall, act *tracer.Action)
 // system-wide ones.
 func clockKept(id uint32) bool { return recorded.SystemClock(id) }
 
-// learnClock notes how far a recorded clock reading is from the real clock.
-// ts is a timespec (unit 1) or a timeval (unit 1000).
-func (rp *Replayer) learnClock(id uint32, ts []byte, unit int64) {
-	if !clockKept(id) {
-		return
-	}
-	var now unix.Timespec
-	if unix.ClockGettime(int32(id), &now) != nil {
-		return
-	}
-	rec := int64(binary.LittleEndian.Uint64(ts))*1e9 + int64(binary.LittleEndian.Uint64(ts[8:]))*unit
-	rp.clockOff[id] = rec - now.Nano()
-}
-
-// timespecNs reads a timespec (unit 1) or timeval (unit 1000) as ns.
-func timespecNs(b []byte, unit int64) int64 {
-	return int64(binary.LittleEndian.Uint64(b))*1e9 + int64(binary.LittleEndian.Uint64(b[8:]))*unit
-}
-
 // shiftClock moves the result of a real clock read into recorded time.
 func (rp *Replayer) shiftClock(sc *tracer.Syscall, act *tracer.Action) {
 	if sc.Arch != abi.ArchX86_64 || sc.Ret < 0 {
@@ -496,12 +475,12 @@ func (rp *Replayer) shiftClock(sc *tracer.Syscall, act *tracer.Action) {
 	default:
 		return
 	}
-	off, ok := rp.clockOff[id]
-	if !ok {
-		return
-	}
 	if sc.Nr == unix.SYS_TIME {
-		t := (sc.Ret*1e9 + off) / 1e9
+		ns, ok := rp.clocks.shift(id, sc.Ret*1e9)
+		if !ok {
+			return
+		}
+		t := ns / 1e9
 		if addr != 0 {
 			var b [8]byte
 			binary.LittleEndian.PutUint64(b[:], uint64(t))
@@ -517,7 +496,10 @@ func (rp *Replayer) shiftClock(sc *tracer.Syscall, act *tracer.Action) {
 	if n, _ := sc.Mem().ReadAt(ts[:], addr); n != len(ts) {
 		return
 	}
-	ns := int64(binary.LittleEndian.Uint64(ts[:]))*1e9 + int64(binary.LittleEndian.Uint64(ts[8:]))*unit + off
+	ns, ok := rp.clocks.shift(id, timespecNs(ts[:], unit))
+	if !ok {
+		return
+	}
 	binary.LittleEndian.PutUint64(ts[:], uint64(ns/1e9))
 	binary.LittleEndian.PutUint64(ts[8:], uint64(ns%1e9/unit))
 	_ = sc.Mem().WriteAt(ts[:], addr)

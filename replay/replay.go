@@ -108,18 +108,17 @@ type Replayer struct {
 	outside map[string]bool // what the root's inherited descriptors are
 	netSock map[string]bool // sockets the target made ("socket:[ino]")
 
-	clockOff map[uint32]int64                  // recorded minus real time, by clock id
-	clockQs  map[string]map[uint64]*clockQueue // recorded clock reads by process and clock
+	clocks  *clockBook                        // recorded clocks: offsets, last readings
+	clockQs map[string]map[uint64]*clockQueue // recorded clock reads by process and clock
 
-	rootExit  *tracepb.Process
-	dep       *departed        // set once the replay departed from its recording
-	seed      uint64           // of the departed run's randomness
-	lastClock map[uint32]int64 // last recorded reading by clock id, ns
-	first     *Divergence
-	reports   int
-	end       *EndError
-	stopped   bool
-	gaveUp    bool // a lenient replay stopped after too many divergences
+	rootExit *tracepb.Process
+	dep      *departed // set once the replay departed from its recording
+	seed     uint64    // of the departed run's randomness
+	first    *Divergence
+	reports  int
+	end      *EndError
+	stopped  bool
+	gaveUp   bool // a lenient replay stopped after too many divergences
 
 	ov      tracer.Action
 	ovx     tracer.Action
@@ -143,10 +142,9 @@ func New(r *format.Reader, opts Options) (*Replayer, error) {
 		r: r, hdr: hdr, opts: opts,
 		threads: make(map[string]*thread), procs: make(map[string][]*thread),
 		pids:    newPidMap(),
-		netSock: make(map[string]bool), clockOff: make(map[uint32]int64),
-		clockQs:   make(map[string]map[uint64]*clockQueue),
-		lastClock: make(map[uint32]int64),
-		seed:      hdr.Seed,
+		netSock: make(map[string]bool), clocks: newClockBook(),
+		clockQs: make(map[string]map[uint64]*clockQueue),
+		seed:    hdr.Seed,
 	}
 	if len(hdr.Traced) == 0 {
 		for i := range rp.traced {

@@ -1,0 +1,67 @@
+package replay
+
+import (
+	"encoding/binary"
+
+	"golang.org/x/sys/unix"
+)
+
+// clockBook keeps what replay knows of the recorded clocks: for each
+// system-wide clock, how far its recorded readings are from the real clock
+// (so a read with no recorded counterpart is moved into recorded time), and
+// its last recorded reading (from which a departed replay's virtual clock
+// goes on, by ClockStep a read).
+type clockBook struct {
+	off  map[uint32]int64 // recorded minus real, ns, by clock id
+	last map[uint32]int64 // last reading given, ns, by clock id
+	now  func(id uint32) (int64, bool)
+}
+
+func newClockBook() *clockBook {
+	return &clockBook{off: make(map[uint32]int64), last: make(map[uint32]int64), now: realClock}
+}
+
+// realClock reads a clock of this machine.
+func realClock(id uint32) (int64, bool) {
+	var ts unix.Timespec
+	if unix.ClockGettime(int32(id), &ts) != nil {
+		return 0, false
+	}
+	return ts.Nano(), true
+}
+
+// learn notes a recorded reading of clock id: ts is a timespec (unit 1)
+// or a timeval (unit 1000).
+func (b *clockBook) learn(id uint32, ts []byte, unit int64) {
+	if !clockKept(id) || len(ts) < 16 {
+		return
+	}
+	rec := timespecNs(ts, unit)
+	b.last[id] = rec
+	if now, ok := b.now(id); ok {
+		b.off[id] = rec - now
+	}
+}
+
+// shift moves a real reading of clock id into recorded time.
+func (b *clockBook) shift(id uint32, ns int64) (int64, bool) {
+	off, ok := b.off[id]
+	return ns + off, ok
+}
+
+// virtual returns the next reading of clock id after a departure: the last
+// one given plus ClockStep (start, plus ClockStep, if it was never read).
+func (b *clockBook) virtual(id uint32, start int64) int64 {
+	v, ok := b.last[id]
+	if !ok {
+		v = start
+	}
+	v += ClockStep
+	b.last[id] = v
+	return v
+}
+
+// timespecNs reads a timespec (unit 1) or timeval (unit 1000) as ns.
+func timespecNs(b []byte, unit int64) int64 {
+	return int64(binary.LittleEndian.Uint64(b))*1e9 + int64(binary.LittleEndian.Uint64(b[8:]))*unit
+}
