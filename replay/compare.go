@@ -4,8 +4,9 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
-	"github.com/hermes-trace/hermes/format/recorded"
 	"strconv"
+
+	"github.com/hermes-trace/hermes/format/recorded"
 
 	"github.com/hermes-trace/hermes/format"
 	"github.com/hermes-trace/hermes/format/tracepb"

@@ -4,8 +4,9 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
-	"github.com/hermes-trace/hermes/format/recorded"
 	"math/rand/v2"
+
+	"github.com/hermes-trace/hermes/format/recorded"
 
 	"github.com/hermes-trace/hermes/tracer"
 	"github.com/hermes-trace/hermes/tracer/abi"

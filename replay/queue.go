@@ -1,8 +1,9 @@
 package replay
 
 import (
-	"github.com/hermes-trace/hermes/format/recorded"
 	"strings"
+
+	"github.com/hermes-trace/hermes/format/recorded"
 
 	"github.com/hermes-trace/hermes/format"
 	"github.com/hermes-trace/hermes/format/tracepb"
@@ -74,25 +75,10 @@ func procLineage(lineage string) string {
 
 // pull reads the next event of the trace into the queues; false at the end.
 func (rp *Replayer) pull() bool {
-	if rp.eof {
+	ev, ok := rp.pf.next()
+	if !ok {
 		return false
 	}
-	for rp.bpos >= len(rp.batch) {
-		if rp.evCh == nil {
-			rp.startPrefetch()
-		}
-		b, ok := <-rp.evCh
-		if !ok {
-			// The prefetcher is done with the reader.
-			rp.eof = true
-			_, _, rp.complete = rp.r.Recovered()
-			return false
-		}
-		rp.batch, rp.bpos = b, 0
-	}
-	ev := rp.batch[rp.bpos]
-	rp.batch[rp.bpos] = nil
-	rp.bpos++
 	switch k := ev.Kind.(type) {
 	case *tracepb.Event_Syscall:
 		s := k.Syscall
@@ -135,55 +121,8 @@ func (rp *Replayer) pull() bool {
 	return true
 }
 
-// prefetchBatch is how many events the prefetcher hands over at a time.
-const prefetchBatch = 256
-
-// startPrefetch reads and decodes the trace on its own goroutine, so that
-// decompression does not hold up the ptrace thread (which shares its CPU
-// with the target).
-func (rp *Replayer) startPrefetch() {
-	rp.evCh = make(chan []*tracepb.Event, 8)
-	rp.quit = make(chan struct{})
-	go func() {
-		defer close(rp.evCh)
-		for {
-			select {
-			case <-rp.quit:
-				return
-			default:
-			}
-			b := make([]*tracepb.Event, 0, prefetchBatch)
-			for len(b) < prefetchBatch {
-				ev, err := rp.r.Next()
-				if err != nil {
-					break
-				}
-				b = append(b, ev)
-			}
-			if len(b) == 0 {
-				return
-			}
-			select {
-			case rp.evCh <- b:
-			case <-rp.quit:
-				return
-			}
-			if len(b) < prefetchBatch {
-				return
-			}
-		}
-	}()
-}
-
 // Close stops reading the trace ahead. The Replayer reads no more after it.
-func (rp *Replayer) Close() {
-	if rp.quit != nil && !rp.closed {
-		rp.closed = true
-		close(rp.quit)
-		for range rp.evCh {
-		}
-	}
-}
+func (rp *Replayer) Close() { rp.pf.close() }
 
 // push appends a recorded call, compacting the queue now and then.
 func (th *thread) push(e *entry) {

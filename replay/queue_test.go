@@ -21,7 +21,7 @@ func mkEntry(nr, idx int, ret int64) *entry {
 // queueOf returns a thread holding the given calls and a Replayer that
 // has read its whole (empty) trace.
 func queueOf(nrs ...int) (*Replayer, *thread) {
-	rp := &Replayer{eof: true, threads: map[string]*thread{}, procs: map[string][]*thread{}}
+	rp := &Replayer{pf: &prefetcher{eof: true}, threads: map[string]*thread{}, procs: map[string][]*thread{}}
 	th := rp.thread("1")
 	for i, nr := range nrs {
 		th.push(mkEntry(nr, i, 0))
@@ -158,8 +158,8 @@ func TestPrefetchClose(t *testing.T) {
 		}
 		th.take(0)
 	}
-	if rp.at(th, 0) != nil || !rp.complete {
-		t.Fatalf("after the last event: complete=%v", rp.complete)
+	if rp.at(th, 0) != nil || !rp.pf.complete {
+		t.Fatalf("after the last event: complete=%v", rp.pf.complete)
 	}
 	rp.Close()
 

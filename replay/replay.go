@@ -3,9 +3,10 @@ package replay
 import (
 	"errors"
 	"fmt"
-	"github.com/hermes-trace/hermes/format/recorded"
 	"io"
 	"os"
+
+	"github.com/hermes-trace/hermes/format/recorded"
 
 	"github.com/hermes-trace/hermes/format"
 	"github.com/hermes-trace/hermes/format/tracepb"
@@ -85,23 +86,15 @@ var ErrNotDeterministic = errors.New("the trace was recorded with --nondetermini
 
 // Replayer is the tracer handler of `hermes replay`.
 type Replayer struct {
-	r        *format.Reader
-	hdr      *tracepb.TraceHeader
-	opts     Options
-	traced   [512]bool
-	threads  map[string]*thread
-	procs    map[string][]*thread // threads by process lineage
-	eof      bool
-	complete bool // at eof: the trace was complete
-
-	// The prefetcher's batches of events (see startPrefetch).
-	evCh   chan []*tracepb.Event
-	quit   chan struct{}
-	closed bool
-	batch  []*tracepb.Event
-	bpos   int
-	calls  int // calls matched
-	emul   int // calls emulated
+	r       *format.Reader
+	hdr     *tracepb.TraceHeader
+	opts    Options
+	traced  [512]bool
+	threads map[string]*thread
+	procs   map[string][]*thread // threads by process lineage
+	pf      *prefetcher          // the trace's events, read ahead
+	calls   int                  // calls matched
+	emul    int                  // calls emulated
 
 	pids *pidMap // recorded and live ids, by lineage
 
@@ -139,7 +132,7 @@ func New(r *format.Reader, opts Options) (*Replayer, error) {
 		opts.Report = io.Discard
 	}
 	rp := &Replayer{
-		r: r, hdr: hdr, opts: opts,
+		r: r, hdr: hdr, opts: opts, pf: &prefetcher{r: r},
 		threads: make(map[string]*thread), procs: make(map[string][]*thread),
 		pids:    newPidMap(),
 		netSock: make(map[string]bool), clocks: newClockBook(),
@@ -560,7 +553,7 @@ func (rp *Replayer) stop() {
 
 // noRecord handles a call the recording does not have.
 func (rp *Replayer) noRecord(th *thread, sc *tracer.Syscall, act *tracer.Action) {
-	if !rp.complete {
+	if !rp.pf.complete {
 		if rp.end == nil {
 			n, reason, _ := rp.r.Recovered()
 			rp.end = &EndError{Lineage: th.lineage, Index: th.nrec, Events: n, Reason: reason}
