@@ -54,8 +54,28 @@ type thread struct {
 	exit   *tracepb.Process // the recorded exit of the thread, once read
 }
 
+// matcher holds the recorded calls not yet matched: a queue per thread,
+// filled from the prefetcher as matching needs, with clock reads in queues
+// of their own by process and clock, and what the trace says of each
+// thread's end. Its methods find the recorded counterpart of a live call:
+// the thread's next one, one a little further (look-ahead), or another
+// thread's (steal).
+type matcher struct {
+	threads  map[string]*thread
+	procs    map[string][]*thread              // threads by process lineage
+	clockQs  map[string]map[uint64]*clockQueue // recorded clock reads by process and clock
+	pf       *prefetcher                       // the trace's events, read ahead
+	pids     *pidMap                           // recorded and live ids, by lineage
+	rootExit *tracepb.Process                  // the recorded exit of the root process
+}
+
+func newMatcher(pf *prefetcher) *matcher {
+	return &matcher{threads: make(map[string]*thread), procs: make(map[string][]*thread),
+		clockQs: make(map[string]map[uint64]*clockQueue), pf: pf, pids: newPidMap()}
+}
+
 // thread returns the state of a lineage.
-func (rp *Replayer) thread(lineage string) *thread {
+func (rp *matcher) thread(lineage string) *thread {
 	th := rp.threads[lineage]
 	if th == nil {
 		th = &thread{lineage: lineage, proc: procLineage(lineage)}
@@ -74,7 +94,7 @@ func procLineage(lineage string) string {
 }
 
 // pull reads the next event of the trace into the queues; false at the end.
-func (rp *Replayer) pull() bool {
+func (rp *matcher) pull() bool {
 	ev, ok := rp.pf.next()
 	if !ok {
 		return false
@@ -136,12 +156,12 @@ func (th *thread) push(e *entry) {
 
 // at returns the i-th unmatched recorded call of the thread (0 is the
 // next), reading the trace as far as needed; nil if there is none.
-func (rp *Replayer) at(th *thread, i int) *entry { return rp.atWithin(th, i, -1) }
+func (rp *matcher) at(th *thread, i int) *entry { return rp.atWithin(th, i, -1) }
 
 // atWithin is at, reading at most budget more events of the trace (-1:
 // no limit): looking into another thread must not read a whole trace into
 // memory when that thread has no more calls.
-func (rp *Replayer) atWithin(th *thread, i, budget int) *entry {
+func (rp *matcher) atWithin(th *thread, i, budget int) *entry {
 	for th.head+i >= len(th.q) {
 		if budget == 0 || !rp.pull() {
 			return nil
@@ -182,7 +202,7 @@ const maxLookahead = 64
 // that is the call sc, if only scheduling calls come before it; else -1.
 // A call that floats itself never skips a recorded pid read: those carry
 // values the program uses.
-func (rp *Replayer) lookahead(th *thread, sc callView, floats bool) int {
+func (rp *matcher) lookahead(th *thread, sc callView, floats bool) int {
 	for i := 0; i < maxLookahead; i++ {
 		e := rp.at(th, i)
 		if e == nil {
@@ -200,7 +220,7 @@ func (rp *Replayer) lookahead(th *thread, sc callView, floats bool) int {
 
 // lookaheadInterrupted is lookahead for a recorded call a signal
 // interrupted: the only record of a call that ended in EINTR.
-func (rp *Replayer) lookaheadInterrupted(th *thread, sc callView) int {
+func (rp *matcher) lookaheadInterrupted(th *thread, sc callView) int {
 	for i := 0; i < maxLookahead; i++ {
 		e := rp.at(th, i)
 		if e == nil || !e.noise {
@@ -218,7 +238,7 @@ func (rp *Replayer) lookaheadInterrupted(th *thread, sc callView) int {
 // so a call one thread made when recorded can be made by another in
 // replay. Of the threads whose next call (scheduling calls aside) is this
 // one, with the same arguments, the one that made it first gives it up.
-func (rp *Replayer) steal(th *thread, sc callView) *entry {
+func (rp *matcher) steal(th *thread, sc callView, same func(*entry) bool) *entry {
 	var best *thread
 	bestI := 0
 	for _, o := range rp.procs[th.proc] {
@@ -234,7 +254,7 @@ func (rp *Replayer) steal(th *thread, sc callView) *entry {
 			i++
 		}
 		e := rp.atWithin(o, i, stealBudget)
-		if e == nil || !sameCall(sc, e) || rp.compareEntry(sc.sc, e, false) != "" {
+		if e == nil || !sameCall(sc, e) || !same(e) {
 			continue
 		}
 		if best == nil || e.s.Seq < best.q[best.head+bestI].s.Seq {
@@ -277,7 +297,7 @@ func clockKey(a abi.Arch, nr int, arg0 uint64) (uint64, bool) {
 	return 0, false
 }
 
-func (rp *Replayer) clockQueue(proc string, key uint64) *clockQueue {
+func (rp *matcher) clockQueue(proc string, key uint64) *clockQueue {
 	m := rp.clockQs[proc]
 	if m == nil {
 		m = make(map[uint64]*clockQueue)
@@ -297,7 +317,7 @@ func (rp *Replayer) clockQueue(proc string, key uint64) *clockQueue {
 const clockPullLimit = 1 << 14
 
 // nextClock returns the process's next recorded reading of a clock, or nil.
-func (rp *Replayer) nextClock(proc string, key uint64) *entry {
+func (rp *matcher) nextClock(proc string, key uint64) *entry {
 	q := rp.clockQueue(proc, key)
 	for i := 0; len(q.recs) == 0 && i < clockPullLimit && rp.pull(); i++ {
 	}

@@ -21,7 +21,7 @@ func mkEntry(nr, idx int, ret int64) *entry {
 // queueOf returns a thread holding the given calls and a Replayer that
 // has read its whole (empty) trace.
 func queueOf(nrs ...int) (*Replayer, *thread) {
-	rp := &Replayer{pf: &prefetcher{eof: true}, threads: map[string]*thread{}, procs: map[string][]*thread{}}
+	rp := &Replayer{matcher: newMatcher(&prefetcher{eof: true})}
 	th := rp.thread("1")
 	for i, nr := range nrs {
 		th.push(mkEntry(nr, i, 0))

@@ -86,32 +86,26 @@ var ErrNotDeterministic = errors.New("the trace was recorded with --nondetermini
 
 // Replayer is the tracer handler of `hermes replay`.
 type Replayer struct {
-	r       *format.Reader
-	hdr     *tracepb.TraceHeader
-	opts    Options
-	traced  [512]bool
-	threads map[string]*thread
-	procs   map[string][]*thread // threads by process lineage
-	pf      *prefetcher          // the trace's events, read ahead
-	calls   int                  // calls matched
-	emul    int                  // calls emulated
-
-	pids *pidMap // recorded and live ids, by lineage
+	*matcher
+	r      *format.Reader
+	hdr    *tracepb.TraceHeader
+	opts   Options
+	traced [512]bool
+	calls  int // calls matched
+	emul   int // calls emulated
 
 	outside map[string]bool // what the root's inherited descriptors are
 	netSock map[string]bool // sockets the target made ("socket:[ino]")
 
-	clocks  *clockBook                        // recorded clocks: offsets, last readings
-	clockQs map[string]map[uint64]*clockQueue // recorded clock reads by process and clock
+	clocks *clockBook // recorded clocks: offsets, last readings
 
-	rootExit *tracepb.Process
-	dep      *departed // set once the replay departed from its recording
-	seed     uint64    // of the departed run's randomness
-	first    *Divergence
-	reports  int
-	end      *EndError
-	stopped  bool
-	gaveUp   bool // a lenient replay stopped after too many divergences
+	dep     *departed // set once the replay departed from its recording
+	seed    uint64    // of the departed run's randomness
+	first   *Divergence
+	reports int
+	end     *EndError
+	stopped bool
+	gaveUp  bool // a lenient replay stopped after too many divergences
 
 	ov      tracer.Action
 	ovx     tracer.Action
@@ -132,12 +126,10 @@ func New(r *format.Reader, opts Options) (*Replayer, error) {
 		opts.Report = io.Discard
 	}
 	rp := &Replayer{
-		r: r, hdr: hdr, opts: opts, pf: &prefetcher{r: r},
-		threads: make(map[string]*thread), procs: make(map[string][]*thread),
-		pids:    newPidMap(),
+		matcher: newMatcher(&prefetcher{r: r}),
+		r:       r, hdr: hdr, opts: opts,
 		netSock: make(map[string]bool), clocks: newClockBook(),
-		clockQs: make(map[string]map[uint64]*clockQueue),
-		seed:    hdr.Seed,
+		seed: hdr.Seed,
 	}
 	if len(hdr.Traced) == 0 {
 		for i := range rp.traced {
@@ -360,7 +352,7 @@ func (rp *Replayer) match(th *thread, cv callView) (e *entry, float bool) {
 		return th.take(i), false
 	}
 	if cv.valued || !noise {
-		if e := rp.steal(th, cv); e != nil {
+		if e := rp.steal(th, cv, func(e *entry) bool { return rp.compareEntry(cv.sc, e, false) == "" }); e != nil {
 			return e, false
 		}
 	}
