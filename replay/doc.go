@@ -20,5 +20,23 @@
 // for real and its result (and a file read's data, and a write's data) is
 // compared: a difference is a Divergence.
 //
+// Departure. Where an overlay (an --inject script) gives a call another
+// outcome than the recording had, the replay departs: from there every
+// call runs live to the program's own end, with clocks, random bytes and
+// pids kept deterministic (see Departure, ClockStep).
+//
+// The files. The caller runs the target in a private view of the file
+// system restored from the recording's pre-images (package fsview);
+// stat-like calls and directory listings of files are emulated (class
+// Meta), since a restored copy has other inode numbers, times and order.
+//
+// Parts. A Replayer is a tracer handler over typed parts that are tested
+// on their own: the prefetcher (reads the trace ahead on a goroutine), the
+// matcher (per-thread queues of recorded calls, look-ahead, steal), the
+// pid map (recorded, live and virtual ids), the clock book (offsets of the
+// recorded clocks, the departed run's virtual clock) and the departed
+// run's state. What replay needs to know of each syscall comes from the
+// generated syscall table (abi.ReplayFacts).
+//
 // Setting HERMES_DEBUG_MATCH=1 prints every match decision on stderr.
 package replay
