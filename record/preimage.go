@@ -47,7 +47,6 @@ type preimages struct {
 	pending []*tracepb.FileImage
 	files   int
 	bytes   int64
-	buf     []byte
 }
 
 func newPreimages(max int64, h *hidden) *preimages {

@@ -35,12 +35,6 @@ func (m *pidMap) lineageOf(real int) (string, bool) {
 	return lin, ok
 }
 
-// knownRecorded reports whether lineage has a recorded id.
-func (m *pidMap) knownRecorded(lineage string) bool {
-	_, ok := m.recTid[lineage]
-	return ok
-}
-
 // toReal maps a recorded id to the live one.
 func (m *pidMap) toReal(v int32) (int, bool) {
 	lin, ok := m.recLin[v]
