@@ -8,6 +8,7 @@ import (
 	"hash/crc32"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"reflect"
 	"sort"
@@ -36,12 +37,16 @@ type Reader struct {
 	hdr          *tracepb.TraceHeader
 	dataStart    int64
 
-	chunks  []ChunkInfo // the events chunks believed good, in file order
+	chunks  []ChunkInfo // the events chunks believed good when opened, in file order
 	ends    []int64     // for each chunk, where its bytes must end: the next chunk's offset (or the index's) with an index, its end when scanned
+	dropped []bool      // for each chunk, whether it turned out damaged (nil: none did)
+	good    []ChunkInfo // the chunks not dropped, for Chunks (nil: not computed since the last drop)
 	indexed bool        // chunks came from the footer's index
 	tail    string      // why a file without a usable footer ends where it does
-	damage  []Damage    // what was skipped, in file order
+	damage  []Damage    // what was skipped
+	sorted  bool        // damage is in file order
 	work    int64       // bytes read and checked looking for a good chunk after damage
+	sbuf    []byte      // for looking for a good chunk after damage
 
 	cbuf []byte
 	ubuf []byte
@@ -341,7 +346,7 @@ func (r *Reader) scan(footerErr error) {
 			case h.typ != ChunkEvents:
 				// A chunk type this reader does not know.
 			case len(r.chunks) > 0 && h.firstSeq < nextSeq:
-				r.damage = append(r.damage, Damage{Offset: off, End: end, Events: int(h.count),
+				r.addDamage(Damage{Offset: off, End: end, Events: int(h.count),
 					Reason: fmt.Sprintf("chunk at offset %d: sequence number %d after %d", off, h.firstSeq, nextSeq-1)})
 			default:
 				r.chunks = append(r.chunks, ChunkInfo{Offset: off, FirstSeq: h.firstSeq, Count: h.count, MinTime: h.minTime, MaxTime: h.maxTime})
@@ -363,7 +368,7 @@ func (r *Reader) scan(footerErr error) {
 				if gaveUp {
 					d.Reason += "; too much damage to look for more chunks"
 				}
-				r.damage = append(r.damage, d)
+				r.addDamage(d)
 				r.tail = "no footer: writer did not finish"
 				return
 			}
@@ -378,9 +383,9 @@ func (r *Reader) scan(footerErr error) {
 			// One chunk whose header agrees with its neighbours.
 			d.Events = int(h.count)
 		case len(r.chunks) > 0 && nh.typ == ChunkEvents && nh.firstSeq >= nextSeq:
-			d.Events = int(min(nh.firstSeq-nextSeq, MaxChunkPayload))
+			d.Events = int(min(nh.firstSeq-nextSeq, math.MaxInt32))
 		}
-		r.damage = append(r.damage, d)
+		r.addDamage(d)
 		off = next
 	}
 }
@@ -390,11 +395,12 @@ func (r *Reader) scan(footerErr error) {
 // read and check are bounded by the size of the file: past that it gives
 // up (a file made of fake chunk headers would take forever).
 func (r *Reader) resync(from int64) (int64, chunkHeader, bool) {
-	const block = 64 << 10
 	budget := 4*r.size + MaxChunkPayload
-	buf := make([]byte, block)
+	if r.sbuf == nil {
+		r.sbuf = make([]byte, min(64<<10, r.size))
+	}
 	for pos := from; r.size-pos >= chunkHeaderSize; {
-		b := buf[:min(int64(len(buf)), r.size-pos)]
+		b := r.sbuf[:min(int64(len(r.sbuf)), r.size-pos)]
 		if err := r.readAt(b, pos); err != nil {
 			return -1, chunkHeader{}, false
 		}
@@ -451,7 +457,20 @@ func (r *Reader) Version() (major, minor int) { return int(r.major), int(r.minor
 
 // Chunks returns the events chunks the reader knows to be readable (all of
 // them for a complete file), in file order. The slice must not be changed.
-func (r *Reader) Chunks() []ChunkInfo { return r.chunks }
+func (r *Reader) Chunks() []ChunkInfo {
+	if r.dropped == nil {
+		return r.chunks
+	}
+	if r.good == nil {
+		r.good = make([]ChunkInfo, 0, len(r.chunks))
+		for i, c := range r.chunks {
+			if !r.dropped[i] {
+				r.good = append(r.good, c)
+			}
+		}
+	}
+	return r.good
+}
 
 // Recovered reports how many events the file holds in readable chunks,
 // whether it is complete (a valid footer, and no damage), and, when it is
@@ -462,11 +481,12 @@ func (r *Reader) Chunks() []ChunkInfo { return r.chunks }
 // final once Next has returned io.EOF.
 func (r *Reader) Recovered() (events int, reason string, complete bool) {
 	n := 0
-	for _, c := range r.chunks {
+	for _, c := range r.Chunks() {
 		n += int(c.Count)
 	}
 	var parts []string
 	if len(r.damage) > 0 {
+		r.sortDamage()
 		lost := 0
 		for _, d := range r.damage {
 			lost += d.Events
@@ -499,7 +519,25 @@ func (r *Reader) Recovered() (events int, reason string, complete bool) {
 // should say so and fail. A file that merely ends early (a writer that was
 // killed) has no damage: Recovered says it is partial. Like Recovered, it
 // is final once Next has returned io.EOF. The slice must not be changed.
-func (r *Reader) Damage() []Damage { return r.damage }
+func (r *Reader) Damage() []Damage {
+	r.sortDamage()
+	return r.damage
+}
+
+func (r *Reader) sortDamage() {
+	if !r.sorted {
+		sort.SliceStable(r.damage, func(a, b int) bool { return r.damage[a].Offset < r.damage[b].Offset })
+		r.sorted = true
+	}
+}
+
+// addDamage records a damaged part of the file.
+func (r *Reader) addDamage(d Damage) {
+	if n := len(r.damage); n > 0 && r.damage[n-1].Offset > d.Offset {
+		r.sorted = false
+	}
+	r.damage = append(r.damage, d)
+}
 
 // Close closes the file opened by Open.
 func (r *Reader) Close() error {
@@ -517,7 +555,7 @@ func (r *Reader) Next() (*tracepb.Event, error) {
 		if r.cur+1 >= len(r.chunks) {
 			return nil, io.EOF
 		}
-		r.load(r.cur + 1) // on failure, the chunk is gone and the next takes its place
+		r.load(r.cur + 1) // a damaged chunk loads as no events
 	}
 	ev := r.evs[r.pos]
 	r.evs[r.pos] = nil
@@ -548,19 +586,22 @@ func ReadFile(path string) (hdr *tracepb.TraceHeader, evs []*tracepb.Event, comp
 	return r.Header(), evs, complete, nil
 }
 
-// load decodes chunk i into r.evs. On failure the chunk is dropped from
-// the list (the next one becomes chunk i), the damage is recorded, and the
-// reader is left before chunk i.
+// load decodes chunk i into r.evs. A damaged chunk is dropped (its
+// damage recorded the first time), and loads as no events.
 func (r *Reader) load(i int) error {
+	if r.dropped != nil && r.dropped[i] {
+		r.cur, r.evs, r.pos = i, nil, 0
+		return r.corrupt("damaged chunk at offset %d", r.chunks[i].Offset)
+	}
 	evs, err := r.decodeChunk(r.chunks[i], r.ends[i])
 	if err != nil {
 		c := r.chunks[i]
-		r.damage = append(r.damage, Damage{Offset: c.Offset, End: r.ends[i], Events: int(c.Count), Reason: err.Error()})
-		sort.Slice(r.damage, func(a, b int) bool { return r.damage[a].Offset < r.damage[b].Offset })
-		// New slices: Chunks' callers keep the old one.
-		r.chunks = append(r.chunks[:i:i], r.chunks[i+1:]...)
-		r.ends = append(r.ends[:i:i], r.ends[i+1:]...)
-		r.cur, r.evs, r.pos = i-1, nil, 0
+		r.addDamage(Damage{Offset: c.Offset, End: r.ends[i], Events: int(c.Count), Reason: err.Error()})
+		if r.dropped == nil {
+			r.dropped = make([]bool, len(r.chunks))
+		}
+		r.dropped[i], r.good = true, nil
+		r.cur, r.evs, r.pos = i, nil, 0
 		return r.corrupt("%s", err.Error())
 	}
 	r.cur, r.evs, r.pos = i, evs, 0
@@ -1015,9 +1056,9 @@ func (r *Reader) SeekTime(ns int64) error {
 }
 
 func (r *Reader) seek(i int, match func(*tracepb.Event) bool) error {
-	for i < len(r.chunks) {
+	for ; i < len(r.chunks); i++ {
 		if r.load(i) != nil {
-			continue // chunk i is gone; the next one is chunk i
+			continue // damaged: skipped
 		}
 		for j, ev := range r.evs {
 			if match(ev) {
@@ -1025,7 +1066,6 @@ func (r *Reader) seek(i int, match func(*tracepb.Event) bool) error {
 				return nil
 			}
 		}
-		i++
 	}
 	// past the end
 	r.cur, r.evs, r.pos = len(r.chunks)-1, nil, 0
