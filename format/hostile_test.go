@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/klauspost/compress/zstd"
 	"google.golang.org/protobuf/encoding/protowire"
@@ -555,5 +556,38 @@ func TestEstimateBoundsAllocation(t *testing.T) {
 		if used > MaxChunkMemory/2 {
 			t.Errorf("%s: estimate %d, over half of MaxChunkMemory", c.name, used)
 		}
+	}
+}
+
+// A file made of fake chunk headers, each claiming the rest of the file
+// and with a wrong CRC: looking for a good chunk after the damage reads a
+// bounded amount (a few times the file), not every candidate's payload.
+func TestResyncBounded(t *testing.T) {
+	head := traceHead(t)
+	file := buildTrace(head, false, goodChunk(1, 10))
+	start := len(file)
+	const size = 4 << 20
+	for len(file)+64 <= size {
+		h := chunkHeader{typ: ChunkEvents, ulen: 100, count: 1, firstSeq: 11}
+		b := make([]byte, 64)
+		h.clen = uint32(size - len(file) - chunkHeaderSize)
+		h.put(b)
+		file = append(file, b...)
+	}
+	file = append(file, make([]byte, size-len(file))...)
+	began := time.Now()
+	r, err := NewReader(bytes.NewReader(file), int64(len(file)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	took := time.Since(began)
+	got := readAll(t, r)
+	d := r.Damage()
+	t.Logf("opened in %v (%d bytes checked); %+v", took, r.work, d)
+	if len(got) != 10 || len(d) != 1 || d[0].Offset != int64(start) || !strings.Contains(d[0].Reason, "too much damage") {
+		t.Errorf("read %d events; Damage() = %+v", len(got), d)
+	}
+	if r.work > 4*size+MaxChunkPayload+size {
+		t.Errorf("checked %d bytes of a %d-byte file", r.work, size)
 	}
 }

@@ -295,23 +295,25 @@ const (
 )
 
 // checkChunk reads the chunk at off and checks its header and CRC. It
-// returns the header, where the chunk ends, and what is wrong with it
-// with the reason.
+// returns the header, where the chunk ends (for a chunk whose payload was
+// not read, where its header ends), and what is wrong with it with the
+// reason.
 func (r *Reader) checkChunk(off int64) (chunkHeader, int64, chunkState, string) {
 	var hb [chunkHeaderSize]byte
 	if r.size-off < chunkHeaderSize {
 		return chunkHeader{}, r.size, chunkTruncated, fmt.Sprintf("truncated chunk at offset %d", off)
 	}
+	hend := off + chunkHeaderSize
 	if err := r.readAt(hb[:], off); err != nil {
-		return chunkHeader{}, r.size, chunkTruncated, fmt.Sprintf("read error at offset %d: %v", off, err)
+		return chunkHeader{}, hend, chunkTruncated, fmt.Sprintf("read error at offset %d: %v", off, err)
 	}
 	h, err := parseChunkHeader(hb[:])
 	if err != nil {
-		return h, r.size, chunkBadHeader, fmt.Sprintf("bad chunk header at offset %d: %v", off, err)
+		return h, hend, chunkBadHeader, fmt.Sprintf("bad chunk header at offset %d: %v", off, err)
 	}
-	end := off + chunkHeaderSize + int64(h.clen)
+	end := hend + int64(h.clen)
 	if end > r.size {
-		return h, r.size, chunkTruncated, fmt.Sprintf("truncated chunk at offset %d", off)
+		return h, hend, chunkTruncated, fmt.Sprintf("truncated chunk at offset %d", off)
 	}
 	payload, err := r.readPayload(off, h)
 	if err != nil {
@@ -345,6 +347,10 @@ func (r *Reader) scan(footerErr error) {
 				return
 			case h.typ != ChunkEvents:
 				// A chunk type this reader does not know.
+			case h.count == 0:
+				r.addDamage(Damage{Offset: off, End: end, Reason: fmt.Sprintf("chunk at offset %d: no events", off)})
+			case h.firstSeq+uint64(h.count) < h.firstSeq:
+				r.addDamage(Damage{Offset: off, End: end, Events: int(h.count), Reason: fmt.Sprintf("chunk at offset %d: sequence number overflow", off)})
 			case len(r.chunks) > 0 && h.firstSeq < nextSeq:
 				r.addDamage(Damage{Offset: off, End: end, Events: int(h.count),
 					Reason: fmt.Sprintf("chunk at offset %d: sequence number %d after %d", off, h.firstSeq, nextSeq-1)})
