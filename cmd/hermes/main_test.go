@@ -39,17 +39,7 @@ func TestMain(m *testing.M) {
 // status.
 func hermes(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
-	cmd := exec.Command(hermesBin, args...)
-	var stdout, stderr strings.Builder
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return stdout.String(), stderr.String(), code
+	return hermesAt(t, "", args...)
 }
 
 func TestBadInput(t *testing.T) {

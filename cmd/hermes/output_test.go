@@ -699,24 +699,11 @@ func TestRestoreRedactedEnv(t *testing.T) {
 // TestOutputTerminal: record refuses a terminal as its output, and dump
 // a terminal as its input, in one line, before running anything.
 func TestOutputTerminal(t *testing.T) {
-	ptmx, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
-	if err != nil {
-		t.Skipf("no pseudo-terminal: %v", err)
-	}
-	defer ptmx.Close()
-	if err := unix.IoctlSetPointerInt(int(ptmx.Fd()), unix.TIOCSPTLCK, 0); err != nil {
-		t.Fatal(err)
-	}
-	n, err := unix.IoctlGetInt(int(ptmx.Fd()), unix.TIOCGPTN)
+	ptmx, pts := openPty(t)
+	ptsPath, err := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", pts.Fd()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	ptsPath := fmt.Sprintf("/dev/pts/%d", n)
-	pts, err := os.OpenFile(ptsPath, os.O_RDWR|syscall.O_NOCTTY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pts.Close()
 	go io.Copy(io.Discard, ptmx)
 	dir := t.TempDir()
 	marker := filepath.Join(dir, "ran")

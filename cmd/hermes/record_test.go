@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -18,7 +17,6 @@ import (
 	"github.com/hermes-trace/hermes/format"
 	"github.com/hermes-trace/hermes/format/tracepb"
 	"github.com/hermes-trace/hermes/internal/testbin"
-	"golang.org/x/sys/unix"
 )
 
 func TestRecordDumpStats(t *testing.T) {
@@ -257,22 +255,7 @@ func TestRecordProgress(t *testing.T) {
 	sleeper := testbin.C(t, "sleeper")
 	args := []string{"record", "-o", filepath.Join(t.TempDir(), "run.trace"), "--", sleeper, "1"}
 
-	ptmx, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
-	if err != nil {
-		t.Skipf("no pseudo-terminal: %v", err)
-	}
-	defer ptmx.Close()
-	if err := unix.IoctlSetPointerInt(int(ptmx.Fd()), unix.TIOCSPTLCK, 0); err != nil {
-		t.Fatal(err)
-	}
-	n, err := unix.IoctlGetInt(int(ptmx.Fd()), unix.TIOCGPTN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pts, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|syscall.O_NOCTTY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ptmx, pts := openPty(t)
 	cmd := exec.Command(hermesBin, args...)
 	cmd.Stderr = pts
 	out := make(chan []byte)
