@@ -231,9 +231,12 @@ func prepare(opts *WriterOptions, h *tracepb.TraceHeader) ([]byte, error) {
 	return head, nil
 }
 
-// fileKind names the type of a file that is not a regular file.
-func fileKind(m fs.FileMode) string {
+// FileKind names the type of a file, for messages: "a FIFO", "a
+// symbolic link", "a regular file"...
+func FileKind(m fs.FileMode) string {
 	switch {
+	case m.IsRegular():
+		return "a regular file"
 	case m&fs.ModeSymlink != 0:
 		return "a symbolic link"
 	case m&fs.ModeNamedPipe != 0:
@@ -257,7 +260,7 @@ func ownedRegular(fi fs.FileInfo) error {
 		return errors.New("is a directory")
 	}
 	if !fi.Mode().IsRegular() {
-		return fmt.Errorf("%w: %s", ErrNotRegular, fileKind(fi.Mode()))
+		return fmt.Errorf("%w: %s", ErrNotRegular, FileKind(fi.Mode()))
 	}
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Geteuid() {
 		return fmt.Errorf("owned by uid %d, not by uid %d: not replacing another user's file", st.Uid, os.Geteuid())

@@ -70,25 +70,6 @@ func outputName(path string) string {
 	return path
 }
 
-// kindOf names the type of a file that is not a regular file.
-func kindOf(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeSymlink != 0:
-		return "a symbolic link"
-	case m&fs.ModeNamedPipe != 0:
-		return "a FIFO"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeCharDevice != 0:
-		return "a character device"
-	case m&fs.ModeDevice != 0:
-		return "a block device"
-	case m.IsDir():
-		return "a directory"
-	}
-	return "a regular file"
-}
-
 // openOutput opens the output of trace (text: binary false) or record
 // (binary true) before the command starts, and says in one line why it
 // cannot be written:
@@ -146,12 +127,12 @@ func openOutput(path string, binary bool) (*output, error) {
 			return nil, fmt.Errorf("output %s: a symbolic link to nothing usable (%w); hermes writes through a link only to a pipe or a device", path, errors.Unwrap(err))
 		}
 		if !streamable(target.Mode()) {
-			return nil, fmt.Errorf("output %s: a symbolic link to %s; hermes writes through a link only to a pipe or a device, and does not replace the link (give the file itself)", path, kindOf(target.Mode()))
+			return nil, fmt.Errorf("output %s: a symbolic link to %s; hermes writes through a link only to a pipe or a device, and does not replace the link (give the file itself)", path, format.FileKind(target.Mode()))
 		}
 		what = target
 	} else {
 		if !streamable(fi.Mode()) {
-			return nil, fmt.Errorf("output %s: is %s", path, kindOf(fi.Mode()))
+			return nil, fmt.Errorf("output %s: is %s", path, format.FileKind(fi.Mode()))
 		}
 		flags |= unix.O_NOFOLLOW
 	}
@@ -289,7 +270,7 @@ func createText(path string) (*os.File, error) {
 		}
 		fi, err := f.Stat()
 		if err == nil && !fi.Mode().IsRegular() {
-			err = fmt.Errorf("is %s", kindOf(fi.Mode()))
+			err = fmt.Errorf("is %s", format.FileKind(fi.Mode()))
 		}
 		if err == nil {
 			err = ownedByUs(fi)
