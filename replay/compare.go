@@ -119,7 +119,11 @@ func (rp *Replayer) compareExit(sc *tracer.Syscall, e *entry, act *tracer.Action
 			// threads of a process map memory in another order.
 			return ""
 		}
-		return fmt.Sprintf("returned %s, recorded %s", retString(ret), retString(e.s.Ret))
+		reason := fmt.Sprintf("returned %s, recorded %s", retString(ret), retString(e.s.Ret))
+		if ret == -int64(unix.EXDEV) && rp.opts.ViewLimits != "" && sc.Info != nil && sc.Info.FS != nil {
+			reason += " (" + rp.opts.ViewLimits + ")"
+		}
+		return reason
 	}
 	if sc.Arch == abi.ArchX86_64 && ret > 0 && (sc.Nr == unix.SYS_READ || sc.Nr == unix.SYS_PREAD64) {
 		for _, m := range e.s.Mem {

@@ -32,6 +32,10 @@ type Options struct {
 	Command bool
 	// Report receives divergence reports (one block each).
 	Report io.Writer
+	// ViewLimits, if set, says what the view of the files the run is in
+	// cannot do (a user namespace's overlay renames no directory that was
+	// there before): a divergence it causes says so.
+	ViewLimits string
 	// Stop ends the run (kills the target); called on the tracer thread.
 	Stop func()
 }
@@ -163,6 +167,9 @@ func (rp *Replayer) SetOverlay(h tracer.Handler) { rp.opts.Overlay = h }
 // SetSeed sets the seed a departed replay draws from (the recording's by
 // default).
 func (rp *Replayer) SetSeed(seed uint64) { rp.seed = seed }
+
+// SetViewLimits sets Options.ViewLimits.
+func (rp *Replayer) SetViewLimits(s string) { rp.opts.ViewLimits = s }
 
 // SetStop sets the function that ends the run (Options.Stop).
 func (rp *Replayer) SetStop(stop func()) { rp.opts.Stop = stop }

@@ -137,6 +137,7 @@ func runReplay(o *replayOpts, path string, command []string, stderr io.Writer) e
 		}
 		if view != nil {
 			defer view.Close()
+			rp.SetViewLimits(view.Limits())
 		}
 	}
 	if view == nil {

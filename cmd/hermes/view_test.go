@@ -302,6 +302,18 @@ func TestReplayViewUnprivileged(t *testing.T) {
 		t.Errorf("old.txt is back: %v", err)
 	}
 
+	// A directory that is there renamed in such a view fails with EXDEV:
+	// the divergence says why.
+	if err := os.Mkdir(filepath.Join(dir, "sub"), 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, code := asNobody("record", "-o", "mv.trace", "--", "sh", "-c", "mv sub sub2 && mv sub2 sub"); code != 0 {
+		t.Fatalf("record mv: %d\n%s", code, stderr)
+	}
+	if _, stderr, code := asNobody("replay", "mv.trace"); code != 125 || !strings.Contains(stderr, "returned -1 EXDEV, recorded 0 (the replay's view of the files is made as an ordinary user") {
+		t.Errorf("EXDEV in a user's view: exit %d\n%s", code, stderr)
+	}
+
 	// Where user namespaces are not allowed (here: a user namespace whose
 	// limit on new ones is 0, as some CI images set it), replay says so in
 	// one line and runs on the live file system, where old.txt is gone: the

@@ -134,6 +134,15 @@ func (v *View) Restored() int { return v.restored }
 // namespace).
 func (v *View) Privileged() bool { return v.root }
 
+// Limits says what this view cannot do that the real file system can, or
+// "" where it can do everything.
+func (v *View) Limits() string {
+	if v.root {
+		return ""
+	}
+	return "the replay's view of the files is made as an ordinary user: renaming a directory that existed before, or between top-level directories, fails with EXDEV there; replay as root to avoid it"
+}
+
 // Run runs argv in the view with the given environment and working
 // directory, untraced, and returns its exit status (128+N if signal N
 // killed it).
