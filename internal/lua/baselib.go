@@ -3,6 +3,7 @@ package lua
 import (
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"runtime"
 	"strconv"
@@ -447,6 +448,13 @@ func baseUnpack(L *LState) int {
 	tb := L.CheckTable(1)
 	start := L.OptInt(2, 1)
 	end := L.OptInt(3, tb.Len())
+	if start <= end {
+		// hermes: fail at once rather than after pushing the stack full
+		if uint64(end)-uint64(start) >= uint64(math.MaxInt) {
+			L.checkResults(-1, "too many results to unpack")
+		}
+		L.checkResults(end-start+1, "too many results to unpack")
+	}
 	for i := start; i <= end; i++ {
 		L.Push(tb.RawGetInt(i))
 	}

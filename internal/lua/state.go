@@ -104,6 +104,11 @@ type Options struct {
 	RegistryGrowStep int
 	// Controls whether or not libraries are opened by default
 	SkipOpenLibs bool
+	// MaxStringSize, if positive, is the longest string (in bytes) that
+	// concatenation, string.rep, string.format, string.gsub and
+	// table.concat may build: longer results fail with an error before
+	// anything is allocated (hermes).
+	MaxStringSize int
 	// Tells whether a Go stacktrace should be included in a Lua stacktrace when panics occur.
 	IncludeGoStackTrace bool
 	// If `MinimizeStackMemory` is set, the call stack will be automatically grown or shrank up to a limit of
@@ -386,7 +391,9 @@ func (rg *registry) checkSize(requiredSize int) { // +inline-start
 } // +inline-end
 
 func (rg *registry) resize(requiredSize int) { // +inline-start
-	newSize := requiredSize + rg.growBy // give some padding
+	// hermes: grow by at least half the current size, so that pushing n
+	// values costs O(n), not O(n^2/growBy)
+	newSize := max(requiredSize+rg.growBy, cap(rg.array)+cap(rg.array)/2)
 	if newSize > rg.maxSize {
 		newSize = rg.maxSize
 	}
@@ -1720,6 +1727,23 @@ func (ls *LState) ToThread(n int) *LState {
 /* }}} */
 
 /* error & debug operations {{{ */
+
+// checkStringSize raises an error if a string of n bytes would exceed
+// Options.MaxStringSize (hermes).
+func (ls *LState) checkStringSize(n int) {
+	if max := ls.Options.MaxStringSize; max > 0 && (n > max || n < 0) {
+		ls.RaiseError("string of %d bytes exceeds the limit of %d bytes", n, max)
+	}
+}
+
+// checkResults raises an error if n more values would not fit on the
+// stack (hermes: pushing them one by one first grew the stack 32 slots at
+// a time, for seconds, and then failed anyway).
+func (ls *LState) checkResults(n int, msg string) {
+	if n < 0 || n > max(ls.reg.maxSize, cap(ls.reg.array))-ls.reg.Top() {
+		ls.RaiseError("%s", msg)
+	}
+}
 
 func (ls *LState) registryOverflow() {
 	ls.RaiseError("registry overflow")

@@ -2,6 +2,7 @@ package lua
 
 import (
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/yuin/gopher-lua/pm"
@@ -66,6 +67,7 @@ func strByte(L *LState) int {
 		return 0
 	}
 
+	L.checkResults(end-start, "string slice too long")
 	for i := start; i < end; i++ {
 		L.Push(LNumber(str[i]))
 	}
@@ -112,7 +114,7 @@ func strFind(L *LState) int {
 		return 2
 	}
 
-	mds, err := pm.Find(pattern, unsafeFastStringToReadOnlyBytes(str), init, 1)
+	mds, err := pm.FindContext(L.ctx, pattern, unsafeFastStringToReadOnlyBytes(str), init, 1)
 	if err != nil {
 		L.RaiseError(err.Error())
 	}
@@ -141,8 +143,82 @@ func strFormat(L *LState) int {
 		args[i-2] = L.Get(i)
 	}
 	npat := strings.Count(str, "%") - strings.Count(str, "%%")
-	L.Push(LString(fmt.Sprintf(str, args[:intMin(npat, len(args))]...)))
+	args = args[:intMin(npat, len(args))]
+	if L.Options.MaxStringSize > 0 {
+		L.checkStringSize(formatSizeBound(str, args))
+	}
+	L.Push(LString(fmt.Sprintf(str, args...)))
 	return 1
+}
+
+// formatSizeBound returns an upper bound of the length of
+// fmt.Sprintf(f, args...) for the LValue arguments of string.format
+// (hermes), saturating at math.MaxInt.
+func formatSizeBound(f string, args []interface{}) int {
+	argLen := func(a interface{}) int {
+		if s, ok := a.(LString); ok {
+			return len(s)
+		}
+		return 0
+	}
+	longest := 0
+	for _, a := range args {
+		longest = intMax(longest, argLen(a))
+	}
+	const fmtMax = 1e6 // fmt's limit on widths and precisions
+	// a number, a %!verb(MISSING) note, a table's address: at most 330 bytes
+	const numMax = 330
+	n := len(f)
+	next := 0
+	for i := 0; i < len(f); i++ {
+		if f[i] != '%' {
+			continue
+		}
+		i++
+		if i < len(f) && f[i] == '%' {
+			continue
+		}
+		// flags, width, precision, argument indexes: add up every number
+		indexed, pad, num := false, 0, 0
+	spec:
+		for ; i < len(f); i++ {
+			switch c := f[i]; {
+			case c >= '0' && c <= '9':
+				num = intMin(num*10+int(c-'0'), fmtMax)
+				continue
+			case c == '*':
+				num = fmtMax
+				next++
+			case c == '[':
+				indexed = true
+			case strings.IndexByte("-+ #.]", c) >= 0:
+			default:
+				break spec
+			}
+			pad = satAdd(pad, num)
+			num = 0
+		}
+		pad = satAdd(pad, num)
+		arg := 0
+		if indexed {
+			arg = longest
+		} else if next < len(args) {
+			arg = argLen(args[next])
+		}
+		next++
+		if i < len(f) && f[i] == 'q' {
+			arg = satAdd(satAdd(arg, arg), satAdd(arg, arg)) // \xNN
+		}
+		n = satAdd(n, satAdd(arg, satAdd(pad, numMax)))
+	}
+	return n
+}
+
+func satAdd(a, b int) int {
+	if a > math.MaxInt-b {
+		return math.MaxInt
+	}
+	return a + b
 }
 
 func strGsub(L *LState) int {
@@ -152,30 +228,59 @@ func strGsub(L *LState) int {
 	repl := L.CheckAny(3)
 	limit := L.OptInt(4, -1)
 
-	mds, err := pm.Find(pat, unsafeFastStringToReadOnlyBytes(str), 0, limit)
+	// hermes: upstream collected every match first, then spliced each
+	// replacement into a copy of the whole string (quadratic time), with
+	// no bound on the result. Matches are now found one at a time, under
+	// L's context, and the result is built once, within MaxStringSize.
+	cp, err := pm.Compile(pat)
 	if err != nil {
 		L.RaiseError(err.Error())
 	}
-	if len(mds) == 0 {
+	src := unsafeFastStringToReadOnlyBytes(str)
+	var out []byte
+	add := func(s string) {
+		L.checkStringSize(len(out) + len(s))
+		out = append(out, s...)
+	}
+	n, last := 0, 0
+	for sp := 0; sp <= len(src) && (limit < 0 || n < limit); {
+		match, next, err := cp.FindFrom(L.ctx, src, sp)
+		if err != nil {
+			L.RaiseError(err.Error())
+		}
+		if match == nil {
+			break
+		}
+		n++
+		var value string
+		var ok bool
+		switch lv := repl.(type) {
+		case LString:
+			value, ok = strGsubStr(L, str, string(lv), match), true
+		case *LTable:
+			value, ok = strGsubTable(L, str, lv, match)
+		case *LFunction:
+			value, ok = strGsubFunc(L, str, lv, match)
+		}
+		if ok {
+			add(str[last:match.Capture(0)])
+			add(value)
+			last = match.Capture(1)
+		}
+		if cp.Anchored() {
+			break
+		}
+		sp = next
+	}
+	if n == 0 {
 		L.SetTop(1)
 		L.Push(LNumber(0))
 		return 2
 	}
-	switch lv := repl.(type) {
-	case LString:
-		L.Push(LString(strGsubStr(L, str, string(lv), mds)))
-	case *LTable:
-		L.Push(LString(strGsubTable(L, str, lv, mds)))
-	case *LFunction:
-		L.Push(LString(strGsubFunc(L, str, lv, mds)))
-	}
-	L.Push(LNumber(len(mds)))
+	add(str[last:])
+	L.Push(LString(out))
+	L.Push(LNumber(n))
 	return 2
-}
-
-type replaceInfo struct {
-	Indicies []int
-	String   string
 }
 
 func checkCaptureIndex(L *LState, m *pm.MatchData, idx int) {
@@ -200,115 +305,102 @@ func capturedString(L *LState, m *pm.MatchData, str string, idx int) string {
 
 }
 
-func strGsubDoReplace(str string, info []replaceInfo) string {
-	offset := 0
-	buf := []byte(str)
-	for _, replace := range info {
-		oldlen := len(buf)
-		b1 := append([]byte(""), buf[0:offset+replace.Indicies[0]]...)
-		b2 := []byte("")
-		index2 := offset + replace.Indicies[1]
-		if index2 <= len(buf) {
-			b2 = append(b2, buf[index2:len(buf)]...)
-		}
-		buf = append(b1, replace.String...)
-		buf = append(buf, b2...)
-		offset += len(buf) - oldlen
-	}
-	return string(buf)
-}
-
-func strGsubStr(L *LState, str string, repl string, matches []*pm.MatchData) string {
-	infoList := make([]replaceInfo, 0, len(matches))
-	for _, match := range matches {
-		start, end := match.Capture(0), match.Capture(1)
-		sc := newFlagScanner('%', "", "", repl)
-		for c, eos := sc.Next(); !eos; c, eos = sc.Next() {
-			if !sc.ChangeFlag {
-				if sc.HasFlag {
-					if c >= '0' && c <= '9' {
-						sc.AppendString(capturedString(L, match, str, 2*(int(c)-48)))
-					} else {
-						sc.AppendChar('%')
-						sc.AppendChar(c)
-					}
-					sc.HasFlag = false
+// strGsubStr returns the replacement string repl makes of a match.
+func strGsubStr(L *LState, str string, repl string, match *pm.MatchData) string {
+	sc := newFlagScanner('%', "", "", repl)
+	for c, eos := sc.Next(); !eos; c, eos = sc.Next() {
+		if !sc.ChangeFlag {
+			if sc.HasFlag {
+				if c >= '0' && c <= '9' {
+					s := capturedString(L, match, str, 2*(int(c)-48))
+					L.checkStringSize(len(sc.buf) + len(s)) // hermes
+					sc.AppendString(s)
 				} else {
+					sc.AppendChar('%')
 					sc.AppendChar(c)
 				}
+				sc.HasFlag = false
+			} else {
+				sc.AppendChar(c)
 			}
 		}
-		infoList = append(infoList, replaceInfo{[]int{start, end}, sc.String()})
 	}
-
-	return strGsubDoReplace(str, infoList)
+	return sc.String()
 }
 
-func strGsubTable(L *LState, str string, repl *LTable, matches []*pm.MatchData) string {
-	infoList := make([]replaceInfo, 0, len(matches))
-	for _, match := range matches {
-		idx := 0
-		if match.CaptureLength() > 2 { // has captures
-			idx = 2
-		}
-		var value LValue
-		if match.IsPosCapture(idx) {
-			value = L.GetTable(repl, LNumber(match.Capture(idx)))
-		} else {
-			value = L.GetField(repl, str[match.Capture(idx):match.Capture(idx+1)])
-		}
-		if !LVIsFalse(value) {
-			infoList = append(infoList, replaceInfo{[]int{match.Capture(0), match.Capture(1)}, LVAsString(value)})
-		}
+// strGsubTable returns the replacement of a match from table repl, and
+// false to keep the match.
+func strGsubTable(L *LState, str string, repl *LTable, match *pm.MatchData) (string, bool) {
+	idx := 0
+	if match.CaptureLength() > 2 { // has captures
+		idx = 2
 	}
-	return strGsubDoReplace(str, infoList)
+	var value LValue
+	if match.IsPosCapture(idx) {
+		value = L.GetTable(repl, LNumber(match.Capture(idx)))
+	} else {
+		value = L.GetField(repl, str[match.Capture(idx):match.Capture(idx+1)])
+	}
+	if LVIsFalse(value) {
+		return "", false
+	}
+	return LVAsString(value), true
 }
 
-func strGsubFunc(L *LState, str string, repl *LFunction, matches []*pm.MatchData) string {
-	infoList := make([]replaceInfo, 0, len(matches))
-	for _, match := range matches {
-		start, end := match.Capture(0), match.Capture(1)
-		L.Push(repl)
-		nargs := 0
-		if match.CaptureLength() > 2 { // has captures
-			for i := 2; i < match.CaptureLength(); i += 2 {
-				if match.IsPosCapture(i) {
-					L.Push(LNumber(match.Capture(i)))
-				} else {
-					L.Push(LString(capturedString(L, match, str, i)))
-				}
-				nargs++
+// strGsubFunc returns the replacement of a match from function repl, and
+// false to keep the match.
+func strGsubFunc(L *LState, str string, repl *LFunction, match *pm.MatchData) (string, bool) {
+	L.Push(repl)
+	nargs := 0
+	if match.CaptureLength() > 2 { // has captures
+		for i := 2; i < match.CaptureLength(); i += 2 {
+			if match.IsPosCapture(i) {
+				L.Push(LNumber(match.Capture(i)))
+			} else {
+				L.Push(LString(capturedString(L, match, str, i)))
 			}
-		} else {
-			L.Push(LString(capturedString(L, match, str, 0)))
 			nargs++
 		}
-		L.Call(nargs, 1)
-		ret := L.reg.Pop()
-		if !LVIsFalse(ret) {
-			infoList = append(infoList, replaceInfo{[]int{start, end}, LVAsString(ret)})
-		}
+	} else {
+		L.Push(LString(capturedString(L, match, str, 0)))
+		nargs++
 	}
-	return strGsubDoReplace(str, infoList)
+	L.Call(nargs, 1)
+	ret := L.reg.Pop()
+	if LVIsFalse(ret) {
+		return "", false
+	}
+	return LVAsString(ret), true
 }
 
+// strMatchData is the state of a string.gmatch iterator. hermes: matches
+// are found one per call, under the caller's context, rather than all
+// when the iterator is made.
 type strMatchData struct {
-	str     string
-	pos     int
-	matches []*pm.MatchData
+	str  string
+	pos  int
+	pat  *pm.Pattern
+	done bool
 }
 
 func strGmatchIter(L *LState) int {
 	md := L.CheckUserData(1).Value.(*strMatchData)
 	str := md.str
-	matches := md.matches
-	idx := md.pos
-	md.pos += 1
-	if idx == len(matches) {
+	if md.done || md.pos > len(str) {
 		return 0
 	}
-	L.Push(L.Get(1))
-	match := matches[idx]
+	match, next, err := md.pat.FindFrom(L.ctx, unsafeFastStringToReadOnlyBytes(str), md.pos)
+	if err != nil {
+		L.RaiseError(err.Error())
+	}
+	if match == nil {
+		md.done = true
+		return 0
+	}
+	md.pos = next
+	if md.pat.Anchored() {
+		md.done = true
+	}
 	if match.CaptureLength() == 2 {
 		L.Push(LString(str[match.Capture(0):match.Capture(1)]))
 		return 1
@@ -327,13 +419,13 @@ func strGmatchIter(L *LState) int {
 func strGmatch(L *LState) int {
 	str := L.CheckString(1)
 	pattern := L.CheckString(2)
-	mds, err := pm.Find(pattern, []byte(str), 0, -1)
+	pat, err := pm.Compile(pattern)
 	if err != nil {
 		L.RaiseError(err.Error())
 	}
 	L.Push(L.Get(UpvalueIndex(1)))
 	ud := L.NewUserData()
-	ud.Value = &strMatchData{str, 0, mds}
+	ud.Value = &strMatchData{str: str, pat: pat}
 	L.Push(ud)
 	return 2
 }
@@ -363,7 +455,7 @@ func strMatch(L *LState) int {
 		offset = 0
 	}
 
-	mds, err := pm.Find(pattern, unsafeFastStringToReadOnlyBytes(str), offset, 1)
+	mds, err := pm.FindContext(L.ctx, pattern, unsafeFastStringToReadOnlyBytes(str), offset, 1)
 	if err != nil {
 		L.RaiseError(err.Error())
 	}
@@ -392,9 +484,14 @@ func strMatch(L *LState) int {
 func strRep(L *LState) int {
 	str := L.CheckString(1)
 	n := L.CheckInt(2)
-	if n < 0 {
+	if n <= 0 || len(str) == 0 {
 		L.Push(emptyLString)
 	} else {
+		// hermes: bounded by MaxStringSize
+		if n > math.MaxInt/len(str) {
+			L.checkStringSize(math.MaxInt)
+		}
+		L.checkStringSize(n * len(str))
 		L.Push(LString(strings.Repeat(str, n)))
 	}
 	return 1

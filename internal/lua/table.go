@@ -7,6 +7,8 @@ type lValueArraySorter struct {
 	L      *LState
 	Fn     *LFunction
 	Values []LValue
+	done   <-chan struct{} // hermes: L's context, checked every 1024 comparisons
+	steps  *int
 }
 
 func (lv lValueArraySorter) Len() int {
@@ -18,6 +20,15 @@ func (lv lValueArraySorter) Swap(i, j int) {
 }
 
 func (lv lValueArraySorter) Less(i, j int) bool {
+	if lv.done != nil {
+		if *lv.steps++; *lv.steps&1023 == 0 {
+			select {
+			case <-lv.done:
+				lv.L.RaiseError(lv.L.ctx.Err().Error())
+			default:
+			}
+		}
+	}
 	if lv.Fn != nil {
 		lv.L.Push(lv.Fn)
 		lv.L.Push(lv.Values[i])
@@ -81,6 +92,7 @@ func (tb *LTable) Append(value LValue) {
 		}
 		tb.array[i+1] = value
 	}
+	tb.pullFromHash()
 }
 
 // Insert inserts a given LValue at position `i` in this table.
@@ -100,19 +112,26 @@ func (tb *LTable) Insert(i int, value LValue) {
 	tb.array = append(tb.array, LNil)
 	copy(tb.array[i+1:], tb.array[i:])
 	tb.array[i] = value
+	tb.pullFromHash()
 }
 
-// MaxN returns a maximum number key that nil value does not exist before it.
+// MaxN returns the largest positive integer key with a non-nil value
+// (table.maxn). hermes: integer keys past the array part live in the hash
+// part (see RawSetInt), so they are looked at too.
 func (tb *LTable) MaxN() int {
-	if tb.array == nil {
-		return 0
-	}
+	n := 0
 	for i := len(tb.array) - 1; i >= 0; i-- {
 		if tb.array[i] != LNil {
-			return i + 1
+			n = i + 1
+			break
 		}
 	}
-	return 0
+	for k, v := range tb.dict {
+		if kn, ok := k.(LNumber); ok && v != LNil && isArrayKey(kn) && int(kn) > n {
+			n = int(kn)
+		}
+	}
+	return n
 }
 
 // Remove removes from this table the element at a given position.
@@ -148,22 +167,7 @@ func (tb *LTable) RawSet(key LValue, value LValue) {
 	switch v := key.(type) {
 	case LNumber:
 		if isArrayKey(v) {
-			if tb.array == nil {
-				tb.array = make([]LValue, 0, defaultArrayCap)
-			}
-			index := int(v) - 1
-			alen := len(tb.array)
-			switch {
-			case index == alen:
-				tb.array = append(tb.array, value)
-			case index > alen:
-				for i := 0; i < (index - alen); i++ {
-					tb.array = append(tb.array, LNil)
-				}
-				tb.array = append(tb.array, value)
-			case index < alen:
-				tb.array[index] = value
-			}
+			tb.RawSetInt(int(v), value)
 			return
 		}
 	case LString:
@@ -180,22 +184,58 @@ func (tb *LTable) RawSetInt(key int, value LValue) {
 		tb.RawSetH(LNumber(key), value)
 		return
 	}
-	if tb.array == nil {
-		tb.array = make([]LValue, 0, 32)
-	}
 	index := key - 1
 	alen := len(tb.array)
 	switch {
-	case index == alen:
-		tb.array = append(tb.array, value)
-	case index > alen:
-		for i := 0; i < (index - alen); i++ {
-			tb.array = append(tb.array, LNil)
-		}
-		tb.array = append(tb.array, value)
 	case index < alen:
 		tb.array[index] = value
+	case index == alen:
+		if value == LNil {
+			if tb.dict != nil {
+				delete(tb.dict, LNumber(key))
+			}
+			return
+		}
+		if tb.array == nil {
+			tb.array = make([]LValue, 0, defaultArrayCap)
+		}
+		tb.array = append(tb.array, value)
+		if tb.dict != nil {
+			delete(tb.dict, LNumber(key))
+		}
+		tb.pullFromHash()
+	default:
+		// hermes: a key past the end of the array part goes to the hash
+		// part, as in Lua. Upstream filled the gap with nils, so
+		// t[67108863] = true allocated 1 GiB in one instruction.
+		tb.RawSetH(LNumber(key), value)
 	}
+}
+
+// pullFromHash moves the integer keys that now continue the array part
+// from the hash part into it, so that #t and ipairs see them (hermes).
+func (tb *LTable) pullFromHash() {
+	for len(tb.dict) > 0 {
+		k := LNumber(len(tb.array) + 1)
+		v, ok := tb.dict[k]
+		if !ok || v == LNil {
+			return
+		}
+		delete(tb.dict, k)
+		tb.array = append(tb.array, v)
+	}
+}
+
+// hashInt returns the value of integer key key kept in the hash part
+// because it is past the end of the array part (hermes).
+func (tb *LTable) hashInt(key int) LValue {
+	if len(tb.dict) == 0 {
+		return LNil
+	}
+	if v, ok := tb.dict[LNumber(key)]; ok {
+		return v
+	}
+	return LNil
 }
 
 // RawSetString sets a given LValue to a given string index without the __newindex metamethod.
@@ -252,12 +292,9 @@ func (tb *LTable) RawGet(key LValue) LValue {
 	switch v := key.(type) {
 	case LNumber:
 		if isArrayKey(v) {
-			if tb.array == nil {
-				return LNil
-			}
 			index := int(v) - 1
 			if index >= len(tb.array) {
-				return LNil
+				return tb.hashInt(int(v))
 			}
 			return tb.array[index]
 		}
@@ -281,12 +318,14 @@ func (tb *LTable) RawGet(key LValue) LValue {
 
 // RawGetInt returns an LValue at position `key` without __index metamethod.
 func (tb *LTable) RawGetInt(key int) LValue {
-	if tb.array == nil {
-		return LNil
-	}
 	index := int(key) - 1
 	if index >= len(tb.array) || index < 0 {
-		return LNil
+		if key < 1 || key >= MaxArrayIndex {
+			// upstream returned nil here even for a key it had
+			// stored in the hash part (hermes)
+			return tb.RawGetH(LNumber(key))
+		}
+		return tb.hashInt(key)
 	}
 	return tb.array[index]
 }
@@ -356,7 +395,8 @@ func (tb *LTable) Next(key LValue) (LValue, LValue) {
 	}
 
 	if init || key != LNumber(0) {
-		if kv, ok := key.(LNumber); ok && isInteger(kv) && int(kv) >= 0 && kv < LNumber(MaxArrayIndex) {
+		// hermes: integer keys past the array part are in the hash part
+		if kv, ok := key.(LNumber); ok && isInteger(kv) && int(kv) >= 0 && int(kv) <= len(tb.array) {
 			index := int(kv)
 			if tb.array != nil {
 				for ; index < len(tb.array); index++ {

@@ -2,6 +2,7 @@ package lua
 
 import (
 	"sort"
+	"strings"
 )
 
 func OpenTable(L *LState) int {
@@ -21,9 +22,14 @@ var tableFuncs = map[string]LGFunction{
 
 func tableSort(L *LState) int {
 	tbl := L.CheckTable(1)
-	sorter := lValueArraySorter{L, nil, tbl.array}
+	sorter := lValueArraySorter{L: L, Values: tbl.array}
 	if L.GetTop() != 1 {
 		sorter.Fn = L.CheckFunction(2)
+	}
+	if ctx := L.ctx; ctx != nil {
+		// hermes: sorting millions of values takes seconds; stop at
+		// L's deadline like a Lua loop would
+		sorter.done, sorter.steps = ctx.Done(), new(int)
 	}
 	sort.Sort(sorter)
 	return 0
@@ -66,19 +72,31 @@ func tableConcat(L *LState) int {
 		L.Push(emptyLString)
 		return 1
 	}
-	//TODO should flushing?
-	retbottom := L.GetTop()
-	for ; i <= j; i++ {
-		v := tbl.RawGetInt(i)
+	// hermes: upstream pushed every item and separator on the stack (so a
+	// table of 64K strings overflowed it) and joined them with no bound on
+	// the length. The length is now added up first and checked against
+	// MaxStringSize.
+	size := 0
+	for k := i; k <= j; k++ {
+		v := tbl.RawGetInt(k)
 		if !LVCanConvToString(v) {
-			L.RaiseError("invalid value (%s) at index %d in table for concat", v.Type().String(), i)
+			L.RaiseError("invalid value (%s) at index %d in table for concat", v.Type().String(), k)
 		}
-		L.Push(v)
-		if i != j {
-			L.Push(sep)
+		size = satAdd(size, len(LVAsString(v)))
+		if k != j {
+			size = satAdd(size, len(sep))
+		}
+		L.checkStringSize(size)
+	}
+	var b strings.Builder
+	b.Grow(size)
+	for k := i; k <= j; k++ {
+		b.WriteString(LVAsString(tbl.RawGetInt(k)))
+		if k != j {
+			b.WriteString(string(sep))
 		}
 	}
-	L.Push(stringConcat(L, L.GetTop()-retbottom, L.reg.Top()-1))
+	L.Push(LString(b.String()))
 	return 1
 }
 

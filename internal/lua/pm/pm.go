@@ -2,6 +2,7 @@
 package pm
 
 import (
+	"context"
 	"fmt"
 )
 
@@ -88,6 +89,7 @@ type scanner struct {
 	src   []byte
 	State scannerState
 	saved scannerState
+	ncap  int // captures opened so far (hermes)
 }
 
 func newScanner(src []byte) *scanner {
@@ -414,6 +416,11 @@ func parsePattern(sc *scanner, toplevel bool) *seqPattern {
 			return pat
 		case '(':
 			sc.Next()
+			// hermes: Lua's limit, checked while parsing so that nested
+			// captures cannot recurse deeply
+			if sc.ncap++; sc.ncap > maxCaptures {
+				panic(newError(_UNKNOWN, "too many captures"))
+			}
 			if sc.Peek() == ')' {
 				sc.Next()
 				pat.Patterns = append(pat.Patterns, &posCapPattern{})
@@ -525,95 +532,162 @@ func compilePattern(p pattern, ps ...*iptr) []inst {
 
 /* VM {{{ */
 
-// Simple recursive virtual machine based on the
-// "Regular Expression Matching: the Virtual Machine Approach" (https://swtch.com/~rsc/regexp/regexp2.html)
-func recursiveVM(src []byte, insts []inst, pc, sp, recLevel int, ms ...*MatchData) (bool, int, *MatchData) {
-	recLevel++
-	if recLevel > maxRecursionLevel {
-		panic(newError(_UNKNOWN, "pattern/input too complex"))
+// hermes: the matcher below replaces upstream's recursiveVM, which recursed
+// once per split and capture (so ("a"):rep(2^20):find("a*b") grew the Go
+// stack to hundreds of MiB) and could not be stopped. It runs the same
+// program with an explicit backtrack stack, and checks ctx every
+// checkEvery steps, so a pattern that backtracks exponentially ends at the
+// caller's deadline.
+
+const checkEvery = 1 << 10
+
+// frame is a backtrack entry: an alternative to resume at (pc, sp), or,
+// when pc < 0, a capture slot to restore on the way back.
+type frame struct {
+	pc, sp int32
+	slot   int32
+	old    uint32
+}
+
+type matcher struct {
+	src   []byte
+	insts []inst
+	stack []frame
+	steps int
+	done  <-chan struct{}
+	ctx   context.Context
+}
+
+func (mt *matcher) tick() error {
+	mt.steps++
+	if mt.steps&(checkEvery-1) != 0 || mt.done == nil {
+		return nil
 	}
-	var m *MatchData
-	if len(ms) == 0 {
-		m = newMatchState()
-	} else {
-		m = ms[0]
+	select {
+	case <-mt.done:
+		if err := mt.ctx.Err(); err != nil {
+			return err
+		}
+		return context.Canceled
+	default:
+		return nil
 	}
-redo:
-	inst := insts[pc]
-	switch inst.OpCode {
-	case opChar:
-		if sp >= len(src) || !inst.Class.Matches(int(src[sp])) {
-			return false, sp, m
+}
+
+// matchAt runs the program at sp: whether it matched and where the match
+// ends. m holds the captures.
+func (mt *matcher) matchAt(sp int, m *MatchData) (bool, int, error) {
+	src, insts := mt.src, mt.insts
+	mt.stack = mt.stack[:0]
+	pc := 0
+	for {
+		if err := mt.tick(); err != nil {
+			return false, sp, err
 		}
-		pc++
-		sp++
-		goto redo
-	case opMatch:
-		return true, sp, m
-	case opTailMatch:
-		return sp >= len(src), sp, m
-	case opJmp:
-		pc = inst.Operand1
-		goto redo
-	case opSplit:
-		if ok, nsp, _ := recursiveVM(src, insts, inst.Operand1, sp, recLevel, m); ok {
-			return true, nsp, m
-		}
-		pc = inst.Operand2
-		goto redo
-	case opSave:
-		s := m.setCapture(inst.Operand1, sp)
-		if ok, nsp, _ := recursiveVM(src, insts, pc+1, sp, recLevel, m); ok {
-			return true, nsp, m
-		}
-		m.restoreCapture(inst.Operand1, s)
-		return false, sp, m
-	case opPSave:
-		m.addPosCapture(inst.Operand1, sp+1)
-		pc++
-		goto redo
-	case opBrace:
-		if sp >= len(src) || int(src[sp]) != inst.Operand1 {
-			return false, sp, m
-		}
-		count := 1
-		for sp = sp + 1; sp < len(src); sp++ {
-			if int(src[sp]) == inst.Operand2 {
-				count--
-			}
-			if count == 0 {
+		inst := insts[pc]
+		ok := true
+		switch inst.OpCode {
+		case opChar:
+			if sp >= len(src) || !inst.Class.Matches(int(src[sp])) {
+				ok = false
+			} else {
 				pc++
 				sp++
-				goto redo
 			}
-			if int(src[sp]) == inst.Operand1 {
-				count++
+		case opMatch:
+			return true, sp, nil
+		case opTailMatch:
+			if sp >= len(src) {
+				return true, sp, nil
 			}
-		}
-		return false, sp, m
-	case opNumber:
-		idx := inst.Operand1 * 2
-		if idx >= m.CaptureLength()-1 {
-			panic(newError(_UNKNOWN, "invalid capture index"))
-		}
-		capture := src[m.Capture(idx):m.Capture(idx+1)]
-		for i := 0; i < len(capture); i++ {
-			if i+sp >= len(src) || capture[i] != src[i+sp] {
-				return false, sp, m
+			ok = false
+		case opJmp:
+			pc = inst.Operand1
+		case opSplit:
+			if len(mt.stack) >= maxRecursionLevel {
+				return false, sp, newError(_UNKNOWN, "pattern/input too complex")
 			}
+			mt.stack = append(mt.stack, frame{pc: int32(inst.Operand2), sp: int32(sp)})
+			pc = inst.Operand1
+		case opSave:
+			if len(mt.stack) >= maxRecursionLevel {
+				return false, sp, newError(_UNKNOWN, "pattern/input too complex")
+			}
+			old := m.setCapture(inst.Operand1, sp)
+			mt.stack = append(mt.stack, frame{pc: -1, slot: int32(inst.Operand1), old: old})
+			pc++
+		case opPSave:
+			m.addPosCapture(inst.Operand1, sp+1)
+			pc++
+		case opBrace:
+			ok = false
+			if sp < len(src) && int(src[sp]) == inst.Operand1 {
+				count := 1
+				for sp = sp + 1; sp < len(src); sp++ {
+					if int(src[sp]) == inst.Operand2 {
+						count--
+					}
+					if count == 0 {
+						pc++
+						sp++
+						ok = true
+						break
+					}
+					if int(src[sp]) == inst.Operand1 {
+						count++
+					}
+				}
+			}
+		case opNumber:
+			idx := inst.Operand1 * 2
+			if idx >= m.CaptureLength()-1 {
+				return false, sp, newError(_UNKNOWN, "invalid capture index")
+			}
+			capture := src[m.Capture(idx):m.Capture(idx+1)]
+			if sp+len(capture) > len(src) || string(capture) != string(src[sp:sp+len(capture)]) {
+				ok = false
+			} else {
+				pc++
+				sp += len(capture)
+			}
+		default:
+			panic("should not reach here")
 		}
-		pc++
-		sp += len(capture)
-		goto redo
+		if ok {
+			continue
+		}
+		// Backtrack: undo captures down to the latest alternative.
+		for {
+			if len(mt.stack) == 0 {
+				return false, sp, nil
+			}
+			f := mt.stack[len(mt.stack)-1]
+			mt.stack = mt.stack[:len(mt.stack)-1]
+			if f.pc < 0 {
+				m.restoreCapture(int(f.slot), f.old)
+				continue
+			}
+			pc, sp = int(f.pc), int(f.sp)
+			break
+		}
 	}
-	panic("should not reach here")
 }
 
 /* }}} */
 
 /* API {{{ */
 
-func Find(p string, src []byte, offset, limit int) (matches []*MatchData, err error) {
+// maxCaptures is Lua's LUA_MAXCAPTURES (hermes: upstream had no limit).
+const maxCaptures = 32
+
+// Pattern is a compiled Lua pattern (hermes).
+type Pattern struct {
+	insts    []inst
+	mustHead bool
+}
+
+// Compile compiles a Lua pattern (hermes).
+func Compile(p string) (pat *Pattern, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			if perr, ok := v.(*Error); ok {
@@ -623,23 +697,66 @@ func Find(p string, src []byte, offset, limit int) (matches []*MatchData, err er
 			}
 		}
 	}()
-	pat := parsePattern(newScanner([]byte(p)), true)
-	insts := compilePattern(pat)
-	matches = []*MatchData{}
-	for sp := offset; sp <= len(src); {
-		ok, nsp, ms := recursiveVM(src, insts, 0, sp, 0)
-		sp++
-		if ok {
-			if sp < nsp {
-				sp = nsp
-			}
-			matches = append(matches, ms)
+	sp := parsePattern(newScanner([]byte(p)), true)
+	return &Pattern{insts: compilePattern(sp), mustHead: sp.MustHead}, nil
+}
+
+// Anchored reports whether the pattern starts with '^'.
+func (p *Pattern) Anchored() bool { return p.mustHead }
+
+// FindFrom returns the first match starting at offset or later (only at
+// offset if the pattern is anchored), or nil, and the offset a search for
+// the next match starts from. It stops with ctx's error when ctx is done
+// (ctx may be nil).
+func (p *Pattern) FindFrom(ctx context.Context, src []byte, offset int) (md *MatchData, next int, err error) {
+	mt := &matcher{src: src, insts: p.insts, ctx: ctx}
+	if ctx != nil {
+		mt.done = ctx.Done()
+	}
+	m := newMatchState()
+	for sp := offset; sp <= len(src); sp++ {
+		ok, end, err := mt.matchAt(sp, m)
+		if err != nil {
+			return nil, 0, err
 		}
-		if len(matches) == limit || pat.MustHead {
+		if ok {
+			return m, max(sp+1, end), nil
+		}
+		if p.mustHead {
 			break
 		}
+		m.captures = m.captures[:0]
 	}
-	return
+	return nil, 0, nil
+}
+
+// Find returns up to limit matches (all if limit is negative) from offset.
+func Find(p string, src []byte, offset, limit int) (matches []*MatchData, err error) {
+	return FindContext(nil, p, src, offset, limit)
+}
+
+// FindContext is Find that stops with ctx's error when ctx is done (hermes).
+func FindContext(ctx context.Context, p string, src []byte, offset, limit int) (matches []*MatchData, err error) {
+	pat, err := Compile(p)
+	if err != nil {
+		return nil, err
+	}
+	matches = []*MatchData{}
+	for sp := offset; sp <= len(src); {
+		m, next, err := pat.FindFrom(ctx, src, sp)
+		if err != nil {
+			return nil, err
+		}
+		if m == nil {
+			break
+		}
+		matches = append(matches, m)
+		if len(matches) == limit || pat.mustHead {
+			break
+		}
+		sp = next
+	}
+	return matches, nil
 }
 
 /* }}} */
