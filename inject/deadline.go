@@ -2,6 +2,8 @@ package inject
 
 import (
 	"context"
+	"fmt"
+	"runtime/metrics"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,18 +20,25 @@ import (
 // time per event: resetting the earliest timer wakes another thread.) A
 // callback is stopped between limit and limit plus one watchdog period.
 //
+// The watchdog also stops a callback during which hermes's Go heap grew
+// past the memory limits below (a script filling tables): patched
+// gopher-lua bounds what one instruction or library call allocates, so
+// what a script can add between two looks of the watchdog is bounded too.
+//
 // Done and Err are called only by the goroutine running the LState, which
 // is also the only one that arms and disarms; the watchdog closes the
 // channel under mu, and disarm replaces a closed one under mu.
 type deadline struct {
-	mu    sync.Mutex
-	done  chan struct{}
-	fired bool
-	start atomic.Int64 // ns since base when armed; 0 when idle
-	limit atomic.Int64 // ns
-	base  time.Time
-	stopc chan struct{}
-	once  sync.Once
+	mu     sync.Mutex
+	done   chan struct{}
+	fired  bool
+	reason error // why done was closed: *timeoutError or *memoryError
+	heap   []metrics.Sample
+	start  atomic.Int64 // ns since base when armed; 0 when idle
+	limit  atomic.Int64 // ns
+	base   time.Time
+	stopc  chan struct{}
+	once   sync.Once
 }
 
 // timeoutError is what a callback that ran out of time fails with.
@@ -41,9 +50,43 @@ func (e *timeoutError) Error() string {
 
 func (e *timeoutError) Unwrap() error { return context.DeadlineExceeded }
 
+// Memory limits on hermes's Go heap while a callback runs (see doc.go).
+// The live heap is measured at the end of each garbage collection; the
+// heap in use (live and not yet collected) at every look of the watchdog,
+// and the GC keeps it under twice the live heap.
+const (
+	heapLiveLimit = 256 << 20
+	heapUseLimit  = 384 << 20
+)
+
+// memoryError is what a callback fails with when hermes's heap grew past
+// the limits while it ran.
+type memoryError struct{ live, inUse uint64 }
+
+func (e *memoryError) Error() string {
+	return fmt.Sprintf("memory limit: hermes's heap reached %d MiB live, %d MiB in use (limits %d and %d MiB)",
+		e.live>>20, e.inUse>>20, heapLiveLimit>>20, heapUseLimit>>20)
+}
+
+// heapCheck reports a *memoryError when the heap is over the limits.
+func (d *deadline) heapCheck() error {
+	metrics.Read(d.heap)
+	var v [2]uint64
+	for i, s := range d.heap {
+		if s.Value.Kind() == metrics.KindUint64 {
+			v[i] = s.Value.Uint64()
+		}
+	}
+	if v[0] > heapLiveLimit || v[1] > heapUseLimit {
+		return &memoryError{live: v[0], inUse: v[1]}
+	}
+	return nil
+}
+
 // newDeadline starts a watchdog that checks every period.
 func newDeadline(period time.Duration) *deadline {
 	d := &deadline{done: make(chan struct{}), base: time.Now(), stopc: make(chan struct{})}
+	d.heap = []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/memory/classes/heap/objects:bytes"}}
 	go d.watch(period)
 	return d
 }
@@ -60,12 +103,21 @@ func (d *deadline) watch(period time.Duration) {
 		case <-t.C:
 		}
 		d.mu.Lock()
-		if s := d.start.Load(); s != 0 && !d.fired && d.now()-s >= d.limit.Load() {
-			d.fired = true
-			close(d.done)
+		if s := d.start.Load(); s != 0 && !d.fired {
+			if d.now()-s >= d.limit.Load() {
+				d.fire(&timeoutError{time.Duration(d.limit.Load())})
+			} else if err := d.heapCheck(); err != nil {
+				d.fire(err)
+			}
 		}
 		d.mu.Unlock()
 	}
+}
+
+// fire stops the running callback with err. Called with mu held.
+func (d *deadline) fire(err error) {
+	d.fired, d.reason = true, err
+	close(d.done)
 }
 
 // arm starts the clock for one callback of at most limit.
@@ -81,7 +133,7 @@ func (d *deadline) disarm() bool {
 	fired := d.fired
 	if fired {
 		d.done = make(chan struct{})
-		d.fired = false
+		d.fired, d.reason = false, nil
 	}
 	d.mu.Unlock()
 	return fired
@@ -96,14 +148,17 @@ func (d *deadline) Value(any) any               { return nil }
 func (d *deadline) Err() error {
 	select {
 	case <-d.done:
-		return &timeoutError{time.Duration(d.limit.Load())}
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		return d.reason
 	default:
 		return nil
 	}
 }
 
 // watchPeriod is how often the watchdog looks for a callback bounded by
-// limit.
+// limit: at least every 10ms, which also bounds how much a script can
+// allocate between two looks at the heap.
 func watchPeriod(limit time.Duration) time.Duration {
-	return min(max(limit/4, time.Millisecond), 50*time.Millisecond)
+	return min(max(limit/4, time.Millisecond), 10*time.Millisecond)
 }

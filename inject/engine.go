@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	randv2 "math/rand/v2"
-	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -153,7 +152,7 @@ func Load(path string, opts Options) (*Engine, error) {
 		opts.Reload = false
 		return LoadSource(path, src, opts)
 	}
-	src, err := os.ReadFile(path)
+	src, err := readScript(path)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package inject
 
 import (
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -257,6 +258,9 @@ func (s *script) luaLog(L *lua.LState) int {
 	}
 	top := L.GetTop()
 	for i := 1; i <= top; i++ {
+		if b.Len() > maxLogLine {
+			break
+		}
 		if i > 1 {
 			b.WriteByte('\t')
 		}
@@ -273,8 +277,11 @@ func (s *script) luaLog(L *lua.LState) int {
 		}
 		b.WriteString(v.String())
 	}
-	b.WriteByte('\n')
-	s.e.write(b.String())
+	line := b.String()
+	if len(line) > maxLogLine {
+		line = fmt.Sprintf("%s... (cut: %d bytes or more)", line[:maxLogLine], len(line))
+	}
+	s.e.write(line + "\n")
 	return 0
 }
 

@@ -32,7 +32,7 @@ func (e *Engine) Reload() error {
 }
 
 func (e *Engine) reloadLocked() error {
-	src, err := os.ReadFile(e.path)
+	src, err := readScript(e.path)
 	if err != nil {
 		e.write(fmt.Sprintf("hermes: reload %s: %v; keeping the running version\n", e.path, err))
 		return err
@@ -110,7 +110,9 @@ func (e *Engine) swap() {
 	}
 	old := e.cur
 	if old != nil {
-		copyState(old.L, s.L, old.state, s.state, 0)
+		if !copyState(s.L, old.state, s.state) {
+			e.write(fmt.Sprintf("hermes: reload %s: hermes.state holds over %d values; only part of it was carried over\n", e.name, maxStateCopy))
+		}
 		old.close()
 	}
 	e.cur = s
@@ -135,39 +137,64 @@ func contains(list []int, v int) bool {
 	return false
 }
 
-// copyState copies hermes.state from an old LState into a new one: numbers,
-// strings, booleans, u64 values and tables of them (up to a depth of 32);
-// functions and other userdata are dropped. Keys of the old state
-// overwrite what the new version's top level set.
-func copyState(from, to *lua.LState, src, dst *lua.LTable, depth int) {
-	if depth > 32 {
-		return
-	}
-	src.ForEach(func(k, v lua.LValue) {
-		nk, ok := copyValue(from, to, k, depth)
-		if !ok {
-			return
-		}
-		nv, ok := copyValue(from, to, v, depth)
-		if !ok {
-			return
-		}
-		dst.RawSet(nk, nv)
-	})
-}
+// maxStateCopy bounds how many values a hot reload carries over.
+const maxStateCopy = 1 << 20
 
-func copyValue(from, to *lua.LState, v lua.LValue, depth int) (lua.LValue, bool) {
-	switch x := v.(type) {
-	case lua.LNumber, lua.LString, lua.LBool:
-		return v, true
-	case *lua.LUserData:
-		if u, ok := x.Value.(u64); ok {
-			return newU64(to, uint64(u)), true
+// copyState copies hermes.state from an old LState into a new one: numbers,
+// strings, booleans, u64 values and tables of them; functions and other
+// userdata (and metatables) are dropped. Keys of the old state overwrite
+// what the new version's top level set. Each table is copied once (a
+// visited map), so a table reached twice is one table in the copy too,
+// cycles are kept, and the work is linear in the size of the state; the
+// walk uses a queue, not recursion. It copies at most maxStateCopy values
+// and reports false if it had to stop there.
+func copyState(to *lua.LState, src, dst *lua.LTable) bool {
+	type job struct{ from, to *lua.LTable }
+	seen := map[lua.LValue]lua.LValue{src: dst}
+	queue := []job{{src, dst}}
+	n := 0
+	value := func(v lua.LValue) (lua.LValue, bool) {
+		switch x := v.(type) {
+		case lua.LNumber, lua.LString, lua.LBool:
+			return v, true
+		case *lua.LUserData:
+			if c, ok := seen[v]; ok {
+				return c, true
+			}
+			if u, ok := x.Value.(u64); ok {
+				c := newU64(to, uint64(u))
+				seen[v] = c
+				return c, true
+			}
+		case *lua.LTable:
+			if c, ok := seen[v]; ok {
+				return c, true
+			}
+			t := to.NewTable()
+			seen[v] = t
+			queue = append(queue, job{x, t})
+			return t, true
 		}
-	case *lua.LTable:
-		t := to.NewTable()
-		copyState(from, to, x, t, depth+1)
-		return t, true
+		return nil, false
 	}
-	return nil, false
+	for len(queue) > 0 {
+		j := queue[0]
+		queue = queue[1:]
+		j.from.ForEach(func(k, v lua.LValue) {
+			if n++; n > maxStateCopy {
+				return
+			}
+			nk, ok := value(k)
+			if !ok {
+				return
+			}
+			if nv, ok := value(v); ok {
+				j.to.RawSet(nk, nv)
+			}
+		})
+		if n > maxStateCopy {
+			return false
+		}
+	}
+	return true
 }

@@ -21,6 +21,9 @@ const (
 	registrySize    = 1 << 14 // value stack slots
 	registryMaxSize = 1 << 17
 	maxRep          = 1 << 20 // largest string string.rep may build
+	maxLuaString    = 1 << 20 // largest string .., format, gsub, table.concat may build
+	maxScript       = 1 << 20 // largest script source
+	maxLogLine      = 4 << 10 // longest hermes.log message (longer ones are cut)
 	topLevelMin     = time.Second
 )
 
@@ -130,11 +133,16 @@ func (e *LoadError) Error() string {
 func compile(e *Engine, name string, src []byte) (*script, error) {
 	s := &script{e: e, name: name, dl: newDeadline(watchPeriod(e.timeout)), callbackTimeLimit: e.timeout}
 	s.topLevelTimeLimit = max(e.timeout, topLevelMin)
+	if len(src) > maxScript {
+		return nil, &LoadError{Pos: name, Msg: fmt.Sprintf("the script is %d bytes; the limit is %d", len(src), maxScript)}
+	}
 	L := lua.NewState(lua.Options{
-		SkipOpenLibs:    true,
-		CallStackSize:   callStackSize,
-		RegistrySize:    registrySize,
-		RegistryMaxSize: registryMaxSize,
+		SkipOpenLibs:     true,
+		CallStackSize:    callStackSize,
+		RegistrySize:     registrySize,
+		RegistryMaxSize:  registryMaxSize,
+		RegistryGrowStep: registrySize,
+		MaxStringSize:    maxLuaString,
 	})
 	s.L = L
 	ok := false
