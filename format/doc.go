@@ -97,10 +97,13 @@
 // been handed to the kernel; the open chunk is cut at least every
 // WriterOptions.FlushInterval (250 ms by default) so at most that much is
 // lost. A Reader opens such a file (or any file without a valid footer) by
-// scanning the chunks in order, and stops at the first chunk that is
-// truncated, has a bad CRC or does not decode; Reader.Recovered says how many
-// events it kept and why it stopped. zstd does not reliably report a
-// truncated frame: the CRCs do.
+// scanning the chunks in order. A file that ends inside a chunk is a
+// partial trace: read as far as it goes. A chunk in the middle that has a
+// bad CRC, does not decode or is over the reader's limits is skipped, and
+// reading resumes at the next good one (found by the index, or by its magic
+// and CRC); Reader.Damage lists what was skipped, and Reader.Recovered says
+// how many events were kept and why reading stopped. zstd does not reliably
+// report a truncated frame: the CRCs do.
 //
 // # Writer pipeline
 //
