@@ -73,7 +73,11 @@ func (p *preimages) before(sc *tracer.Syscall, cp *capturer) {
 	if !fx.Changes(&sc.Args, how) {
 		return
 	}
-	if fx.FD != abi.NoArg {
+	if fx.FD != abi.NoArg && !dataWrite(sc.Nr) {
+		// Data written through a descriptor needs no image of its own:
+		// the open that gave it write access took one. What is left are
+		// descriptors the program inherited (its standard output into a
+		// log), which replay never writes to.
 		path := sc.Thread.Proc.FDPath(int(int32(sc.Args[fx.FD])))
 		if !p.seen[path] && recorded.FileBacked(path) && !strings.HasSuffix(path, " (deleted)") {
 			p.seen[path] = true
@@ -223,7 +227,7 @@ func (p *preimages) contents(img *tracepb.FileImage) {
 	img.Data = data[:min(len(data), imagePart)]
 	p.queue(img)
 	for off := imagePart; off < len(data); off += imagePart {
-		p.pending = append(p.pending, &tracepb.FileImage{Path: img.Path, Exists: true, Mode: img.Mode,
+		p.pending = append(p.pending, &tracepb.FileImage{Path: img.Path, Exists: true, Mode: img.Mode, Size: img.Size,
 			Sha256: img.Sha256, Offset: int64(off), Data: data[off:min(len(data), off+imagePart)]})
 	}
 }
@@ -248,4 +252,16 @@ func (p *preimages) next(out []*tracepb.FileImage) []*tracepb.FileImage {
 		p.pending = nil
 	}
 	return out
+}
+
+// dataWrite reports whether a call writes data through a descriptor it is
+// given (write, mmap...), rather than changing a file by name or its
+// metadata.
+func dataWrite(nr int) bool {
+	switch nr {
+	case unix.SYS_WRITE, unix.SYS_PWRITE64, unix.SYS_WRITEV, unix.SYS_PWRITEV, unix.SYS_PWRITEV2,
+		unix.SYS_COPY_FILE_RANGE, unix.SYS_SENDFILE, unix.SYS_SPLICE, unix.SYS_MMAP:
+		return true
+	}
+	return false
 }

@@ -188,12 +188,9 @@ func FSCalls() []int {
 		if s.FS == nil {
 			continue
 		}
-		switch s.Nr {
-		case unix.SYS_WRITE, unix.SYS_PWRITE64, unix.SYS_WRITEV, unix.SYS_PWRITEV, unix.SYS_PWRITEV2,
-			unix.SYS_COPY_FILE_RANGE, unix.SYS_SENDFILE, unix.SYS_SPLICE, unix.SYS_MMAP:
-			continue
+		if !dataWrite(s.Nr) {
+			out = append(out, s.Nr)
 		}
-		out = append(out, s.Nr)
 	}
 	return out
 }

@@ -538,6 +538,18 @@ func TestPreimages(t *testing.T) {
 	if strings.Count(stderr, "cannot restore") != 1 || !strings.Contains(stderr, line) {
 		t.Errorf("replay did not name the file it cannot restore in one line:\n%s", stderr)
 	}
+	// Contents past one 4 MiB part come back whole.
+	large := strings.Repeat("0123456789abcdef", 5<<16) // 5 MiB
+	writeFile(t, filepath.Join(dir, "large"), large)
+	writeFile(t, filepath.Join(dir, "large.orig"), large)
+	ltrace := filepath.Join(t.TempDir(), "large.trace")
+	if _, stderr, code := hermesAt(t, dir, "record", "-o", ltrace, "--", "sh", "-c", "echo more >> large"); code != 0 {
+		t.Fatalf("record large: %d\n%s", code, stderr)
+	}
+	os.Remove(filepath.Join(dir, "large"))
+	if _, stderr, code := hermesAt(t, dir, "replay", "--check", "head -c 5242880 large | cmp - large.orig", ltrace); code != 0 || strings.Contains(stderr, "cannot restore") {
+		t.Errorf("a 5 MiB pre-image was not restored: exit %d\n%s", code, stderr)
+	}
 	// The real big file says "changed": so does the replay's cat; small
 	// was restored, so the run does not diverge on it.
 	if code != 0 || out != "changed\n" {
