@@ -551,6 +551,7 @@ type partialRead struct {
 	e    *entry
 	args [6]uint64 // the read as the program made it
 	got  int64     // bytes read so far
+	copy bool      // a copy into an outside descriptor (completeCopy), not a read
 }
 
 // shortRead reports whether a real read of a descriptor inside the target

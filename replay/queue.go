@@ -43,6 +43,7 @@ type thread struct {
 	// partial is a read that got less than when recorded, being completed
 	// by running it again for the rest (see completeRead).
 	partial *partialRead
+	copying bool // the call in flight is a copy made a sendfile (copyToOutside)
 
 	pendingSigs []sigRec  // read from the trace, for the thread's next call
 	expect      []*sigRec // signals replay sent, not yet at their delivery stop

@@ -236,13 +236,14 @@ func (rp *Replayer) Enter(sc *tracer.Syscall, act *tracer.Action) {
 		return
 	}
 	th := rp.thread(sc.Thread.Lineage)
-	if p := th.partial; p != nil && sc.Nr == unix.SYS_READ && sc.Args[0] == p.args[0] {
+	if p := th.partial; p != nil && ((sc.Nr == unix.SYS_READ && sc.Args[0] == p.args[0]) || (p.copy && sc.Nr == unix.SYS_SENDFILE)) {
 		// The rest of a read that got less than when recorded.
 		th.cur, th.mode = p.e, modeContinue
 		act.WantExit = true
 		return
 	}
 	th.partial = nil
+	th.copying = false
 	th.live++
 	act.WantExit = true
 	th.cur, th.mode = nil, modeUnchecked
@@ -310,7 +311,7 @@ func (rp *Replayer) Enter(sc *tracer.Syscall, act *tracer.Action) {
 		}
 		if th.mode == modeReal {
 			placeMapping(sc, e, act)
-			rp.copyToOutside(sc, act)
+			th.copying = rp.copyToOutside(sc, act)
 		}
 		if inj != nil {
 			// Changed arguments, a delay or a signal: on top of whatever
@@ -447,6 +448,10 @@ func (rp *Replayer) Exit(sc *tracer.Syscall, act *tracer.Action) {
 	th.cur = nil
 	if e == nil {
 		rp.overlayExit(sc, act)
+		return
+	}
+	if (th.mode == modeContinue && th.partial != nil && th.partial.copy) || (th.mode == modeReal && th.copying && sc.Ret > 0 && sc.Ret < e.s.Ret) {
+		rp.completeCopy(th, sc, e, act)
 		return
 	}
 	if th.mode == modeContinue || (th.mode == modeReal && rp.shortRead(sc, e)) {
@@ -682,15 +687,49 @@ func placeMapping(sc *tracer.Syscall, e *entry, act *tracer.Action) {
 // that does the same: the recording's output may have been a file, which
 // copy_file_range writes to, and the replay's a pipe or a terminal, which
 // it refuses (EINVAL) and sendfile takes.
-func (rp *Replayer) copyToOutside(sc *tracer.Syscall, act *tracer.Action) {
+func (rp *Replayer) copyToOutside(sc *tracer.Syscall, act *tracer.Action) bool {
 	if sc.Arch != abi.ArchX86_64 || sc.Nr != unix.SYS_COPY_FILE_RANGE || sc.Args[1] != 0 || sc.Args[3] != 0 ||
 		act.SetNr || act.SetArgs != 0 {
-		return
+		return false
 	}
 	if rp.fdClass(sc.Thread.Proc.FDPath(int(int32(sc.Args[2])))) != Input {
-		return
+		return false
 	}
 	act.SetNr, act.Nr = true, unix.SYS_SENDFILE
 	act.SetArgs = 0xf
 	act.Args[0], act.Args[1], act.Args[2], act.Args[3] = sc.Args[2], sc.Args[0], 0, sc.Args[4]
+	return true
+}
+
+// completeCopy completes a copy into an outside descriptor (see
+// copyToOutside) that a pipe took less of than the file took when
+// recorded: the thread makes the sendfile again for the rest, and the
+// program sees one call that copied the sum.
+func (rp *Replayer) completeCopy(th *thread, sc *tracer.Syscall, e *entry, act *tracer.Action) {
+	p := th.partial
+	if p == nil {
+		p = &partialRead{e: e, args: th.args, copy: true}
+		th.partial = p
+	}
+	if isRestart(sc.Ret) {
+		th.cur, th.mode = e, modeContinue
+		return
+	}
+	if sc.Ret > 0 {
+		p.got += sc.Ret
+	}
+	if sc.Ret > 0 && p.got < e.s.Ret {
+		act.Redo = true
+		act.SetArgs, act.Args[3] = 1<<3, uint64(e.s.Ret-p.got)
+		th.cur, th.mode = e, modeContinue
+		return
+	}
+	th.partial, th.copying = nil, false
+	act.Skip, act.Value, act.By = true, p.got, "replay"
+	if p.got == 0 {
+		act.Value = sc.Ret
+	}
+	if act.Value != e.s.Ret {
+		rp.diverge(th, e, sc, true, fmt.Sprintf("returned %s, recorded %s", retString(act.Value), retString(e.s.Ret)))
+	}
 }

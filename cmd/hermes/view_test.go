@@ -576,3 +576,34 @@ func TestRecordHidesTrace(t *testing.T) {
 		t.Errorf("no trace: %v", err)
 	}
 }
+
+// TestReplayCopyToPipe: cat of a file recorded into a file copies it with
+// one copy_file_range; replayed into a pipe, which takes 64 KiB at a time,
+// the copy is completed and the whole file comes out, with no divergence.
+func TestReplayCopyToPipe(t *testing.T) {
+	need(t, "cat")
+	dir := t.TempDir()
+	var b strings.Builder
+	for i := range 30000 {
+		fmt.Fprintf(&b, "%d\n", i)
+	}
+	in := filepath.Join(dir, "big.in")
+	writeFile(t, in, b.String())
+	f, err := os.Create(filepath.Join(dir, "rec.out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	trace := filepath.Join(dir, "cat.trace")
+	rec := exec.Command(hermesBin, "record", "-o", trace, "--", "cat", in)
+	rec.Stdout = f
+	var recErr strings.Builder
+	rec.Stderr = &recErr
+	if err := rec.Run(); err != nil {
+		t.Fatalf("record: %v\n%s", err, recErr.String())
+	}
+	f.Close()
+	out, stderr, code := hermes(t, "replay", trace)
+	if code != 0 || out != b.String() || !strings.Contains(stderr, "replay: no divergence") {
+		t.Fatalf("replay into a pipe: exit %d, %d bytes of %d\n%s", code, len(out), b.Len(), stderr)
+	}
+}
