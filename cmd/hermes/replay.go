@@ -213,7 +213,7 @@ func runReplay(o *replayOpts, path string, command []string, stderr io.Writer) e
 		if kerr != nil {
 			return kerr
 		}
-		logf("--keep-fs %s: %d files created or changed, %d deleted", o.keepFS, kept, deleted)
+		logf("--keep-fs %s: %d created or changed, %d deleted", o.keepFS, kept, deleted)
 	}
 	if o.check != "" && !divergence {
 		return runCheck(view, o.check, env, hdr.Cwd, err, logf)

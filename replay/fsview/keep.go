@@ -51,7 +51,7 @@ func CheckKeepDir(dir string) error {
 	}
 	ents, err := os.ReadDir(dir)
 	if err == nil && len(ents) > 0 {
-		return fmt.Errorf("--keep-fs %s: not empty (hermes does not write into a directory it did not make)", dir)
+		return fmt.Errorf("--keep-fs %s: not empty (hermes writes only into a new or empty directory)", dir)
 	}
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("--keep-fs %s: %w", dir, err)
