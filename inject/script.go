@@ -322,9 +322,18 @@ func strRep(L *lua.LState) int {
 		L.Push(lua.LString(""))
 		return 1
 	}
+	// n copies of str and n-1 of sep, computed without overflowing
+	// (2^20 * 2^44 bytes wrapped around to 0 and passed the check)
+	if per := len(str) + len(sep); per > 0 && n > maxRep/per+1 {
+		L.RaiseError("string.rep: result of %d copies of %d bytes exceeds the sandbox limit of %d", n, per, maxRep)
+	}
 	total := int64(len(str))*int64(n) + int64(len(sep))*int64(n-1)
 	if total > maxRep {
 		L.RaiseError("string.rep: result of %d bytes exceeds the sandbox limit of %d", total, maxRep)
+	}
+	if total == 0 {
+		L.Push(lua.LString("")) // ("").rep(2^60) would loop for years
+		return 1
 	}
 	var b strings.Builder
 	b.Grow(int(total))

@@ -236,15 +236,15 @@ func strGsub(L *LState) int {
 	if err != nil {
 		L.RaiseError(err.Error())
 	}
-	src := unsafeFastStringToReadOnlyBytes(str)
+	matcher := cp.Matcher(L.ctx, unsafeFastStringToReadOnlyBytes(str))
 	var out []byte
 	add := func(s string) {
 		L.checkStringSize(len(out) + len(s))
 		out = append(out, s...)
 	}
 	n, last := 0, 0
-	for sp := 0; sp <= len(src) && (limit < 0 || n < limit); {
-		match, next, err := cp.FindFrom(L.ctx, src, sp)
+	for sp := 0; sp <= len(str) && (limit < 0 || n < limit); {
+		match, next, err := matcher.FindFrom(sp)
 		if err != nil {
 			L.RaiseError(err.Error())
 		}
@@ -256,7 +256,10 @@ func strGsub(L *LState) int {
 		var ok bool
 		switch lv := repl.(type) {
 		case LString:
-			value, ok = strGsubStr(L, str, string(lv), match), true
+			value, ok = string(lv), true
+			if strings.IndexByte(value, '%') >= 0 {
+				value = strGsubStr(L, str, value, match)
+			}
 		case *LTable:
 			value, ok = strGsubTable(L, str, lv, match)
 		case *LFunction:
@@ -389,6 +392,7 @@ func strGmatchIter(L *LState) int {
 	if md.done || md.pos > len(str) {
 		return 0
 	}
+	// under the context of the LState calling the iterator now
 	match, next, err := md.pat.FindFrom(L.ctx, unsafeFastStringToReadOnlyBytes(str), md.pos)
 	if err != nil {
 		L.RaiseError(err.Error())

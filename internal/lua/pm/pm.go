@@ -172,6 +172,8 @@ const (
 	opPSave
 	opBrace
 	opNumber
+	opStar // hermes: greedy repetition of Class, one backtrack frame
+	opLazy // hermes: lazy repetition of Class, one backtrack frame
 )
 
 type inst struct {
@@ -485,21 +487,18 @@ func compilePattern(p pattern, ps ...*iptr) []inst {
 		}
 	case *repeatPattern:
 		idx := len(ptr.insts)
+		// hermes: *, + and - are single instructions that keep one
+		// backtrack frame however many characters they match (upstream
+		// compiled them to split/jmp loops: one frame per character).
 		switch pat.Type {
 		case '*':
-			ptr.insts = append(ptr.insts,
-				inst{opSplit, nil, idx + 1, idx + 3},
-				inst{opChar, pat.Class, -1, -1},
-				inst{opJmp, nil, idx, -1})
+			ptr.insts = append(ptr.insts, inst{opStar, pat.Class, -1, -1})
 		case '+':
 			ptr.insts = append(ptr.insts,
 				inst{opChar, pat.Class, -1, -1},
-				inst{opSplit, nil, idx, idx + 2})
+				inst{opStar, pat.Class, -1, -1})
 		case '-':
-			ptr.insts = append(ptr.insts,
-				inst{opSplit, nil, idx + 3, idx + 1},
-				inst{opChar, pat.Class, -1, -1},
-				inst{opJmp, nil, idx, -1})
+			ptr.insts = append(ptr.insts, inst{opLazy, pat.Class, -1, -1})
 		case '?':
 			ptr.insts = append(ptr.insts,
 				inst{opSplit, nil, idx + 1, idx + 2},
@@ -541,13 +540,23 @@ func compilePattern(p pattern, ps ...*iptr) []inst {
 
 const checkEvery = 1 << 10
 
-// frame is a backtrack entry: an alternative to resume at (pc, sp), or,
-// when pc < 0, a capture slot to restore on the way back.
+// frame is a backtrack entry: an alternative to resume at (pc, sp); for
+// a greedy repetition (kind frameStar) the next shorter one down to slot;
+// for a lazy one (frameLazy) the next longer one if insts[pc-1] matches
+// src[sp]; or (frameRestore) a capture slot to restore on the way back.
 type frame struct {
 	pc, sp int32
 	slot   int32
 	old    uint32
+	kind   uint8
 }
+
+const (
+	frameAlt = iota
+	frameRestore
+	frameStar
+	frameLazy
+)
 
 type matcher struct {
 	src   []byte
@@ -609,12 +618,31 @@ func (mt *matcher) matchAt(sp int, m *MatchData) (bool, int, error) {
 			}
 			mt.stack = append(mt.stack, frame{pc: int32(inst.Operand2), sp: int32(sp)})
 			pc = inst.Operand1
+		case opStar:
+			n := 0
+			for sp+n < len(src) && inst.Class.Matches(int(src[sp+n])) {
+				n++
+			}
+			if n > 0 {
+				if len(mt.stack) >= maxRecursionLevel {
+					return false, sp, newError(_UNKNOWN, "pattern/input too complex")
+				}
+				mt.stack = append(mt.stack, frame{pc: int32(pc + 1), sp: int32(sp + n - 1), slot: int32(sp), kind: frameStar})
+			}
+			pc++
+			sp += n
+		case opLazy:
+			if len(mt.stack) >= maxRecursionLevel {
+				return false, sp, newError(_UNKNOWN, "pattern/input too complex")
+			}
+			mt.stack = append(mt.stack, frame{pc: int32(pc + 1), sp: int32(sp), kind: frameLazy})
+			pc++
 		case opSave:
 			if len(mt.stack) >= maxRecursionLevel {
 				return false, sp, newError(_UNKNOWN, "pattern/input too complex")
 			}
 			old := m.setCapture(inst.Operand1, sp)
-			mt.stack = append(mt.stack, frame{pc: -1, slot: int32(inst.Operand1), old: old})
+			mt.stack = append(mt.stack, frame{slot: int32(inst.Operand1), old: old, kind: frameRestore})
 			pc++
 		case opPSave:
 			m.addPosCapture(inst.Operand1, sp+1)
@@ -657,18 +685,37 @@ func (mt *matcher) matchAt(sp int, m *MatchData) (bool, int, error) {
 			continue
 		}
 		// Backtrack: undo captures down to the latest alternative.
+	back:
 		for {
 			if len(mt.stack) == 0 {
 				return false, sp, nil
 			}
-			f := mt.stack[len(mt.stack)-1]
-			mt.stack = mt.stack[:len(mt.stack)-1]
-			if f.pc < 0 {
-				m.restoreCapture(int(f.slot), f.old)
-				continue
+			top := &mt.stack[len(mt.stack)-1]
+			switch top.kind {
+			case frameRestore:
+				m.restoreCapture(int(top.slot), top.old)
+			case frameAlt:
+				pc, sp = int(top.pc), int(top.sp)
+				mt.stack = mt.stack[:len(mt.stack)-1]
+				break back
+			case frameStar:
+				// one character fewer, down to none
+				pc, sp = int(top.pc), int(top.sp)
+				if top.sp > top.slot {
+					top.sp--
+				} else {
+					mt.stack = mt.stack[:len(mt.stack)-1]
+				}
+				break back
+			case frameLazy:
+				// one character more, if it matches
+				if s := int(top.sp); s < len(src) && insts[top.pc-1].Class.Matches(int(src[s])) {
+					top.sp++
+					pc, sp = int(top.pc), s+1
+					break back
+				}
 			}
-			pc, sp = int(f.pc), int(f.sp)
-			break
+			mt.stack = mt.stack[:len(mt.stack)-1]
 		}
 	}
 }
@@ -709,10 +756,29 @@ func (p *Pattern) Anchored() bool { return p.mustHead }
 // the next match starts from. It stops with ctx's error when ctx is done
 // (ctx may be nil).
 func (p *Pattern) FindFrom(ctx context.Context, src []byte, offset int) (md *MatchData, next int, err error) {
-	mt := &matcher{src: src, insts: p.insts, ctx: ctx}
+	return p.Matcher(ctx, src).FindFrom(offset)
+}
+
+// Matcher is a Pattern bound to a subject and a context, for finding
+// several matches without allocating the backtrack stack again (hermes).
+type Matcher struct {
+	p  *Pattern
+	mt matcher
+}
+
+// Matcher returns a Matcher of p over src, stopping when ctx is done (ctx
+// may be nil).
+func (p *Pattern) Matcher(ctx context.Context, src []byte) *Matcher {
+	m := &Matcher{p: p, mt: matcher{src: src, insts: p.insts, ctx: ctx}}
 	if ctx != nil {
-		mt.done = ctx.Done()
+		m.mt.done = ctx.Done()
 	}
+	return m
+}
+
+// FindFrom is Pattern.FindFrom.
+func (pm *Matcher) FindFrom(offset int) (md *MatchData, next int, err error) {
+	p, mt, src := pm.p, &pm.mt, pm.mt.src
 	m := newMatchState()
 	for sp := offset; sp <= len(src); sp++ {
 		ok, end, err := mt.matchAt(sp, m)
