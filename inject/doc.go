@@ -145,22 +145,45 @@
 // Only the base, table, string and math libraries are opened, without
 // dofile, loadfile, load, loadstring, require, module, collectgarbage,
 // getfenv, setfenv, newproxy, _printregs and string.dump; os, io, debug,
-// package and coroutine do not exist. print goes to hermes.log.
-// string.rep refuses results over 1 MiB; string.format refuses widths and
-// precisions over two digits (as Lua 5.1 does). The call stack is limited
-// to 200 frames ("stack overflow"). Each callback runs under a deadline
-// (Options.Timeout, 100ms by default; the top level at least 1s) checked
-// before every Lua instruction: an endless loop fails with "timeout". A
-// failing callback is reported as "hermes: file:line: message (in
-// on_syscall, [lineage] name #nth; on-error=...)" (the first 20; later
+// package and coroutine do not exist. print goes to hermes.log (a message
+// is cut at 4 KiB). string.format refuses widths and precisions over two
+// digits (as Lua 5.1 does). The call stack is limited to 200 frames
+// ("stack overflow"). Each callback runs under a deadline (Options.Timeout,
+// 100ms by default; the top level at least 1s) checked before every Lua
+// instruction and inside the library's long loops (pattern matching, gsub,
+// table.sort): an endless loop or a backtracking pattern fails with
+// "timeout". A failing callback is reported as "hermes: file:line: message
+// (in on_syscall, [lineage] name #nth; on-error=...)" (the first 20; later
 // ones are counted in Stats) and Options.OnError applies.
 //
-// Limits: the deadline is checked between Lua instructions, so one long
-// library call (a pattern match over a large string) runs to its end; the
-// deadline is wall-clock time, so a heavily loaded machine can stop a
-// slow but finite callback; memory is bounded only indirectly (string.rep,
-// format, and the deadline: a script doubling a string in a loop can still
-// allocate a lot before it is stopped). Decisions that read tracee memory
+// Every single operation is bounded, so every callback ends within its
+// deadline plus about 10ms (the watchdog's period), and SIGINT or SIGTERM
+// end hermes within a second however busy the script is. hermes runs a
+// patched gopher-lua (internal/lua, whose NOTES.md lists the changes)
+// for the limits gopher-lua has no hook for:
+//
+//   - a string built by .., string.rep, string.format, string.gsub or
+//     table.concat is at most 1 MiB ("string of N bytes exceeds the limit");
+//   - an integer key past the end of a table's array part goes to its hash
+//     part (t[67108863] = true is one entry, not 1 GiB of nils);
+//   - string.byte and unpack fail at once when their results would not fit
+//     on the 131072-slot value stack ("too many results to unpack");
+//   - the pattern matcher keeps its backtracking on the heap and checks the
+//     deadline, and patterns have at most 32 captures;
+//   - a script file is at most 1 MiB, and must be a regular file (a FIFO or
+//     a device is refused with "not a regular file").
+//
+// Memory cap: hermes's memory (peak RSS) stays under 512 MiB whatever a
+// script does. The deadline's watchdog also looks at hermes's Go heap every
+// 10ms while a callback runs, and stops the callback with "memory limit"
+// when the heap is over 256 MiB live or 384 MiB in use; since one
+// operation allocates at most a few MiB, the heap cannot overshoot by much
+// between two looks. A script that keeps that much in its tables fails each
+// later callback the same way. (The cap assumes the Go runtime's default
+// GOGC; it counts hermes's own heap too, which a trace does not grow much.)
+//
+// Limits: the deadline is wall-clock time, so a heavily loaded machine can
+// stop a slow but finite callback. Decisions that read tracee memory
 // (paths) are made while the thread is stopped, but another thread of the
 // target can change that memory before the kernel reads it: hermes is a
 // testing tool, not a security boundary.
@@ -178,8 +201,11 @@
 // State across a reload: locals and globals of the old version are gone;
 // hermes.state is carried over. At the swap every key of the old
 // hermes.state is copied into the new one, overwriting what the new top
-// level set: numbers, strings, booleans, u64s and tables of those (32
-// levels deep); functions and other userdata are dropped. So
+// level set: numbers, strings, booleans, u64s and tables of those;
+// functions, other userdata and metatables are dropped. Each table is
+// copied once, so a table reached twice is still one table and cycles are
+// kept; the copy is linear in the size of the state, and stops after
+// 1,048,576 values (reported). So
 // `hermes.state.n = hermes.state.n or 0` at the top level keeps counting.
 // The seccomp filter cannot change: a new version's hermes.trap can only
 // narrow the set trapped at start (calls outside it are never seen).
