@@ -170,8 +170,12 @@
 //     on the 131072-slot value stack ("too many results to unpack");
 //   - the pattern matcher keeps its backtracking on the heap and checks the
 //     deadline, and patterns have at most 32 captures;
-//   - a script file is at most 1 MiB, and must be a regular file (a FIFO or
-//     a device is refused with "not a regular file").
+//   - a script is at most 1 MiB, nests blocks, brackets and unary operators
+//     at most 200 levels deep ("chunk has too many syntax levels", as in
+//     Lua 5.1; gopher-lua's compiler recursed once per level), and must be
+//     a regular file (a FIFO or a device is refused with "not a regular
+//     file"), so loading or checking any script takes a few seconds at
+//     most.
 //
 // Memory cap: hermes's memory (peak RSS) stays under 512 MiB whatever a
 // script does. The deadline's watchdog also looks at hermes's Go heap every

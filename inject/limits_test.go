@@ -26,17 +26,18 @@ import (
 // whatever a script does, hermes's peak RSS stays under it.
 const memCapMiB = 512
 
-// Child mode: the test binary re-executed with bombEnv set runs one bomb
-// and reports on stdout, so that the memory of one bomb does not count in
+// Child mode: the test binary re-executed with bombEnv set runs the bomb
+// on its stdin and reports on stdout, so that the memory of one bomb does not count in
 // another's peak RSS.
 const (
 	bombEnv        = "HERMES_INJECT_TEST_BOMB"
 	bombTimeoutEnv = "HERMES_INJECT_TEST_BOMB_TIMEOUT"
+	bombLoadEnv    = "HERMES_INJECT_TEST_BOMB_LOAD" // the bomb is the script's source
 )
 
 func TestMain(m *testing.M) {
-	if src, ok := os.LookupEnv(bombEnv); ok {
-		os.Exit(bombChild(src))
+	if os.Getenv(bombEnv) != "" {
+		os.Exit(bombChild())
 	}
 	code := m.Run()
 	if hermesDir != "" {
@@ -52,8 +53,9 @@ type bombReport struct {
 	PeakKB  int // VmHWM
 }
 
-// bombChild loads src and runs its on_exit under the callback deadline.
-func bombChild(src string) int {
+// bombChild loads the script on its stdin and runs its on_exit under the
+// callback deadline.
+func bombChild() int {
 	// Before the fixes some bombs allocate without end: fail the child
 	// rather than the machine.
 	lim := &syscall.Rlimit{Cur: 6 << 30, Max: 6 << 30}
@@ -61,21 +63,37 @@ func bombChild(src string) int {
 		fmt.Fprintln(os.Stderr, "setrlimit:", err)
 		return 2
 	}
+	src, err := io.ReadAll(os.Stdin)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "read the script:", err)
+		return 2
+	}
 	timeout, err := time.ParseDuration(os.Getenv(bombTimeoutEnv))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "timeout:", err)
 		return 2
 	}
-	e, err := inject.LoadSource("bomb.lua", []byte(src), inject.Options{Timeout: timeout, Log: io.Discard})
-	if err != nil {
+	var r bombReport
+	start := time.Now()
+	e, err := inject.LoadSource("bomb.lua", src, inject.Options{Timeout: timeout, Log: io.Discard})
+	switch {
+	case os.Getenv(bombLoadEnv) != "":
+		r.Elapsed = time.Since(start)
+		if err != nil {
+			r.Err = err.Error()
+		} else {
+			e.Close()
+		}
+	case err != nil:
 		fmt.Fprintln(os.Stderr, "load:", err)
 		return 2
-	}
-	start := time.Now()
-	ferr := e.Finish(tracer.Result{})
-	r := bombReport{Elapsed: time.Since(start)}
-	if ferr != nil {
-		r.Err = ferr.Error()
+	default:
+		start = time.Now()
+		ferr := e.Finish(tracer.Result{})
+		r.Elapsed = time.Since(start)
+		if ferr != nil {
+			r.Err = ferr.Error()
+		}
 	}
 	if r.PeakKB, err = peakRSS(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -108,9 +126,17 @@ const bombKill = 60 * time.Second
 // runBomb runs on_exit = body in a child process and returns its report.
 func runBomb(t *testing.T, body string, timeout time.Duration) bombReport {
 	t.Helper()
-	src := "function on_exit()\n" + body + "\nend\n"
+	return runChild(t, "function on_exit()\n"+body+"\nend\n", timeout)
+}
+
+// runChild runs src (a script whose on_exit is the bomb, or whose loading
+// is, with bombLoadEnv in extra) in a child process.
+func runChild(t *testing.T, src string, timeout time.Duration, extra ...string) bombReport {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), bombEnv+"="+src, bombTimeoutEnv+"="+timeout.String())
+	cmd.Env = append(os.Environ(), bombEnv+"=1", bombTimeoutEnv+"="+timeout.String())
+	cmd.Env = append(cmd.Env, extra...)
+	cmd.Stdin = strings.NewReader(src)
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
@@ -199,6 +225,48 @@ func TestBombs(t *testing.T) {
 			// the deadline plus a generous margin for a loaded machine
 			if bound := timeout + 3*time.Second; r.Elapsed > bound {
 				t.Errorf("took %v, want under %v", r.Elapsed, bound)
+			}
+			if r.PeakKB > memCapMiB<<10 {
+				t.Errorf("peak RSS %d MiB, over the documented cap of %d MiB", r.PeakKB>>10, memCapMiB)
+			}
+		})
+	}
+}
+
+// TestCompileBombs: a script nested too deeply is refused before gopher-lua
+// compiles it (its compiler recursed once per level, superlinearly), and
+// the longest flat scripts compile within the memory cap.
+func TestCompileBombs(t *testing.T) {
+	const big = 300000 // levels: each source stays under 1 MiB
+	deep := func(open, mid, close string, n int) string {
+		return strings.Repeat(open, n) + mid + strings.Repeat(close, n)
+	}
+	for _, tc := range []struct{ name, src, want string }{
+		{"do blocks", deep("do ", "", "end ", big*10/22), `^bomb.lua:1: chunk has too many syntax levels \(more than 200\)$`},
+		{"parentheses", "x = " + deep("(", "1", ")", big), "too many syntax levels"},
+		{"tables", "x = " + deep("{", "", "}", big), "too many syntax levels"},
+		{"functions", "x = " + deep("function() return ", "1", " end ", big/7), "too many syntax levels"},
+		{"if", deep("if x then\n", "", "end\n", big*10/44), `^bomb.lua:201: chunk has too many syntax levels`},
+		{"unary minus", "x = " + strings.Repeat("- ", big) + "1", "too many syntax levels"},
+		{"not", "x = " + strings.Repeat("not ", big/2) + "1", "too many syntax levels"},
+		{"200 levels", "x = " + deep("(", "1", ")", 200), "^$"},
+		{"201 levels", "x = " + deep("(", "1", ")", 201), "too many syntax levels"},
+		{"200 in comments and strings", "-- " + strings.Repeat("(", 1000) + "\n--[==[ " + strings.Repeat("do ", 1000) +
+			" ]==]\nx = '" + strings.Repeat("{", 1000) + "' .. [[" + strings.Repeat("[", 1000) + "]] .. \"\\\"(((\"\n", "^$"},
+		// long but flat: linear, and within the cap
+		{"flat statements", strings.Repeat("x = 1\n", 170000), "^$"},
+		{"long expression", "x = " + strings.Repeat("1+", 500000) + "1", "^$"},
+		{"big table constructor", "x = {" + strings.Repeat("1,", 500000) + "}", "^$"},
+		{"too big", strings.Repeat("-", 1<<20+1), "^bomb.lua: the script is 1048577 bytes; the limit is 1048576$"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runChild(t, tc.src, time.Second, bombLoadEnv+"=1")
+			t.Logf("%s (%d bytes): %v, peak RSS %d MiB: %s", tc.name, len(tc.src), r.Elapsed.Round(time.Millisecond), r.PeakKB>>10, r.Err)
+			if !regexp.MustCompile(tc.want).MatchString(r.Err) {
+				t.Errorf("error %q, want /%s/", r.Err, tc.want)
+			}
+			if r.Elapsed > 15*time.Second {
+				t.Errorf("loading took %v", r.Elapsed)
 			}
 			if r.PeakKB > memCapMiB<<10 {
 				t.Errorf("peak RSS %d MiB, over the documented cap of %d MiB", r.PeakKB>>10, memCapMiB)

@@ -154,6 +154,9 @@ func compile(e *Engine, name string, src []byte) (*script, error) {
 	if err := s.sandbox(); err != nil {
 		return nil, err
 	}
+	if err := checkNesting(name, src); err != nil {
+		return nil, err
+	}
 	chunk, err := parse.Parse(bytes.NewReader(src), name)
 	if err != nil {
 		return nil, parseError(name, src, err)
