@@ -668,7 +668,9 @@ func (mt *matcher) matchAt(sp int, m *MatchData) (bool, int, error) {
 			}
 		case opNumber:
 			idx := inst.Operand1 * 2
-			if idx >= m.CaptureLength()-1 {
+			// hermes: upstream panicked ("slice bounds out of range") on
+			// an unfinished capture or a position capture at the end
+			if idx >= m.CaptureLength()-1 || m.Capture(idx) > m.Capture(idx+1) || m.Capture(idx+1) > len(src) {
 				return false, sp, newError(_UNKNOWN, "invalid capture index")
 			}
 			capture := src[m.Capture(idx):m.Capture(idx+1)]
