@@ -3,6 +3,7 @@ package inject
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"runtime/metrics"
 	"sync"
 	"sync/atomic"
@@ -20,10 +21,12 @@ import (
 // time per event: resetting the earliest timer wakes another thread.) A
 // callback is stopped between limit and limit plus one watchdog period.
 //
-// The watchdog also stops a callback during which hermes's Go heap grew
-// past the memory limits below (a script filling tables): patched
-// gopher-lua bounds what one instruction or library call allocates, so
-// what a script can add between two looks of the watchdog is bounded too.
+// The watchdog also looks at hermes's Go heap at every tick, and stops a
+// callback while the heap is over the memory limits below (a script
+// filling tables); once it is over, callbacks fail as soon as they are
+// armed, so many short callbacks cannot add to it between two ticks.
+// Patched gopher-lua bounds what one instruction or library call
+// allocates, so what a script can add between two ticks is bounded too.
 //
 // Done and Err are called only by the goroutine running the LState, which
 // is also the only one that arms and disarms; the watchdog closes the
@@ -34,8 +37,9 @@ type deadline struct {
 	fired  bool
 	reason error // why done was closed: *timeoutError or *memoryError
 	heap   []metrics.Sample
-	start  atomic.Int64 // ns since base when armed; 0 when idle
-	limit  atomic.Int64 // ns
+	over   atomic.Pointer[memoryError] // the heap at the last tick, if over the limits
+	start  atomic.Int64                // ns since base when armed; 0 when idle
+	limit  atomic.Int64                // ns
 	base   time.Time
 	stopc  chan struct{}
 	once   sync.Once
@@ -55,9 +59,12 @@ func (e *timeoutError) Unwrap() error { return context.DeadlineExceeded }
 // heap in use (live and not yet collected) at every look of the watchdog,
 // and the GC keeps it under twice the live heap.
 const (
-	heapLiveLimit = 256 << 20
-	heapUseLimit  = 384 << 20
+	heapLiveLimit = 192 << 20
+	heapUseLimit  = 320 << 20
 )
+
+// heapGC is set while a collection forced by a watchdog runs.
+var heapGC atomic.Bool
 
 // memoryError is what a callback fails with when hermes's heap grew past
 // the limits while it ran.
@@ -68,8 +75,11 @@ func (e *memoryError) Error() string {
 		e.live>>20, e.inUse>>20, heapLiveLimit>>20, heapUseLimit>>20)
 }
 
-// heapCheck reports a *memoryError when the heap is over the limits.
-func (d *deadline) heapCheck() error {
+// heapCheck returns a *memoryError when the heap is over the limits. When
+// only garbage may put it over (the heap in use is, the live heap is not),
+// it starts a collection, so that the next tick sees the truth even if no
+// callback allocates any more.
+func (d *deadline) heapCheck() *memoryError {
 	metrics.Read(d.heap)
 	var v [2]uint64
 	for i, s := range d.heap {
@@ -77,8 +87,15 @@ func (d *deadline) heapCheck() error {
 			v[i] = s.Value.Uint64()
 		}
 	}
-	if v[0] > heapLiveLimit || v[1] > heapUseLimit {
-		return &memoryError{live: v[0], inUse: v[1]}
+	live, inUse := v[0], v[1]
+	if inUse > heapUseLimit && live <= heapLiveLimit && heapGC.CompareAndSwap(false, true) {
+		go func() {
+			runtime.GC()
+			heapGC.Store(false)
+		}()
+	}
+	if live > heapLiveLimit || inUse > heapUseLimit {
+		return &memoryError{live: live, inUse: inUse}
 	}
 	return nil
 }
@@ -102,12 +119,14 @@ func (d *deadline) watch(period time.Duration) {
 			return
 		case <-t.C:
 		}
+		over := d.heapCheck()
+		d.over.Store(over)
 		d.mu.Lock()
 		if s := d.start.Load(); s != 0 && !d.fired {
 			if d.now()-s >= d.limit.Load() {
 				d.fire(&timeoutError{time.Duration(d.limit.Load())})
-			} else if err := d.heapCheck(); err != nil {
-				d.fire(err)
+			} else if over != nil {
+				d.fire(over)
 			}
 		}
 		d.mu.Unlock()
@@ -124,6 +143,14 @@ func (d *deadline) fire(err error) {
 func (d *deadline) arm(limit time.Duration) {
 	d.limit.Store(int64(limit))
 	d.start.Store(d.now())
+	if over := d.over.Load(); over != nil {
+		// the heap was over the limits at the last tick: fail at once
+		d.mu.Lock()
+		if !d.fired {
+			d.fire(over)
+		}
+		d.mu.Unlock()
+	}
 }
 
 // disarm stops the clock; it reports whether the deadline had passed.

@@ -179,12 +179,15 @@
 //
 // Memory cap: hermes's memory (peak RSS) stays under 512 MiB whatever a
 // script does. The deadline's watchdog also looks at hermes's Go heap every
-// 10ms while a callback runs, and stops the callback with "memory limit"
-// when the heap is over 256 MiB live or 384 MiB in use; since one
-// operation allocates at most a few MiB, the heap cannot overshoot by much
-// between two looks. A script that keeps that much in its tables fails each
-// later callback the same way. (The cap assumes the Go runtime's default
-// GOGC; it counts hermes's own heap too, which a trace does not grow much.)
+// 10ms, and while the heap is over 192 MiB live or 320 MiB in use (after a
+// forced collection, when only garbage may be in the way) a running
+// callback is stopped with "memory limit", and every callback fails so as
+// soon as it starts; since one operation allocates at most a few MiB, the
+// heap cannot overshoot by much between two looks. A script that keeps
+// that much in its tables thus fails every later callback. (The cap
+// assumes the Go runtime's default GOGC; the limits count hermes's own heap
+// too, which a trace does not grow much.) The tests measure a peak RSS of
+// about 350 MiB for the worst script they try.
 //
 // Limits: the deadline is wall-clock time, so a heavily loaded machine can
 // stop a slow but finite callback. Decisions that read tracee memory

@@ -32,7 +32,8 @@ const memCapMiB = 512
 const (
 	bombEnv        = "HERMES_INJECT_TEST_BOMB"
 	bombTimeoutEnv = "HERMES_INJECT_TEST_BOMB_TIMEOUT"
-	bombLoadEnv    = "HERMES_INJECT_TEST_BOMB_LOAD" // the bomb is the script's source
+	bombLoadEnv    = "HERMES_INJECT_TEST_BOMB_LOAD"  // the bomb is the script's source
+	bombTraceEnv   = "HERMES_INJECT_TEST_BOMB_TRACE" // a command to trace under the script
 )
 
 func TestMain(m *testing.M) {
@@ -77,6 +78,18 @@ func bombChild() int {
 	start := time.Now()
 	e, err := inject.LoadSource("bomb.lua", src, inject.Options{Timeout: timeout, Log: io.Discard})
 	switch {
+	case os.Getenv(bombTraceEnv) != "" && err == nil:
+		// the bomb runs in the callbacks of a traced command
+		tr := tracer.New(tracer.Config{Trace: e.Trapped(), Handlers: []tracer.Handler{e}, Stdout: os.Stderr})
+		res, lerr := tr.Launch(strings.Fields(os.Getenv(bombTraceEnv)))
+		if lerr != nil {
+			fmt.Fprintln(os.Stderr, "launch:", lerr)
+			return 2
+		}
+		e.Finish(res)
+		r.Elapsed = time.Since(start)
+		st := e.Stats()
+		r.Err = fmt.Sprintf("%d calls, %d errors", st.Calls, st.Errors)
 	case os.Getenv(bombLoadEnv) != "":
 		r.Elapsed = time.Since(start)
 		if err != nil {
@@ -230,6 +243,28 @@ func TestBombs(t *testing.T) {
 				t.Errorf("peak RSS %d MiB, over the documented cap of %d MiB", r.PeakKB>>10, memCapMiB)
 			}
 		})
+	}
+}
+
+// TestBombAcrossCallbacks: many short callbacks that each keep 20 MiB
+// (none lives long enough for the watchdog to look at it) fail once the
+// heap is over the limit, and hermes stays under the cap.
+func TestBombAcrossCallbacks(t *testing.T) {
+	p := probe(t)
+	r := runChild(t, `hermes.trap{"getppid"}
+keep = {}
+local s = ("x"):rep(2^19)
+function on_syscall(ev)
+  for i = 1, 40 do keep[#keep + 1] = s .. i end
+end
+`, 100*time.Millisecond, bombTraceEnv+"="+p+" getppid 400")
+	t.Logf("400 callbacks: %v, peak RSS %d MiB: %s", r.Elapsed.Round(time.Millisecond), r.PeakKB>>10, r.Err)
+	var calls, errs int
+	if _, err := fmt.Sscanf(r.Err, "%d calls, %d errors", &calls, &errs); err != nil || calls != 400 || errs < 300 {
+		t.Errorf("%q: want 400 calls, most of them failed", r.Err)
+	}
+	if r.PeakKB > memCapMiB<<10 {
+		t.Errorf("peak RSS %d MiB, over the documented cap of %d MiB", r.PeakKB>>10, memCapMiB)
 	}
 }
 
