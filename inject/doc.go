@@ -181,8 +181,8 @@
 // script does. The deadline's watchdog also looks at hermes's Go heap every
 // 10ms, and while the heap is over 192 MiB live or 320 MiB in use (after a
 // forced collection, when only garbage may be in the way) a running
-// callback is stopped with "memory limit", and every callback fails so as
-// soon as it starts; since one operation allocates at most a few MiB, the
+// callback is stopped with "memory limit", and every callback fails as soon
+// as it starts; since one operation allocates at most a few MiB, the
 // heap cannot overshoot by much between two looks. A script that keeps
 // that much in its tables thus fails every later callback. (The cap
 // assumes the Go runtime's default GOGC; the limits count hermes's own heap
