@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"path/filepath"
-	"strings"
 
 	"github.com/hermes-trace/hermes/format/tracepb"
 	"github.com/hermes-trace/hermes/tracer"
@@ -54,9 +53,12 @@ func (h *hidden) lookup(sc *tracer.Syscall, cp *capturer) bool {
 		if m == nil {
 			continue
 		}
-		name := strings.TrimSuffix(string(m.Data), "\x00")
-		if !h.names[filepath.Base(name)] {
-			continue // the common case: costs a map lookup
+		name := bytes.TrimSuffix(m.Data, []byte{0})
+		if i := bytes.LastIndexByte(name, '/'); i >= 0 {
+			name = name[i+1:]
+		}
+		if !h.names[string(name)] {
+			continue // the common case: a map lookup, no allocation
 		}
 		ref := abi.PathRef{Dir: abi.NoArg, Path: int8(i)}
 		if i > 0 && sc.Info.Args[i-1].Kind == abi.KindDirFD {
