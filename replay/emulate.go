@@ -569,7 +569,7 @@ func (rp *Replayer) shortRead(sc *tracer.Syscall, e *entry) bool {
 func (rp *Replayer) completeRead(th *thread, sc *tracer.Syscall, e *entry, act *tracer.Action) {
 	p := th.partial
 	if p == nil {
-		p = &partialRead{e: e, args: th.args}
+		p = &partialRead{e: e, args: th.args, copy: th.copying}
 		th.partial = p
 	}
 	if isRestart(sc.Ret) {
@@ -583,13 +583,18 @@ func (rp *Replayer) completeRead(th *thread, sc *tracer.Syscall, e *entry, act *
 	}
 	if sc.Ret > 0 && p.got < e.s.Ret {
 		act.Redo = true
-		act.SetArgs = 1<<1 | 1<<2
-		act.Args[1] = p.args[1] + uint64(p.got)
-		act.Args[2] = uint64(e.s.Ret - p.got)
+		if p.copy {
+			// The sendfile of copyToOutside: the rest of the count.
+			act.SetArgs, act.Args[3] = 1<<3, uint64(e.s.Ret-p.got)
+		} else {
+			act.SetArgs = 1<<1 | 1<<2
+			act.Args[1] = p.args[1] + uint64(p.got)
+			act.Args[2] = uint64(e.s.Ret - p.got)
+		}
 		th.cur, th.mode = e, modeContinue
 		return
 	}
-	th.partial = nil
+	th.partial, th.copying = nil, false
 	act.Skip, act.Value, act.By = true, p.got, "replay"
 	if p.got == 0 {
 		act.Value = sc.Ret // the first read failed: nothing to add to

@@ -450,11 +450,7 @@ func (rp *Replayer) Exit(sc *tracer.Syscall, act *tracer.Action) {
 		rp.overlayExit(sc, act)
 		return
 	}
-	if (th.mode == modeContinue && th.partial != nil && th.partial.copy) || (th.mode == modeReal && th.copying && sc.Ret > 0 && sc.Ret < e.s.Ret) {
-		rp.completeCopy(th, sc, e, act)
-		return
-	}
-	if th.mode == modeContinue || (th.mode == modeReal && rp.shortRead(sc, e)) {
+	if th.mode == modeContinue || (th.mode == modeReal && (rp.shortRead(sc, e) || th.copying && sc.Ret > 0 && sc.Ret < e.s.Ret)) {
 		rp.completeRead(th, sc, e, act)
 		return
 	}
@@ -699,37 +695,4 @@ func (rp *Replayer) copyToOutside(sc *tracer.Syscall, act *tracer.Action) bool {
 	act.SetArgs = 0xf
 	act.Args[0], act.Args[1], act.Args[2], act.Args[3] = sc.Args[2], sc.Args[0], 0, sc.Args[4]
 	return true
-}
-
-// completeCopy completes a copy into an outside descriptor (see
-// copyToOutside) that a pipe took less of than the file took when
-// recorded: the thread makes the sendfile again for the rest, and the
-// program sees one call that copied the sum.
-func (rp *Replayer) completeCopy(th *thread, sc *tracer.Syscall, e *entry, act *tracer.Action) {
-	p := th.partial
-	if p == nil {
-		p = &partialRead{e: e, args: th.args, copy: true}
-		th.partial = p
-	}
-	if isRestart(sc.Ret) {
-		th.cur, th.mode = e, modeContinue
-		return
-	}
-	if sc.Ret > 0 {
-		p.got += sc.Ret
-	}
-	if sc.Ret > 0 && p.got < e.s.Ret {
-		act.Redo = true
-		act.SetArgs, act.Args[3] = 1<<3, uint64(e.s.Ret-p.got)
-		th.cur, th.mode = e, modeContinue
-		return
-	}
-	th.partial, th.copying = nil, false
-	act.Skip, act.Value, act.By = true, p.got, "replay"
-	if p.got == 0 {
-		act.Value = sc.Ret
-	}
-	if act.Value != e.s.Ret {
-		rp.diverge(th, e, sc, true, fmt.Sprintf("returned %s, recorded %s", retString(act.Value), retString(e.s.Ret)))
-	}
 }
