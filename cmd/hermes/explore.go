@@ -31,6 +31,7 @@ type exploreOpts struct {
 	junit    string
 	failOn   string
 	minimize string
+	schema   bool
 }
 
 func newExploreCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -71,6 +72,10 @@ flags, no private view of the files).`,
   hermes explore --minimize flaky.trace --check ./verify`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.schema {
+				_, err := stdout.Write(explore.Schema)
+				return err
+			}
 			if o.minimize != "" {
 				if len(args) > 0 {
 					return &usageError{errors.New("--minimize takes a TRACE, not a command")}
@@ -97,6 +102,7 @@ flags, no private view of the files).`,
 	f.StringVar(&o.junit, "junit", "", "write a JUnit XML report to `FILE` (one test case per try)")
 	f.StringVar(&o.failOn, "fail-on", "crashed,hung,corrupt", "exit 1 if a try ends in one of these `OUTCOMES`")
 	f.StringVar(&o.minimize, "minimize", "", "minimise the faults of the recording `TRACE` instead")
+	f.BoolVar(&o.schema, "schema", false, "print the JSON Schema of --report and exit")
 	return cmd
 }
 

@@ -1,6 +1,7 @@
 package explore
 
 import (
+	_ "embed"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
@@ -273,3 +274,9 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 func seconds(s float64) string { return fmt.Sprintf("%.3f", s) }
 
 func since(t time.Time) float64 { return time.Since(t).Seconds() }
+
+// Schema is the JSON Schema of the report (README.md documents it too;
+// hermes explore --schema prints it).
+//
+//go:embed report.schema.json
+var Schema []byte
