@@ -17,6 +17,9 @@
 //     hermes with a script that traps a call the loop never makes
 //     (idle.lua), against the bare filter.
 //   - fork/exec: a shell loop running /bin/true, everything traced.
+//   - explore (alone with -explore-only): hermes explore on an sqlite3
+//     insert with --jobs 1 and 2, in tries per second, against as many
+//     native runs and strace -e inject= runs.
 //   - record (alone with -record-only): hermes record and replay against
 //     strace -f --seccomp-bpf -o FILE on a getppid loop, python3 -c pass, a
 //     small gcc compile and find /usr/share; then trace bytes per syscall
@@ -49,9 +52,10 @@ func main() {
 	forks := flag.Int("forks", 200, "processes the fork/exec loop starts")
 	nChaos := flag.Int("chaos-n", 200000, "writes of the chaos loop")
 	recordOnly := flag.Bool("record-only", false, "run only the record and replay tables")
+	exploreOnly := flag.Bool("explore-only", false, "run only the explore table")
 	recordRuns := flag.Int("record-runs", 1, "runs of each record workload (find /usr/share is long under strace)")
 	flag.Parse()
-	if err := run(*runs, *n, *nTraced, *forks, *nChaos, *recordRuns, *recordOnly); err != nil {
+	if err := run(*runs, *n, *nTraced, *forks, *nChaos, *recordRuns, *recordOnly, *exploreOnly); err != nil {
 		fmt.Fprintln(os.Stderr, "hermes-bench:", err)
 		os.Exit(1)
 	}
@@ -63,7 +67,7 @@ type variant struct {
 	argv []string
 }
 
-func run(runs, n, nTraced, forks, nChaos, recordRuns int, recordOnly bool) error {
+func run(runs, n, nTraced, forks, nChaos, recordRuns int, recordOnly, exploreOnly bool) error {
 	root, err := moduleRoot()
 	if err != nil {
 		return err
@@ -94,6 +98,9 @@ func run(runs, n, nTraced, forks, nChaos, recordRuns int, recordOnly bool) error
 	}
 	fmt.Printf("hermes-bench: median of %d runs each; ratios against native (and against the bare filter where given)\n\n", runs)
 
+	if exploreOnly {
+		return exploreTable(tmp, hermes, strace)
+	}
 	if recordOnly {
 		return recordTables(recordRuns, tmp, hermes, strace, taskset, loop)
 	}
@@ -146,6 +153,9 @@ func run(runs, n, nTraced, forks, nChaos, recordRuns int, recordOnly bool) error
 	}
 
 	if err := recordTables(recordRuns, tmp, hermes, strace, taskset, loop); err != nil {
+		return err
+	}
+	if err := exploreTable(tmp, hermes, strace); err != nil {
 		return err
 	}
 
