@@ -220,3 +220,69 @@ func TestExploreMinimize(t *testing.T) {
 		t.Errorf("the reproducer exits %d, want flaky's 3: %s", got, rep[1])
 	}
 }
+
+// TestExploreRealTools explores an sqlite3 insert (checked with pragma
+// integrity_check, which prints problems and still exits 0) and a git
+// commit (checked with git fsck --strict) in scratch directories: both run
+// to completion, every try runs, and the real directory is unchanged.
+func TestExploreRealTools(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: the tries run in private views of the files")
+	}
+	tests := []struct {
+		name  string
+		tools []string
+		setup func(t *testing.T, dir string)
+		check string
+		argv  []string
+	}{
+		{
+			name: "sqlite3", tools: []string{"sqlite3"},
+			setup: func(t *testing.T, dir string) {
+				if out, err := exec.Command("sqlite3", filepath.Join(dir, "t.db"), "create table t(x); insert into t values (1),(2);").CombinedOutput(); err != nil {
+					t.Fatalf("%v\n%s", err, out)
+				}
+			},
+			check: `test "$(sqlite3 t.db "pragma integrity_check")" = ok`,
+			argv:  []string{"sqlite3", "t.db", "insert into t values (3);"},
+		},
+		{
+			name: "git", tools: []string{"git"},
+			setup: func(t *testing.T, dir string) {
+				for _, args := range [][]string{{"init", "-q"}, {"-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "--allow-empty", "-m", "first"}} {
+					cmd := exec.Command("git", args...)
+					cmd.Dir = dir
+					if out, err := cmd.CombinedOutput(); err != nil {
+						t.Fatalf("git %q: %v\n%s", args, err, out)
+					}
+				}
+				writeFile(t, filepath.Join(dir, "a.txt"), "hello\n")
+			},
+			check: "git fsck --strict",
+			argv:  []string{"/bin/sh", "-c", "git add a.txt && git -c user.name=t -c user.email=t@example.com commit -q -m second"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			need(t, tc.tools...)
+			dir := t.TempDir()
+			tc.setup(t, dir)
+			before := treeState(t, dir)
+			args := append([]string{"--per-site", "1", "--check", tc.check, "--"}, tc.argv...)
+			rep, summary, stderr, _ := exploreRun(t, dir, args...)
+			t.Logf("%s", summary)
+			if after := treeState(t, dir); !slices.Equal(before, after) {
+				t.Errorf("explore changed the real directory")
+			}
+			if n := rep.Counts[explore.Failed]; n > 0 {
+				t.Errorf("%d tries hermes could not run\n%s", n, stderr)
+			}
+			if len(rep.Tries) < 10 || rep.Skipped != 0 {
+				t.Errorf("%d tries, %d skipped: want the whole space of at least 10", len(rep.Tries), rep.Skipped)
+			}
+			if rep.Counts[explore.NotReached] == len(rep.Tries) {
+				t.Errorf("no fault was reached")
+			}
+		})
+	}
+}
