@@ -112,7 +112,12 @@ type Replayer struct {
 	first   *Divergence
 	reports int
 	end     *EndError
+	unsafe  *UnsafeWriteError // a write outside a call's buffers ended the run
 	stopped bool
+	regions []region // scratch for bound
+	// entryArgs keeps the arguments of calls the replay changed, for
+	// bound at their exit.
+	entryArgs map[*tracer.Thread]*[6]uint64
 	gaveUp  bool // a lenient replay stopped after too many divergences
 
 	ov      tracer.Action
@@ -221,6 +226,20 @@ func (rp *Replayer) untraced(sc *tracer.Syscall) bool {
 
 // Enter implements tracer.Handler.
 func (rp *Replayer) Enter(sc *tracer.Syscall, act *tracer.Action) {
+	rp.enter(sc, act)
+	rp.bound(sc, &sc.Args, act)
+	if act.SetArgs != 0 || act.SetNr {
+		// The exit sees the arguments the call ran with; its writes are
+		// bounded by the ones the program made it with.
+		if rp.entryArgs == nil {
+			rp.entryArgs = map[*tracer.Thread]*[6]uint64{}
+		}
+		args := sc.Args
+		rp.entryArgs[sc.Thread] = &args
+	}
+}
+
+func (rp *Replayer) enter(sc *tracer.Syscall, act *tracer.Action) {
 	if rp.stopped {
 		return
 	}
@@ -439,6 +458,16 @@ func (rp *Replayer) applyOverlay(sc *tracer.Syscall, act, ov *tracer.Action, ent
 
 // Exit implements tracer.Handler.
 func (rp *Replayer) Exit(sc *tracer.Syscall, act *tracer.Action) {
+	rp.exit(sc, act)
+	args := &sc.Args
+	if a, ok := rp.entryArgs[sc.Thread]; ok {
+		args = a
+		delete(rp.entryArgs, sc.Thread)
+	}
+	rp.bound(sc, args, act)
+}
+
+func (rp *Replayer) exit(sc *tracer.Syscall, act *tracer.Action) {
 	if rp.dep != nil {
 		rp.departedExit(sc, act)
 		return
@@ -600,6 +629,9 @@ func (rp *Replayer) noRecord(th *thread, sc *tracer.Syscall, act *tracer.Action)
 // one and returns the first divergence, the end of a partial recording, or
 // nil.
 func (rp *Replayer) Finish(res tracer.Result) error {
+	if rp.unsafe != nil {
+		return rp.unsafe
+	}
 	if rp.end != nil {
 		return rp.end
 	}

@@ -46,7 +46,8 @@ type Action struct {
 	Skip  bool
 	Value int64
 	// Writes are done in tracee memory before the call returns (emulation
-	// of out-parameters); only with Skip.
+	// of out-parameters); only with Skip. They are made as the kernel
+	// would make them: never into memory the process cannot write.
 	Writes []MemWrite
 	// SetArgs is a bitmask of Args to replace (bit i = argument i, 0-based).
 	SetArgs uint8

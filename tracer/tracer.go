@@ -922,7 +922,9 @@ func (t *Tracer) modifyArgs(th *Thread, act *Action) error {
 
 func (t *Tracer) writeAll(sc *Syscall, ws []MemWrite) error {
 	for _, w := range ws {
-		if err := sc.mem.WriteAt(w.Data, w.Addr); err != nil {
+		// As the kernel would: never into memory the process cannot write
+		// (handlers answer for syscalls; hermes's own patches use Memory).
+		if err := sc.mem.WriteAsKernel(w.Data, w.Addr); err != nil {
 			return err
 		}
 	}
