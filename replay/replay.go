@@ -118,7 +118,7 @@ type Replayer struct {
 	// entryArgs keeps the arguments of calls the replay changed, for
 	// bound at their exit.
 	entryArgs map[*tracer.Thread]*[6]uint64
-	gaveUp  bool // a lenient replay stopped after too many divergences
+	gaveUp    bool // a lenient replay stopped after too many divergences
 
 	ov      tracer.Action
 	ovx     tracer.Action
