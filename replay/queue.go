@@ -1,6 +1,7 @@
 package replay
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/hermes-trace/hermes/format/recorded"
@@ -68,6 +69,23 @@ type matcher struct {
 	pf       *prefetcher                       // the trace's events, read ahead
 	pids     *pidMap                           // recorded and live ids, by lineage
 	rootExit *tracepb.Process                  // the recorded exit of the root process
+	// declared are the x86_64 calls the trace says it recorded (nil:
+	// all); an event outside them ends the replay (foreign).
+	declared *[512]bool
+	foreign  *OutsideError
+}
+
+// OutsideError is a trace holding a call outside the set its header
+// declares: replay traps what the header declares, so such an event could
+// never be matched honestly.
+type OutsideError struct {
+	Lineage string
+	Seq     uint64
+	Name    string
+}
+
+func (e *OutsideError) Error() string {
+	return fmt.Sprintf("the trace holds %s (event %d, in %s), a call outside the set its header says was recorded: a damaged or crafted trace", e.Name, e.Seq, e.Lineage)
 }
 
 func newMatcher(pf *prefetcher) *matcher {
@@ -103,8 +121,14 @@ func (rp *matcher) pull() bool {
 	switch k := ev.Kind.(type) {
 	case *tracepb.Event_Syscall:
 		s := k.Syscall
-		e := &entry{s: s, args: format.Args(s)}
 		a := recorded.Arch(s.Arch)
+		if rp.declared != nil && a == abi.ArchX86_64 && (s.Nr < 0 || int(s.Nr) >= len(rp.declared) || !rp.declared[s.Nr]) {
+			if rp.foreign == nil {
+				rp.foreign = &OutsideError{Lineage: s.Lineage, Seq: s.Seq, Name: recorded.Name(s)}
+			}
+			return false
+		}
+		e := &entry{s: s, args: format.Args(s)}
 		if key, ok := clockKey(a, int(s.Nr), e.args[0]); ok && !s.EntryOnly {
 			q := rp.clockQueue(procLineage(s.Lineage), key)
 			q.recs = append(q.recs, e)

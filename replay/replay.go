@@ -154,6 +154,9 @@ func New(r *format.Reader, opts Options) (*Replayer, error) {
 			rp.traced[nr] = true
 		}
 	}
+	if len(hdr.Traced) > 0 {
+		rp.declared = &rp.traced
+	}
 	return rp, nil
 }
 
@@ -600,6 +603,12 @@ func (rp *Replayer) stop() {
 
 // noRecord handles a call the recording does not have.
 func (rp *Replayer) noRecord(th *thread, sc *tracer.Syscall, act *tracer.Action) {
+	if rp.foreign != nil {
+		// The trace is not to be trusted past this point: Finish says why.
+		act.Kill = true
+		rp.stop()
+		return
+	}
 	if !rp.pf.complete {
 		if rp.end == nil {
 			n, reason, _ := rp.r.Recovered()
@@ -631,6 +640,9 @@ func (rp *Replayer) noRecord(th *thread, sc *tracer.Syscall, act *tracer.Action)
 func (rp *Replayer) Finish(res tracer.Result) error {
 	if rp.unsafe != nil {
 		return rp.unsafe
+	}
+	if rp.foreign != nil {
+		return rp.foreign
 	}
 	if rp.end != nil {
 		return rp.end
