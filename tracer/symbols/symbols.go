@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 )
 
 // Limits on what one ELF file may cost.
@@ -163,15 +164,29 @@ func (t *table) lookup(off uint64) (string, uint64, bool) {
 // another mount namespace), else by path. A file that does not parse gives
 // an empty table.
 func loadFile(pid int, m *Mapping) *table {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/map_files/%x-%x", pid, m.Start, m.End))
+	f, err := openRegular(fmt.Sprintf("/proc/%d/map_files/%x-%x", pid, m.Start, m.End))
 	if err != nil {
-		f, err = os.Open(trimDeleted(m.Path))
+		f, err = openRegular(trimDeleted(m.Path))
 		if err != nil {
 			return &table{}
 		}
 	}
 	defer f.Close()
 	return parseELF(f)
+}
+
+// openRegular opens a regular file, without blocking on anything else (a
+// FIFO put at the path since).
+func openRegular(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, os.ErrInvalid
+	}
+	return f, nil
 }
 
 // parseELF reads the function symbols (.symtab, else .dynsym) and the
