@@ -70,7 +70,7 @@ func NewCache(maxFiles int) *Cache {
 	if maxFiles <= 0 {
 		maxFiles = DefaultFiles
 	}
-	return &Cache{max: maxFiles, files: make(map[fileKey]*table), memo: make(map[memoKey]string)}
+	return &Cache{max: maxFiles} // the maps are made on first use
 }
 
 // Frame returns the name of return address addr in process pid, whose
@@ -90,6 +90,9 @@ func (c *Cache) Frame(pid int, m *Mapping, addr uint64) string {
 	key := fileKey{m.Dev, m.Inode, m.Path}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.files == nil {
+		c.files, c.memo = make(map[fileKey]*table), make(map[memoKey]string)
+	}
 	mk := memoKey{key, fileOff}
 	if s, ok := c.memo[mk]; ok {
 		return s
