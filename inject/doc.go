@@ -225,4 +225,14 @@
 // thread ("per tracee"), and a later rule naming a syscall replaces an
 // earlier one for it. Rules run before the script at each entry, so a
 // script can override them.
+//
+// Two keys are hermes's own. lineage=L restricts a rule to the thread of
+// lineage L ("1", "1.2", "1.2/t3"; inject= and fault=), whose calls alone
+// when= counts. short=N (inject= only, not with error= or retval=) runs
+// the call with its byte count (CountArg: read, write, pread64, pwrite64,
+// sendto, recvfrom, getdents64, getrandom) lowered to N, a short transfer;
+// a set with a call that has no plain byte count, such as the vectored
+// readv or sendmsg, is refused. For example
+// inject=write:short=3:when=1:lineage=1.1 makes the first write of the
+// first child process transfer at most 3 bytes.
 package inject

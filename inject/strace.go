@@ -25,6 +25,14 @@ type Rule struct {
 	// strace's "per syscall and per tracee") that are tampered with:
 	// First, then every Step (0: only First), up to Last (0: no end).
 	First, Last, Step int
+	// Lineage, if set, restricts the rule to the thread whose
+	// tracer.Thread.Lineage it is ("1", "1.2", "1.2/t3"); other threads'
+	// calls are neither tampered with nor counted.
+	Lineage string
+	// Short, with HasShort, lowers the call's byte count (see CountArg) to
+	// at most Short: a short read or write.
+	Short    uint64
+	HasShort bool
 }
 
 // matches reports whether the n-th invocation is tampered with.
@@ -41,10 +49,10 @@ func (r *Rule) matches(n uint32) bool {
 
 // ParseStrace parses strace's tampering spelling, with or without the
 // "-e " and with "inject=" or "fault=" (fault is inject with error
-// defaulting to ENOSYS, and only error= and when= allowed):
+// defaulting to ENOSYS, and only error=, when= and lineage= allowed):
 //
-//	inject=SET:error=ERRNO|retval=N[:signal=SIG][:delay_enter=T][:delay_exit=T][:when=EXPR]
-//	fault=SET[:error=ERRNO][:when=EXPR]
+//	inject=SET:error=ERRNO|retval=N|short=N[:signal=SIG][:delay_enter=T][:delay_exit=T][:when=EXPR][:lineage=L]
+//	fault=SET[:error=ERRNO][:when=EXPR][:lineage=L]
 //
 // SET is strace's -e trace= syntax (names, %classes, /regex, !negation);
 // T is a time with an optional s, ms, us or ns suffix (microseconds by
@@ -52,6 +60,21 @@ func (r *Rule) matches(n uint32) bool {
 // and LAST in 1..65534. Unknown keys, duplicate error=/retval=/signal=,
 // error with retval, and an inject rule with no action are errors, as in
 // strace. poke_enter=, poke_exit= and syscall= are not supported.
+//
+// Two keys are hermes's own:
+//
+//   - lineage=L applies the rule only to the thread of lineage L ("1" is
+//     the first process's first thread, "1.2" its second child, "1.2/t3"
+//     that child's third thread; see tracer.Thread.Lineage), and when=
+//     counts only that thread's calls. Without it a rule applies to every
+//     thread, counting per thread as strace does.
+//   - short=N runs the call with its byte count lowered to N (when it is
+//     above N): a short read or write, the kernel transferring at most N
+//     bytes. Every call of SET must have a plain byte count (read, write,
+//     pread64, pwrite64, sendto, recvfrom, getdents64, getrandom: see
+//     CountArg); vectored calls (readv, sendmsg...) are refused, since
+//     lowering an iovec count is not the same. short= combines with
+//     when=, lineage=, signal= and the delays, not with error= or retval=.
 func ParseStrace(spec string) (Rule, error) {
 	orig := spec
 	spec = strings.TrimPrefix(spec, "-e ")
@@ -77,7 +100,7 @@ func ParseStrace(spec string) (Rule, error) {
 	for _, c := range calls {
 		r.Calls = append(r.Calls, c.Nr)
 	}
-	var haveErr, haveSig, haveDelay bool
+	var haveErr, haveSig, haveDelay, haveLineage bool
 	for _, p := range parts[1:] {
 		if p == "" {
 			continue
@@ -86,11 +109,14 @@ func ParseStrace(spec string) (Rule, error) {
 		if !ok {
 			return bad("%q is not KEY=VALUE", p)
 		}
-		if fault && key != "error" && key != "when" {
-			return bad("fault= accepts only error= and when=")
+		if fault && key != "error" && key != "when" && key != "lineage" {
+			return bad("fault= accepts only error=, when= and lineage=")
 		}
 		switch key {
 		case "error":
+			if r.HasShort {
+				return bad("short= and error= exclude each other")
+			}
 			if haveErr {
 				return bad("only one error= or retval=")
 			}
@@ -101,6 +127,9 @@ func ParseStrace(spec string) (Rule, error) {
 			}
 			r.Errno = e
 		case "retval":
+			if r.HasShort {
+				return bad("short= and retval= exclude each other")
+			}
 			if haveErr {
 				return bad("only one error= or retval=")
 			}
@@ -137,6 +166,32 @@ func ParseStrace(spec string) (Rule, error) {
 				return bad("invalid when %q", val)
 			}
 			r.First, r.Last, r.Step = first, last, step
+		case "lineage":
+			if haveLineage {
+				return bad("only one lineage=")
+			}
+			haveLineage = true
+			if !validLineage(val) {
+				return bad("invalid lineage %q (want N[.N...][/tN], as 1, 1.2 or 1.2/t3)", val)
+			}
+			r.Lineage = val
+		case "short":
+			if r.HasShort {
+				return bad("only one short=")
+			}
+			if haveErr {
+				return bad("short= and error=/retval= exclude each other")
+			}
+			n, err := strconv.ParseUint(val, 10, 63)
+			if err != nil || val == "" || val[0] == '+' {
+				return bad("invalid short %q (want a byte count)", val)
+			}
+			for _, c := range calls {
+				if _, ok := CountArg(c); !ok {
+					return bad("short= needs calls with a byte-count argument, and %s has none", countlessWhy(c))
+				}
+			}
+			r.Short, r.HasShort = n, true
 		case "poke_enter", "poke_exit", "syscall":
 			return bad("%s= is not supported by hermes (use a Lua script)", key)
 		default:
@@ -147,10 +202,71 @@ func ParseStrace(spec string) (Rule, error) {
 		r.Errno = int(enosys)
 		haveErr = true
 	}
-	if !haveErr && !haveSig && !haveDelay {
-		return bad("at least one of error, retval, signal, delay_enter or delay_exit is required")
+	if !haveErr && !haveSig && !haveDelay && !r.HasShort {
+		return bad("at least one of error, retval, short, signal, delay_enter or delay_exit is required")
 	}
 	return r, nil
+}
+
+// CountArg returns the index of a syscall's byte-count argument, the one
+// short= lowers: the length of its data buffer (an abi.KindBufIn or
+// KindBufOut argument's SizeArg in the generated table), for the calls
+// that move data through a descriptor or from the kernel's random pool
+// (abi.ReplayRead, ReplayWrite, ReplayRandom). Other buffer lengths
+// (sigset sizes, struct sizes of clone3 or openat2) are not byte counts
+// of a transfer, and vectored calls count iovecs.
+func CountArg(s *abi.Syscall) (int, bool) {
+	if s == nil || s.Replay&(abi.ReplayRead|abi.ReplayWrite|abi.ReplayRandom) == 0 {
+		return 0, false
+	}
+	idx := -1
+	for _, a := range s.Args {
+		if (a.Kind == abi.KindBufIn || a.Kind == abi.KindBufOut) && a.SizeArg >= 0 && int(a.SizeArg) < len(s.Args) {
+			if idx >= 0 && idx != int(a.SizeArg) {
+				return 0, false // two buffers: which count is ambiguous
+			}
+			idx = int(a.SizeArg)
+		}
+	}
+	return idx, idx >= 0
+}
+
+// countlessWhy names a call without a byte count, and why.
+func countlessWhy(s *abi.Syscall) string {
+	for _, a := range s.Args {
+		switch a.Kind {
+		case abi.KindIovIn, abi.KindIovOut, abi.KindMsghdrIn, abi.KindMsghdrOut:
+			return s.Name + " (it is vectored: lowering its iovec count is not a short transfer)"
+		}
+	}
+	return s.Name
+}
+
+// validLineage reports whether s is spelled like a tracer lineage:
+// N[.N...][/tN], numbers from 1 without leading zeros.
+func validLineage(s string) bool {
+	proc, thread, hasThread := strings.Cut(s, "/t")
+	if hasThread && !validNum(thread) {
+		return false
+	}
+	for _, n := range strings.Split(proc, ".") {
+		if !validNum(n) {
+			return false
+		}
+	}
+	return true
+}
+
+func validNum(s string) bool {
+	if s == "" || len(s) > 9 || s[0] == '0' {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 const enosys = 38
@@ -296,7 +412,7 @@ func (rs *ruleSet) rule(sc *tracer.Syscall) *Rule {
 // whether it changed the action.
 func (rs *ruleSet) enter(sc *tracer.Syscall, act *tracer.Action) bool {
 	r := rs.rule(sc)
-	if r == nil {
+	if r == nil || (r.Lineage != "" && sc.Thread.Lineage != r.Lineage) {
 		return false
 	}
 	cnt := rs.counts[sc.Thread]
@@ -314,6 +430,17 @@ func (rs *ruleSet) enter(sc *tracer.Syscall, act *tracer.Action) bool {
 		act.Skip, act.Value = true, -int64(r.Errno)
 	case r.HasRetval:
 		act.Skip, act.Value = true, r.Retval
+	case r.HasShort:
+		if i, ok := CountArg(sc.Info); ok {
+			n := sc.Args[i]
+			if act.SetArgs&(1<<i) != 0 {
+				n = act.Args[i]
+			}
+			if n > r.Short {
+				act.SetArgs |= 1 << i
+				act.Args[i] = r.Short
+			}
+		}
 	}
 	if r.Signal != 0 {
 		act.Signal = r.Signal
@@ -331,7 +458,7 @@ func (rs *ruleSet) enter(sc *tracer.Syscall, act *tracer.Action) bool {
 // exit applies delay_exit to a call whose entry matched.
 func (rs *ruleSet) exit(sc *tracer.Syscall, act *tracer.Action) bool {
 	r := rs.rule(sc)
-	if r == nil || r.DelayExit == 0 {
+	if r == nil || r.DelayExit == 0 || (r.Lineage != "" && sc.Thread.Lineage != r.Lineage) {
 		return false
 	}
 	cnt := rs.counts[sc.Thread]

@@ -30,12 +30,13 @@ const regsSize = int(unsafe.Sizeof(unix.PtraceRegs{}))
 
 // call is one syscall between its entry and exit.
 type call struct {
-	sc    tracepb.Syscall
-	inj   tracepb.Injected
-	regs  [regsSize]byte
-	cap   capturer
-	clock bool     // a clock read answered by readClock
-	ts    [16]byte // its timespec
+	sc     tracepb.Syscall
+	inj    tracepb.Injected
+	regs   [regsSize]byte
+	cap    capturer
+	clock  bool     // a clock read answered by readClock
+	ts     [16]byte // its timespec
+	frames []string // reused for sc.Frames (Options.Stacks)
 }
 
 // Recorder is the tracer handler of `hermes record`. Put it last in the
@@ -59,6 +60,7 @@ type Recorder struct {
 	hide      *hidden    // hermes's own files, which the program does not see
 	pre       *preimages // nil unless Options.Preimages
 	tmp       capturer   // the paths of calls trapped only to hide files
+	stack     []uint64   // Options.Stacks: the walk's buffer
 }
 
 // Options configure a Recorder.
@@ -96,7 +98,16 @@ type Options struct {
 	// PreimageMax is the file size past which a pre-image keeps only a
 	// digest (0: DefaultPreimageMax).
 	PreimageMax int64
+	// Stacks fills every recorded call's frames at its entry: the call
+	// sites of a frame-pointer walk (tracer.Syscall.Stack), symbolized
+	// (tracer.Syscall.Symbolize), innermost first, at most StackDepth.
+	Stacks bool
+	// StackDepth bounds the frames of a call (0: DefaultStackDepth).
+	StackDepth int
 }
+
+// DefaultStackDepth is Options.StackDepth's default.
+const DefaultStackDepth = 8
 
 // round applies Options.TimeResolution to an event time.
 func (r *Recorder) round(t int64) int64 { return roundTime(t, r.opts.TimeResolution) }
@@ -131,6 +142,12 @@ func New(w *format.Writer, opts Options) *Recorder {
 	}
 	if opts.Preimages {
 		r.pre = newPreimages(opts.PreimageMax, r.hide)
+	}
+	if opts.Stacks {
+		if r.opts.StackDepth <= 0 {
+			r.opts.StackDepth = DefaultStackDepth
+		}
+		r.stack = make([]uint64, r.opts.StackDepth)
 	}
 	if opts.Only != nil {
 		r.skip = new([maxNr]bool)
@@ -271,6 +288,13 @@ func (r *Recorder) Enter(sc *tracer.Syscall, act *tracer.Action) {
 	if regs, err := sc.Regs(); err == nil {
 		// The registers as the call was made, before any modification.
 		s.Regs = append(s.Regs, unsafe.Slice((*byte)(unsafe.Pointer(regs)), regsSize)...)
+	}
+	if r.stack != nil {
+		s.Frames = c.frames[:0]
+		for _, pc := range sc.Stack(r.stack) {
+			s.Frames = append(s.Frames, sc.Symbolize(pc))
+		}
+		c.frames = s.Frames
 	}
 	c.cap.reset()
 	c.cap.summarize = r.opts.Summarize && writeLike(sc)

@@ -121,6 +121,7 @@ type Syscall struct {
 	regsValid bool
 	regsDirty bool
 	mem       *Memory
+	stackBuf  [16]byte // Stack's reads
 }
 
 // Name returns the syscall's name in its arch's table.

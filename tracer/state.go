@@ -6,6 +6,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/hermes-trace/hermes/tracer/symbols"
 )
 
 // Process is one traced process (thread group) in the state model.
@@ -20,7 +22,9 @@ type Process struct {
 	children    int // processes forked so far, numbers the next lineage
 	threadsMade int // threads created so far, numbers the next thread lineage
 	nth         []uint64
-	cacheFDs    bool // the fd-changing calls are trapped: the table can be trusted
+	cacheFDs    bool           // the fd-changing calls are trapped: the table can be trusted
+	maps        symbols.Maps   // cached /proc/PID/maps, for Syscall.Stack and Symbolize
+	syms        *symbols.Cache // the tracer's ELF symbol tables
 }
 
 // Thread is one traced thread.

@@ -46,6 +46,7 @@ import (
 
 	"github.com/hermes-trace/hermes/tracer/abi"
 	"github.com/hermes-trace/hermes/tracer/seccomp"
+	"github.com/hermes-trace/hermes/tracer/symbols"
 	"golang.org/x/sys/unix"
 )
 
@@ -151,6 +152,8 @@ type Tracer struct {
 
 	liveMu sync.Mutex
 	live   map[int]bool // tgids, for Stop from other goroutines
+
+	syms *symbols.Cache // ELF symbol tables for Syscall.Symbolize, made on first process
 }
 
 // New returns a Tracer for cfg.
@@ -441,7 +444,11 @@ func (t *Tracer) launch(path string, argv []string) error {
 }
 
 func (t *Tracer) newProcess(pid int, lineage string, parent *Process, fds *FDTable) *Process {
-	p := &Process{Pid: pid, Lineage: lineage, Parent: parent, FDs: fds, cacheFDs: t.cfg.TrackFDs}
+	if t.syms == nil {
+		t.syms = symbols.NewCache(0)
+	}
+	p := &Process{Pid: pid, Lineage: lineage, Parent: parent, FDs: fds, cacheFDs: t.cfg.TrackFDs, syms: t.syms}
+	p.maps.Pid = pid
 	t.procs[pid] = p
 	t.liveMu.Lock()
 	t.live[pid] = true
@@ -1136,6 +1143,7 @@ func (t *Tracer) execEvent(th *Thread) *Thread {
 	}
 	p.FDs.exec()
 	clear(p.nth)
+	p.maps.Invalidate()
 	if th.inSyscall {
 		th.sc.Exited = false
 	}

@@ -61,7 +61,10 @@ func newDumpCmd(stdout, stderr io.Writer) *cobra.Command {
 		Short: "Print a recorded trace as strace-like text or JSON lines",
 		Long: `Print the syscalls and process events of a trace written by hermes record, in
 the text hermes trace prints (decoded from the memory the recording
-captured), or as one JSON object per event with --json.
+captured), or as one JSON object per event with --json. A trace recorded
+with --stacks has each call's call-site frames on lines of their own after
+it (" > MODULE:SYMBOL+0xOFF", innermost first, as strace -k prints them;
+"frames" in JSON).
 
 A trace whose writer was killed (FILE.partial) or that is damaged is printed
 as far as it can be read; hermes says on stderr how much it recovered and why
@@ -213,6 +216,11 @@ func runDump(o *dumpOpts, path string, stdout, stderr io.Writer) error {
 			line = recorded.AppendSyscall(line, sc, opts)
 			if !sc.EntryOnly && sc.ExitNs != 0 {
 				line = st.AppendDuration(line, sc.ExitNs-sc.EnterNs)
+			}
+			for _, fr := range sc.Frames {
+				// Call-site frames (record --stacks), as strace -k prints them.
+				line = append(line, "\n > "...)
+				line = append(line, fr...)
 			}
 		case *tracepb.Event_Process:
 			p := k.Process
@@ -371,6 +379,7 @@ type jsonSyscall struct {
 	ExitRegs  string        `json:"exit_regs,omitempty"`
 	Mem       []jsonMem     `json:"mem,omitempty"`
 	Injected  *jsonInjected `json:"injected,omitempty"`
+	Frames    []string      `json:"frames,omitempty"` // call-site frames, innermost first (record --stacks)
 }
 
 type jsonProcess struct {
@@ -413,7 +422,7 @@ func jsonEvent(ev *tracepb.Event, opts *decode.Options) any {
 			EnterNs: s.EnterNs, ExitNs: s.ExitNs, Arch: arch.String(), Nr: s.Nr,
 			Name: abi.Name(arch, int(s.Nr)), Text: string(recorded.AppendSyscall(nil, s, opts)),
 			EntryOnly: s.EntryOnly, Regs: hex.EncodeToString(s.Regs), ExitRegs: hex.EncodeToString(s.ExitRegs),
-			Mem: jsonMems(s.Mem),
+			Mem: jsonMems(s.Mem), Frames: s.Frames,
 		}
 		for _, a := range format.Args(s) {
 			j.Args = append(j.Args, fmt.Sprintf("%#x", a))

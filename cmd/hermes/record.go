@@ -36,6 +36,7 @@ type recordOpts struct {
 	// timePrecision is the resolution of event times; default 1µs.
 	timePrecision timePrecision
 	inject        injectOpts
+	stacks        bool
 }
 
 // timePrecision is the --time-precision flag: ns, us or ms.
@@ -113,6 +114,7 @@ hermes exits with the command's exit status.`,
 	o.preimageMax = record.DefaultPreimageMax
 	f.Var(&o.preimageMax, "preimage-max", "keep the contents of a changed file for replay only up to `SIZE` (past it, only a digest; replay cannot restore such a file)")
 	f.BoolVar(&o.noPreimages, "no-preimages", false, "keep no pre-images of the files the command changes (replay then runs on the live file system)")
+	f.BoolVar(&o.stacks, "stacks", false, "record each call's call sites (frame-pointer walk, symbolized; hermes dump prints them)")
 	o.inject.addFlags(f)
 	return cmd
 }
@@ -247,7 +249,7 @@ func runRecord(o *recordOpts, args []string, stderr io.Writer) error {
 		return err
 	}
 	rec := record.New(w, record.Options{Summarize: o.summarize, Only: recorded, TimeResolution: hdr.TimeResolutionNs,
-		Hide: hide, Preimages: preimages, PreimageMax: int64(o.preimageMax)})
+		Hide: hide, Preimages: preimages, PreimageMax: int64(o.preimageMax), Stacks: o.stacks})
 	cfg := tracer.Config{
 		Trace:         trapped,
 		NoPin:         o.noPin,

@@ -361,3 +361,47 @@ func readTrace(t *testing.T, path string) (*tracepb.TraceHeader, []*tracepb.Even
 	}
 	return hdr, evs, complete
 }
+
+// TestRecordStacks: record --stacks keeps each call's call sites and dump
+// prints them after the call, " > MODULE:SYMBOL+0xOFF" a line, and as
+// "frames" with --json; without --stacks there are none.
+func TestRecordStacks(t *testing.T) {
+	dir := t.TempDir()
+	bin := testbin.C(t, "explorestack")
+	trace := filepath.Join(dir, "run.trace")
+	if out, stderr, code := hermes(t, "record", "--stacks", "-o", trace, "--", bin); code != 0 || out != "one\ntwo\n" {
+		t.Fatalf("record --stacks: exit %d, stdout %q, stderr %q", code, out, stderr)
+	}
+	text, stderr, code := hermes(t, "dump", "-e", "trace=write", trace)
+	if code != 0 {
+		t.Fatalf("dump: exit %d, stderr %q", code, stderr)
+	}
+	re := regexp.MustCompile(`(?m)^\d+ write\(1, "two\\n", 4\) = 4\n > explorestack:save\+0x[0-9a-f]+\n > explorestack:relay\+0x[0-9a-f]+\n > explorestack:main\+0x[0-9a-f]+\n`)
+	if !re.MatchString(text) {
+		t.Errorf("dump does not show the second write's frames:\n%s", text)
+	}
+	js, _, _ := hermes(t, "dump", "--json", "-e", "trace=write", trace)
+	var ev struct {
+		Name   string   `json:"name"`
+		Frames []string `json:"frames"`
+	}
+	for _, l := range strings.Split(strings.TrimSpace(js), "\n") {
+		if err := json.Unmarshal([]byte(l), &ev); err != nil {
+			t.Fatalf("bad JSON line %q: %v", l, err)
+		}
+		if ev.Name == "write" {
+			break
+		}
+	}
+	if ev.Name != "write" || len(ev.Frames) < 2 || !strings.HasPrefix(ev.Frames[0], "explorestack:save+0x") {
+		t.Errorf("dump --json: first write's frames %q, want explorestack:save+0x... first", ev.Frames)
+	}
+	plain := filepath.Join(dir, "plain.trace")
+	hermes(t, "record", "-o", plain, "--", bin)
+	if text, _, _ := hermes(t, "dump", plain); strings.Contains(text, " > ") {
+		t.Errorf("frames without --stacks:\n%s", text)
+	}
+	if js, _, _ := hermes(t, "dump", "--json", plain); strings.Contains(js, `"frames"`) {
+		t.Errorf("frames in JSON without --stacks")
+	}
+}

@@ -571,7 +571,16 @@ type Syscall struct {
 	EntryOnly bool `protobuf:"varint,17,opt,name=entry_only,json=entryOnly,proto3" json:"entry_only,omitempty"`
 	// What the paths this call changed were just before it ran, for the
 	// paths the recording had not changed before (see FileImage).
-	Preimages     []*FileImage `protobuf:"bytes,18,rep,name=preimages,proto3" json:"preimages,omitempty"`
+	Preimages []*FileImage `protobuf:"bytes,18,rep,name=preimages,proto3" json:"preimages,omitempty"`
+	// Call-site frames, innermost first, present only in traces recorded
+	// with stacks (hermes record --stacks): the return addresses of a
+	// frame-pointer walk at the call's entry, symbolized as
+	// "MODULE:SYMBOL+0xOFF" (MODULE: base name of the mapped file; SYMBOL
+	// from its .symtab, else .dynsym; OFF from the symbol's start),
+	// "MODULE+0xOFF" (file offset) when no symbol covers the address, or "?"
+	// in anonymous memory. They do not depend on where ASLR put the
+	// modules: the same binary gives the same strings on every run.
+	Frames        []string `protobuf:"bytes,19,rep,name=frames,proto3" json:"frames,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -728,6 +737,13 @@ func (x *Syscall) GetEntryOnly() bool {
 func (x *Syscall) GetPreimages() []*FileImage {
 	if x != nil {
 		return x.Preimages
+	}
+	return nil
+}
+
+func (x *Syscall) GetFrames() []string {
+	if x != nil {
+		return x.Frames
 	}
 	return nil
 }
@@ -1332,7 +1348,7 @@ const file_trace_proto_rawDesc = "" +
 	"\x05Event\x124\n" +
 	"\asyscall\x18\x01 \x01(\v2\x18.hermes.trace.v1.SyscallH\x00R\asyscall\x124\n" +
 	"\aprocess\x18\x02 \x01(\v2\x18.hermes.trace.v1.ProcessH\x00R\aprocessB\x06\n" +
-	"\x04kind\"\xa2\x04\n" +
+	"\x04kind\"\xba\x04\n" +
 	"\aSyscall\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12\x18\n" +
 	"\alineage\x18\x02 \x01(\tR\alineage\x12\x10\n" +
@@ -1354,7 +1370,8 @@ const file_trace_proto_rawDesc = "" +
 	"\x0fexit_regs_delta\x18\x10 \x01(\fR\rexitRegsDelta\x12\x1d\n" +
 	"\n" +
 	"entry_only\x18\x11 \x01(\bR\tentryOnly\x128\n" +
-	"\tpreimages\x18\x12 \x03(\v2\x1a.hermes.trace.v1.FileImageR\tpreimages\"\x85\x03\n" +
+	"\tpreimages\x18\x12 \x03(\v2\x1a.hermes.trace.v1.FileImageR\tpreimages\x12\x16\n" +
+	"\x06frames\x18\x13 \x03(\tR\x06frames\"\x85\x03\n" +
 	"\tFileImage\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x16\n" +
 	"\x06exists\x18\x02 \x01(\bR\x06exists\x12\x12\n" +

@@ -28,7 +28,7 @@ var cPrograms = []string{
 	"hello", "threads", "forkchain", "vfork", "execthread", "signals",
 	"stopcont", "selfstop", "killself", "ignoreterm", "int80", "x32", "loop",
 	"sleeper", "files", "seccomp_exec", "zombieleader", "probe", "msg", "restart", "tcpserve", "edges", "nondet",
-	"tcpget", "chaoswrite", "envdiv", "save",
+	"tcpget", "chaoswrite", "envdiv", "save", "explorestack", "forkwrite",
 }
 
 var goPrograms = []string{"goroutines", "gohello", "gonet", "gotime", "goecho"}
