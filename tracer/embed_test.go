@@ -151,7 +151,11 @@ func TestTwoRunsAtOnce(t *testing.T) {
 		for _, tr := range tracers {
 			tr.Stop(-1)
 		}
-		<-finished
+		select {
+		case <-finished:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the runs did not finish, nor stop when asked")
+		}
 		t.Fatalf("the runs did not finish: %+v %v", results, errs)
 	}
 	for i := range cmds {
