@@ -19,9 +19,9 @@ import (
 
 // ReplayOptions configure Replay.
 type ReplayOptions struct {
-	Trace   string   // path of the trace
-	Argv    []string // run this instead of the recorded command (nil: recorded)
-	Env     []string // KEY=VALUE overrides of the recorded environment
+	Trace string   // path of the trace
+	Argv  []string // run this instead of the recorded command (nil: recorded)
+	Env   []string // KEY=VALUE overrides of the recorded environment
 	// Emulate are the classes emulated from the recording: replay.Default
 	// is what hermes replay does without --emulate (the zero value
 	// emulates nothing, and pids, clocks and the like then diverge).
