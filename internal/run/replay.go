@@ -189,6 +189,11 @@ func Replay(ctx context.Context, o ReplayOptions) (Result, error) {
 		})
 	r0 := result(res, inj)
 	r0.Departure, r0.Divergence, r0.Matched, r0.View = out.Departure, out.Divergence, out.Matched, view != nil
+	if r0.Divergence != nil && ctx.Err() == nil {
+		// The replayer stopped the target at the divergence: that is
+		// Divergence, not an interruption.
+		r0.Interrupted = false
+	}
 	if r0.Matched == 0 && rp.Started() {
 		r0.Matched, _ = rp.Calls()
 	}
