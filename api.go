@@ -124,6 +124,10 @@ type TraceOptions struct {
 	// Stdin, Stdout and Stderr of the command; nil inherits this
 	// process's.
 	Stdin, Stdout, Stderr *os.File
+	// Pid attaches to this running process (and all its threads) instead
+	// of launching argv, which must then be empty. Cancelling the context
+	// detaches and leaves it running.
+	Pid int
 	// Output receives the strace-like text; nil means os.Stderr.
 	Output io.Writer
 	// Syscalls selects the calls to trace, in strace's -e trace= syntax
@@ -140,7 +144,8 @@ type TraceOptions struct {
 	Logf func(format string, args ...any)
 }
 
-// Trace runs argv (looked up in PATH) and prints its system calls, signals
+// Trace runs argv (looked up in PATH), or attaches to opts.Pid, and
+// prints its system calls, signals
 // and exits as strace -f does.
 func Trace(ctx context.Context, argv []string, opts TraceOptions) (Result, error) {
 	sel, err := syscalls(opts.Syscalls)
@@ -154,7 +159,7 @@ func Trace(ctx context.Context, argv []string, opts TraceOptions) (Result, error
 	if opts.StringLimit == 0 {
 		opts.StringLimit = 32
 	}
-	r, err := run.Trace(ctx, run.TraceOptions{Argv: argv, Env: opts.Env, Dir: opts.Dir, Stdin: opts.Stdin, Stdout: opts.Stdout,
+	r, err := run.Trace(ctx, run.TraceOptions{Argv: argv, Pid: opts.Pid, Env: opts.Env, Dir: opts.Dir, Stdin: opts.Stdin, Stdout: opts.Stdout,
 		Stderr: opts.Stderr, Trace: sel, Writer: opts.Output, StrSize: opts.StringLimit, NoPin: opts.NoPin, Inject: in, Logf: opts.Logf})
 	return result(r), err
 }
@@ -165,6 +170,8 @@ type RecordOptions struct {
 	// written as Output.partial and renamed when complete; "-", a pipe or
 	// a device is written as a stream.
 	Output string
+	// Pid attaches to this running process, as in TraceOptions.
+	Pid int
 	// Env, Dir, Stdin, Stdout and Stderr are as in TraceOptions.
 	Env                   []string
 	Dir                   string
@@ -211,7 +218,7 @@ func Record(ctx context.Context, argv []string, opts RecordOptions) (Result, err
 	if err != nil {
 		return Result{}, err
 	}
-	r, err := run.Record(ctx, run.RecordOptions{Argv: argv, Env: opts.Env, Dir: opts.Dir, Stdin: opts.Stdin, Stdout: opts.Stdout,
+	r, err := run.Record(ctx, run.RecordOptions{Argv: argv, Pid: opts.Pid, Env: opts.Env, Dir: opts.Dir, Stdin: opts.Stdin, Stdout: opts.Stdout,
 		Stderr: opts.Stderr, Output: opts.Output, Trace: sel, Inject: in, Stacks: opts.Stacks, View: opts.View, Hide: opts.Hide,
 		Check: opts.Check, CheckStdout: opts.CheckStdout, CheckStderr: opts.CheckStderr, Summarize: opts.Summarize,
 		NoPreimages: opts.NoPreimages, Nondeterministic: opts.Nondeterministic, NoPin: opts.NoPin, Logf: opts.Logf})
