@@ -145,8 +145,7 @@ type TraceOptions struct {
 }
 
 // Trace runs argv (looked up in PATH), or attaches to opts.Pid, and
-// prints its system calls, signals
-// and exits as strace -f does.
+// prints its system calls, signals and exits as strace -f does.
 func Trace(ctx context.Context, argv []string, opts TraceOptions) (Result, error) {
 	sel, err := syscalls(opts.Syscalls)
 	if err != nil {

@@ -26,8 +26,8 @@
 // handling as it was when the last run ends, and several runs can go on at
 // once in one process, in separate goroutines. Cancelling the context stops
 // a run: launched tracees are killed, attached ones (TraceOptions.Pid)
-// detached and left running, and a
-// recording is still completed and closed.
+// detached and left running, and a recording is still completed and
+// closed.
 //
 // The package hermestest runs a command under a policy in a Go test, logs
 // what was injected, and prints how to reproduce a failure.
