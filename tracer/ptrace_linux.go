@@ -2,6 +2,7 @@ package tracer
 
 import (
 	"fmt"
+	"sync"
 	"syscall"
 	"unsafe"
 
@@ -112,40 +113,115 @@ const (
 
 func eventOf(ws unix.WaitStatus) int { return int(ws>>16) & 0xff }
 
-// defaultSIGCHLD sets SIGCHLD back to SIG_DFL behind the Go runtime's back.
+// kernelSigaction is the kernel's struct sigaction (x86_64).
+type kernelSigaction struct {
+	handler  uintptr
+	flags    uint64
+	restorer uintptr
+	mask     uint64
+}
+
+// sigchld counts the runs that hold SIGCHLD at SIG_DFL, and keeps the
+// disposition they found, to put back when the last one ends.
+var sigchld struct {
+	mu  sync.Mutex
+	n   int
+	old kernelSigaction
+}
+
+// acquireSIGCHLD sets SIGCHLD to SIG_DFL behind the Go runtime's back, for
+// as long as some run holds it (releaseSIGCHLD puts back what was there).
 //
 // Every ptrace stop sends SIGCHLD to the tracer. The Go runtime installs a
 // handler for every signal, so each stop would also run that handler on
 // some thread (often interrupting our own wait4, which is then restarted):
 // a few microseconds per stop, on the hottest path we have. With SIG_DFL
 // the kernel discards SIGCHLD when it is generated. Unlike SIG_IGN, SIG_DFL
-// keeps zombies, so wait4 still reports our children's exit statuses.
-// hermes never asks os/signal for SIGCHLD, so the runtime does not miss it.
-func defaultSIGCHLD() error {
-	var sa struct {
-		handler  uintptr
-		flags    uint64
-		restorer uintptr
-		mask     uint64
-	} // SIG_DFL is 0
-	_, _, e := syscall.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(unix.SIGCHLD), uintptr(unsafe.Pointer(&sa)), 0, 8, 0, 0)
+// keeps zombies, so wait4 still reports our children's exit statuses, and
+// the other children of the process (os/exec's) are reaped by their own
+// waiters as before. A program embedding the tracer that asks os/signal
+// for SIGCHLD does not get it while a run goes on.
+func acquireSIGCHLD() error {
+	sigchld.mu.Lock()
+	defer sigchld.mu.Unlock()
+	if sigchld.n == 0 {
+		var dfl kernelSigaction // SIG_DFL is 0
+		if err := rtSigaction(unix.SIGCHLD, &dfl, &sigchld.old); err != nil {
+			return err
+		}
+	}
+	sigchld.n++
+	return nil
+}
+
+// releaseSIGCHLD ends a hold of acquireSIGCHLD.
+func releaseSIGCHLD() {
+	sigchld.mu.Lock()
+	defer sigchld.mu.Unlock()
+	sigchld.n--
+	if sigchld.n == 0 {
+		_ = rtSigaction(unix.SIGCHLD, &sigchld.old, nil)
+	}
+}
+
+func rtSigaction(sig unix.Signal, act, old *kernelSigaction) error {
+	_, _, e := syscall.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(sig), uintptr(unsafe.Pointer(act)), uintptr(unsafe.Pointer(old)), 8, 0, 0)
 	if e != 0 {
 		return e
 	}
 	return nil
 }
 
-// pinToCurrentCPU binds the calling thread (the tracer thread; children it
-// forks inherit the mask) to the CPU it is running on.
-func pinToCurrentCPU() error {
-	var cpu uint32
-	if _, _, e := syscall.RawSyscall(unix.SYS_GETCPU, uintptr(unsafe.Pointer(&cpu)), 0, 0); e != 0 {
-		return fmt.Errorf("getcpu: %w", e)
+// cpus counts the pinned runs on each CPU, so that runs at once in one
+// process spread over the CPUs instead of sharing one.
+var cpus struct {
+	mu   sync.Mutex
+	used map[int]int
+}
+
+// pinCPU binds the calling thread (the tracer thread; children it forks
+// inherit the mask) to one CPU: the one it runs on if no other run of this
+// process is pinned there, else the allowed CPU with the fewest runs. The
+// returned function gives the CPU back.
+func pinCPU() (release func(), err error) {
+	var cur uint32
+	if _, _, e := syscall.RawSyscall(unix.SYS_GETCPU, uintptr(unsafe.Pointer(&cur)), 0, 0); e != 0 {
+		return nil, fmt.Errorf("getcpu: %w", e)
+	}
+	var allowed unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &allowed); err != nil {
+		return nil, fmt.Errorf("sched_getaffinity: %w", err)
+	}
+	cpus.mu.Lock()
+	defer cpus.mu.Unlock()
+	if cpus.used == nil {
+		cpus.used = make(map[int]int)
+	}
+	pick := int(cur)
+	if cpus.used[pick] > 0 || !allowed.IsSet(pick) {
+		best := -1
+		n := len(allowed) * 64
+		// Round the CPUs from the current one on, so that ties go on
+		// spreading.
+		for i := range n {
+			c := (int(cur) + 1 + i) % n
+			if allowed.IsSet(c) && (best < 0 || cpus.used[c] < cpus.used[best]) {
+				best = c
+			}
+		}
+		if best >= 0 {
+			pick = best
+		}
 	}
 	var set unix.CPUSet
-	set.Set(int(cpu))
+	set.Set(pick)
 	if err := unix.SchedSetaffinity(0, &set); err != nil {
-		return fmt.Errorf("sched_setaffinity: %w", err)
+		return nil, fmt.Errorf("sched_setaffinity: %w", err)
 	}
-	return nil
+	cpus.used[pick]++
+	return func() {
+		cpus.mu.Lock()
+		cpus.used[pick]--
+		cpus.mu.Unlock()
+	}, nil
 }

@@ -68,11 +68,12 @@ type Config struct {
 	// are looked up in /proc when asked for.
 	TrackFDs bool
 	// NoPin lets a launched command run on every CPU. By default the tracer
-	// thread and all tracees share the CPU hermes started on, as rr does:
-	// on a virtual machine a ptrace stop that crosses CPUs costs several
-	// times more than one on the same CPU (measured by cmd/hermes-bench), and
-	// one CPU also makes runs more repeatable. Attached processes are never
-	// pinned.
+	// thread and all tracees share one CPU, as rr does: on a virtual
+	// machine a ptrace stop that crosses CPUs costs several times more than
+	// one on the same CPU (measured by cmd/hermes-bench), and one CPU also
+	// makes runs more repeatable. The CPU is the one the run starts on,
+	// unless another run of the same process is pinned there: runs at once
+	// spread over the allowed CPUs. Attached processes are never pinned.
 	NoPin bool
 	// Deterministic makes a launched command's runs repeatable, for record
 	// and replay: address space randomization is off (personality
@@ -307,12 +308,16 @@ func (t *Tracer) run(start func() error) (Result, error) {
 }
 
 func (t *Tracer) loopMain(start func() error) (Result, error) {
-	if err := defaultSIGCHLD(); err != nil {
+	if err := acquireSIGCHLD(); err != nil {
 		return Result{}, fmt.Errorf("rt_sigaction(SIGCHLD): %w", err)
 	}
+	defer releaseSIGCHLD()
 	if !t.attach && !t.cfg.NoPin {
-		if err := pinToCurrentCPU(); err != nil {
+		release, err := pinCPU()
+		if err != nil {
 			t.logf("cannot pin to one CPU (traced calls will be slower): %v", err)
+		} else {
+			defer release()
 		}
 	}
 	bell, err := newDoorbell()
@@ -472,7 +477,11 @@ func (t *Tracer) loop() error {
 	// waited for: when the tracer thread exits the kernel detaches them,
 	// and they run on (attach mode sets no EXITKILL).
 	for len(t.threads) > 0 || (len(t.pending) > 0 && !t.detaching) {
-		wpid, err := unix.Wait4(-1, &ws, unix.WALL|unix.WUNTRACED, nil)
+		// __WNOTHREAD: only this thread's children and tracees (it forked
+		// the tracees and the doorbell, and attached): the other children
+		// of the process (os/exec's, another run's tracees) are not ours to
+		// reap.
+		wpid, err := unix.Wait4(-1, &ws, unix.WALL|unix.WUNTRACED|wNoThread, nil)
 		if err != nil {
 			if errors.Is(err, unix.EINTR) {
 				continue
@@ -518,6 +527,10 @@ func (t *Tracer) loop() error {
 	}
 	return nil
 }
+
+// wNoThread is __WNOTHREAD: wait only for the calling thread's children
+// and tracees, not those of the other threads of the process.
+const wNoThread = 0x20000000
 
 // handle acts on one wait status of a known thread.
 func (t *Tracer) handle(th *Thread, ws unix.WaitStatus) {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hermes-trace/hermes/internal/explore"
+	hrun "github.com/hermes-trace/hermes/internal/run"
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 )
@@ -153,7 +154,7 @@ func runExplore(o *exploreOpts, argv []string, stdout, stderr io.Writer) error {
 		if r.path == "" {
 			continue
 		}
-		f, err := createText(r.path)
+		f, err := hrun.CreateText(r.path)
 		if err != nil {
 			return fmt.Errorf("report: %w", err)
 		}

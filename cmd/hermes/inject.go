@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/hermes-trace/hermes/inject"
+	hrun "github.com/hermes-trace/hermes/internal/run"
 	"github.com/hermes-trace/hermes/policies"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -30,53 +31,36 @@ func (o *injectOpts) addFlags(f *pflag.FlagSet) {
 	f.BoolVar(&o.noWatch, "no-reload", false, "do not reload the script when its file changes (SIGHUP still reloads)")
 }
 
-// engine builds the injection engine from the flags and the strace-style
-// -e inject=/fault= rules; nil when neither asks for one.
-func (o *injectOpts) engine(rules []inject.Rule, stderr io.Writer) (*inject.Engine, error) {
+// toInject reads the flags and the strace-style -e inject=/fault= rules.
+func (o *injectOpts) toInject(rules []inject.Rule, stderr io.Writer) (hrun.Inject, error) {
+	in := hrun.Inject{Script: o.script, Rules: rules, Reload: !o.noWatch, Log: stderr}
+	if o.seed != "" {
+		seed, err := strconv.ParseUint(o.seed, 0, 64)
+		if err != nil {
+			return in, &usageError{fmt.Errorf("--seed %q: not an unsigned integer", o.seed)}
+		}
+		in.Seed, in.SeedSet = seed, true
+	}
 	if o.script == "" && len(rules) == 0 {
 		if len(o.params) > 0 {
-			return nil, &usageError{errors.New("--param needs --inject")}
+			return in, &usageError{errors.New("--param needs --inject")}
 		}
-		return nil, nil
+		return in, nil
 	}
 	onErr, err := inject.ParseOnError(o.onError)
 	if err != nil {
-		return nil, &usageError{err}
+		return in, &usageError{err}
 	}
-	params := map[string]string{}
+	in.OnError = onErr
+	in.Params = map[string]string{}
 	for _, p := range o.params {
 		k, v, ok := strings.Cut(p, "=")
 		if !ok || k == "" {
-			return nil, &usageError{fmt.Errorf("--param %q: want KEY=VALUE", p)}
+			return in, &usageError{fmt.Errorf("--param %q: want KEY=VALUE", p)}
 		}
-		params[k] = v
+		in.Params[k] = v
 	}
-	var seed uint64
-	if o.seed == "" {
-		seed = inject.NewSeed()
-	} else if seed, err = strconv.ParseUint(o.seed, 0, 64); err != nil {
-		return nil, &usageError{fmt.Errorf("--seed %q: not an unsigned integer", o.seed)}
-	}
-	opts := inject.Options{Seed: seed, OnError: onErr, Log: stderr, Reload: !o.noWatch, Params: params}
-	var e *inject.Engine
-	if o.script != "" {
-		if e, err = inject.Load(o.script, opts); err != nil {
-			return nil, err
-		}
-		fmt.Fprintf(stderr, "hermes: %s: seed %d (repeat with --seed %d)\n", e.Name(), seed, seed)
-		e.AddRules(rules...)
-	} else {
-		e = inject.NewRules(rules, opts)
-	}
-	return e, nil
-}
-
-// union merges two trap sets, where nil means every syscall.
-func union(a, b []int) []int {
-	if a == nil || b == nil {
-		return nil
-	}
-	return append(append([]int(nil), a...), b...)
+	return in, nil
 }
 
 func newCheckCmd() *cobra.Command {

@@ -12,6 +12,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	hrun "github.com/hermes-trace/hermes/internal/run"
 	"io"
 	"os"
 	"runtime/pprof"
@@ -87,6 +88,7 @@ type codedError struct {
 func (e *codedError) Error() string { return e.err.Error() }
 
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
+	hrun.Version = version
 	root := &cobra.Command{
 		Use:   "hermes",
 		Short: "Record, replay and tamper with the system calls of Linux programs",

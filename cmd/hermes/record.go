@@ -1,24 +1,17 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/hermes-trace/hermes/format"
-	"github.com/hermes-trace/hermes/format/tracepb"
-	"github.com/hermes-trace/hermes/inject"
+	hrun "github.com/hermes-trace/hermes/internal/run"
 	"github.com/hermes-trace/hermes/record"
-	"github.com/hermes-trace/hermes/tracer"
 	"github.com/spf13/cobra"
-	"golang.org/x/sys/unix"
 )
 
 type recordOpts struct {
@@ -109,7 +102,7 @@ hermes exits with the command's exit status.`,
 	f.Var(&o.timePrecision, "time-precision", "resolution of the entry and exit times in the trace (ns costs about 2.5 bytes an event more; the tracer's own clock reads add microseconds of jitter)")
 	f.BoolVar(&o.summarize, "summarize", false, "keep only the first 64 bytes and a CRC-32C of written data and of file and directory reads (smaller traces; replay still checks them)")
 	f.BoolVar(&o.fsync, "fsync", false, "fsync the trace when it is complete, so it survives a crash of the machine")
-	f.StringArrayVar(&o.redactEnv, "redact-env", nil, "store environment variables named like glob `PATTERN` as a digest, not their value (repeatable; default "+strings.Join(defaultRedact, " ")+"; none: not these defaults)")
+	f.StringArrayVar(&o.redactEnv, "redact-env", nil, "store environment variables named like glob `PATTERN` as a digest, not their value (repeatable; default "+strings.Join(hrun.DefaultRedact, " ")+"; none: not these defaults)")
 	f.BoolVar(&o.nondet, "nondeterministic", false, "leave ASLR on and the vDSO visible: clock reads are not syscalls then, and the trace will not replay exactly")
 	o.preimageMax = record.DefaultPreimageMax
 	f.Var(&o.preimageMax, "preimage-max", "keep the contents of a changed file for replay only up to `SIZE` (past it, only a digest; replay cannot restore such a file)")
@@ -117,26 +110,6 @@ hermes exits with the command's exit status.`,
 	f.BoolVar(&o.stacks, "stacks", false, "record each call's call sites (frame-pointer walk, symbolized; hermes dump prints them)")
 	o.inject.addFlags(f)
 	return cmd
-}
-
-// hiddenOutputs returns the absolute paths of a regular-file trace output
-// and its FILE.partial, which the recorded program must not see; none for
-// an output that is a stream (standard output, a pipe, a device).
-func hiddenOutputs(path string) []string {
-	if path == "-" {
-		return nil
-	}
-	if st, err := os.Lstat(path); err == nil && !st.Mode().IsRegular() {
-		return nil
-	}
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return nil
-	}
-	if dir, err := filepath.EvalSymlinks(filepath.Dir(abs)); err == nil {
-		abs = filepath.Join(dir, filepath.Base(abs))
-	}
-	return []string{abs, abs + ".partial"}
 }
 
 // byteSize is a size flag: a number of bytes with an optional k, M or G
@@ -183,167 +156,20 @@ func runRecord(o *recordOpts, args []string, stderr io.Writer) error {
 	if err != nil {
 		return &usageError{err}
 	}
-	redact, err := envRedactor(o.redactEnv)
-	if err != nil {
+	if _, err := hrun.EnvRedactor(o.redactEnv); err != nil {
 		return &usageError{err}
 	}
-	// Opened (and checked) before the command starts; see openOutput.
-	out, err := openOutput(o.output, true)
+	inj, err := o.inject.toInject(rules, stderr)
 	if err != nil {
 		return err
 	}
-	defer out.Close()
-	eng, err := o.inject.engine(rules, stderr)
-	if err != nil {
-		return err
-	}
-	// Event times count from the header's start time, so that dump -tt
-	// prints the wall clock of each call.
-	epoch := time.Now()
-	hdr := header(args, o.pid, epoch)
-	hdr.Env = redact(hdr.Env)
-	// One seed per run, stored: a replay that departs from the recording
-	// draws what it needs from it.
-	if eng != nil {
-		hdr.Seed = eng.Seed()
-	} else if o.inject.seed != "" {
-		if hdr.Seed, err = strconv.ParseUint(o.inject.seed, 0, 64); err != nil {
-			return &usageError{fmt.Errorf("--seed %q: not an unsigned integer", o.inject.seed)}
-		}
-	} else {
-		hdr.Seed = inject.NewSeed()
-	}
-	trapped := sel
-	if eng != nil {
-		trapped = union(sel, eng.Trapped())
-	}
-	// A launched run keeps pre-images of the files it changes, so that
-	// replay can show them as they were, and hides its own trace: with
-	// -e trace= narrowing what is recorded, the calls those need are
-	// trapped, not recorded.
-	preimages := o.pid == 0 && !o.noPreimages
-	recorded := trapped
-	hide := hiddenOutputs(o.output)
-	if preimages && trapped != nil {
-		trapped = union(trapped, record.FSCalls())
-	}
-	if len(hide) > 0 && trapped != nil {
-		trapped = union(trapped, record.HideCalls())
-	}
-	for _, nr := range recorded {
-		hdr.Traced = append(hdr.Traced, int32(nr))
-	}
-	if len(hide) > 0 {
-		hdr.OutputPath = hide[0]
-	}
-	hdr.Preimages = preimages
-	if preimages {
-		hdr.PreimageMax = int64(o.preimageMax)
-	}
-	slices.Sort(hdr.Traced)
-	hdr.Traced = slices.Compact(hdr.Traced)
-	hdr.Deterministic = o.pid == 0 && !o.nondet
-	hdr.TimeResolutionNs = int64(o.timePrecision)
-	w, err := out.create(hdr, format.WriterOptions{Sync: o.fsync})
-	if err != nil {
-		return err
-	}
-	rec := record.New(w, record.Options{Summarize: o.summarize, Only: recorded, TimeResolution: hdr.TimeResolutionNs,
-		Hide: hide, Preimages: preimages, PreimageMax: int64(o.preimageMax), Stacks: o.stacks})
-	cfg := tracer.Config{
-		Trace:         trapped,
-		NoPin:         o.noPin,
-		Deterministic: hdr.Deterministic,
-		Epoch:         epoch,
-		TrackFDs:      true,
-		Handlers:      []tracer.Handler{rec},
-		Logf:          func(format string, a ...any) { fmt.Fprintf(stderr, "hermes: "+format+"\n", a...) },
-	}
-	if eng != nil {
-		// The engine decides, the recorder writes down what it decided.
-		cfg.Handlers = []tracer.Handler{eng, rec}
-	}
-	out.redirect(&cfg, o.pid != 0, stderr)
-	stop := startProgress(stderr, w)
-	err = runTracer(cfg, o.pid, args, eng, out.setup, func(tracer.Result) error {
-		stop()
-		rec.Finish()
-		err := rec.Err()
-		if cerr := w.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return fmt.Errorf("writing trace: %w", err)
-		}
-		return nil
+	ctl, done := forwardSignals(stderr)
+	defer done()
+	res, err := hrun.Record(context.Background(), hrun.RecordOptions{
+		Argv: args, Pid: o.pid, Output: o.output, Trace: sel, Inject: inj,
+		Summarize: o.summarize, Fsync: o.fsync, RedactEnv: o.redactEnv, Nondeterministic: o.nondet,
+		NoPreimages: o.noPreimages, PreimageMax: int64(o.preimageMax), TimePrecision: time.Duration(o.timePrecision),
+		NoPin: o.noPin, Stacks: o.stacks, Progress: stderr, Control: ctl, Logf: logTo(stderr),
 	})
-	return out.result(err)
-}
-
-// header describes the run for the trace file; start is the zero of its
-// event times.
-func header(args []string, pid int, start time.Time) *tracepb.TraceHeader {
-	h := &tracepb.TraceHeader{
-		Argv: args, Env: os.Environ(), Arch: "x86_64",
-		StartTimeUnixNs: start.UnixNano(), HermesVersion: version, Tool: "hermes record",
-	}
-	if pid != 0 {
-		h.Extra = map[string]string{"attached_pid": fmt.Sprint(pid)}
-		if cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); err == nil {
-			h.Argv = strings.Split(strings.TrimRight(string(cmdline), "\x00"), "\x00")
-		}
-	}
-	if wd, err := os.Getwd(); err == nil {
-		h.Cwd = wd
-	}
-	var u unix.Utsname
-	if unix.Uname(&u) == nil {
-		h.KernelRelease = unix.ByteSliceToString(u.Release[:])
-	}
-	return h
-}
-
-// isTerminal reports whether w is a terminal.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	return err == nil
-}
-
-// startProgress shows a one-line progress display on a terminal stderr,
-// and returns the function that erases it.
-func startProgress(stderr io.Writer, w *format.Writer) func() {
-	if !isTerminal(stderr) {
-		return func() {}
-	}
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		tick := time.NewTicker(250 * time.Millisecond)
-		defer tick.Stop()
-		start := time.Now()
-		for {
-			select {
-			case <-done:
-				fmt.Fprint(stderr, "\r\x1b[K")
-				return
-			case <-tick.C:
-				st := w.Stats()
-				rate := float64(st.Events) / time.Since(start).Seconds()
-				fmt.Fprintf(stderr, "\r\x1b[Khermes: %d events, %.1f MiB written, %.0f events/s", st.Events, float64(st.Bytes)/(1<<20), rate)
-			}
-		}
-	}()
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			close(done)
-			wg.Wait()
-		})
-	}
+	return exitOf(res, err, o.pid != 0)
 }

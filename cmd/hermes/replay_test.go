@@ -613,3 +613,24 @@ func TestReplayShortReads(t *testing.T) {
 		replayOK(t, trace, out, 0)
 	}
 }
+
+// TestReplayInjectRule injects a strace-style rule into a replay (-e
+// inject=): the replay departs at the write it fails and the program runs
+// live from there; -e trace= is refused.
+func TestReplayInjectRule(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "out.txt")
+	trace, out, code := recordRun(t, nil, testbin.C(t, "chaoswrite"), file, "5")
+	if code != 0 || !strings.Contains(out, "failed 0 of 5") {
+		t.Fatalf("record: exit %d, output:\n%s", code, out)
+	}
+	got, stderr, code := hermes(t, "replay", "-e", "inject=write:error=ENOSPC:when=1", trace)
+	if code != 3 || !strings.HasPrefix(got, "write 0: No space left on device\nwrite 1: ok\n") || !strings.Contains(got, "failed 1 of 5") {
+		t.Fatalf("replay -e inject=: exit %d, stdout:\n%s\nstderr:\n%s", code, got, stderr)
+	}
+	if !strings.Contains(stderr, "hermes: replay departed from the recording at 1 call #") || strings.Contains(stderr, "diverged") {
+		t.Errorf("stderr:\n%s", stderr)
+	}
+	_, stderr, code = hermes(t, "replay", "-e", "trace=write", trace)
+	oneLine(t, "replay -e trace=", code, stderr, "only inject= and fault= go with replay")
+}

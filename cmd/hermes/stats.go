@@ -2,10 +2,11 @@ package main
 
 import (
 	"fmt"
-	"github.com/hermes-trace/hermes/format/recorded"
 	"io"
 	"sort"
 	"text/tabwriter"
+
+	"github.com/hermes-trace/hermes/format/recorded"
 
 	"github.com/hermes-trace/hermes/format/tracepb"
 	"github.com/hermes-trace/hermes/tracer/abi"

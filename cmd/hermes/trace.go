@@ -1,18 +1,18 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"strings"
-	"time"
 
 	"github.com/hermes-trace/hermes/inject"
+	hrun "github.com/hermes-trace/hermes/internal/run"
 	"github.com/hermes-trace/hermes/tracer"
 	"github.com/hermes-trace/hermes/tracer/abi"
-	"github.com/hermes-trace/hermes/tracer/decode"
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 )
@@ -110,103 +110,66 @@ func runTrace(o *traceOpts, args []string, stderr io.Writer) error {
 	if err != nil {
 		return &usageError{err}
 	}
-	eng, err := o.inject.engine(rules, stderr)
+	inj, err := o.inject.toInject(rules, stderr)
 	if err != nil {
 		return err
 	}
-	var out io.Writer = stderr
-	epoch := time.Now()
-	po := tracer.PrinterOptions{Selected: sel, FlushLines: true, Times: o.times.timestamps(epoch.UnixNano())}
-	var tout *output
-	if o.output != "" {
-		// Write-only, 0600, never through a planted link: see openOutput.
-		if tout, err = openOutput(o.output, false); err != nil {
-			return err
-		}
-		defer tout.Close()
-		out = tout
-		// A pipe's reader (| head) wants the lines as they come.
-		po.FlushLines, po.ToFile = tout.live, true
-	}
-	pr := tracer.NewPrinter(out, decode.Options{StrSize: o.strSize}, po)
-	cfg := tracer.Config{
-		Trace:    sel,
-		NoPin:    o.noPin,
-		Epoch:    epoch,
-		Handlers: []tracer.Handler{pr},
-		Logf:     func(format string, a ...any) { fmt.Fprintf(stderr, "hermes: "+format+"\n", a...) },
-	}
-	if eng != nil {
-		// The engine decides first; the printer shows the outcome.
-		cfg.Handlers = []tracer.Handler{eng, pr}
-		// Only what the script acts on is trapped: ev.fdpath then comes
-		// from /proc rather than from trapping every open and close.
-		cfg.Trace = union(sel, eng.Trapped())
-	}
-	tout.redirect(&cfg, o.pid != 0, stderr)
-	err = runTracer(cfg, o.pid, args, eng, tout.setup, func(tracer.Result) error {
-		if err := pr.Flush(); err != nil {
-			return fmt.Errorf("writing trace: %w", err)
-		}
-		return nil
+	ctl, done := forwardSignals(stderr)
+	defer done()
+	res, err := hrun.Trace(context.Background(), hrun.TraceOptions{
+		Argv: args, Pid: o.pid, Trace: sel, Output: o.output, Writer: stderr, StrSize: o.strSize,
+		Times: o.times.timestamps(0), NoPin: o.noPin, Inject: inj, Control: ctl, Logf: logTo(stderr),
 	})
-	return tout.result(err)
+	return exitOf(res, err, o.pid != 0)
 }
 
-// runTracer launches or attaches, forwards Ctrl-C and SIGTERM to the
-// tracer, and turns the result into hermes's exit status.
-func runTracer(cfg tracer.Config, pid int, args []string, eng *inject.Engine, setup func(*tracer.Tracer), finish func(tracer.Result) error) error {
-	t := tracer.New(cfg)
-	if setup != nil {
-		setup(t)
-	}
+// logTo returns the Logf of a run: "hermes: ..." lines on stderr.
+func logTo(stderr io.Writer) func(string, ...any) {
+	return func(format string, a ...any) { fmt.Fprintf(stderr, "hermes: "+format+"\n", a...) }
+}
+
+// forwardSignals turns Ctrl-C and SIGTERM into a stop of the run and
+// SIGHUP into a reload of its script; done stops forwarding.
+func forwardSignals(stderr io.Writer) (ctl *hrun.Control, done func()) {
+	ctl = &hrun.Control{}
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP)
-	done := make(chan struct{})
+	quit := make(chan struct{})
 	go func() {
 		for {
 			select {
 			case s := <-sigs:
-				if s == unix.SIGHUP && eng != nil {
-					if err := eng.Reload(); err != nil {
-						cfg.Logf("reload: %v", err)
+				if s == unix.SIGHUP {
+					if err := ctl.Reload(); err != nil {
+						logTo(stderr)("reload: %v", err)
 					}
 					continue
 				}
-				t.Stop(int(s.(unix.Signal)))
-			case <-done:
+				ctl.Stop(int(s.(unix.Signal)))
+			case <-quit:
 				return
 			}
 		}
 	}()
-	var res tracer.Result
-	var err error
-	if pid != 0 {
-		res, err = t.Attach(pid)
-	} else {
-		res, err = t.Launch(args)
+	return ctl, func() {
+		signal.Stop(sigs)
+		close(quit)
 	}
-	signal.Stop(sigs)
-	close(done)
-	if eng != nil {
-		if ferr := eng.Finish(res); ferr != nil && err == nil {
-			err = ferr
-		}
-	}
-	if ferr := finish(res); ferr != nil && err == nil {
-		err = ferr
-	}
+}
+
+// exitOf turns how a trace or record run ended into hermes's exit status.
+func exitOf(res hrun.Result, err error, attached bool) error {
 	if err != nil {
+		if errors.Is(err, hrun.ErrBrokenPipe) {
+			return exitCode(exitBrokenPipe)
+		}
 		var ee *tracer.ExecError
 		if errors.As(err, &ee) {
 			return &codedError{ee.Code, err}
 		}
-		if pid != 0 {
-			return fmt.Errorf("%w", err)
-		}
 		return err
 	}
-	if pid != 0 && res.Interrupted {
+	if attached && res.Interrupted {
 		return nil
 	}
 	if res.ExitCode != 0 {
@@ -214,3 +177,8 @@ func runTracer(cfg tracer.Config, pid int, args []string, eng *inject.Engine, se
 	}
 	return nil
 }
+
+// exitBrokenPipe is hermes's exit status when the reader of its trace
+// output went away: 128+SIGPIPE, what a program killed by SIGPIPE (strace
+// in the same place) exits with.
+const exitBrokenPipe = 128 + int(unix.SIGPIPE)

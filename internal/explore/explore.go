@@ -14,6 +14,7 @@ import (
 
 	"github.com/hermes-trace/hermes/inject"
 	"github.com/hermes-trace/hermes/internal/run"
+	"github.com/hermes-trace/hermes/replay"
 	"github.com/hermes-trace/hermes/replay/fsview"
 	"github.com/hermes-trace/hermes/tracer"
 	"github.com/hermes-trace/hermes/tracer/abi"
@@ -150,7 +151,7 @@ func Explore(ctx context.Context, o Options) (*Report, error) {
 	res, err := run.Record(ctx, run.RecordOptions{
 		Argv: o.Argv, Env: o.Env, Dir: dir,
 		Stdout: stdout, Stderr: stderr, CheckStdout: stdout, CheckStderr: stderr,
-		Output: tracePath, Stacks: true, View: true, RequireView: true, Hide: hide, Check: o.Check,
+		Output: tracePath, Stacks: true, View: true, Hide: hide, Check: o.Check,
 		Inject: run.Inject{Handler: col},
 		Logf:   func(format string, args ...any) { fmt.Fprintf(stderr, "hermes: "+format+"\n", args...) },
 	})
@@ -284,7 +285,7 @@ func (tr *trier) try(ctx context.Context, c *Candidate) *Try {
 	}
 	tctx, cancel := context.WithTimeout(ctx, tr.timeout)
 	res, err := run.Replay(tctx, run.ReplayOptions{
-		Trace: tr.trace, Inject: run.Inject{Rules: []inject.Rule{rule}},
+		Trace: tr.trace, Emulate: replay.Default, Inject: run.Inject{Rules: []inject.Rule{rule}},
 		RequireView: true, Hide: tr.hide, Check: tr.check, KeepFS: filepath.Join(dir, "fs"),
 		Stdout: stdout, Stderr: stderr, CheckStdout: stdout, CheckStderr: stderr,
 		Logf: func(format string, args ...any) { fmt.Fprintf(stderr, "hermes: "+format+"\n", args...) },
@@ -422,5 +423,20 @@ func tail(path string, n int64) string {
 	return string(b[:k])
 }
 
-// callFrames walks the call stack of a call and names its frames.
-func callFrames(sc *tracer.Syscall) []string { return nil }
+// frameDepth is how many frames a call's fingerprint holds.
+const frameDepth = 8
+
+// callFrames walks the call stack of a call (frame pointers, in the
+// tracer's core) and names its frames.
+func callFrames(sc *tracer.Syscall) []string {
+	var buf [frameDepth]uint64
+	addrs := sc.Stack(buf[:])
+	if len(addrs) == 0 {
+		return nil
+	}
+	out := make([]string, len(addrs))
+	for i, a := range addrs {
+		out[i] = sc.Symbolize(a)
+	}
+	return out
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/hermes-trace/hermes/format/tracepb"
 	"github.com/hermes-trace/hermes/inject"
 	"github.com/hermes-trace/hermes/internal/run"
+	"github.com/hermes-trace/hermes/replay"
 	"github.com/hermes-trace/hermes/tracer/abi"
 )
 
@@ -156,7 +157,7 @@ func Minimize(ctx context.Context, o MinimizeOptions) (*Minimized, error) {
 	}
 	defer os.RemoveAll(dir)
 	m := &Minimized{Of: len(faults)}
-	replay := func(set []int) (verdict, error) {
+	replayWith := func(set []int) (verdict, error) {
 		m.Replays++
 		if o.Replays != nil {
 			o.Replays(m.Replays, len(set))
@@ -175,7 +176,7 @@ func Minimize(ctx context.Context, o MinimizeOptions) (*Minimized, error) {
 		tctx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
 		res, err := run.Replay(tctx, run.ReplayOptions{
-			Trace: o.Trace, Inject: run.Inject{Rules: rules}, DropFaults: true,
+			Trace: o.Trace, Emulate: replay.Default, Inject: run.Inject{Rules: rules}, DropFaults: true,
 			RequireView: true, Check: o.Check,
 			Stdin: null, Stdout: null, Stderr: null, CheckStdout: null, CheckStderr: null,
 		})
@@ -195,7 +196,7 @@ func Minimize(ctx context.Context, o MinimizeOptions) (*Minimized, error) {
 	for i := range all {
 		all[i] = i
 	}
-	want, err := replay(all)
+	want, err := replayWith(all)
 	if err != nil {
 		return nil, errorf("minimize: %v", err)
 	}
@@ -208,7 +209,7 @@ func Minimize(ctx context.Context, o MinimizeOptions) (*Minimized, error) {
 		m.Check = &c
 	}
 	fails := func(set []int) (bool, error) {
-		v, err := replay(set)
+		v, err := replayWith(set)
 		return v == want, err
 	}
 	min, err := ddmin(all, fails)

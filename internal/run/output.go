@@ -1,4 +1,4 @@
-package main
+package run
 
 import (
 	"errors"
@@ -18,10 +18,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// exitBrokenPipe is hermes's exit status when the reader of its trace
-// output went away: 128+SIGPIPE, what a program killed by SIGPIPE (strace
-// in the same place) exits with.
-const exitBrokenPipe = 128 + int(unix.SIGPIPE)
+// ErrBrokenPipe is returned when the reader of the trace output (a pipe)
+// went away and the run was stopped for it, as strace stops; hermes exits
+// 141 (128+SIGPIPE) without a message.
+var ErrBrokenPipe = errors.New("the reader of the trace output went away")
 
 // output is where trace and record write: a regular file of the user's,
 // or a stream (a pipe, a FIFO, a character device, standard output).
@@ -232,7 +232,7 @@ func newFileOutput(path string, binary bool) (*output, error) {
 		}
 		return &output{path: path}, nil
 	}
-	f, err := createText(path)
+	f, err := CreateText(path)
 	if err != nil {
 		return nil, fmt.Errorf("output: %w", err)
 	}
@@ -247,11 +247,11 @@ func ownedByUs(fi fs.FileInfo) error {
 	return nil
 }
 
-// createText creates trace's text output at path, mode 0600, or truncates
+// CreateText creates trace's text output at path, mode 0600, or truncates
 // a regular file of the effective user there (and makes it 0600). It never
 // follows a symbolic link or truncates another user's file, even one that
 // appears between the checks and the open.
-func createText(path string) (*os.File, error) {
+func CreateText(path string) (*os.File, error) {
 	for try := 0; ; try++ {
 		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
 		if err == nil || !errors.Is(err, fs.ErrExist) {
@@ -329,12 +329,12 @@ func (o *output) setup(t *tracer.Tracer) {
 // redirect sends a launched command's standard output to hermes's
 // standard error when the trace goes to hermes's standard output, so the
 // two never mix, and says so.
-func (o *output) redirect(cfg *tracer.Config, attach bool, stderr io.Writer) {
+func (o *output) redirect(cfg *tracer.Config, attach bool, logf func(string, ...any)) {
 	if o == nil || !o.stdout || attach {
 		return
 	}
 	cfg.Stdout = os.Stderr
-	fmt.Fprintln(stderr, "hermes: the trace goes to standard output; the command's standard output goes to standard error")
+	logf("the trace goes to standard output; the command's standard output goes to standard error")
 }
 
 // create starts record's trace: a file made by format.Create, or a stream.
@@ -353,8 +353,8 @@ func (o *output) create(h *tracepb.TraceHeader, opts format.WriterOptions) (*for
 	return w, nil
 }
 
-// result is the error runTrace and runRecord return: a run that ended
-// because the output pipe broke exits 141 (128+SIGPIPE) without a message.
+// result is the error Trace and Record return: ErrBrokenPipe for a run
+// that ended because the output pipe broke.
 func (o *output) result(err error) error {
 	if o == nil {
 		return err
@@ -363,7 +363,7 @@ func (o *output) result(err error) error {
 	broken := o.broken
 	o.mu.Unlock()
 	if broken {
-		return exitCode(exitBrokenPipe)
+		return ErrBrokenPipe
 	}
 	return err
 }
@@ -376,84 +376,12 @@ func (o *output) Close() error {
 	return o.stream.Close()
 }
 
-// traceInput is a trace opened by dump or stats: a file, or standard input
-// ("-") spooled into a private, unlinked temporary file (a Reader reads at
-// offsets; a pipe has none).
-type traceInput struct {
-	*format.Reader
-	name  string // for messages
-	size  int64
-	spool *os.File
-}
-
-// openTrace opens the trace at path, or reads one from standard input for
-// "-".
-func openTrace(path string) (*traceInput, error) {
-	if path != "-" {
-		r, err := format.Open(path)
-		if err != nil {
-			return nil, err
-		}
-		in := &traceInput{Reader: r, name: path}
-		if fi, err := os.Stat(path); err == nil {
-			in.size = fi.Size()
-		}
-		return in, nil
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
 	}
-	const name = "standard input"
-	if isTerminal(os.Stdin) {
-		return nil, errors.New("standard input is a terminal: pipe a trace into hermes or give a FILE")
-	}
-	var src io.ReaderAt = os.Stdin
-	var spool *os.File
-	fi, err := os.Stdin.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	size := fi.Size()
-	if off, err := os.Stdin.Seek(0, io.SeekCurrent); !fi.Mode().IsRegular() || err != nil || off != 0 {
-		spool, err = tempFile()
-		if err != nil {
-			return nil, fmt.Errorf("%s: spool: %w", name, err)
-		}
-		size, err = io.Copy(spool, os.Stdin)
-		if err != nil {
-			spool.Close()
-			return nil, fmt.Errorf("%s: spool: %w", name, err)
-		}
-		src = spool
-	}
-	r, err := format.NewReader(src, size)
-	if err != nil {
-		if spool != nil {
-			spool.Close()
-		}
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	return &traceInput{Reader: r, name: name, size: size, spool: spool}, nil
-}
-
-// tempFile returns a private (0600) temporary file without a name.
-func tempFile() (*os.File, error) {
-	dir := os.TempDir()
-	fd, err := unix.Open(dir, unix.O_TMPFILE|unix.O_RDWR|unix.O_EXCL|unix.O_CLOEXEC, 0o600)
-	if err == nil {
-		return os.NewFile(uintptr(fd), filepath.Join(dir, "(hermes spool)")), nil
-	}
-	// No O_TMPFILE on this file system: a named file, unlinked at once.
-	f, err := os.CreateTemp(dir, "hermes-spool-*")
-	if err != nil {
-		return nil, err
-	}
-	os.Remove(f.Name())
-	return f, nil
-}
-
-// Close closes the trace and its spool file.
-func (in *traceInput) Close() error {
-	err := in.Reader.Close()
-	if in.spool != nil {
-		in.spool.Close()
-	}
-	return err
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
 }

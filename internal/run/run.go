@@ -1,0 +1,315 @@
+// Package run is the wiring of hermes's runs: it builds the tracer, the
+// recorder or replayer, the fault-injection engine and the view of the
+// file system for a trace, record or replay, runs the target, and says how
+// it ended. cmd/hermes is flags over it; the module's root package is the
+// public API over it.
+//
+// A run never touches the process's signal handling: the caller turns
+// signals into a cancelled context (or Control.Stop) and Control.Reload.
+// Several runs can go on at once in one process.
+package run
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"syscall"
+
+	"github.com/hermes-trace/hermes/inject"
+	"github.com/hermes-trace/hermes/replay"
+	"github.com/hermes-trace/hermes/tracer"
+)
+
+// Version is what Record writes as the hermes version of a trace.
+var Version = "0.1.0-dev"
+
+// Inject is the fault injection of a run.
+type Inject struct {
+	Script  string            // Lua file or builtin:NAME; "" none
+	Params  map[string]string // the script's params table
+	Rules   []inject.Rule     // strace-style -e inject=/fault= rules (inject.ParseStrace)
+	Handler tracer.Handler    // a Go handler, run after the script/rules; nil none
+	// Seed seeds hermes.rand; with SeedSet false, replay uses the trace's
+	// and the others a random one.
+	Seed    uint64
+	SeedSet bool
+	OnError inject.OnError
+	Reload  bool // reload the script when its file changes
+	// Log receives the script's hermes.log output and its runtime errors
+	// (nil discards them).
+	Log io.Writer
+}
+
+// Result is how a run ended.
+type Result struct {
+	ExitCode    int    // the target's status, 128+N if signal N killed it
+	Signal      int    // the signal that killed the root process, or 0
+	Interrupted bool   // ctx was cancelled (or Stop) before the target ended; tracees were killed
+	Seed        uint64 // the seed the run used
+	Injected    int    // how many calls the injection changed (inject.Engine Stats)
+	// Departure is, in a replay, where the run departed from the
+	// recording (an injection changed a call), or nil.
+	Departure *replay.Departure
+	// Divergence is, in a replay, the first divergence, or nil.
+	Divergence  *replay.Divergence
+	Matched     int  // replay: calls matched
+	CheckRan    bool // Check was run
+	CheckStatus int  // its exit status (128+N for a signal)
+	View        bool // the run happened in a private view of the file system
+}
+
+// StopSignal is a cancellation cause (context.WithCancelCause) carrying
+// the signal hermes received: a run whose context is cancelled with it
+// stops as tracer.Stop(sig) does (a short grace period, then the tracees
+// are killed, and ExitCode says 128+sig). Any other cancellation kills the
+// tracees at once (attached ones are detached).
+type StopSignal syscall.Signal
+
+func (s StopSignal) Error() string { return "stopped by " + syscall.Signal(s).String() }
+
+// Control acts on a run while it goes, from any goroutine: the CLI's
+// signals. The zero value is ready; give one to one run.
+type Control struct {
+	mu   sync.Mutex
+	t    *tracer.Tracer
+	eng  *inject.Engine
+	stop int
+}
+
+// Stop stops the run as if hermes had received signal sig (-1: kill at
+// once); a second Stop does not wait for the grace period.
+func (c *Control) Stop(sig int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.t != nil {
+		c.t.Stop(sig)
+		return
+	}
+	c.stop = sig
+}
+
+// Reload re-reads the injection script now (SIGHUP); nothing without one.
+func (c *Control) Reload() error {
+	c.mu.Lock()
+	eng := c.eng
+	c.mu.Unlock()
+	if eng == nil {
+		return nil
+	}
+	return eng.Reload()
+}
+
+func (c *Control) bind(t *tracer.Tracer, eng *inject.Engine) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t, c.eng = t, eng
+	if c.stop != 0 {
+		t.Stop(c.stop)
+	}
+}
+
+func (c *Control) unbind() {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	c.t, c.eng = nil, nil
+	c.mu.Unlock()
+}
+
+// logger returns logf, or a function that discards.
+func logger(logf func(string, ...any)) func(string, ...any) {
+	if logf == nil {
+		return func(string, ...any) {}
+	}
+	return logf
+}
+
+// injection is the built injection of a run.
+type injection struct {
+	eng     *inject.Engine
+	handler *counted
+	seed    uint64
+}
+
+// build makes the engine (nil without script and rules) and wraps the Go
+// handler; seed is the seed to use.
+func (in *Inject) build(seed uint64, logf func(string, ...any)) (*injection, error) {
+	inj := &injection{seed: seed}
+	if in.Handler != nil {
+		inj.handler = &counted{h: in.Handler}
+	}
+	if in.Script == "" && len(in.Rules) == 0 {
+		return inj, nil
+	}
+	opts := inject.Options{Seed: seed, OnError: in.OnError, Log: in.Log, Reload: in.Reload, Params: in.Params}
+	if opts.Params == nil {
+		opts.Params = map[string]string{}
+	}
+	if in.Script != "" {
+		e, err := inject.Load(in.Script, opts)
+		if err != nil {
+			return nil, err
+		}
+		logf("%s: seed %d (repeat with --seed %d)", e.Name(), seed, seed)
+		e.AddRules(in.Rules...)
+		inj.eng = e
+	} else {
+		inj.eng = inject.NewRules(in.Rules, opts)
+	}
+	return inj, nil
+}
+
+// active reports whether anything injects.
+func (inj *injection) active() bool { return inj.eng != nil || inj.handler != nil }
+
+// handlers are the injecting handlers, in order.
+func (inj *injection) handlers() []tracer.Handler {
+	var hs []tracer.Handler
+	if inj.eng != nil {
+		hs = append(hs, inj.eng)
+	}
+	if inj.handler != nil {
+		hs = append(hs, inj.handler)
+	}
+	return hs
+}
+
+// trapped is what the injection needs trapped: nil (all) with a Go handler.
+func (inj *injection) trapped() []int {
+	if inj.handler != nil || inj.eng == nil {
+		return nil
+	}
+	return inj.eng.Trapped()
+}
+
+// injected counts the calls the injection changed.
+func (inj *injection) injected() int {
+	n := 0
+	if inj.eng != nil {
+		n += int(inj.eng.Stats().Injected)
+	}
+	if inj.handler != nil {
+		n += inj.handler.n
+	}
+	return n
+}
+
+// counted runs a Go handler and counts the calls it changed.
+type counted struct {
+	h tracer.Handler
+	n int
+}
+
+func (c *counted) Enter(sc *tracer.Syscall, act *tracer.Action) {
+	before := act.Injected()
+	c.h.Enter(sc, act)
+	c.note(before, act)
+}
+
+func (c *counted) Exit(sc *tracer.Syscall, act *tracer.Action) {
+	before := act.Injected()
+	c.h.Exit(sc, act)
+	c.note(before, act)
+}
+
+func (c *counted) note(before bool, act *tracer.Action) {
+	if !before && act.Injected() {
+		c.n++
+		if act.By == "" {
+			act.By = "go"
+		}
+	}
+}
+
+func (c *counted) Process(ev *tracer.ProcessEvent) {
+	if ph, ok := c.h.(tracer.ProcessHandler); ok {
+		ph.Process(ev)
+	}
+}
+
+// chain runs handlers in order as one (replay's overlay).
+type chain []tracer.Handler
+
+func (ch chain) Enter(sc *tracer.Syscall, act *tracer.Action) {
+	for _, h := range ch {
+		h.Enter(sc, act)
+	}
+}
+
+func (ch chain) Exit(sc *tracer.Syscall, act *tracer.Action) {
+	for _, h := range ch {
+		h.Exit(sc, act)
+	}
+}
+
+func (ch chain) Process(ev *tracer.ProcessEvent) {
+	for _, h := range ch {
+		if ph, ok := h.(tracer.ProcessHandler); ok {
+			ph.Process(ev)
+		}
+	}
+}
+
+// union merges two trap sets, where nil means every syscall.
+func union(a, b []int) []int {
+	if a == nil || b == nil {
+		return nil
+	}
+	return append(append([]int(nil), a...), b...)
+}
+
+// runTracer launches or attaches, stops the run when ctx is done or ctl
+// says, finishes the engine and then the caller's finish.
+func runTracer(ctx context.Context, cfg tracer.Config, pid int, argv []string, ctl *Control, eng *inject.Engine,
+	setup func(*tracer.Tracer), finish func(tracer.Result) error) (tracer.Result, error) {
+	t := tracer.New(cfg)
+	if setup != nil {
+		setup(t)
+	}
+	ctl.bind(t, eng)
+	stop := context.AfterFunc(ctx, func() {
+		sig := -1
+		var s StopSignal
+		if errors.As(context.Cause(ctx), &s) {
+			sig = int(s)
+		}
+		t.Stop(sig)
+	})
+	var res tracer.Result
+	var err error
+	if pid != 0 {
+		res, err = t.Attach(pid)
+	} else {
+		res, err = t.Launch(argv)
+	}
+	stop()
+	ctl.unbind()
+	if eng != nil {
+		if ferr := eng.Finish(res); ferr != nil && err == nil {
+			err = ferr
+		}
+	}
+	if finish != nil {
+		if ferr := finish(res); ferr != nil && err == nil {
+			err = ferr
+		}
+	}
+	if err != nil {
+		var ee *tracer.ExecError
+		if !errors.As(err, &ee) && pid != 0 {
+			err = fmt.Errorf("%w", err)
+		}
+	}
+	return res, err
+}
+
+// result fills the common part of a Result.
+func result(res tracer.Result, inj *injection) Result {
+	return Result{ExitCode: res.ExitCode, Signal: res.Signal, Interrupted: res.Interrupted, Seed: inj.seed, Injected: inj.injected()}
+}
