@@ -280,5 +280,4 @@ func Replay(ctx context.Context, trace string, opts ReplayOptions) (Result, erro
 	return result(r), err
 }
 
-// Explore (systematic exploration of faults over replays) is added in
-// explore.go, next to Trace, Record and Replay, by its own change.
+// Explore is in explore.go.

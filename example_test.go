@@ -97,3 +97,29 @@ func devNull() *os.File {
 	}
 	return f
 }
+
+// Explore tries the faults a command could meet, one at a time, each in a
+// private view of the files, and judges each try.
+func ExampleExplore() {
+	dir, err := os.MkdirTemp("", "hermes-example-")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer os.RemoveAll(dir)
+	// A shell that writes a file and checks nothing: a failed write
+	// leaves it short, and the check says so.
+	rep, err := hermes.Explore(context.Background(), []string{"/bin/sh", "-c", "echo saved > out"}, hermes.ExploreOptions{
+		Dir: dir, Out: filepath.Join(dir, "explore"), Check: `test "$(cat out)" = saved`,
+		Faults: []string{"write:ENOSPC"}, Paths: []string{"*/out"}, PerSite: 1,
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, t := range rep.Tries {
+		fmt.Println(t.Syscall, t.Fault, t.Outcome)
+	}
+	// Output:
+	// write ENOSPC corrupt
+}

@@ -45,8 +45,11 @@ func reproduce(t *testing.T, dir, reproducer string, limit time.Duration) int {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", reproducer)
+	// exec: the context's kill reaches hermes itself, and with it the
+	// target (hermes's tracees die with it).
+	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", "exec "+reproducer)
 	cmd.Dir = dir
+	cmd.WaitDelay = 2 * time.Second
 	out, err := cmd.CombinedOutput()
 	if ctx.Err() != nil {
 		return -1
