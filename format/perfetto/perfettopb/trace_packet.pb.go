@@ -109,7 +109,7 @@ func (TracePacket_SequenceFlags) EnumDescriptor() ([]byte, []int) {
 }
 
 // From protos/perfetto/trace/trace_packet.proto. Trimmed: of the data oneof
-// only track_event, track_descriptor and clock_snapshot are kept; of the
+// only track_event and track_descriptor are kept; of the
 // other fields timestamp, timestamp_clock_id, trusted_packet_sequence_id,
 // interned_data and sequence_flags.
 type TracePacket struct {
@@ -131,7 +131,6 @@ type TracePacket struct {
 	//
 	//	*TracePacket_TrackEvent
 	//	*TracePacket_TrackDescriptor
-	//	*TracePacket_ClockSnapshot
 	Data isTracePacket_Data `protobuf_oneof:"data"`
 	// Service-assigned identifier of the packet sequence this packet belongs to.
 	// Uniquely identifies a producer + writer pair within the tracing session. A
@@ -222,15 +221,6 @@ func (x *TracePacket) GetTrackDescriptor() *TrackDescriptor {
 	return nil
 }
 
-func (x *TracePacket) GetClockSnapshot() *ClockSnapshot {
-	if x != nil {
-		if x, ok := x.Data.(*TracePacket_ClockSnapshot); ok {
-			return x.ClockSnapshot
-		}
-	}
-	return nil
-}
-
 func (x *TracePacket) GetOptionalTrustedPacketSequenceId() isTracePacket_OptionalTrustedPacketSequenceId {
 	if x != nil {
 		return x.OptionalTrustedPacketSequenceId
@@ -273,15 +263,9 @@ type TracePacket_TrackDescriptor struct {
 	TrackDescriptor *TrackDescriptor `protobuf:"bytes,60,opt,name=track_descriptor,json=trackDescriptor,oneof"`
 }
 
-type TracePacket_ClockSnapshot struct {
-	ClockSnapshot *ClockSnapshot `protobuf:"bytes,6,opt,name=clock_snapshot,json=clockSnapshot,oneof"`
-}
-
 func (*TracePacket_TrackEvent) isTracePacket_Data() {}
 
 func (*TracePacket_TrackDescriptor) isTracePacket_Data() {}
-
-func (*TracePacket_ClockSnapshot) isTracePacket_Data() {}
 
 type isTracePacket_OptionalTrustedPacketSequenceId interface {
 	isTracePacket_OptionalTrustedPacketSequenceId()
@@ -297,14 +281,13 @@ var File_trace_packet_proto protoreflect.FileDescriptor
 
 const file_trace_packet_proto_rawDesc = "" +
 	"\n" +
-	"\x12trace_packet.proto\x12!hermes.thirdparty.perfetto.protos\x1a\x14clock_snapshot.proto\x1a\x13interned_data.proto\x1a\x16track_descriptor.proto\x1a\x11track_event.proto\"\xbc\x05\n" +
+	"\x12trace_packet.proto\x12!hermes.thirdparty.perfetto.protos\x1a\x13interned_data.proto\x1a\x16track_descriptor.proto\x1a\x11track_event.proto\"\xe1\x04\n" +
 	"\vTracePacket\x12\x1c\n" +
 	"\ttimestamp\x18\b \x01(\x04R\ttimestamp\x12,\n" +
 	"\x12timestamp_clock_id\x18: \x01(\rR\x10timestampClockId\x12P\n" +
 	"\vtrack_event\x18\v \x01(\v2-.hermes.thirdparty.perfetto.protos.TrackEventH\x00R\n" +
 	"trackEvent\x12_\n" +
-	"\x10track_descriptor\x18< \x01(\v22.hermes.thirdparty.perfetto.protos.TrackDescriptorH\x00R\x0ftrackDescriptor\x12Y\n" +
-	"\x0eclock_snapshot\x18\x06 \x01(\v20.hermes.thirdparty.perfetto.protos.ClockSnapshotH\x00R\rclockSnapshot\x12=\n" +
+	"\x10track_descriptor\x18< \x01(\v22.hermes.thirdparty.perfetto.protos.TrackDescriptorH\x00R\x0ftrackDescriptor\x12=\n" +
 	"\x1atrusted_packet_sequence_id\x18\n" +
 	" \x01(\rH\x01R\x17trustedPacketSequenceId\x12T\n" +
 	"\rinterned_data\x18\f \x01(\v2/.hermes.thirdparty.perfetto.protos.InternedDataR\finternedData\x12%\n" +
@@ -335,19 +318,17 @@ var file_trace_packet_proto_goTypes = []any{
 	(*TracePacket)(nil),            // 1: hermes.thirdparty.perfetto.protos.TracePacket
 	(*TrackEvent)(nil),             // 2: hermes.thirdparty.perfetto.protos.TrackEvent
 	(*TrackDescriptor)(nil),        // 3: hermes.thirdparty.perfetto.protos.TrackDescriptor
-	(*ClockSnapshot)(nil),          // 4: hermes.thirdparty.perfetto.protos.ClockSnapshot
-	(*InternedData)(nil),           // 5: hermes.thirdparty.perfetto.protos.InternedData
+	(*InternedData)(nil),           // 4: hermes.thirdparty.perfetto.protos.InternedData
 }
 var file_trace_packet_proto_depIdxs = []int32{
 	2, // 0: hermes.thirdparty.perfetto.protos.TracePacket.track_event:type_name -> hermes.thirdparty.perfetto.protos.TrackEvent
 	3, // 1: hermes.thirdparty.perfetto.protos.TracePacket.track_descriptor:type_name -> hermes.thirdparty.perfetto.protos.TrackDescriptor
-	4, // 2: hermes.thirdparty.perfetto.protos.TracePacket.clock_snapshot:type_name -> hermes.thirdparty.perfetto.protos.ClockSnapshot
-	5, // 3: hermes.thirdparty.perfetto.protos.TracePacket.interned_data:type_name -> hermes.thirdparty.perfetto.protos.InternedData
-	4, // [4:4] is the sub-list for method output_type
-	4, // [4:4] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	4, // 2: hermes.thirdparty.perfetto.protos.TracePacket.interned_data:type_name -> hermes.thirdparty.perfetto.protos.InternedData
+	3, // [3:3] is the sub-list for method output_type
+	3, // [3:3] is the sub-list for method input_type
+	3, // [3:3] is the sub-list for extension type_name
+	3, // [3:3] is the sub-list for extension extendee
+	0, // [0:3] is the sub-list for field type_name
 }
 
 func init() { file_trace_packet_proto_init() }
@@ -355,14 +336,12 @@ func file_trace_packet_proto_init() {
 	if File_trace_packet_proto != nil {
 		return
 	}
-	file_clock_snapshot_proto_init()
 	file_interned_data_proto_init()
 	file_track_descriptor_proto_init()
 	file_track_event_proto_init()
 	file_trace_packet_proto_msgTypes[0].OneofWrappers = []any{
 		(*TracePacket_TrackEvent)(nil),
 		(*TracePacket_TrackDescriptor)(nil),
-		(*TracePacket_ClockSnapshot)(nil),
 		(*TracePacket_TrustedPacketSequenceId)(nil),
 	}
 	type x struct{}
