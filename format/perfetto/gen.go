@@ -12,6 +12,10 @@ package perfetto
 //
 // which runs:
 //
-//	protoc -I proto --go_out=perfettopb --go_opt=paths=source_relative proto/*.proto
+//	protoc -I .. --go_out=../.. --go_opt=module=github.com/hermes-trace/hermes ../perfetto/proto/*.proto
+//
+// The files are compiled as perfetto/proto/NAME.proto (relative to format/),
+// the names they are registered under in the Go protobuf registry, so they
+// do not clash with format/trace.proto (registered as trace.proto).
 
-//go:generate sh -c "protoc -I proto --go_out=perfettopb --go_opt=paths=source_relative proto/*.proto"
+//go:generate sh -c "protoc -I .. --go_out=../.. --go_opt=module=github.com/hermes-trace/hermes ../perfetto/proto/*.proto"

@@ -20,7 +20,7 @@
 // versions:
 // 	protoc-gen-go v1.36.12
 // 	protoc        v3.21.12
-// source: debug_annotation.proto
+// source: perfetto/proto/debug_annotation.proto
 
 package perfettopb
 
@@ -76,7 +76,7 @@ type DebugAnnotation struct {
 
 func (x *DebugAnnotation) Reset() {
 	*x = DebugAnnotation{}
-	mi := &file_debug_annotation_proto_msgTypes[0]
+	mi := &file_perfetto_proto_debug_annotation_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -88,7 +88,7 @@ func (x *DebugAnnotation) String() string {
 func (*DebugAnnotation) ProtoMessage() {}
 
 func (x *DebugAnnotation) ProtoReflect() protoreflect.Message {
-	mi := &file_debug_annotation_proto_msgTypes[0]
+	mi := &file_perfetto_proto_debug_annotation_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -101,7 +101,7 @@ func (x *DebugAnnotation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DebugAnnotation.ProtoReflect.Descriptor instead.
 func (*DebugAnnotation) Descriptor() ([]byte, []int) {
-	return file_debug_annotation_proto_rawDescGZIP(), []int{0}
+	return file_perfetto_proto_debug_annotation_proto_rawDescGZIP(), []int{0}
 }
 
 func (x *DebugAnnotation) GetNameField() isDebugAnnotation_NameField {
@@ -275,7 +275,7 @@ type DebugAnnotationName struct {
 
 func (x *DebugAnnotationName) Reset() {
 	*x = DebugAnnotationName{}
-	mi := &file_debug_annotation_proto_msgTypes[1]
+	mi := &file_perfetto_proto_debug_annotation_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -287,7 +287,7 @@ func (x *DebugAnnotationName) String() string {
 func (*DebugAnnotationName) ProtoMessage() {}
 
 func (x *DebugAnnotationName) ProtoReflect() protoreflect.Message {
-	mi := &file_debug_annotation_proto_msgTypes[1]
+	mi := &file_perfetto_proto_debug_annotation_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -300,7 +300,7 @@ func (x *DebugAnnotationName) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DebugAnnotationName.ProtoReflect.Descriptor instead.
 func (*DebugAnnotationName) Descriptor() ([]byte, []int) {
-	return file_debug_annotation_proto_rawDescGZIP(), []int{1}
+	return file_perfetto_proto_debug_annotation_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *DebugAnnotationName) GetIid() uint64 {
@@ -317,11 +317,11 @@ func (x *DebugAnnotationName) GetName() string {
 	return ""
 }
 
-var File_debug_annotation_proto protoreflect.FileDescriptor
+var File_perfetto_proto_debug_annotation_proto protoreflect.FileDescriptor
 
-const file_debug_annotation_proto_rawDesc = "" +
+const file_perfetto_proto_debug_annotation_proto_rawDesc = "" +
 	"\n" +
-	"\x16debug_annotation.proto\x12!hermes.thirdparty.perfetto.protos\"\xdb\x03\n" +
+	"%perfetto/proto/debug_annotation.proto\x12!hermes.thirdparty.perfetto.protos\"\xdb\x03\n" +
 	"\x0fDebugAnnotation\x12\x1b\n" +
 	"\bname_iid\x18\x01 \x01(\x04H\x00R\anameIid\x12\x14\n" +
 	"\x04name\x18\n" +
@@ -344,23 +344,23 @@ const file_debug_annotation_proto_rawDesc = "" +
 	"\x04name\x18\x02 \x01(\tR\x04nameB;Z9github.com/hermes-trace/hermes/format/perfetto/perfettopb"
 
 var (
-	file_debug_annotation_proto_rawDescOnce sync.Once
-	file_debug_annotation_proto_rawDescData []byte
+	file_perfetto_proto_debug_annotation_proto_rawDescOnce sync.Once
+	file_perfetto_proto_debug_annotation_proto_rawDescData []byte
 )
 
-func file_debug_annotation_proto_rawDescGZIP() []byte {
-	file_debug_annotation_proto_rawDescOnce.Do(func() {
-		file_debug_annotation_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_debug_annotation_proto_rawDesc), len(file_debug_annotation_proto_rawDesc)))
+func file_perfetto_proto_debug_annotation_proto_rawDescGZIP() []byte {
+	file_perfetto_proto_debug_annotation_proto_rawDescOnce.Do(func() {
+		file_perfetto_proto_debug_annotation_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_perfetto_proto_debug_annotation_proto_rawDesc), len(file_perfetto_proto_debug_annotation_proto_rawDesc)))
 	})
-	return file_debug_annotation_proto_rawDescData
+	return file_perfetto_proto_debug_annotation_proto_rawDescData
 }
 
-var file_debug_annotation_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
-var file_debug_annotation_proto_goTypes = []any{
+var file_perfetto_proto_debug_annotation_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
+var file_perfetto_proto_debug_annotation_proto_goTypes = []any{
 	(*DebugAnnotation)(nil),     // 0: hermes.thirdparty.perfetto.protos.DebugAnnotation
 	(*DebugAnnotationName)(nil), // 1: hermes.thirdparty.perfetto.protos.DebugAnnotationName
 }
-var file_debug_annotation_proto_depIdxs = []int32{
+var file_perfetto_proto_debug_annotation_proto_depIdxs = []int32{
 	0, // 0: hermes.thirdparty.perfetto.protos.DebugAnnotation.dict_entries:type_name -> hermes.thirdparty.perfetto.protos.DebugAnnotation
 	0, // 1: hermes.thirdparty.perfetto.protos.DebugAnnotation.array_values:type_name -> hermes.thirdparty.perfetto.protos.DebugAnnotation
 	2, // [2:2] is the sub-list for method output_type
@@ -370,12 +370,12 @@ var file_debug_annotation_proto_depIdxs = []int32{
 	0, // [0:2] is the sub-list for field type_name
 }
 
-func init() { file_debug_annotation_proto_init() }
-func file_debug_annotation_proto_init() {
-	if File_debug_annotation_proto != nil {
+func init() { file_perfetto_proto_debug_annotation_proto_init() }
+func file_perfetto_proto_debug_annotation_proto_init() {
+	if File_perfetto_proto_debug_annotation_proto != nil {
 		return
 	}
-	file_debug_annotation_proto_msgTypes[0].OneofWrappers = []any{
+	file_perfetto_proto_debug_annotation_proto_msgTypes[0].OneofWrappers = []any{
 		(*DebugAnnotation_NameIid)(nil),
 		(*DebugAnnotation_Name)(nil),
 		(*DebugAnnotation_BoolValue)(nil),
@@ -389,17 +389,17 @@ func file_debug_annotation_proto_init() {
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
-			RawDescriptor: unsafe.Slice(unsafe.StringData(file_debug_annotation_proto_rawDesc), len(file_debug_annotation_proto_rawDesc)),
+			RawDescriptor: unsafe.Slice(unsafe.StringData(file_perfetto_proto_debug_annotation_proto_rawDesc), len(file_perfetto_proto_debug_annotation_proto_rawDesc)),
 			NumEnums:      0,
 			NumMessages:   2,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
-		GoTypes:           file_debug_annotation_proto_goTypes,
-		DependencyIndexes: file_debug_annotation_proto_depIdxs,
-		MessageInfos:      file_debug_annotation_proto_msgTypes,
+		GoTypes:           file_perfetto_proto_debug_annotation_proto_goTypes,
+		DependencyIndexes: file_perfetto_proto_debug_annotation_proto_depIdxs,
+		MessageInfos:      file_perfetto_proto_debug_annotation_proto_msgTypes,
 	}.Build()
-	File_debug_annotation_proto = out.File
-	file_debug_annotation_proto_goTypes = nil
-	file_debug_annotation_proto_depIdxs = nil
+	File_perfetto_proto_debug_annotation_proto = out.File
+	file_perfetto_proto_debug_annotation_proto_goTypes = nil
+	file_perfetto_proto_debug_annotation_proto_depIdxs = nil
 }

@@ -20,7 +20,7 @@
 // versions:
 // 	protoc-gen-go v1.36.12
 // 	protoc        v3.21.12
-// source: interned_data.proto
+// source: perfetto/proto/interned_data.proto
 
 package perfettopb
 
@@ -63,7 +63,7 @@ type InternedData struct {
 
 func (x *InternedData) Reset() {
 	*x = InternedData{}
-	mi := &file_interned_data_proto_msgTypes[0]
+	mi := &file_perfetto_proto_interned_data_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -75,7 +75,7 @@ func (x *InternedData) String() string {
 func (*InternedData) ProtoMessage() {}
 
 func (x *InternedData) ProtoReflect() protoreflect.Message {
-	mi := &file_interned_data_proto_msgTypes[0]
+	mi := &file_perfetto_proto_interned_data_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -88,7 +88,7 @@ func (x *InternedData) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InternedData.ProtoReflect.Descriptor instead.
 func (*InternedData) Descriptor() ([]byte, []int) {
-	return file_interned_data_proto_rawDescGZIP(), []int{0}
+	return file_perfetto_proto_interned_data_proto_rawDescGZIP(), []int{0}
 }
 
 func (x *InternedData) GetEventNames() []*EventName {
@@ -105,35 +105,35 @@ func (x *InternedData) GetDebugAnnotationNames() []*DebugAnnotationName {
 	return nil
 }
 
-var File_interned_data_proto protoreflect.FileDescriptor
+var File_perfetto_proto_interned_data_proto protoreflect.FileDescriptor
 
-const file_interned_data_proto_rawDesc = "" +
+const file_perfetto_proto_interned_data_proto_rawDesc = "" +
 	"\n" +
-	"\x13interned_data.proto\x12!hermes.thirdparty.perfetto.protos\x1a\x16debug_annotation.proto\x1a\x11track_event.proto\"\xcb\x01\n" +
+	"\"perfetto/proto/interned_data.proto\x12!hermes.thirdparty.perfetto.protos\x1a%perfetto/proto/debug_annotation.proto\x1a perfetto/proto/track_event.proto\"\xcb\x01\n" +
 	"\fInternedData\x12M\n" +
 	"\vevent_names\x18\x02 \x03(\v2,.hermes.thirdparty.perfetto.protos.EventNameR\n" +
 	"eventNames\x12l\n" +
 	"\x16debug_annotation_names\x18\x03 \x03(\v26.hermes.thirdparty.perfetto.protos.DebugAnnotationNameR\x14debugAnnotationNamesB;Z9github.com/hermes-trace/hermes/format/perfetto/perfettopb"
 
 var (
-	file_interned_data_proto_rawDescOnce sync.Once
-	file_interned_data_proto_rawDescData []byte
+	file_perfetto_proto_interned_data_proto_rawDescOnce sync.Once
+	file_perfetto_proto_interned_data_proto_rawDescData []byte
 )
 
-func file_interned_data_proto_rawDescGZIP() []byte {
-	file_interned_data_proto_rawDescOnce.Do(func() {
-		file_interned_data_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_interned_data_proto_rawDesc), len(file_interned_data_proto_rawDesc)))
+func file_perfetto_proto_interned_data_proto_rawDescGZIP() []byte {
+	file_perfetto_proto_interned_data_proto_rawDescOnce.Do(func() {
+		file_perfetto_proto_interned_data_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_perfetto_proto_interned_data_proto_rawDesc), len(file_perfetto_proto_interned_data_proto_rawDesc)))
 	})
-	return file_interned_data_proto_rawDescData
+	return file_perfetto_proto_interned_data_proto_rawDescData
 }
 
-var file_interned_data_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
-var file_interned_data_proto_goTypes = []any{
+var file_perfetto_proto_interned_data_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
+var file_perfetto_proto_interned_data_proto_goTypes = []any{
 	(*InternedData)(nil),        // 0: hermes.thirdparty.perfetto.protos.InternedData
 	(*EventName)(nil),           // 1: hermes.thirdparty.perfetto.protos.EventName
 	(*DebugAnnotationName)(nil), // 2: hermes.thirdparty.perfetto.protos.DebugAnnotationName
 }
-var file_interned_data_proto_depIdxs = []int32{
+var file_perfetto_proto_interned_data_proto_depIdxs = []int32{
 	1, // 0: hermes.thirdparty.perfetto.protos.InternedData.event_names:type_name -> hermes.thirdparty.perfetto.protos.EventName
 	2, // 1: hermes.thirdparty.perfetto.protos.InternedData.debug_annotation_names:type_name -> hermes.thirdparty.perfetto.protos.DebugAnnotationName
 	2, // [2:2] is the sub-list for method output_type
@@ -143,28 +143,28 @@ var file_interned_data_proto_depIdxs = []int32{
 	0, // [0:2] is the sub-list for field type_name
 }
 
-func init() { file_interned_data_proto_init() }
-func file_interned_data_proto_init() {
-	if File_interned_data_proto != nil {
+func init() { file_perfetto_proto_interned_data_proto_init() }
+func file_perfetto_proto_interned_data_proto_init() {
+	if File_perfetto_proto_interned_data_proto != nil {
 		return
 	}
-	file_debug_annotation_proto_init()
-	file_track_event_proto_init()
+	file_perfetto_proto_debug_annotation_proto_init()
+	file_perfetto_proto_track_event_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
-			RawDescriptor: unsafe.Slice(unsafe.StringData(file_interned_data_proto_rawDesc), len(file_interned_data_proto_rawDesc)),
+			RawDescriptor: unsafe.Slice(unsafe.StringData(file_perfetto_proto_interned_data_proto_rawDesc), len(file_perfetto_proto_interned_data_proto_rawDesc)),
 			NumEnums:      0,
 			NumMessages:   1,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
-		GoTypes:           file_interned_data_proto_goTypes,
-		DependencyIndexes: file_interned_data_proto_depIdxs,
-		MessageInfos:      file_interned_data_proto_msgTypes,
+		GoTypes:           file_perfetto_proto_interned_data_proto_goTypes,
+		DependencyIndexes: file_perfetto_proto_interned_data_proto_depIdxs,
+		MessageInfos:      file_perfetto_proto_interned_data_proto_msgTypes,
 	}.Build()
-	File_interned_data_proto = out.File
-	file_interned_data_proto_goTypes = nil
-	file_interned_data_proto_depIdxs = nil
+	File_perfetto_proto_interned_data_proto = out.File
+	file_perfetto_proto_interned_data_proto_goTypes = nil
+	file_perfetto_proto_interned_data_proto_depIdxs = nil
 }

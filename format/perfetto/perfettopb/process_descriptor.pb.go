@@ -20,7 +20,7 @@
 // versions:
 // 	protoc-gen-go v1.36.12
 // 	protoc        v3.21.12
-// source: process_descriptor.proto
+// source: perfetto/proto/process_descriptor.proto
 
 package perfettopb
 
@@ -59,7 +59,7 @@ type ProcessDescriptor struct {
 
 func (x *ProcessDescriptor) Reset() {
 	*x = ProcessDescriptor{}
-	mi := &file_process_descriptor_proto_msgTypes[0]
+	mi := &file_perfetto_proto_process_descriptor_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -71,7 +71,7 @@ func (x *ProcessDescriptor) String() string {
 func (*ProcessDescriptor) ProtoMessage() {}
 
 func (x *ProcessDescriptor) ProtoReflect() protoreflect.Message {
-	mi := &file_process_descriptor_proto_msgTypes[0]
+	mi := &file_perfetto_proto_process_descriptor_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -84,7 +84,7 @@ func (x *ProcessDescriptor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProcessDescriptor.ProtoReflect.Descriptor instead.
 func (*ProcessDescriptor) Descriptor() ([]byte, []int) {
-	return file_process_descriptor_proto_rawDescGZIP(), []int{0}
+	return file_perfetto_proto_process_descriptor_proto_rawDescGZIP(), []int{0}
 }
 
 func (x *ProcessDescriptor) GetPid() int32 {
@@ -115,11 +115,11 @@ func (x *ProcessDescriptor) GetStartTimestampNs() int64 {
 	return 0
 }
 
-var File_process_descriptor_proto protoreflect.FileDescriptor
+var File_perfetto_proto_process_descriptor_proto protoreflect.FileDescriptor
 
-const file_process_descriptor_proto_rawDesc = "" +
+const file_perfetto_proto_process_descriptor_proto_rawDesc = "" +
 	"\n" +
-	"\x18process_descriptor.proto\x12!hermes.thirdparty.perfetto.protos\"\x90\x01\n" +
+	"'perfetto/proto/process_descriptor.proto\x12!hermes.thirdparty.perfetto.protos\"\x90\x01\n" +
 	"\x11ProcessDescriptor\x12\x10\n" +
 	"\x03pid\x18\x01 \x01(\x05R\x03pid\x12\x18\n" +
 	"\acmdline\x18\x02 \x03(\tR\acmdline\x12!\n" +
@@ -127,22 +127,22 @@ const file_process_descriptor_proto_rawDesc = "" +
 	"\x12start_timestamp_ns\x18\a \x01(\x03R\x10startTimestampNsB;Z9github.com/hermes-trace/hermes/format/perfetto/perfettopb"
 
 var (
-	file_process_descriptor_proto_rawDescOnce sync.Once
-	file_process_descriptor_proto_rawDescData []byte
+	file_perfetto_proto_process_descriptor_proto_rawDescOnce sync.Once
+	file_perfetto_proto_process_descriptor_proto_rawDescData []byte
 )
 
-func file_process_descriptor_proto_rawDescGZIP() []byte {
-	file_process_descriptor_proto_rawDescOnce.Do(func() {
-		file_process_descriptor_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_process_descriptor_proto_rawDesc), len(file_process_descriptor_proto_rawDesc)))
+func file_perfetto_proto_process_descriptor_proto_rawDescGZIP() []byte {
+	file_perfetto_proto_process_descriptor_proto_rawDescOnce.Do(func() {
+		file_perfetto_proto_process_descriptor_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_perfetto_proto_process_descriptor_proto_rawDesc), len(file_perfetto_proto_process_descriptor_proto_rawDesc)))
 	})
-	return file_process_descriptor_proto_rawDescData
+	return file_perfetto_proto_process_descriptor_proto_rawDescData
 }
 
-var file_process_descriptor_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
-var file_process_descriptor_proto_goTypes = []any{
+var file_perfetto_proto_process_descriptor_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
+var file_perfetto_proto_process_descriptor_proto_goTypes = []any{
 	(*ProcessDescriptor)(nil), // 0: hermes.thirdparty.perfetto.protos.ProcessDescriptor
 }
-var file_process_descriptor_proto_depIdxs = []int32{
+var file_perfetto_proto_process_descriptor_proto_depIdxs = []int32{
 	0, // [0:0] is the sub-list for method output_type
 	0, // [0:0] is the sub-list for method input_type
 	0, // [0:0] is the sub-list for extension type_name
@@ -150,26 +150,26 @@ var file_process_descriptor_proto_depIdxs = []int32{
 	0, // [0:0] is the sub-list for field type_name
 }
 
-func init() { file_process_descriptor_proto_init() }
-func file_process_descriptor_proto_init() {
-	if File_process_descriptor_proto != nil {
+func init() { file_perfetto_proto_process_descriptor_proto_init() }
+func file_perfetto_proto_process_descriptor_proto_init() {
+	if File_perfetto_proto_process_descriptor_proto != nil {
 		return
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
-			RawDescriptor: unsafe.Slice(unsafe.StringData(file_process_descriptor_proto_rawDesc), len(file_process_descriptor_proto_rawDesc)),
+			RawDescriptor: unsafe.Slice(unsafe.StringData(file_perfetto_proto_process_descriptor_proto_rawDesc), len(file_perfetto_proto_process_descriptor_proto_rawDesc)),
 			NumEnums:      0,
 			NumMessages:   1,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
-		GoTypes:           file_process_descriptor_proto_goTypes,
-		DependencyIndexes: file_process_descriptor_proto_depIdxs,
-		MessageInfos:      file_process_descriptor_proto_msgTypes,
+		GoTypes:           file_perfetto_proto_process_descriptor_proto_goTypes,
+		DependencyIndexes: file_perfetto_proto_process_descriptor_proto_depIdxs,
+		MessageInfos:      file_perfetto_proto_process_descriptor_proto_msgTypes,
 	}.Build()
-	File_process_descriptor_proto = out.File
-	file_process_descriptor_proto_goTypes = nil
-	file_process_descriptor_proto_depIdxs = nil
+	File_perfetto_proto_process_descriptor_proto = out.File
+	file_perfetto_proto_process_descriptor_proto_goTypes = nil
+	file_perfetto_proto_process_descriptor_proto_depIdxs = nil
 }

@@ -20,7 +20,7 @@
 // versions:
 // 	protoc-gen-go v1.36.12
 // 	protoc        v3.21.12
-// source: thread_descriptor.proto
+// source: perfetto/proto/thread_descriptor.proto
 
 package perfettopb
 
@@ -55,7 +55,7 @@ type ThreadDescriptor struct {
 
 func (x *ThreadDescriptor) Reset() {
 	*x = ThreadDescriptor{}
-	mi := &file_thread_descriptor_proto_msgTypes[0]
+	mi := &file_perfetto_proto_thread_descriptor_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -67,7 +67,7 @@ func (x *ThreadDescriptor) String() string {
 func (*ThreadDescriptor) ProtoMessage() {}
 
 func (x *ThreadDescriptor) ProtoReflect() protoreflect.Message {
-	mi := &file_thread_descriptor_proto_msgTypes[0]
+	mi := &file_perfetto_proto_thread_descriptor_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -80,7 +80,7 @@ func (x *ThreadDescriptor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ThreadDescriptor.ProtoReflect.Descriptor instead.
 func (*ThreadDescriptor) Descriptor() ([]byte, []int) {
-	return file_thread_descriptor_proto_rawDescGZIP(), []int{0}
+	return file_perfetto_proto_thread_descriptor_proto_rawDescGZIP(), []int{0}
 }
 
 func (x *ThreadDescriptor) GetPid() int32 {
@@ -104,11 +104,11 @@ func (x *ThreadDescriptor) GetThreadName() string {
 	return ""
 }
 
-var File_thread_descriptor_proto protoreflect.FileDescriptor
+var File_perfetto_proto_thread_descriptor_proto protoreflect.FileDescriptor
 
-const file_thread_descriptor_proto_rawDesc = "" +
+const file_perfetto_proto_thread_descriptor_proto_rawDesc = "" +
 	"\n" +
-	"\x17thread_descriptor.proto\x12!hermes.thirdparty.perfetto.protos\"W\n" +
+	"&perfetto/proto/thread_descriptor.proto\x12!hermes.thirdparty.perfetto.protos\"W\n" +
 	"\x10ThreadDescriptor\x12\x10\n" +
 	"\x03pid\x18\x01 \x01(\x05R\x03pid\x12\x10\n" +
 	"\x03tid\x18\x02 \x01(\x03R\x03tid\x12\x1f\n" +
@@ -116,22 +116,22 @@ const file_thread_descriptor_proto_rawDesc = "" +
 	"threadNameB;Z9github.com/hermes-trace/hermes/format/perfetto/perfettopb"
 
 var (
-	file_thread_descriptor_proto_rawDescOnce sync.Once
-	file_thread_descriptor_proto_rawDescData []byte
+	file_perfetto_proto_thread_descriptor_proto_rawDescOnce sync.Once
+	file_perfetto_proto_thread_descriptor_proto_rawDescData []byte
 )
 
-func file_thread_descriptor_proto_rawDescGZIP() []byte {
-	file_thread_descriptor_proto_rawDescOnce.Do(func() {
-		file_thread_descriptor_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_thread_descriptor_proto_rawDesc), len(file_thread_descriptor_proto_rawDesc)))
+func file_perfetto_proto_thread_descriptor_proto_rawDescGZIP() []byte {
+	file_perfetto_proto_thread_descriptor_proto_rawDescOnce.Do(func() {
+		file_perfetto_proto_thread_descriptor_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_perfetto_proto_thread_descriptor_proto_rawDesc), len(file_perfetto_proto_thread_descriptor_proto_rawDesc)))
 	})
-	return file_thread_descriptor_proto_rawDescData
+	return file_perfetto_proto_thread_descriptor_proto_rawDescData
 }
 
-var file_thread_descriptor_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
-var file_thread_descriptor_proto_goTypes = []any{
+var file_perfetto_proto_thread_descriptor_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
+var file_perfetto_proto_thread_descriptor_proto_goTypes = []any{
 	(*ThreadDescriptor)(nil), // 0: hermes.thirdparty.perfetto.protos.ThreadDescriptor
 }
-var file_thread_descriptor_proto_depIdxs = []int32{
+var file_perfetto_proto_thread_descriptor_proto_depIdxs = []int32{
 	0, // [0:0] is the sub-list for method output_type
 	0, // [0:0] is the sub-list for method input_type
 	0, // [0:0] is the sub-list for extension type_name
@@ -139,26 +139,26 @@ var file_thread_descriptor_proto_depIdxs = []int32{
 	0, // [0:0] is the sub-list for field type_name
 }
 
-func init() { file_thread_descriptor_proto_init() }
-func file_thread_descriptor_proto_init() {
-	if File_thread_descriptor_proto != nil {
+func init() { file_perfetto_proto_thread_descriptor_proto_init() }
+func file_perfetto_proto_thread_descriptor_proto_init() {
+	if File_perfetto_proto_thread_descriptor_proto != nil {
 		return
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
-			RawDescriptor: unsafe.Slice(unsafe.StringData(file_thread_descriptor_proto_rawDesc), len(file_thread_descriptor_proto_rawDesc)),
+			RawDescriptor: unsafe.Slice(unsafe.StringData(file_perfetto_proto_thread_descriptor_proto_rawDesc), len(file_perfetto_proto_thread_descriptor_proto_rawDesc)),
 			NumEnums:      0,
 			NumMessages:   1,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
-		GoTypes:           file_thread_descriptor_proto_goTypes,
-		DependencyIndexes: file_thread_descriptor_proto_depIdxs,
-		MessageInfos:      file_thread_descriptor_proto_msgTypes,
+		GoTypes:           file_perfetto_proto_thread_descriptor_proto_goTypes,
+		DependencyIndexes: file_perfetto_proto_thread_descriptor_proto_depIdxs,
+		MessageInfos:      file_perfetto_proto_thread_descriptor_proto_msgTypes,
 	}.Build()
-	File_thread_descriptor_proto = out.File
-	file_thread_descriptor_proto_goTypes = nil
-	file_thread_descriptor_proto_depIdxs = nil
+	File_perfetto_proto_thread_descriptor_proto = out.File
+	file_perfetto_proto_thread_descriptor_proto_goTypes = nil
+	file_perfetto_proto_thread_descriptor_proto_depIdxs = nil
 }

@@ -20,7 +20,7 @@
 // versions:
 // 	protoc-gen-go v1.36.12
 // 	protoc        v3.21.12
-// source: trace.proto
+// source: perfetto/proto/trace.proto
 
 package perfettopb
 
@@ -49,7 +49,7 @@ type Trace struct {
 
 func (x *Trace) Reset() {
 	*x = Trace{}
-	mi := &file_trace_proto_msgTypes[0]
+	mi := &file_perfetto_proto_trace_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -61,7 +61,7 @@ func (x *Trace) String() string {
 func (*Trace) ProtoMessage() {}
 
 func (x *Trace) ProtoReflect() protoreflect.Message {
-	mi := &file_trace_proto_msgTypes[0]
+	mi := &file_perfetto_proto_trace_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -74,7 +74,7 @@ func (x *Trace) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Trace.ProtoReflect.Descriptor instead.
 func (*Trace) Descriptor() ([]byte, []int) {
-	return file_trace_proto_rawDescGZIP(), []int{0}
+	return file_perfetto_proto_trace_proto_rawDescGZIP(), []int{0}
 }
 
 func (x *Trace) GetPacket() []*TracePacket {
@@ -84,32 +84,32 @@ func (x *Trace) GetPacket() []*TracePacket {
 	return nil
 }
 
-var File_trace_proto protoreflect.FileDescriptor
+var File_perfetto_proto_trace_proto protoreflect.FileDescriptor
 
-const file_trace_proto_rawDesc = "" +
+const file_perfetto_proto_trace_proto_rawDesc = "" +
 	"\n" +
-	"\vtrace.proto\x12!hermes.thirdparty.perfetto.protos\x1a\x12trace_packet.proto\"O\n" +
+	"\x1aperfetto/proto/trace.proto\x12!hermes.thirdparty.perfetto.protos\x1a!perfetto/proto/trace_packet.proto\"O\n" +
 	"\x05Trace\x12F\n" +
 	"\x06packet\x18\x01 \x03(\v2..hermes.thirdparty.perfetto.protos.TracePacketR\x06packetB;Z9github.com/hermes-trace/hermes/format/perfetto/perfettopb"
 
 var (
-	file_trace_proto_rawDescOnce sync.Once
-	file_trace_proto_rawDescData []byte
+	file_perfetto_proto_trace_proto_rawDescOnce sync.Once
+	file_perfetto_proto_trace_proto_rawDescData []byte
 )
 
-func file_trace_proto_rawDescGZIP() []byte {
-	file_trace_proto_rawDescOnce.Do(func() {
-		file_trace_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_trace_proto_rawDesc), len(file_trace_proto_rawDesc)))
+func file_perfetto_proto_trace_proto_rawDescGZIP() []byte {
+	file_perfetto_proto_trace_proto_rawDescOnce.Do(func() {
+		file_perfetto_proto_trace_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_perfetto_proto_trace_proto_rawDesc), len(file_perfetto_proto_trace_proto_rawDesc)))
 	})
-	return file_trace_proto_rawDescData
+	return file_perfetto_proto_trace_proto_rawDescData
 }
 
-var file_trace_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
-var file_trace_proto_goTypes = []any{
+var file_perfetto_proto_trace_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
+var file_perfetto_proto_trace_proto_goTypes = []any{
 	(*Trace)(nil),       // 0: hermes.thirdparty.perfetto.protos.Trace
 	(*TracePacket)(nil), // 1: hermes.thirdparty.perfetto.protos.TracePacket
 }
-var file_trace_proto_depIdxs = []int32{
+var file_perfetto_proto_trace_proto_depIdxs = []int32{
 	1, // 0: hermes.thirdparty.perfetto.protos.Trace.packet:type_name -> hermes.thirdparty.perfetto.protos.TracePacket
 	1, // [1:1] is the sub-list for method output_type
 	1, // [1:1] is the sub-list for method input_type
@@ -118,27 +118,27 @@ var file_trace_proto_depIdxs = []int32{
 	0, // [0:1] is the sub-list for field type_name
 }
 
-func init() { file_trace_proto_init() }
-func file_trace_proto_init() {
-	if File_trace_proto != nil {
+func init() { file_perfetto_proto_trace_proto_init() }
+func file_perfetto_proto_trace_proto_init() {
+	if File_perfetto_proto_trace_proto != nil {
 		return
 	}
-	file_trace_packet_proto_init()
+	file_perfetto_proto_trace_packet_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
-			RawDescriptor: unsafe.Slice(unsafe.StringData(file_trace_proto_rawDesc), len(file_trace_proto_rawDesc)),
+			RawDescriptor: unsafe.Slice(unsafe.StringData(file_perfetto_proto_trace_proto_rawDesc), len(file_perfetto_proto_trace_proto_rawDesc)),
 			NumEnums:      0,
 			NumMessages:   1,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
-		GoTypes:           file_trace_proto_goTypes,
-		DependencyIndexes: file_trace_proto_depIdxs,
-		MessageInfos:      file_trace_proto_msgTypes,
+		GoTypes:           file_perfetto_proto_trace_proto_goTypes,
+		DependencyIndexes: file_perfetto_proto_trace_proto_depIdxs,
+		MessageInfos:      file_perfetto_proto_trace_proto_msgTypes,
 	}.Build()
-	File_trace_proto = out.File
-	file_trace_proto_goTypes = nil
-	file_trace_proto_depIdxs = nil
+	File_perfetto_proto_trace_proto = out.File
+	file_perfetto_proto_trace_proto_goTypes = nil
+	file_perfetto_proto_trace_proto_depIdxs = nil
 }

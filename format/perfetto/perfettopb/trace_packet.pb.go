@@ -20,7 +20,7 @@
 // versions:
 // 	protoc-gen-go v1.36.12
 // 	protoc        v3.21.12
-// source: trace_packet.proto
+// source: perfetto/proto/trace_packet.proto
 
 package perfettopb
 
@@ -82,11 +82,11 @@ func (x TracePacket_SequenceFlags) String() string {
 }
 
 func (TracePacket_SequenceFlags) Descriptor() protoreflect.EnumDescriptor {
-	return file_trace_packet_proto_enumTypes[0].Descriptor()
+	return file_perfetto_proto_trace_packet_proto_enumTypes[0].Descriptor()
 }
 
 func (TracePacket_SequenceFlags) Type() protoreflect.EnumType {
-	return &file_trace_packet_proto_enumTypes[0]
+	return &file_perfetto_proto_trace_packet_proto_enumTypes[0]
 }
 
 func (x TracePacket_SequenceFlags) Number() protoreflect.EnumNumber {
@@ -105,7 +105,7 @@ func (x *TracePacket_SequenceFlags) UnmarshalJSON(b []byte) error {
 
 // Deprecated: Use TracePacket_SequenceFlags.Descriptor instead.
 func (TracePacket_SequenceFlags) EnumDescriptor() ([]byte, []int) {
-	return file_trace_packet_proto_rawDescGZIP(), []int{0, 0}
+	return file_perfetto_proto_trace_packet_proto_rawDescGZIP(), []int{0, 0}
 }
 
 // From protos/perfetto/trace/trace_packet.proto. Trimmed: of the data oneof
@@ -154,7 +154,7 @@ type TracePacket struct {
 
 func (x *TracePacket) Reset() {
 	*x = TracePacket{}
-	mi := &file_trace_packet_proto_msgTypes[0]
+	mi := &file_perfetto_proto_trace_packet_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -166,7 +166,7 @@ func (x *TracePacket) String() string {
 func (*TracePacket) ProtoMessage() {}
 
 func (x *TracePacket) ProtoReflect() protoreflect.Message {
-	mi := &file_trace_packet_proto_msgTypes[0]
+	mi := &file_perfetto_proto_trace_packet_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -179,7 +179,7 @@ func (x *TracePacket) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TracePacket.ProtoReflect.Descriptor instead.
 func (*TracePacket) Descriptor() ([]byte, []int) {
-	return file_trace_packet_proto_rawDescGZIP(), []int{0}
+	return file_perfetto_proto_trace_packet_proto_rawDescGZIP(), []int{0}
 }
 
 func (x *TracePacket) GetTimestamp() uint64 {
@@ -277,11 +277,11 @@ type TracePacket_TrustedPacketSequenceId struct {
 
 func (*TracePacket_TrustedPacketSequenceId) isTracePacket_OptionalTrustedPacketSequenceId() {}
 
-var File_trace_packet_proto protoreflect.FileDescriptor
+var File_perfetto_proto_trace_packet_proto protoreflect.FileDescriptor
 
-const file_trace_packet_proto_rawDesc = "" +
+const file_perfetto_proto_trace_packet_proto_rawDesc = "" +
 	"\n" +
-	"\x12trace_packet.proto\x12!hermes.thirdparty.perfetto.protos\x1a\x13interned_data.proto\x1a\x16track_descriptor.proto\x1a\x11track_event.proto\"\xe1\x04\n" +
+	"!perfetto/proto/trace_packet.proto\x12!hermes.thirdparty.perfetto.protos\x1a\"perfetto/proto/interned_data.proto\x1a%perfetto/proto/track_descriptor.proto\x1a perfetto/proto/track_event.proto\"\xe1\x04\n" +
 	"\vTracePacket\x12\x1c\n" +
 	"\ttimestamp\x18\b \x01(\x04R\ttimestamp\x12,\n" +
 	"\x12timestamp_clock_id\x18: \x01(\rR\x10timestampClockId\x12P\n" +
@@ -300,27 +300,27 @@ const file_trace_packet_proto_rawDesc = "" +
 	"#optional_trusted_packet_sequence_idB;Z9github.com/hermes-trace/hermes/format/perfetto/perfettopb"
 
 var (
-	file_trace_packet_proto_rawDescOnce sync.Once
-	file_trace_packet_proto_rawDescData []byte
+	file_perfetto_proto_trace_packet_proto_rawDescOnce sync.Once
+	file_perfetto_proto_trace_packet_proto_rawDescData []byte
 )
 
-func file_trace_packet_proto_rawDescGZIP() []byte {
-	file_trace_packet_proto_rawDescOnce.Do(func() {
-		file_trace_packet_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_trace_packet_proto_rawDesc), len(file_trace_packet_proto_rawDesc)))
+func file_perfetto_proto_trace_packet_proto_rawDescGZIP() []byte {
+	file_perfetto_proto_trace_packet_proto_rawDescOnce.Do(func() {
+		file_perfetto_proto_trace_packet_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_perfetto_proto_trace_packet_proto_rawDesc), len(file_perfetto_proto_trace_packet_proto_rawDesc)))
 	})
-	return file_trace_packet_proto_rawDescData
+	return file_perfetto_proto_trace_packet_proto_rawDescData
 }
 
-var file_trace_packet_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_trace_packet_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
-var file_trace_packet_proto_goTypes = []any{
+var file_perfetto_proto_trace_packet_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_perfetto_proto_trace_packet_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
+var file_perfetto_proto_trace_packet_proto_goTypes = []any{
 	(TracePacket_SequenceFlags)(0), // 0: hermes.thirdparty.perfetto.protos.TracePacket.SequenceFlags
 	(*TracePacket)(nil),            // 1: hermes.thirdparty.perfetto.protos.TracePacket
 	(*TrackEvent)(nil),             // 2: hermes.thirdparty.perfetto.protos.TrackEvent
 	(*TrackDescriptor)(nil),        // 3: hermes.thirdparty.perfetto.protos.TrackDescriptor
 	(*InternedData)(nil),           // 4: hermes.thirdparty.perfetto.protos.InternedData
 }
-var file_trace_packet_proto_depIdxs = []int32{
+var file_perfetto_proto_trace_packet_proto_depIdxs = []int32{
 	2, // 0: hermes.thirdparty.perfetto.protos.TracePacket.track_event:type_name -> hermes.thirdparty.perfetto.protos.TrackEvent
 	3, // 1: hermes.thirdparty.perfetto.protos.TracePacket.track_descriptor:type_name -> hermes.thirdparty.perfetto.protos.TrackDescriptor
 	4, // 2: hermes.thirdparty.perfetto.protos.TracePacket.interned_data:type_name -> hermes.thirdparty.perfetto.protos.InternedData
@@ -331,15 +331,15 @@ var file_trace_packet_proto_depIdxs = []int32{
 	0, // [0:3] is the sub-list for field type_name
 }
 
-func init() { file_trace_packet_proto_init() }
-func file_trace_packet_proto_init() {
-	if File_trace_packet_proto != nil {
+func init() { file_perfetto_proto_trace_packet_proto_init() }
+func file_perfetto_proto_trace_packet_proto_init() {
+	if File_perfetto_proto_trace_packet_proto != nil {
 		return
 	}
-	file_interned_data_proto_init()
-	file_track_descriptor_proto_init()
-	file_track_event_proto_init()
-	file_trace_packet_proto_msgTypes[0].OneofWrappers = []any{
+	file_perfetto_proto_interned_data_proto_init()
+	file_perfetto_proto_track_descriptor_proto_init()
+	file_perfetto_proto_track_event_proto_init()
+	file_perfetto_proto_trace_packet_proto_msgTypes[0].OneofWrappers = []any{
 		(*TracePacket_TrackEvent)(nil),
 		(*TracePacket_TrackDescriptor)(nil),
 		(*TracePacket_TrustedPacketSequenceId)(nil),
@@ -348,18 +348,18 @@ func file_trace_packet_proto_init() {
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
-			RawDescriptor: unsafe.Slice(unsafe.StringData(file_trace_packet_proto_rawDesc), len(file_trace_packet_proto_rawDesc)),
+			RawDescriptor: unsafe.Slice(unsafe.StringData(file_perfetto_proto_trace_packet_proto_rawDesc), len(file_perfetto_proto_trace_packet_proto_rawDesc)),
 			NumEnums:      1,
 			NumMessages:   1,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
-		GoTypes:           file_trace_packet_proto_goTypes,
-		DependencyIndexes: file_trace_packet_proto_depIdxs,
-		EnumInfos:         file_trace_packet_proto_enumTypes,
-		MessageInfos:      file_trace_packet_proto_msgTypes,
+		GoTypes:           file_perfetto_proto_trace_packet_proto_goTypes,
+		DependencyIndexes: file_perfetto_proto_trace_packet_proto_depIdxs,
+		EnumInfos:         file_perfetto_proto_trace_packet_proto_enumTypes,
+		MessageInfos:      file_perfetto_proto_trace_packet_proto_msgTypes,
 	}.Build()
-	File_trace_packet_proto = out.File
-	file_trace_packet_proto_goTypes = nil
-	file_trace_packet_proto_depIdxs = nil
+	File_perfetto_proto_trace_packet_proto = out.File
+	file_perfetto_proto_trace_packet_proto_goTypes = nil
+	file_perfetto_proto_trace_packet_proto_depIdxs = nil
 }

@@ -20,7 +20,7 @@
 // versions:
 // 	protoc-gen-go v1.36.12
 // 	protoc        v3.21.12
-// source: track_descriptor.proto
+// source: perfetto/proto/track_descriptor.proto
 
 package perfettopb
 
@@ -86,7 +86,7 @@ type TrackDescriptor struct {
 
 func (x *TrackDescriptor) Reset() {
 	*x = TrackDescriptor{}
-	mi := &file_track_descriptor_proto_msgTypes[0]
+	mi := &file_perfetto_proto_track_descriptor_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -98,7 +98,7 @@ func (x *TrackDescriptor) String() string {
 func (*TrackDescriptor) ProtoMessage() {}
 
 func (x *TrackDescriptor) ProtoReflect() protoreflect.Message {
-	mi := &file_track_descriptor_proto_msgTypes[0]
+	mi := &file_perfetto_proto_track_descriptor_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -111,7 +111,7 @@ func (x *TrackDescriptor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrackDescriptor.ProtoReflect.Descriptor instead.
 func (*TrackDescriptor) Descriptor() ([]byte, []int) {
-	return file_track_descriptor_proto_rawDescGZIP(), []int{0}
+	return file_perfetto_proto_track_descriptor_proto_rawDescGZIP(), []int{0}
 }
 
 func (x *TrackDescriptor) GetUuid() uint64 {
@@ -175,11 +175,11 @@ type TrackDescriptor_Name struct {
 
 func (*TrackDescriptor_Name) isTrackDescriptor_StaticOrDynamicName() {}
 
-var File_track_descriptor_proto protoreflect.FileDescriptor
+var File_perfetto_proto_track_descriptor_proto protoreflect.FileDescriptor
 
-const file_track_descriptor_proto_rawDesc = "" +
+const file_perfetto_proto_track_descriptor_proto_rawDesc = "" +
 	"\n" +
-	"\x16track_descriptor.proto\x12!hermes.thirdparty.perfetto.protos\x1a\x18process_descriptor.proto\x1a\x17thread_descriptor.proto\"\xb5\x02\n" +
+	"%perfetto/proto/track_descriptor.proto\x12!hermes.thirdparty.perfetto.protos\x1a'perfetto/proto/process_descriptor.proto\x1a&perfetto/proto/thread_descriptor.proto\"\xb5\x02\n" +
 	"\x0fTrackDescriptor\x12\x12\n" +
 	"\x04uuid\x18\x01 \x01(\x04R\x04uuid\x12\x1f\n" +
 	"\vparent_uuid\x18\x05 \x01(\x04R\n" +
@@ -191,24 +191,24 @@ const file_track_descriptor_proto_rawDesc = "" +
 	"\x16static_or_dynamic_nameB;Z9github.com/hermes-trace/hermes/format/perfetto/perfettopb"
 
 var (
-	file_track_descriptor_proto_rawDescOnce sync.Once
-	file_track_descriptor_proto_rawDescData []byte
+	file_perfetto_proto_track_descriptor_proto_rawDescOnce sync.Once
+	file_perfetto_proto_track_descriptor_proto_rawDescData []byte
 )
 
-func file_track_descriptor_proto_rawDescGZIP() []byte {
-	file_track_descriptor_proto_rawDescOnce.Do(func() {
-		file_track_descriptor_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_track_descriptor_proto_rawDesc), len(file_track_descriptor_proto_rawDesc)))
+func file_perfetto_proto_track_descriptor_proto_rawDescGZIP() []byte {
+	file_perfetto_proto_track_descriptor_proto_rawDescOnce.Do(func() {
+		file_perfetto_proto_track_descriptor_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_perfetto_proto_track_descriptor_proto_rawDesc), len(file_perfetto_proto_track_descriptor_proto_rawDesc)))
 	})
-	return file_track_descriptor_proto_rawDescData
+	return file_perfetto_proto_track_descriptor_proto_rawDescData
 }
 
-var file_track_descriptor_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
-var file_track_descriptor_proto_goTypes = []any{
+var file_perfetto_proto_track_descriptor_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
+var file_perfetto_proto_track_descriptor_proto_goTypes = []any{
 	(*TrackDescriptor)(nil),   // 0: hermes.thirdparty.perfetto.protos.TrackDescriptor
 	(*ProcessDescriptor)(nil), // 1: hermes.thirdparty.perfetto.protos.ProcessDescriptor
 	(*ThreadDescriptor)(nil),  // 2: hermes.thirdparty.perfetto.protos.ThreadDescriptor
 }
-var file_track_descriptor_proto_depIdxs = []int32{
+var file_perfetto_proto_track_descriptor_proto_depIdxs = []int32{
 	1, // 0: hermes.thirdparty.perfetto.protos.TrackDescriptor.process:type_name -> hermes.thirdparty.perfetto.protos.ProcessDescriptor
 	2, // 1: hermes.thirdparty.perfetto.protos.TrackDescriptor.thread:type_name -> hermes.thirdparty.perfetto.protos.ThreadDescriptor
 	2, // [2:2] is the sub-list for method output_type
@@ -218,31 +218,31 @@ var file_track_descriptor_proto_depIdxs = []int32{
 	0, // [0:2] is the sub-list for field type_name
 }
 
-func init() { file_track_descriptor_proto_init() }
-func file_track_descriptor_proto_init() {
-	if File_track_descriptor_proto != nil {
+func init() { file_perfetto_proto_track_descriptor_proto_init() }
+func file_perfetto_proto_track_descriptor_proto_init() {
+	if File_perfetto_proto_track_descriptor_proto != nil {
 		return
 	}
-	file_process_descriptor_proto_init()
-	file_thread_descriptor_proto_init()
-	file_track_descriptor_proto_msgTypes[0].OneofWrappers = []any{
+	file_perfetto_proto_process_descriptor_proto_init()
+	file_perfetto_proto_thread_descriptor_proto_init()
+	file_perfetto_proto_track_descriptor_proto_msgTypes[0].OneofWrappers = []any{
 		(*TrackDescriptor_Name)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
-			RawDescriptor: unsafe.Slice(unsafe.StringData(file_track_descriptor_proto_rawDesc), len(file_track_descriptor_proto_rawDesc)),
+			RawDescriptor: unsafe.Slice(unsafe.StringData(file_perfetto_proto_track_descriptor_proto_rawDesc), len(file_perfetto_proto_track_descriptor_proto_rawDesc)),
 			NumEnums:      0,
 			NumMessages:   1,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
-		GoTypes:           file_track_descriptor_proto_goTypes,
-		DependencyIndexes: file_track_descriptor_proto_depIdxs,
-		MessageInfos:      file_track_descriptor_proto_msgTypes,
+		GoTypes:           file_perfetto_proto_track_descriptor_proto_goTypes,
+		DependencyIndexes: file_perfetto_proto_track_descriptor_proto_depIdxs,
+		MessageInfos:      file_perfetto_proto_track_descriptor_proto_msgTypes,
 	}.Build()
-	File_track_descriptor_proto = out.File
-	file_track_descriptor_proto_goTypes = nil
-	file_track_descriptor_proto_depIdxs = nil
+	File_perfetto_proto_track_descriptor_proto = out.File
+	file_perfetto_proto_track_descriptor_proto_goTypes = nil
+	file_perfetto_proto_track_descriptor_proto_depIdxs = nil
 }

@@ -20,7 +20,7 @@
 // versions:
 // 	protoc-gen-go v1.36.12
 // 	protoc        v3.21.12
-// source: track_event.proto
+// source: perfetto/proto/track_event.proto
 
 package perfettopb
 
@@ -93,11 +93,11 @@ func (x TrackEvent_Type) String() string {
 }
 
 func (TrackEvent_Type) Descriptor() protoreflect.EnumDescriptor {
-	return file_track_event_proto_enumTypes[0].Descriptor()
+	return file_perfetto_proto_track_event_proto_enumTypes[0].Descriptor()
 }
 
 func (TrackEvent_Type) Type() protoreflect.EnumType {
-	return &file_track_event_proto_enumTypes[0]
+	return &file_perfetto_proto_track_event_proto_enumTypes[0]
 }
 
 func (x TrackEvent_Type) Number() protoreflect.EnumNumber {
@@ -116,7 +116,7 @@ func (x *TrackEvent_Type) UnmarshalJSON(b []byte) error {
 
 // Deprecated: Use TrackEvent_Type.Descriptor instead.
 func (TrackEvent_Type) EnumDescriptor() ([]byte, []int) {
-	return file_track_event_proto_rawDescGZIP(), []int{0, 0}
+	return file_perfetto_proto_track_event_proto_rawDescGZIP(), []int{0, 0}
 }
 
 // From protos/perfetto/trace/track_event/track_event.proto. Trimmed: of
@@ -178,7 +178,7 @@ type TrackEvent struct {
 
 func (x *TrackEvent) Reset() {
 	*x = TrackEvent{}
-	mi := &file_track_event_proto_msgTypes[0]
+	mi := &file_perfetto_proto_track_event_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -190,7 +190,7 @@ func (x *TrackEvent) String() string {
 func (*TrackEvent) ProtoMessage() {}
 
 func (x *TrackEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_track_event_proto_msgTypes[0]
+	mi := &file_perfetto_proto_track_event_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -203,7 +203,7 @@ func (x *TrackEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrackEvent.ProtoReflect.Descriptor instead.
 func (*TrackEvent) Descriptor() ([]byte, []int) {
-	return file_track_event_proto_rawDescGZIP(), []int{0}
+	return file_perfetto_proto_track_event_proto_rawDescGZIP(), []int{0}
 }
 
 func (x *TrackEvent) GetCategoryIids() []uint64 {
@@ -308,7 +308,7 @@ type EventName struct {
 
 func (x *EventName) Reset() {
 	*x = EventName{}
-	mi := &file_track_event_proto_msgTypes[1]
+	mi := &file_perfetto_proto_track_event_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -320,7 +320,7 @@ func (x *EventName) String() string {
 func (*EventName) ProtoMessage() {}
 
 func (x *EventName) ProtoReflect() protoreflect.Message {
-	mi := &file_track_event_proto_msgTypes[1]
+	mi := &file_perfetto_proto_track_event_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -333,7 +333,7 @@ func (x *EventName) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventName.ProtoReflect.Descriptor instead.
 func (*EventName) Descriptor() ([]byte, []int) {
-	return file_track_event_proto_rawDescGZIP(), []int{1}
+	return file_perfetto_proto_track_event_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *EventName) GetIid() uint64 {
@@ -350,11 +350,11 @@ func (x *EventName) GetName() string {
 	return ""
 }
 
-var File_track_event_proto protoreflect.FileDescriptor
+var File_perfetto_proto_track_event_proto protoreflect.FileDescriptor
 
-const file_track_event_proto_rawDesc = "" +
+const file_perfetto_proto_track_event_proto_rawDesc = "" +
 	"\n" +
-	"\x11track_event.proto\x12!hermes.thirdparty.perfetto.protos\x1a\x16debug_annotation.proto\"\x93\x04\n" +
+	" perfetto/proto/track_event.proto\x12!hermes.thirdparty.perfetto.protos\x1a%perfetto/proto/debug_annotation.proto\"\x93\x04\n" +
 	"\n" +
 	"TrackEvent\x12#\n" +
 	"\rcategory_iids\x18\x03 \x03(\x04R\fcategoryIids\x12\x1e\n" +
@@ -383,26 +383,26 @@ const file_track_event_proto_rawDesc = "" +
 	"\x04name\x18\x02 \x01(\tR\x04nameB;Z9github.com/hermes-trace/hermes/format/perfetto/perfettopb"
 
 var (
-	file_track_event_proto_rawDescOnce sync.Once
-	file_track_event_proto_rawDescData []byte
+	file_perfetto_proto_track_event_proto_rawDescOnce sync.Once
+	file_perfetto_proto_track_event_proto_rawDescData []byte
 )
 
-func file_track_event_proto_rawDescGZIP() []byte {
-	file_track_event_proto_rawDescOnce.Do(func() {
-		file_track_event_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_track_event_proto_rawDesc), len(file_track_event_proto_rawDesc)))
+func file_perfetto_proto_track_event_proto_rawDescGZIP() []byte {
+	file_perfetto_proto_track_event_proto_rawDescOnce.Do(func() {
+		file_perfetto_proto_track_event_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_perfetto_proto_track_event_proto_rawDesc), len(file_perfetto_proto_track_event_proto_rawDesc)))
 	})
-	return file_track_event_proto_rawDescData
+	return file_perfetto_proto_track_event_proto_rawDescData
 }
 
-var file_track_event_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_track_event_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
-var file_track_event_proto_goTypes = []any{
+var file_perfetto_proto_track_event_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_perfetto_proto_track_event_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
+var file_perfetto_proto_track_event_proto_goTypes = []any{
 	(TrackEvent_Type)(0),    // 0: hermes.thirdparty.perfetto.protos.TrackEvent.Type
 	(*TrackEvent)(nil),      // 1: hermes.thirdparty.perfetto.protos.TrackEvent
 	(*EventName)(nil),       // 2: hermes.thirdparty.perfetto.protos.EventName
 	(*DebugAnnotation)(nil), // 3: hermes.thirdparty.perfetto.protos.DebugAnnotation
 }
-var file_track_event_proto_depIdxs = []int32{
+var file_perfetto_proto_track_event_proto_depIdxs = []int32{
 	0, // 0: hermes.thirdparty.perfetto.protos.TrackEvent.type:type_name -> hermes.thirdparty.perfetto.protos.TrackEvent.Type
 	3, // 1: hermes.thirdparty.perfetto.protos.TrackEvent.debug_annotations:type_name -> hermes.thirdparty.perfetto.protos.DebugAnnotation
 	2, // [2:2] is the sub-list for method output_type
@@ -412,13 +412,13 @@ var file_track_event_proto_depIdxs = []int32{
 	0, // [0:2] is the sub-list for field type_name
 }
 
-func init() { file_track_event_proto_init() }
-func file_track_event_proto_init() {
-	if File_track_event_proto != nil {
+func init() { file_perfetto_proto_track_event_proto_init() }
+func file_perfetto_proto_track_event_proto_init() {
+	if File_perfetto_proto_track_event_proto != nil {
 		return
 	}
-	file_debug_annotation_proto_init()
-	file_track_event_proto_msgTypes[0].OneofWrappers = []any{
+	file_perfetto_proto_debug_annotation_proto_init()
+	file_perfetto_proto_track_event_proto_msgTypes[0].OneofWrappers = []any{
 		(*TrackEvent_NameIid)(nil),
 		(*TrackEvent_Name)(nil),
 	}
@@ -426,18 +426,18 @@ func file_track_event_proto_init() {
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
-			RawDescriptor: unsafe.Slice(unsafe.StringData(file_track_event_proto_rawDesc), len(file_track_event_proto_rawDesc)),
+			RawDescriptor: unsafe.Slice(unsafe.StringData(file_perfetto_proto_track_event_proto_rawDesc), len(file_perfetto_proto_track_event_proto_rawDesc)),
 			NumEnums:      1,
 			NumMessages:   2,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
-		GoTypes:           file_track_event_proto_goTypes,
-		DependencyIndexes: file_track_event_proto_depIdxs,
-		EnumInfos:         file_track_event_proto_enumTypes,
-		MessageInfos:      file_track_event_proto_msgTypes,
+		GoTypes:           file_perfetto_proto_track_event_proto_goTypes,
+		DependencyIndexes: file_perfetto_proto_track_event_proto_depIdxs,
+		EnumInfos:         file_perfetto_proto_track_event_proto_enumTypes,
+		MessageInfos:      file_perfetto_proto_track_event_proto_msgTypes,
 	}.Build()
-	File_track_event_proto = out.File
-	file_track_event_proto_goTypes = nil
-	file_track_event_proto_depIdxs = nil
+	File_perfetto_proto_track_event_proto = out.File
+	file_perfetto_proto_track_event_proto_goTypes = nil
+	file_perfetto_proto_track_event_proto_depIdxs = nil
 }
