@@ -105,6 +105,6 @@ cannot be found.`,
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
 	root.AddCommand(newTraceCmd(stderr), newRecordCmd(stderr), newReplayCmd(stderr), newDumpCmd(stdout, stderr), newStatsCmd(stdout, stderr),
-		newCheckCmd(), newPoliciesCmd(), newExportCmd(stderr))
+		newCheckCmd(), newPoliciesCmd(), newExportCmd(stderr), newInfoCmd(stdout, stderr))
 	return root
 }
