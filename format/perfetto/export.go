@@ -164,19 +164,55 @@ func Export(w io.Writer, r *format.Reader, o *Options) (Stats, error) {
 	if o != nil {
 		e.opts.StrSize = o.StrSize
 	}
+	// Reading (decompressing and decoding the events) and encoding take
+	// about as long as each other: the reader runs on its own goroutine,
+	// a few batches ahead at most, so memory stays bounded.
+	batches := make(chan []*tracepb.Event, 4)
+	stop := make(chan struct{})
 	var err error
-	for e.err == nil {
-		var ev *tracepb.Event
-		ev, err = r.Next()
-		if err != nil {
-			break
+	go func() {
+		defer close(batches)
+		for {
+			batch := make([]*tracepb.Event, 0, 1024)
+			var rerr error
+			for len(batch) < cap(batch) {
+				var ev *tracepb.Event
+				if ev, rerr = r.Next(); rerr != nil {
+					break
+				}
+				batch = append(batch, ev)
+			}
+			if len(batch) > 0 {
+				select {
+				case batches <- batch:
+				case <-stop:
+					return
+				}
+			}
+			if rerr != nil {
+				err = rerr // read after batches is closed
+				return
+			}
 		}
-		e.stats.Events++
-		switch k := ev.Kind.(type) {
-		case *tracepb.Event_Syscall:
-			e.syscall(k.Syscall)
-		case *tracepb.Event_Process:
-			e.process(k.Process)
+	}()
+	for batch := range batches {
+		for _, ev := range batch {
+			if e.err != nil {
+				break
+			}
+			e.stats.Events++
+			switch k := ev.Kind.(type) {
+			case *tracepb.Event_Syscall:
+				e.syscall(k.Syscall)
+			case *tracepb.Event_Process:
+				e.process(k.Process)
+			}
+		}
+		if e.err != nil {
+			close(stop)
+			for range batches { // let the reader finish before returning
+			}
+			break
 		}
 	}
 	if err == io.EOF {

@@ -1,10 +1,15 @@
 package perfetto
 
 import (
+	"bytes"
+	"errors"
+	"path/filepath"
 	"reflect"
 	"testing"
 
+	"github.com/hermes-trace/hermes/format"
 	"github.com/hermes-trace/hermes/format/perfetto/perfettopb"
+	"github.com/hermes-trace/hermes/format/tracepb"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -70,5 +75,97 @@ func TestSplitArgs(t *testing.T) {
 		if !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("splitArgs(%q) = %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+// writeTrace writes a trace of n getpid calls of two threads, the 10th of
+// them denied by an injection, and returns its path.
+func writeTrace(t *testing.T, n int) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "t.trace")
+	w, err := format.Create(path, &tracepb.TraceHeader{Argv: []string{"/bin/prog"}, Arch: "x86_64"}, format.WriterOptions{ChunkSize: 4 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Append(&tracepb.Event{Kind: &tracepb.Event_Process{Process: &tracepb.Process{
+		Kind: tracepb.ProcessKind_PROCESS_KIND_THREAD, Seq: 1, Lineage: "1", Pid: 7, Tid: 7, ChildLineage: "1/t1", ChildPid: 8, TimeNs: 500}}})
+	for i := 2; i <= n+1; i++ {
+		s := &tracepb.Syscall{Seq: uint64(i), Lineage: "1", Pid: 7, Tid: 7, Nr: 39, EnterNs: int64(i) * 1000, ExitNs: int64(i)*1000 + 500, Ret: 7}
+		if i%2 == 1 {
+			s.Lineage, s.Tid = "1/t1", 8
+		}
+		if i == 10 {
+			s.Ret = -1
+			s.Injected = &tracepb.Injected{By: "test", Action: tracepb.Action_ACTION_DENY, Value: 1}
+		}
+		if err := w.Append(&tracepb.Event{Kind: &tracepb.Event_Syscall{Syscall: s}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestExport(t *testing.T) {
+	const n = 5000
+	r, err := format.Open(writeTrace(t, n))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var buf bytes.Buffer
+	st, err := Export(&buf, r, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Events != n+1 || st.Syscalls != n || st.Faults != 1 || st.Processes != 1 || st.Threads != 2 || st.Bytes != int64(buf.Len()) {
+		t.Fatalf("stats %+v, %d bytes", st, buf.Len())
+	}
+	var tr perfettopb.Trace
+	if err := proto.Unmarshal(buf.Bytes(), &tr); err != nil {
+		t.Fatal(err)
+	}
+	if len(tr.Packet) != st.Packets {
+		t.Fatalf("%d packets, stats say %d", len(tr.Packet), st.Packets)
+	}
+	begins, ends, flows, terms := 0, 0, 0, 0
+	for _, p := range tr.Packet {
+		te := p.GetTrackEvent()
+		switch te.GetType() {
+		case perfettopb.TrackEvent_TYPE_SLICE_BEGIN:
+			begins++
+		case perfettopb.TrackEvent_TYPE_SLICE_END:
+			ends++
+		}
+		flows += len(te.GetFlowIds())
+		terms += len(te.GetTerminatingFlowIds())
+	}
+	// A flow from the new thread and one from the fault.
+	if begins != n || ends != n || flows != 2 || terms != 2 {
+		t.Fatalf("%d begins, %d ends, %d flows, %d terminating", begins, ends, flows, terms)
+	}
+}
+
+type failWriter struct{ n int }
+
+func (w *failWriter) Write(b []byte) (int, error) {
+	if w.n -= len(b); w.n < 0 {
+		return 0, errors.New("disk full")
+	}
+	return len(b), nil
+}
+
+// A failing writer stops the export with its error (and the reading
+// goroutine with it).
+func TestExportWriteError(t *testing.T) {
+	r, err := format.Open(writeTrace(t, 100000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if _, err := Export(&failWriter{n: 1 << 20}, r, nil); err == nil || err.Error() != "disk full" {
+		t.Fatalf("err %v", err)
 	}
 }
