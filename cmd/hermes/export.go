@@ -4,6 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
+
+	"github.com/hermes-trace/hermes/format"
 
 	"github.com/hermes-trace/hermes/format/perfetto"
 	"github.com/spf13/cobra"
@@ -73,7 +76,14 @@ func runExport(o *exportOpts, path string, stderr io.Writer) error {
 	if isTerminal(out.stream) {
 		return fmt.Errorf("output %s: is a terminal; a Perfetto trace is binary: redirect it to a file or a pipe", outputName(o.output))
 	}
-	st, err := perfetto.Export(out, in.Reader, &perfetto.Options{StrSize: o.strSize})
+	// More readers of the same file decode chunks in parallel.
+	reopen := func() (*format.Reader, error) {
+		if in.spool != nil {
+			return format.NewReader(in.spool, in.size)
+		}
+		return format.Open(path)
+	}
+	st, err := perfetto.Export(out, in.Reader, &perfetto.Options{StrSize: o.strSize, Open: reopen})
 	if err != nil {
 		if r := out.result(nil); r != nil {
 			return r // the reader of standard output went away
@@ -85,8 +95,24 @@ func runExport(o *exportOpts, path string, stderr io.Writer) error {
 	}
 	n, reason, complete := in.Recovered()
 	switch {
-	case len(in.Damage()) > 0:
-		return fmt.Errorf("%s: damaged trace: exported the %d readable events; %s", in.name, n, reason)
+	case len(st.Damage) > 0:
+		lost := 0
+		var parts []string
+		for i, d := range st.Damage {
+			lost += d.Events
+			if i < 3 {
+				parts = append(parts, d.String())
+			}
+		}
+		if len(st.Damage) > 3 {
+			parts = append(parts, fmt.Sprintf("and %d more", len(st.Damage)-3))
+		}
+		plural := ""
+		if len(st.Damage) > 1 {
+			plural = "s"
+		}
+		return fmt.Errorf("%s: damaged trace: exported the %d readable events; skipped %d damaged part%s, %d events lost: %s",
+			in.name, st.Events, len(st.Damage), plural, lost, strings.Join(parts, ", "))
 	case !complete:
 		fmt.Fprintf(stderr, "hermes: %s: partial trace: exported %d events (%s)\n", in.name, n, reason)
 	}

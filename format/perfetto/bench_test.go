@@ -11,10 +11,11 @@ import (
 // BenchmarkExport converts the trace named by $HERMES_BENCH_TRACE (a
 // recording of testdata/c/loop.c, say) to io.Discard; BenchmarkRead only
 // reads it, for comparison.
-func BenchmarkExport(b *testing.B) { benchTrace(b, true) }
-func BenchmarkRead(b *testing.B)   { benchTrace(b, false) }
+func BenchmarkExport(b *testing.B)         { benchTrace(b, true, false) }
+func BenchmarkExportParallel(b *testing.B) { benchTrace(b, true, true) }
+func BenchmarkRead(b *testing.B)           { benchTrace(b, false, false) }
 
-func benchTrace(b *testing.B, export bool) {
+func benchTrace(b *testing.B, export, parallel bool) {
 	path := os.Getenv("HERMES_BENCH_TRACE")
 	if path == "" {
 		b.Skip("HERMES_BENCH_TRACE not set")
@@ -25,7 +26,11 @@ func benchTrace(b *testing.B, export bool) {
 			b.Fatal(err)
 		}
 		if export {
-			_, err = Export(io.Discard, r, nil)
+			var o *Options
+			if parallel {
+				o = &Options{Open: func() (*format.Reader, error) { return format.Open(path) }}
+			}
+			_, err = Export(io.Discard, r, o)
 		} else {
 			for err == nil {
 				_, err = r.Next()

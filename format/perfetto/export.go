@@ -38,9 +38,13 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"math"
 	"path"
+	"runtime"
+	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hermes-trace/hermes/format"
@@ -91,6 +95,14 @@ type Options struct {
 	// StrSize is the most bytes of a string or buffer shown in a decoded
 	// argument (strace's -s); 0 means 32.
 	StrSize int
+	// Open, when set, opens another Reader of the same trace. Export then
+	// decodes the chunks (each is independent of the others) on Workers
+	// goroutines, each with a Reader of its own (the first uses the Reader
+	// given to Export), a couple of chunks ahead at most.
+	Open func() (*format.Reader, error)
+	// Workers is how many chunks are decoded at once with Open; 0 means
+	// GOMAXPROCS, at most 4.
+	Workers int
 }
 
 // Stats count what Export wrote.
@@ -102,6 +114,9 @@ type Stats struct {
 	Threads   int // thread tracks
 	Packets   int // Perfetto packets written
 	Bytes     int64
+	// Damage is what the readers skipped, in file order: the Reader's own
+	// Damage and that found by the other Readers (see Options.Open).
+	Damage []format.Damage
 }
 
 type process struct {
@@ -164,11 +179,54 @@ func Export(w io.Writer, r *format.Reader, o *Options) (Stats, error) {
 	if o != nil {
 		e.opts.StrSize = o.StrSize
 	}
-	// Reading (decompressing and decoding the events) and encoding take
-	// about as long as each other: the reader runs on its own goroutine,
-	// a few batches ahead at most, so memory stays bounded.
-	batches := make(chan []*tracepb.Event, 4)
+	// Reading (decompressing and decoding the events) takes longer than
+	// encoding: it runs on goroutines of its own, a few batches ahead at
+	// most, so memory stays bounded.
 	stop := make(chan struct{})
+	var batches <-chan []*tracepb.Event
+	var finish func() ([]format.Damage, error)
+	if o != nil && o.Open != nil {
+		batches, finish = readParallel(r, o.Open, o.Workers, stop)
+	} else {
+		batches, finish = readSequential(r, stop)
+	}
+	for batch := range batches {
+		for _, ev := range batch {
+			if e.err != nil {
+				break
+			}
+			e.stats.Events++
+			switch k := ev.Kind.(type) {
+			case *tracepb.Event_Syscall:
+				e.syscall(k.Syscall)
+			case *tracepb.Event_Process:
+				e.process(k.Process)
+			}
+		}
+		if e.err != nil {
+			close(stop)
+			for range batches { // let the readers finish before returning
+			}
+			break
+		}
+	}
+	damage, err := finish()
+	e.stats.Damage = damage
+	if err == io.EOF {
+		err = nil
+	}
+	if ferr := e.w.Flush(); e.err == nil {
+		e.err = ferr
+	}
+	if e.err != nil {
+		return e.stats, e.err
+	}
+	return e.stats, err
+}
+
+// readSequential reads r on a goroutine, in batches.
+func readSequential(r *format.Reader, stop <-chan struct{}) (<-chan []*tracepb.Event, func() ([]format.Damage, error)) {
+	batches := make(chan []*tracepb.Event, 4)
 	var err error
 	go func() {
 		defer close(batches)
@@ -190,41 +248,129 @@ func Export(w io.Writer, r *format.Reader, o *Options) (Stats, error) {
 				}
 			}
 			if rerr != nil {
-				err = rerr // read after batches is closed
+				err = rerr
 				return
 			}
 		}
 	}()
-	for batch := range batches {
-		for _, ev := range batch {
-			if e.err != nil {
-				break
+	return batches, func() ([]format.Damage, error) {
+		if err == io.EOF {
+			err = nil
+		}
+		return r.Damage(), err
+	}
+}
+
+// eventSeq is an event's sequence number.
+func eventSeq(ev *tracepb.Event) uint64 {
+	if s := ev.GetSyscall(); s != nil {
+		return s.Seq
+	}
+	return ev.GetProcess().GetSeq()
+}
+
+// readParallel decodes the chunks of r on several goroutines, each with a
+// Reader of its own, worker k taking chunks k, k+n, k+2n...; the batches
+// (one a chunk) come out in file order. finish, called once the batches
+// are drained, returns the damage all the readers met.
+func readParallel(r *format.Reader, open func() (*format.Reader, error), n int, stop <-chan struct{}) (<-chan []*tracepb.Event, func() ([]format.Damage, error)) {
+	chunks := r.Chunks()
+	if n <= 0 {
+		n = min(runtime.GOMAXPROCS(0), 4)
+	}
+	n = max(min(n, len(chunks)), 1)
+	readers := []*format.Reader{r}
+	for len(readers) < n {
+		rk, err := open()
+		if err != nil {
+			break // fewer workers, then
+		}
+		readers = append(readers, rk)
+	}
+	n = len(readers)
+	outs := make([]chan []*tracepb.Event, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for k := range readers {
+		outs[k] = make(chan []*tracepb.Event, 2)
+		wg.Add(1)
+		go func(k int) {
+			defer wg.Done()
+			defer close(outs[k])
+			rk := readers[k]
+			for i := k; i < len(chunks); i += n {
+				hi := uint64(math.MaxUint64)
+				if i+1 < len(chunks) {
+					hi = chunks[i+1].FirstSeq
+				}
+				rk.SeekSeq(chunks[i].FirstSeq) // a damaged chunk is skipped: no events below hi
+				batch := make([]*tracepb.Event, 0, chunks[i].Count)
+				for len(batch) < int(chunks[i].Count) {
+					ev, err := rk.Next()
+					if err != nil {
+						if err != io.EOF {
+							errs[k] = err
+						}
+						break
+					}
+					if eventSeq(ev) >= hi {
+						break
+					}
+					batch = append(batch, ev)
+				}
+				select {
+				case outs[k] <- batch:
+				case <-stop:
+					return
+				}
+				if errs[k] != nil {
+					return
+				}
 			}
-			e.stats.Events++
-			switch k := ev.Kind.(type) {
-			case *tracepb.Event_Syscall:
-				e.syscall(k.Syscall)
-			case *tracepb.Event_Process:
-				e.process(k.Process)
+		}(k)
+	}
+	batches := make(chan []*tracepb.Event)
+	go func() {
+		defer close(batches)
+		for i := range chunks {
+			b, ok := <-outs[i%n]
+			if !ok {
+				break // that worker stopped: an error, or stop
+			}
+			select {
+			case batches <- b:
+			case <-stop:
 			}
 		}
-		if e.err != nil {
-			close(stop)
-			for range batches { // let the reader finish before returning
+		for _, c := range outs { // unblock the workers, on stop or error
+			for range c {
 			}
-			break
 		}
+	}()
+	return batches, func() ([]format.Damage, error) {
+		wg.Wait()
+		seen := map[int64]bool{}
+		var damage []format.Damage
+		for k, rk := range readers {
+			for _, d := range rk.Damage() {
+				if !seen[d.Offset] {
+					seen[d.Offset] = true
+					damage = append(damage, d)
+				}
+			}
+			if k > 0 {
+				rk.Close()
+			}
+		}
+		sort.Slice(damage, func(i, j int) bool { return damage[i].Offset < damage[j].Offset })
+		var err error
+		for _, e := range errs {
+			if e != nil && err == nil {
+				err = e
+			}
+		}
+		return damage, err
 	}
-	if err == io.EOF {
-		err = nil
-	}
-	if ferr := e.w.Flush(); e.err == nil {
-		e.err = ferr
-	}
-	if e.err != nil {
-		return e.stats, e.err
-	}
-	return e.stats, err
 }
 
 // procLineage is the lineage of the process a thread lineage belongs to.

@@ -3,6 +3,9 @@ package perfetto
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"io"
+	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -109,14 +112,24 @@ func writeTrace(t *testing.T, n int) string {
 }
 
 func TestExport(t *testing.T) {
+	path := writeTrace(t, 5000)
+	t.Run("sequential", func(t *testing.T) { testExport(t, path, nil) })
+	for _, w := range []int{1, 2, 3} {
+		t.Run(fmt.Sprintf("%d workers", w), func(t *testing.T) {
+			testExport(t, path, &Options{Workers: w, Open: func() (*format.Reader, error) { return format.Open(path) }})
+		})
+	}
+}
+
+func testExport(t *testing.T, path string, o *Options) {
 	const n = 5000
-	r, err := format.Open(writeTrace(t, n))
+	r, err := format.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close()
 	var buf bytes.Buffer
-	st, err := Export(&buf, r, nil)
+	st, err := Export(&buf, r, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +144,22 @@ func TestExport(t *testing.T) {
 		t.Fatalf("%d packets, stats say %d", len(tr.Packet), st.Packets)
 	}
 	begins, ends, flows, terms := 0, 0, 0, 0
+	var lastSeq int64
+	seqs := 0
+	annNames := map[uint64]string{}
 	for _, p := range tr.Packet {
+		for _, n := range p.GetInternedData().GetDebugAnnotationNames() {
+			annNames[n.GetIid()] = n.GetName()
+		}
+		for _, a := range p.GetTrackEvent().GetDebugAnnotations() {
+			if annNames[a.GetNameIid()] == "seq" && p.GetTrackEvent().GetType() != perfettopb.TrackEvent_TYPE_INSTANT {
+				seqs++
+				if a.GetIntValue() < lastSeq {
+					t.Fatalf("seq %d after %d: events out of order", a.GetIntValue(), lastSeq)
+				}
+				lastSeq = a.GetIntValue()
+			}
+		}
 		te := p.GetTrackEvent()
 		switch te.GetType() {
 		case perfettopb.TrackEvent_TYPE_SLICE_BEGIN:
@@ -143,7 +171,7 @@ func TestExport(t *testing.T) {
 		terms += len(te.GetTerminatingFlowIds())
 	}
 	// A flow from the new thread and one from the fault.
-	if begins != n || ends != n || flows != 2 || terms != 2 {
+	if begins != n || ends != n || flows != 2 || terms != 2 || seqs != n {
 		t.Fatalf("%d begins, %d ends, %d flows, %d terminating", begins, ends, flows, terms)
 	}
 }
@@ -160,12 +188,46 @@ func (w *failWriter) Write(b []byte) (int, error) {
 // A failing writer stops the export with its error (and the reading
 // goroutine with it).
 func TestExportWriteError(t *testing.T) {
-	r, err := format.Open(writeTrace(t, 100000))
+	path := writeTrace(t, 100000)
+	for _, o := range []*Options{nil, {Open: func() (*format.Reader, error) { return format.Open(path) }}} {
+		r, err := format.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Export(&failWriter{n: 1 << 20}, r, o); err == nil || err.Error() != "disk full" {
+			t.Fatalf("err %v", err)
+		}
+		r.Close()
+	}
+}
+
+// A chunk that does not decode is skipped by whichever reader meets it,
+// and Stats.Damage says so.
+func TestExportDamaged(t *testing.T) {
+	path := writeTrace(t, 5000)
+	r, err := format.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer r.Close()
-	if _, err := Export(&failWriter{n: 1 << 20}, r, nil); err == nil || err.Error() != "disk full" {
-		t.Fatalf("err %v", err)
+	chunks := r.Chunks()
+	r.Close()
+	data, _ := os.ReadFile(path)
+	c := chunks[3]
+	data[c.Offset+45+10] ^= 1
+	os.WriteFile(path, data, 0o600)
+	for _, w := range []int{0, 2} {
+		r, err := format.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var o *Options
+		if w > 0 {
+			o = &Options{Workers: w, Open: func() (*format.Reader, error) { return format.Open(path) }}
+		}
+		st, err := Export(io.Discard, r, o)
+		r.Close()
+		if err != nil || len(st.Damage) != 1 || st.Damage[0].Offset != c.Offset || st.Events != 5001-int(c.Count) {
+			t.Fatalf("workers %d: err %v, damage %v, %d events (chunk of %d)", w, err, st.Damage, st.Events, c.Count)
+		}
 	}
 }
