@@ -292,7 +292,7 @@ func readParallel(r *format.Reader, open func() (*format.Reader, error), n int, 
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for k := range readers {
-		outs[k] = make(chan []*tracepb.Event, 2)
+		outs[k] = make(chan []*tracepb.Event)
 		wg.Add(1)
 		go func(k int) {
 			defer wg.Done()
