@@ -157,12 +157,12 @@ func runInfo(path string, asJSON bool, stdout io.Writer) error {
 			last = max(last, p.TimeNs)
 			if p.ChildLineage != "" {
 				threads[p.ChildLineage] = true
-				procs[procLineage(p.ChildLineage)] = true
+				procs[infoProcLineage(p.ChildLineage)] = true
 			}
 		}
 		if lineage != "" {
 			threads[lineage] = true
-			procs[procLineage(lineage)] = true
+			procs[infoProcLineage(lineage)] = true
 		}
 	}
 	info.Processes, info.Threads, info.DurationNs = len(procs), len(threads), last
@@ -185,8 +185,8 @@ func runInfo(path string, asJSON bool, stdout io.Writer) error {
 	return nil
 }
 
-// procLineage is the lineage of the process a thread lineage belongs to.
-func procLineage(lineage string) string {
+// infoProcLineage is the lineage of the process a thread lineage belongs to.
+func infoProcLineage(lineage string) string {
 	p, _, _ := strings.Cut(lineage, "/")
 	return p
 }
