@@ -385,3 +385,34 @@ func isTerminal(w io.Writer) bool {
 	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
 	return err == nil
 }
+
+// Output is an output file or stream opened as trace and record open
+// theirs (OpenOutput), for the CLI's other writers (export).
+type Output struct{ o *output }
+
+// OpenOutput opens path for writing as record opens its trace (binary)
+// or trace its text: a regular file of the user's, created 0600 without
+// following links, or a stream; "-" is standard output.
+func OpenOutput(path string, binary bool) (*Output, error) {
+	o, err := openOutput(path, binary)
+	if err != nil {
+		return nil, err
+	}
+	return &Output{o}, nil
+}
+
+// Write implements io.Writer.
+func (o *Output) Write(b []byte) (int, error) { return o.o.Write(b) }
+
+// Stream is the open file the output writes to.
+func (o *Output) Stream() *os.File { return o.o.stream }
+
+// Result turns err into what the run ends with: ErrBrokenPipe when the
+// reader of a stream went away.
+func (o *Output) Result(err error) error { return o.o.result(err) }
+
+// Close finishes the output (a regular file is put in place).
+func (o *Output) Close() error { return o.o.Close() }
+
+// OutputName is how messages name an output path.
+func OutputName(path string) string { return outputName(path) }

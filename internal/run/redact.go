@@ -9,11 +9,11 @@ import (
 	"strings"
 )
 
-// redactedPrefix starts the value record stores instead of a redacted
+// RedactedPrefix starts the value record stores instead of a redacted
 // environment variable's: "hermes-redacted:sha256:" and the hex SHA-256 of
 // the value, so that a value can be checked against the recording without
 // being in it.
-const redactedPrefix = "hermes-redacted:sha256:"
+const RedactedPrefix = "hermes-redacted:sha256:"
 
 // DefaultRedact are the names of environment variables that look like
 // secrets, redacted unless --redact-env=none. Patterns are shell globs,
@@ -26,7 +26,7 @@ var DefaultRedact = []string{
 // RedactedValue returns what record stores for the value v.
 func RedactedValue(v string) string {
 	sum := sha256.Sum256([]byte(v))
-	return redactedPrefix + hex.EncodeToString(sum[:])
+	return RedactedPrefix + hex.EncodeToString(sum[:])
 }
 
 // EnvRedactor returns the function that redacts a header's environment as
@@ -60,7 +60,7 @@ func EnvRedactor(flags []string) (func(env []string) []string, error) {
 		for i, kv := range env {
 			out[i] = kv
 			name, val, ok := strings.Cut(kv, "=")
-			if !ok || strings.HasPrefix(val, redactedPrefix) {
+			if !ok || strings.HasPrefix(val, RedactedPrefix) {
 				continue
 			}
 			for _, p := range pats {
@@ -102,7 +102,7 @@ func RestoreRedactedEnvWith(env, set []string, lookup func(string) (string, bool
 	var fromEnv, fromFlag, kept []string
 	for i, kv := range env {
 		name, val, ok := strings.Cut(kv, "=")
-		if !ok || !strings.HasPrefix(val, redactedPrefix) {
+		if !ok || !strings.HasPrefix(val, RedactedPrefix) {
 			continue
 		}
 		if out == nil {

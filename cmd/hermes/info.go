@@ -1,0 +1,297 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	hrun "github.com/hermes-trace/hermes/internal/run"
+
+	"github.com/hermes-trace/hermes/format/tracepb"
+	"github.com/hermes-trace/hermes/tracer/abi"
+	"github.com/spf13/cobra"
+)
+
+func newInfoCmd(stdout, stderr io.Writer) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "info [--json] TRACE",
+		Short: "Describe a recorded trace: command, environment, machine, settings, size",
+		Long: `Print what a trace written by hermes record is: the command line, working
+directory, environment (names only; values record redacted are marked), the
+hermes, kernel and architecture that recorded it, when it started, its seed
+and settings (deterministic, time resolution, traced syscalls, pre-images),
+the faults hermes injected, how many processes, threads and events it holds,
+its size, and whether it is partial or damaged. --json prints the same as one
+JSON object. TRACE - reads the trace from standard input.
+
+The trace header does not keep the fault rules or scripts of the recording;
+the faults listed are the injections found on the recorded calls.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runInfo(args[0], asJSON, stdout)
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
+	return cmd
+}
+
+// traceInfo is what hermes info prints.
+type traceInfo struct {
+	File            string            `json:"file"`
+	Size            int64             `json:"size"`
+	FormatVersion   string            `json:"format_version"`
+	Tool            string            `json:"tool,omitempty"`
+	HermesVersion   string            `json:"hermes_version,omitempty"`
+	Argv            []string          `json:"argv"`
+	Cwd             string            `json:"cwd,omitempty"`
+	Env             []infoEnv         `json:"env"`
+	EnvRedacted     int               `json:"env_redacted"`
+	EnvBytes        int               `json:"env_bytes"` // size of the environment, NAME=value strings with their NULs
+	Kernel          string            `json:"kernel,omitempty"`
+	Arch            string            `json:"arch,omitempty"`
+	Start           string            `json:"start,omitempty"` // RFC 3339, UTC
+	StartUnixNs     int64             `json:"start_unix_ns,omitempty"`
+	DurationNs      int64             `json:"duration_ns"`
+	Seed            uint64            `json:"seed"`
+	Deterministic   bool              `json:"deterministic"`
+	TimeResolution  int64             `json:"time_resolution_ns"`
+	Traced          []string          `json:"traced,omitempty"` // empty: all syscalls
+	Preimages       bool              `json:"preimages"`
+	PreimageMax     int64             `json:"preimage_max,omitempty"`
+	OutputPath      string            `json:"output_path,omitempty"`
+	Extra           map[string]string `json:"extra,omitempty"`
+	Faults          []infoFault       `json:"faults"`
+	FaultScripts    string            `json:"fault_scripts"`
+	Processes       int               `json:"processes"`
+	Threads         int               `json:"threads"`
+	Events          int               `json:"events"`
+	Syscalls        int               `json:"syscalls"`
+	ProcessEvents   int               `json:"process_events"`
+	Chunks          int               `json:"chunks"`
+	Complete        bool              `json:"complete"`
+	Partial         bool              `json:"partial"`
+	RecoveredEvents int               `json:"recovered_events"`
+	Reason          string            `json:"reason,omitempty"`
+	Damage          []string          `json:"damage"`
+}
+
+type infoEnv struct {
+	Name     string `json:"name"`
+	Redacted bool   `json:"redacted,omitempty"`
+}
+
+// infoFault is one injection rule or script, as the calls it changed name it.
+type infoFault struct {
+	By    string `json:"by"`
+	Calls int    `json:"calls"`
+}
+
+// faultScriptsNote says what the header lacks.
+const faultScriptsNote = "not recorded: the trace header keeps no fault rules, scripts or their parameters; faults lists the injections found on the calls"
+
+func runInfo(path string, asJSON bool, stdout io.Writer) error {
+	in, err := openTrace(path)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	r := in.Reader
+	h := r.Header()
+	major, minor := r.Version()
+	info := &traceInfo{
+		File: in.name, Size: in.size, FormatVersion: fmt.Sprintf("%d.%d", major, minor),
+		Tool: h.GetTool(), HermesVersion: h.GetHermesVersion(), Argv: h.GetArgv(), Cwd: h.GetCwd(),
+		Env: []infoEnv{}, Kernel: h.GetKernelRelease(), Arch: h.GetArch(), StartUnixNs: h.GetStartTimeUnixNs(),
+		Seed: h.GetSeed(), Deterministic: h.GetDeterministic(), TimeResolution: h.GetTimeResolutionNs(),
+		Preimages: h.GetPreimages(), PreimageMax: h.GetPreimageMax(), OutputPath: h.GetOutputPath(),
+		Extra: h.GetExtra(), Faults: []infoFault{}, FaultScripts: faultScriptsNote, Damage: []string{},
+	}
+	if info.Argv == nil {
+		info.Argv = []string{}
+	}
+	if info.StartUnixNs != 0 {
+		info.Start = time.Unix(0, info.StartUnixNs).UTC().Format(time.RFC3339Nano)
+	}
+	for _, kv := range h.GetEnv() {
+		name, val, _ := strings.Cut(kv, "=")
+		info.EnvBytes += len(kv) + 1
+		red := strings.HasPrefix(val, hrun.RedactedPrefix)
+		if red {
+			info.EnvRedacted++
+		}
+		info.Env = append(info.Env, infoEnv{name, red})
+	}
+	for _, nr := range h.GetTraced() {
+		info.Traced = append(info.Traced, abi.Name(abi.ArchX86_64, int(nr)))
+	}
+
+	procs, threads := map[string]bool{}, map[string]bool{}
+	faults := map[string]int{}
+	var last int64
+	for {
+		ev, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		info.Events++
+		var lineage string
+		switch k := ev.Kind.(type) {
+		case *tracepb.Event_Syscall:
+			s := k.Syscall
+			info.Syscalls++
+			lineage = s.Lineage
+			last = max(last, s.EnterNs, s.ExitNs)
+			if s.Injected != nil {
+				faults[s.Injected.By]++
+			}
+		case *tracepb.Event_Process:
+			p := k.Process
+			info.ProcessEvents++
+			lineage = p.Lineage
+			last = max(last, p.TimeNs)
+			if p.ChildLineage != "" {
+				threads[p.ChildLineage] = true
+				procs[infoProcLineage(p.ChildLineage)] = true
+			}
+		}
+		if lineage != "" {
+			threads[lineage] = true
+			procs[infoProcLineage(lineage)] = true
+		}
+	}
+	info.Processes, info.Threads, info.DurationNs = len(procs), len(threads), last
+	for by, n := range faults {
+		info.Faults = append(info.Faults, infoFault{by, n})
+	}
+	sort.Slice(info.Faults, func(i, j int) bool { return info.Faults[i].By < info.Faults[j].By })
+	info.Chunks = len(r.Chunks())
+	info.RecoveredEvents, info.Reason, info.Complete = r.Recovered()
+	info.Partial = !info.Complete && len(r.Damage()) == 0
+	for _, d := range r.Damage() {
+		info.Damage = append(info.Damage, d.String())
+	}
+	if asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(info)
+	}
+	printInfo(stdout, info)
+	return nil
+}
+
+// infoProcLineage is the lineage of the process a thread lineage belongs to.
+func infoProcLineage(lineage string) string {
+	p, _, _ := strings.Cut(lineage, "/")
+	return p
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+func printInfo(w io.Writer, i *traceInfo) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	row := func(k, format string, a ...any) { fmt.Fprintf(tw, "%s:\t"+format+"\n", append([]any{k}, a...)...) }
+	row("file", "%s (%d bytes, format %s)", i.File, i.Size, i.FormatVersion)
+	row("command", "%s", shellJoin(i.Argv))
+	row("directory", "%s", i.Cwd)
+	var names []string
+	for _, e := range i.Env {
+		if e.Redacted {
+			names = append(names, e.Name+" (redacted)")
+		} else {
+			names = append(names, e.Name)
+		}
+	}
+	row("environment", "%d variables (%d bytes), %d redacted: %s", len(i.Env), i.EnvBytes, i.EnvRedacted, strings.Join(names, " "))
+	row("recorded by", "%s %s", i.Tool, i.HermesVersion)
+	row("kernel", "%s", i.Kernel)
+	row("architecture", "%s", i.Arch)
+	if i.Start != "" {
+		row("started", "%s", i.Start)
+	} else {
+		row("started", "unknown")
+	}
+	row("duration", "%s", time.Duration(i.DurationNs))
+	row("seed", "%d", i.Seed)
+	row("deterministic", "%s", yesNo(i.Deterministic))
+	if i.TimeResolution > 0 {
+		row("time resolution", "%s", time.Duration(i.TimeResolution))
+	} else {
+		row("time resolution", "ns (not rounded)")
+	}
+	if len(i.Traced) == 0 {
+		row("traced syscalls", "all")
+	} else {
+		row("traced syscalls", "%d: %s", len(i.Traced), strings.Join(i.Traced, ","))
+	}
+	if i.Preimages {
+		row("pre-images", "yes (contents up to %d bytes)", i.PreimageMax)
+	} else {
+		row("pre-images", "no")
+	}
+	if i.OutputPath != "" {
+		row("written to", "%s", i.OutputPath)
+	}
+	keys := make([]string, 0, len(i.Extra))
+	for k := range i.Extra {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		row("extra "+k, "%s", i.Extra[k])
+	}
+	if len(i.Faults) == 0 {
+		row("injected faults", "none")
+	}
+	for _, f := range i.Faults {
+		by := f.By
+		if by == "" {
+			by = "(unnamed)"
+		}
+		row("injected faults", "%d calls by %s", f.Calls, by)
+	}
+	row("fault scripts", "%s", "not recorded in the trace header")
+	row("processes", "%d", i.Processes)
+	row("threads", "%d", i.Threads)
+	row("events", "%d (%d syscalls, %d process events) in %d chunks", i.Events, i.Syscalls, i.ProcessEvents, i.Chunks)
+	switch {
+	case i.Complete:
+		row("complete", "yes")
+	case i.Partial:
+		row("complete", "no: partial trace, %s", i.Reason)
+	default:
+		row("complete", "no: damaged, %s", i.Reason)
+	}
+	if len(i.Damage) == 0 {
+		row("damage", "none")
+	}
+	for _, d := range i.Damage {
+		row("damage", "%s", d)
+	}
+	tw.Flush()
+}
+
+// shellJoin quotes argv for a shell where needed.
+func shellJoin(argv []string) string {
+	var parts []string
+	for _, a := range argv {
+		if a != "" && !strings.ContainsAny(a, " \t\n'\"\\$`!*?[]{}()<>|&;#~") {
+			parts = append(parts, a)
+			continue
+		}
+		parts = append(parts, "'"+strings.ReplaceAll(a, "'", `'\''`)+"'")
+	}
+	return strings.Join(parts, " ")
+}
