@@ -111,7 +111,7 @@ func ExampleExplore() {
 	// leaves it short, and the check says so.
 	rep, err := hermes.Explore(context.Background(), []string{"/bin/sh", "-c", "echo saved > out"}, hermes.ExploreOptions{
 		Dir: dir, Out: filepath.Join(dir, "explore"), Check: `test "$(cat out)" = saved`,
-		Faults: []string{"write:ENOSPC"}, Paths: []string{"*/out"}, PerSite: 1,
+		Faults: []string{"write:ENOSPC"}, Paths: []string{"out"}, PerSite: 1,
 	})
 	if err != nil {
 		fmt.Println(err)
