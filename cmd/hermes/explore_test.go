@@ -71,7 +71,8 @@ func TestExplorePlantedBugs(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: the tries run in private views of the files, which an ordinary user gets only where user namespaces are allowed")
 	}
-	const check = `test "$(wc -c < data)" = 65536`
+	// A save leaves the file whole: the old contents or all the new.
+	const check = `test "$(wc -c < data)" = 65536 || test "$(cat data)" = "the old contents"`
 	tests := []struct {
 		prog    string
 		args    []string
@@ -83,7 +84,7 @@ func TestExplorePlantedBugs(t *testing.T) {
 		{prog: "badsave", args: []string{"data"}, flags: []string{"--check", check},
 			wantID: `^write@save\+0x[0-9a-f]+#1:ENOSPC$`, outcome: explore.Corrupt, status: 1},
 		{prog: "nullfopen", args: []string{"settings"},
-			wantID: `^openat@show\+0x[0-9a-f]+#1:ENOENT$`, outcome: explore.Crashed, status: 128 + 11},
+			wantID: `^openat@.*/settings#1:ENOENT$`, outcome: explore.Crashed, status: 128 + 11},
 		{prog: "spinretry", args: []string{"settings"}, flags: []string{"--faults", "read:EAGAIN,EINTR", "--timeout", "3s"},
 			wantID: `^read@copy\+0x[0-9a-f]+#1:EAGAIN$`, outcome: explore.Hung, status: -1},
 		{prog: "goodsave", args: []string{"data"}, flags: []string{"--check", check}},
