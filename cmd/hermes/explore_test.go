@@ -290,3 +290,27 @@ func TestExploreRealTools(t *testing.T) {
 		})
 	}
 }
+
+// TestExploreStableIDs explores the same binary twice: the tries have the
+// same ids, in the same order, with the same outcomes.
+func TestExploreStableIDs(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: the tries run in private views of the files")
+	}
+	bin := testbin.C(t, "badsave")
+	var runs [2][]string
+	for i := range runs {
+		dir := t.TempDir()
+		writeFile(t, filepath.Join(dir, "data"), "the old contents\n")
+		rep, summary, _, _ := exploreRun(t, dir, "--check", `test "$(wc -c < data)" = 65536`, "--", bin, "data")
+		for _, try := range rep.Tries {
+			runs[i] = append(runs[i], try.ID+" "+string(try.Outcome))
+		}
+		if len(runs[i]) == 0 {
+			t.Fatalf("no tries:\n%s", summary)
+		}
+	}
+	if !slices.Equal(runs[0], runs[1]) {
+		t.Errorf("two explorations of the same binary differ:\n%q\n%q", runs[0], runs[1])
+	}
+}
