@@ -182,6 +182,8 @@ func Explore(ctx context.Context, o Options) (*Report, error) {
 		Calls: len(col.calls), Sites: len(sites), Planned: len(cands),
 		CleanRun: cleanTime.Seconds(), Timeout: timeout.Seconds(), FailOn: failOn, Counts: map[Outcome]int{},
 	}
+	logf("explore: the clean run took %v; %d calls in %d sites give %d tries (per try: timeout %v)",
+		cleanTime.Round(time.Millisecond), len(col.calls), len(sites), len(cands), timeout)
 	if o.Budget > 0 && len(cands) > o.Budget {
 		cands = cands[:o.Budget]
 	}
