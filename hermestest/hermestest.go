@@ -74,7 +74,7 @@ func Run(t testing.TB, argv []string, opts Options) hermes.Result {
 	log := &faultLog{t: t}
 	handler := tracer.Handler(log)
 	if opts.Handler != nil {
-		handler = chain{opts.Handler, log}
+		handler = tracer.Chain{opts.Handler, log}
 	}
 	var hermesLog strings.Builder
 	var logMu sync.Mutex
@@ -226,29 +226,6 @@ func (l *faultLog) log(sc *tracer.Syscall, act *tracer.Action, when string) {
 		by = "policy"
 	}
 	l.t.Logf("hermestest: injected %s: pid %d %s %s (by %s)", when, sc.Pid(), l.buf, what, by)
-}
-
-// chain runs handlers in order as one.
-type chain []tracer.Handler
-
-func (c chain) Enter(sc *tracer.Syscall, act *tracer.Action) {
-	for _, h := range c {
-		h.Enter(sc, act)
-	}
-}
-
-func (c chain) Exit(sc *tracer.Syscall, act *tracer.Action) {
-	for _, h := range c {
-		h.Exit(sc, act)
-	}
-}
-
-func (c chain) Process(ev *tracer.ProcessEvent) {
-	for _, h := range c {
-		if ph, ok := h.(tracer.ProcessHandler); ok {
-			ph.Process(ev)
-		}
-	}
 }
 
 type lockedWriter struct {

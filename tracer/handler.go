@@ -197,3 +197,30 @@ type ProcessEvent struct {
 	AtRandom uint64
 	Time     int64 // monotonic nanoseconds since the run started, as Syscall.Enter
 }
+
+// Chain runs handlers in order as one Handler (and ProcessHandler): each
+// sees the action the ones before it chose.
+type Chain []Handler
+
+// Enter implements Handler.
+func (c Chain) Enter(sc *Syscall, act *Action) {
+	for _, h := range c {
+		h.Enter(sc, act)
+	}
+}
+
+// Exit implements Handler.
+func (c Chain) Exit(sc *Syscall, act *Action) {
+	for _, h := range c {
+		h.Exit(sc, act)
+	}
+}
+
+// Process implements ProcessHandler for the handlers that want events.
+func (c Chain) Process(ev *ProcessEvent) {
+	for _, h := range c {
+		if ph, ok := h.(ProcessHandler); ok {
+			ph.Process(ev)
+		}
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 
+	hrun "github.com/hermes-trace/hermes/internal/run"
+
 	"github.com/hermes-trace/hermes/format"
 	"golang.org/x/sys/unix"
 )
@@ -94,11 +96,4 @@ func (in *traceInput) Close() error {
 }
 
 // isTerminal reports whether w is a terminal.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	return err == nil
-}
+func isTerminal(w io.Writer) bool { return hrun.IsTerminal(w) }

@@ -196,7 +196,7 @@ func (o *output) checkStream(binary bool) error {
 	if acc, err := unix.FcntlInt(o.stream.Fd(), unix.F_GETFL, 0); err == nil && acc&unix.O_ACCMODE == unix.O_RDONLY {
 		return errors.New("not open for writing")
 	}
-	if binary && isTerminal(o.stream) {
+	if binary && IsTerminal(o.stream) {
 		return errors.New("is a terminal; a trace is binary: redirect it to a file or a pipe")
 	}
 	// A pipe or file that is also hermes's standard output (a device, such
@@ -376,8 +376,8 @@ func (o *output) Close() error {
 	return o.stream.Close()
 }
 
-// isTerminal reports whether w is a terminal.
-func isTerminal(w io.Writer) bool {
+// IsTerminal reports whether w is a terminal.
+func IsTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	if !ok {
 		return false

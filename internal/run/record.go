@@ -265,7 +265,7 @@ func header(args []string, pid int, env []string, dir string, start time.Time) *
 // startProgress shows a one-line progress display on a terminal, and
 // returns the function that erases it.
 func startProgress(stderr io.Writer, w *format.Writer) func() {
-	if stderr == nil || !isTerminal(stderr) {
+	if stderr == nil || !IsTerminal(stderr) {
 		return func() {}
 	}
 	done := make(chan struct{})

@@ -131,7 +131,7 @@ func Replay(ctx context.Context, o ReplayOptions) (Result, error) {
 		if len(hs) == 1 {
 			rp.SetOverlay(hs[0])
 		} else {
-			rp.SetOverlay(chain(hs))
+			rp.SetOverlay(tracer.Chain(hs))
 		}
 		rp.SetSeed(seed)
 	}

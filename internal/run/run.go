@@ -233,29 +233,6 @@ func (c *counted) Process(ev *tracer.ProcessEvent) {
 	}
 }
 
-// chain runs handlers in order as one (replay's overlay).
-type chain []tracer.Handler
-
-func (ch chain) Enter(sc *tracer.Syscall, act *tracer.Action) {
-	for _, h := range ch {
-		h.Enter(sc, act)
-	}
-}
-
-func (ch chain) Exit(sc *tracer.Syscall, act *tracer.Action) {
-	for _, h := range ch {
-		h.Exit(sc, act)
-	}
-}
-
-func (ch chain) Process(ev *tracer.ProcessEvent) {
-	for _, h := range ch {
-		if ph, ok := h.(tracer.ProcessHandler); ok {
-			ph.Process(ev)
-		}
-	}
-}
-
 // union merges two trap sets, where nil means every syscall.
 func union(a, b []int) []int {
 	if a == nil || b == nil {
