@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/hermes-trace/hermes"
+	"github.com/hermes-trace/hermes/internal/run"
 	"github.com/hermes-trace/hermes/tracer"
 	"github.com/hermes-trace/hermes/tracer/abi"
 	"github.com/hermes-trace/hermes/tracer/decode"
@@ -157,34 +158,24 @@ func Run(t testing.TB, argv []string, opts Options) hermes.Result {
 func Reproducer(argv []string, opts Options, seed uint64) string {
 	parts := []string{"hermes", "record"}
 	if opts.Policy != "" {
-		parts = append(parts, "--inject", quote(opts.Policy))
+		parts = append(parts, "--inject", run.ShellQuote(opts.Policy))
 		keys := make([]string, 0, len(opts.Params))
 		for k := range opts.Params {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			parts = append(parts, "--param", quote(k+"="+opts.Params[k]))
+			parts = append(parts, "--param", run.ShellQuote(k+"="+opts.Params[k]))
 		}
 	}
 	for _, r := range opts.Rules {
-		parts = append(parts, "-e", quote(r))
+		parts = append(parts, "-e", run.ShellQuote(r))
 	}
 	parts = append(parts, "--seed", fmt.Sprint(seed), "--")
 	for _, a := range argv {
-		parts = append(parts, quote(a))
+		parts = append(parts, run.ShellQuote(a))
 	}
 	return strings.Join(parts, " ")
-}
-
-// quote quotes s for a POSIX shell where needed.
-func quote(s string) string {
-	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=,+%@", r))
-	}) < 0 {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // faultLog logs every call the handlers before it changed.

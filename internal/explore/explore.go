@@ -354,23 +354,13 @@ func Reproducer(hermes, trace, check string, specs []string) string {
 	var b strings.Builder
 	b.WriteString(hermes + " replay")
 	for _, s := range specs {
-		b.WriteString(" -e " + shellQuote(s))
+		b.WriteString(" -e " + run.ShellQuote(s))
 	}
 	if check != "" {
-		b.WriteString(" --check " + shellQuote(check))
+		b.WriteString(" --check " + run.ShellQuote(check))
 	}
-	b.WriteString(" " + shellQuote(trace))
+	b.WriteString(" " + run.ShellQuote(trace))
 	return b.String()
-}
-
-// shellQuote quotes s for sh when it needs it.
-func shellQuote(s string) string {
-	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=,@+%", r))
-	}) < 0 {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // sanitize makes a try id a file name.

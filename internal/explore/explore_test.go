@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hermes-trace/hermes/internal/run"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -332,7 +334,7 @@ func TestShellQuote(t *testing.T) {
 		"it's":                                       `'it'\''s'`,
 		"":                                           "''",
 	} {
-		if got := shellQuote(in); got != want {
+		if got := run.ShellQuote(in); got != want {
 			t.Errorf("shellQuote(%q) = %s, want %s", in, got, want)
 		}
 	}

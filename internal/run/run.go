@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"syscall"
 
@@ -289,4 +290,15 @@ func runTracer(ctx context.Context, cfg tracer.Config, pid int, argv []string, c
 // result fills the common part of a Result.
 func result(res tracer.Result, inj *injection) Result {
 	return Result{ExitCode: res.ExitCode, Signal: res.Signal, Interrupted: res.Interrupted, Seed: inj.seed, Injected: inj.injected()}
+}
+
+// ShellQuote quotes s for a POSIX shell where it needs it, for the
+// reproducer command lines hermes prints.
+func ShellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=,+%@", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
