@@ -195,7 +195,7 @@ func Explore(ctx context.Context, o Options) (*Report, error) {
 	if err := resetDir(triesDir); err != nil {
 		return nil, errorf("explore: %v", err)
 	}
-	tr := &trier{trace: tracePath, check: o.Check, hide: hide, dir: triesDir, timeout: timeout, hermes: hermes, failOn: failOn}
+	tr := &trier{trace: tracePath, check: o.Check, hide: hide, dir: triesDir, timeout: timeout, hermes: hermes}
 	tries := make([]*Try, len(cands))
 	var (
 		mu      sync.Mutex
@@ -257,7 +257,6 @@ type trier struct {
 	dir          string
 	timeout      time.Duration
 	hermes       string
-	failOn       []Outcome
 }
 
 // try replays the recording with one fault, in a view of its own, and
