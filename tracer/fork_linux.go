@@ -96,11 +96,12 @@ type childSpec struct {
 	errFd  int             // CLOEXEC; the child writes {step, errno} on failure
 	stdio  [3]int          // descriptors (all >= 3) to put on 0, 1, 2; -1 keeps hermes's
 	noASLR bool            // turn address space randomization off for the new image
+	nnp    bool            // set NO_NEW_PRIVS before the filter (without CAP_SYS_ADMIN it is required)
 	setup  []Step          // run first (after the sync)
 }
 
 // forkChild forks a single-threaded child that runs spec: it waits on
-// syncFd for the tracer to seize it, sets no_new_privs, installs the seccomp
+// syncFd for the tracer to seize it, sets no_new_privs if asked, installs the seccomp
 // filter, and execs. It returns the child's pid.
 func forkChild(spec *childSpec) (int, error) {
 	syscall.ForkLock.Lock()
@@ -163,7 +164,7 @@ func rawForkExec(spec *childSpec) (int, unix.Errno) {
 			}
 		}
 	}
-	if spec.fprog != nil {
+	if spec.fprog != nil && spec.nnp {
 		step = stepNoNewPrivs
 		_, _, errno = syscall.RawSyscall6(unix.SYS_PRCTL, unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0)
 		if errno != 0 {

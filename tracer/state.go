@@ -25,6 +25,7 @@ type Process struct {
 	cacheFDs    bool           // the fd-changing calls are trapped: the table can be trusted
 	maps        symbols.Maps   // cached /proc/PID/maps, for Syscall.Stack and Symbolize
 	syms        *symbols.Cache // the tracer's ELF symbol tables
+	scratch     []scratchSlot  // hermes's own mappings, for replacement strings
 }
 
 // Thread is one traced thread.
@@ -44,6 +45,13 @@ type Thread struct {
 	resumeSig int
 	deadline  int64
 	gone      bool
+
+	ownFilter bool        // the target installed a seccomp filter of its own on this thread
+	ownNNP    bool        // the target set NO_NEW_PRIVS on this thread
+	guardExit uint8       // what the guard must see at this call's exit
+	unseen    bool        // the current call is trapped for the guard only: no handler sees it
+	remote    *remoteMmap // the thread is making an mmap for hermes in place of its call
+	redo      bool        // its call is to be entered again after remote
 }
 
 // Threads returns how many threads of p are alive.

@@ -38,6 +38,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -90,6 +91,11 @@ type Config struct {
 	Epoch time.Time
 	// Logf reports hermes's own warnings (nil: discarded).
 	Logf func(format string, args ...any)
+	// RefuseIOUring fails io_uring_setup with ENOSYS (with one notice):
+	// the operations of a ring never pass through a system call, so hermes
+	// could not see, record, replay or police them. Runtimes fall back to
+	// plain system calls. WarnIOUring lets it through with one warning.
+	RefuseIOUring, WarnIOUring bool
 	// Setup are raw system calls the launched child makes before anything
 	// else, untraced: joining the namespaces of a private view of the file
 	// system (setns), for replay. The child's working directory is set
@@ -126,6 +132,7 @@ type Tracer struct {
 	cfg       Config
 	procH     []ProcessHandler
 	traced    []bool // x86_64 numbers trapped; consulted in attach mode
+	selected  []bool // x86_64 numbers the handlers see (traced, less the guard's own)
 	exitFor   []bool // numbers whose exit the state model needs
 	attach    bool
 	threads   map[int]*Thread
@@ -155,6 +162,8 @@ type Tracer struct {
 	live   map[int]bool // tgids, for Stop from other goroutines
 
 	syms *symbols.Cache // ELF symbol tables for Syscall.Symbolize, made on first process
+
+	guard guard
 }
 
 // New returns a Tracer for cfg.
@@ -190,6 +199,10 @@ func New(cfg Config) *Tracer {
 			t.traced[nr] = true
 			t.exitFor[nr] = true
 		}
+	}
+	t.selected = slices.Clone(t.traced)
+	for _, nr := range guardNrs {
+		t.traced[nr] = true
 	}
 	t.exitFor[unix.SYS_CLONE] = true
 	t.exitFor[unix.SYS_CLONE3] = true
@@ -264,6 +277,9 @@ func unwrapExec(err error) error {
 // the process running.
 func (t *Tracer) Attach(pid int) (Result, error) {
 	t.attach = true
+	for _, nr := range killNrs {
+		t.traced[nr] = true // every call stops anyway: let the guard see these
+	}
 	return t.run(func() error { return t.attachAll(pid) })
 }
 
@@ -271,6 +287,9 @@ func (t *Tracer) Attach(pid int) (Result, error) {
 // sig is the signal hermes received, reported in the exit code if the root
 // process had to be killed. Safe from any goroutine.
 func (t *Tracer) Stop(sig int) {
+	if t.attach && t.guard.expected(sig) {
+		return // a tracee signalled a process group that hermes is in
+	}
 	if t.stopReq.Swap(int32(sig)) != 0 {
 		// Second request: do not wait any longer.
 		t.stopReq.Store(-1)
@@ -390,6 +409,12 @@ func (t *Tracer) launch(path string, argv []string) error {
 		return fmt.Errorf("building seccomp filter: %w", err)
 	}
 	spec.fprog = &unix.SockFprog{Len: uint16(len(filter)), Filter: &filter[0]}
+	// A filter needs NO_NEW_PRIVS or CAP_SYS_ADMIN. With the capability
+	// (root), no NO_NEW_PRIVS: setuid programs keep working as natively.
+	mode, nnp, admin := ownState()
+	spec.nnp = !admin
+	t.guard.hermesNNP = !admin && !nnp
+	t.guard.baseMode = mode
 	if t.cfg.Deterministic {
 		if err := probeNoASLR(); err != nil {
 			// Container seccomp profiles (Docker's) allow only a few
@@ -652,7 +677,7 @@ func (t *Tracer) seccompStop(th *Thread) {
 		t.resume(th, 0)
 		return
 	}
-	t.enter(th, info)
+	t.enter(th, info, info.op == unix.PTRACE_SYSCALL_INFO_SECCOMP && !ownData(info.retData))
 }
 
 // syscallStop handles a PTRACE_SYSCALL stop: an exit we asked for, or in
@@ -674,8 +699,12 @@ func (t *Tracer) syscallStop(th *Thread) {
 				return
 			}
 		}
-		t.enter(th, info)
+		t.enter(th, info, false)
 	case unix.PTRACE_SYSCALL_INFO_EXIT:
+		if th.remote != nil {
+			t.finishMmap(th, info.rval())
+			return
+		}
 		if th.inSyscall && (th.wantExit || th.skipRet != nil) {
 			t.exit(th, info.rval())
 			return
@@ -693,10 +722,17 @@ const (
 )
 
 // enter runs the handlers at a syscall entry and enforces their action.
-func (t *Tracer) enter(th *Thread, info *syscallInfo) {
+// foreign is a stop that the target's own filter asked for.
+func (t *Tracer) enter(th *Thread, info *syscallInfo, foreign bool) {
 	sc := &th.sc
-	t.seq++
-	sc.Seq = t.seq
+	if th.isRedo(info) {
+		// The call again, after the mmap of its scratch memory: the
+		// handlers have decided already.
+		th.inSyscall = true
+		sc.regsValid, sc.regsDirty = false, false
+		t.apply(th)
+		return
+	}
 	sc.Nr = int(info.nr)
 	sc.Args = info.args
 	sc.IP, sc.SP = info.ip, info.sp
@@ -726,19 +762,45 @@ func (t *Tracer) enter(th *Thread, info *syscallInfo) {
 	th.skipRet = nil
 	act := &th.act
 	act.reset()
+	// Calls trapped only for the guard are not the handlers' business.
+	handlers := t.cfg.Handlers
+	th.unseen = sc.Arch == abi.ArchX86_64 && (sc.Nr < 0 || sc.Nr >= len(t.selected) || !t.selected[sc.Nr])
+	if th.unseen {
+		handlers = nil
+	} else {
+		t.seq++
+		sc.Seq = t.seq
+	}
 	if sc.Arch == abi.ArchX86_64 && sc.Nr < len(t.exitFor) && t.exitFor[sc.Nr] {
 		act.WantExit = true
 	}
-	for _, h := range t.cfg.Handlers {
+	forced := t.guardEnter(th, act, foreign)
+	guardVal := act.Value
+	for _, h := range handlers {
 		h.Enter(sc, act)
+	}
+	if forced && !act.Skip {
+		act.Skip, act.Value, act.By = true, guardVal, "hermes" // the call must not run
 	}
 	if act.Kill {
 		t.kill(th)
 		return
 	}
-	if act.SetArgs != 0 || len(act.Strings) > 0 {
+	if len(act.Strings) > 0 && !act.Skip && t.needScratch(th, act) {
+		return // the thread maps it first, then makes the call again: apply then
+	}
+	t.apply(th)
+}
+
+// apply enforces the entry action of th's current call and resumes it.
+func (t *Tracer) apply(th *Thread) {
+	sc := &th.sc
+	act := &th.act
+	if (act.SetArgs != 0 || len(act.Strings) > 0) && !act.Skip {
 		if err := t.modifyArgs(th, act); err != nil {
-			t.logf("%s: modify arguments of %s: %v", th.Lineage, sc.Name(), err)
+			// Fail closed: the call must not run as the program made it.
+			t.logf("%s: %s denied with EPERM: cannot change its arguments: %v", th.Lineage, sc.Name(), err)
+			act.Skip, act.Value, act.By = true, -int64(unix.EPERM), "hermes"
 		}
 	}
 	if act.SetNr && !act.Skip {
@@ -813,6 +875,8 @@ func (t *Tracer) exit(th *Thread, rval int64) {
 		th.skipRet = nil
 	} else {
 		sc.Ret, sc.Exited = rval, true
+		t.guardAtExit(th)
+		t.fixStatusRead(th)
 		t.updateState(th)
 		delay = t.runExit(th)
 	}
@@ -831,8 +895,10 @@ func (t *Tracer) runExit(th *Thread) time.Duration {
 	sc := &th.sc
 	act := &th.xact
 	act.reset()
-	for _, h := range t.cfg.Handlers {
-		h.Exit(sc, act)
+	if !th.unseen {
+		for _, h := range t.cfg.Handlers {
+			h.Exit(sc, act)
+		}
 	}
 	if act.Kill {
 		t.kill(th)
@@ -900,14 +966,8 @@ func argRegs(regs *unix.PtraceRegs, a abi.Arch) [6]*uint64 {
 	return [6]*uint64{&regs.Rdi, &regs.Rsi, &regs.Rdx, &regs.R10, &regs.R8, &regs.R9}
 }
 
-// scratchGap keeps strings we write below the stack pointer clear of the
-// x86_64 red zone (128 bytes) and of whatever the libc wrapper keeps there.
-const scratchGap = 256
-
-// modifyArgs rewrites argument registers and writes replacement strings
-// below the caller's stack pointer. A signal handler run while the call is
-// interrupted may overwrite that area; a restarted call traps again and is
-// rewritten again.
+// modifyArgs rewrites argument registers, and points string arguments at
+// copies written into the thread's scratch mapping (needScratch made it).
 func (t *Tracer) modifyArgs(th *Thread, act *Action) error {
 	sc := &th.sc
 	regs, err := sc.Regs()
@@ -921,22 +981,28 @@ func (t *Tracer) modifyArgs(th *Thread, act *Action) error {
 			sc.Args[i] = act.Args[i]
 		}
 	}
-	addr := regs.Rsp - scratchGap
+	sc.regsDirty = true
+	if len(act.Strings) == 0 {
+		return nil
+	}
+	slot := th.Proc.scratchOf(th)
+	if slot == nil || slot.size < stringsSize(act.Strings) {
+		return errNoScratch
+	}
+	addr := slot.addr
 	for _, s := range act.Strings {
 		if s.Index < 0 || s.Index >= 6 {
 			return fmt.Errorf("string argument index %d out of range", s.Index)
 		}
-		n := uint64(len(s.Data) + 1)
-		addr = (addr - n) &^ 15
-		buf := make([]byte, n)
+		buf := make([]byte, len(s.Data)+1)
 		copy(buf, s.Data)
 		if err := sc.mem.WriteAt(buf, addr); err != nil {
 			return err
 		}
 		*ar[s.Index] = addr
 		sc.Args[s.Index] = addr
+		addr += roundUp(uint64(len(buf)), 16)
 	}
-	sc.regsDirty = true
 	return nil
 }
 
@@ -1100,6 +1166,7 @@ func (t *Tracer) forkEvent(th *Thread, event int) {
 	var child *Thread
 	if isThread {
 		child = t.newThread(tid, th.Proc, th.Proc.nextThreadLineage())
+		inheritGuard(child, th)
 		t.processEvent(EventThread, th, child, 0)
 	} else {
 		fds := th.Proc.FDs
@@ -1109,6 +1176,7 @@ func (t *Tracer) forkEvent(th *Thread, event int) {
 		p := t.newProcess(tid, th.Proc.nextChildLineage(), th.Proc, fds)
 		p.Exe = th.Proc.Exe
 		child = t.newThread(tid, p, p.Lineage)
+		inheritGuard(child, th)
 		t.processEvent(EventFork, th, child, 0)
 	}
 	if ws, ok := t.pending[tid]; ok {
@@ -1155,6 +1223,7 @@ func (t *Tracer) execEvent(th *Thread) *Thread {
 		}
 	}
 	p.FDs.exec()
+	p.scratch = nil
 	clear(p.nth)
 	p.maps.Invalidate()
 	if th.inSyscall {
@@ -1186,6 +1255,7 @@ func (t *Tracer) threadGone(th *Thread, ws unix.WaitStatus) {
 	th.gone = true
 	p := th.Proc
 	p.threads--
+	p.releaseScratch(th)
 	sig := 0
 	if ws.Signaled() {
 		sig = int(ws.Signal())

@@ -234,7 +234,7 @@ func TestDisassemble(t *testing.T) {
 0003: add x
 0004: ja 6
 0005: ret #0x50026 ; ERRNO|38
-0006: ret #0x7ff00002 ; TRACE|2
+0006: ret #0x7ff04802 ; TRACE|18434
 0007: .insn code=0xffff jt=0 jf=0 k=0x0
 `
 	if got := Program(prog).String(); got != want {

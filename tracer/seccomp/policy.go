@@ -10,10 +10,13 @@ import (
 // Values in the low 16 bits (SECCOMP_RET_DATA) of the SECCOMP_RET_TRACE
 // results of a Build filter; the tracer reads them with PTRACE_GETEVENTMSG
 // to learn which system call table the trapped call belongs to.
+// They carry a tag ('H' in the high byte) so that a stop caused by a
+// SECCOMP_RET_TRACE of a filter the traced program installed itself (whose
+// data is most often 0) can be told apart from hermes's own.
 const (
-	DataNative = 0 // x86_64 call whose number is in Policy.Traced
-	DataI386   = 1 // i386 call (int 0x80, AUDIT_ARCH_I386)
-	DataX32    = 2 // AUDIT_ARCH_X86_64 call with nr >= X32Bit (x32 ABI, or junk)
+	DataNative = 0x4800 // x86_64 call whose number is in Policy.Traced
+	DataI386   = 0x4801 // i386 call (int 0x80, AUDIT_ARCH_I386)
+	DataX32    = 0x4802 // AUDIT_ARCH_X86_64 call with nr >= X32Bit (x32 ABI, or junk)
 )
 
 // X32Bit is __X32_SYSCALL_BIT. Any x86_64 nr at or above it, read as
