@@ -117,9 +117,10 @@ type Engine struct {
 	doneW    chan struct{}
 	closed   bool
 
-	comms  map[int]lua.LValue
-	stats  Stats
-	errMsg int // runtime errors reported so far (reports are capped)
+	comms        map[int]lua.LValue
+	stats        Stats
+	errMsg       int  // runtime errors reported so far (reports are capped)
+	saidNoAccess bool // the fail-closed denial for unreadable memory was reported
 }
 
 // maxErrorReports caps how many runtime errors are printed.
@@ -337,6 +338,18 @@ func (e *Engine) run(s *script, fn *lua.LFunction, sc *tracer.Syscall, act *trac
 			act.By = s.name
 			e.stats.Injected++
 		}
+		return
+	}
+	if c.noAccess != nil && ph == phaseEnter {
+		// Fail closed: what the script decided on was not what the call
+		// holds (hermes could not read it).
+		if !e.saidNoAccess {
+			e.saidNoAccess = true
+			e.write(fmt.Sprintf("hermes: %s: [%s] %s denied with EPERM, and every call after it whose memory the script reads: hermes cannot read that memory (%v)\n",
+				s.name, sc.Thread.Lineage, sc.Name(), c.noAccess))
+		}
+		act.Skip, act.Value, act.By = true, -int64(unix.EPERM), s.name
+		e.stats.Injected++
 		return
 	}
 	p := &c.p

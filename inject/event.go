@@ -2,6 +2,7 @@ package inject
 
 import (
 	"encoding/binary"
+	"errors"
 	"net/netip"
 	"os"
 	"strconv"
@@ -306,10 +307,18 @@ func (c *callCtx) readString(sc *tracer.Syscall, addr uint64) lua.LValue {
 	}
 	b, _, err := decode.ReadString(sc.Mem(), addr, maxString, c.buf)
 	c.buf = b[:0]
+	c.denied(err)
 	if err != nil && len(b) == 0 {
 		return lua.LNil
 	}
 	return lua.LString(b)
+}
+
+// denied notes a read of tracee memory that the kernel refused hermes.
+func (c *callCtx) denied(err error) {
+	if err != nil && errors.Is(err, tracer.ErrNoAccess) && c.noAccess == nil {
+		c.noAccess = err
+	}
 }
 
 // sockField decodes the sockaddr argument: family ("inet", "inet6",
@@ -326,7 +335,8 @@ func (c *callCtx) sockField(L *lua.LState, sc *tracer.Syscall, m *callMeta, key 
 		if addr != 0 && n >= 2 {
 			n = min(n, 128)
 			var b [128]byte
-			got, _ := sc.Mem().ReadAt(b[:n], addr)
+			got, err := sc.Mem().ReadAt(b[:n], addr)
+			c.denied(err)
 			c.decodeSockaddr(b[:max(got, 0)])
 		}
 	}
@@ -429,7 +439,8 @@ func (s *script) evReadFn(L *lua.LState) int {
 	}
 	n = min(n, 65536)
 	b := make([]byte, n)
-	got, _ := sc.Mem().ReadAt(b, sc.Args[i-1])
+	got, err := sc.Mem().ReadAt(b, sc.Args[i-1])
+	s.c.denied(err)
 	if got <= 0 && n > 0 {
 		L.Push(lua.LNil)
 		return 1

@@ -79,12 +79,16 @@ type callCtx struct {
 	sockDone            bool
 	family, port, ip    lua.LValue
 	buf                 []byte
+	// noAccess is set when the script asked for tracee memory that the
+	// kernel refuses hermes: the call then fails closed.
+	noAccess error
 }
 
 func (c *callCtx) begin(sc *tracer.Syscall, ph phase) {
 	c.sc, c.phase = sc, ph
 	c.path, c.path2, c.fdpath = nil, nil, nil
 	c.sockDone = false
+	c.noAccess = nil
 	strs := c.p.strings[:0]
 	c.p = pending{strings: strs}
 }

@@ -21,10 +21,16 @@ const maxIov = 64
 type Memory struct {
 	pid     int
 	noVM    bool
+	vmEPERM bool // process_vm_readv said EPERM: the process may be closed to hermes
 	local   [1]unix.Iovec
 	remote  [maxIov]unix.RemoteIovec
 	wordBuf [8]byte
 }
+
+// ErrNoAccess is returned by Memory reads when the kernel refuses hermes
+// the process's memory altogether (not an unmapped address, where the
+// error is EFAULT or EIO): a decision that needs it must fail closed.
+var ErrNoAccess = errors.New("tracee memory closed to hermes")
 
 // NewMemory returns the memory of process (or thread) pid.
 func NewMemory(pid int) *Memory { return &Memory{pid: pid} }
@@ -42,11 +48,17 @@ func (m *Memory) ReadAt(p []byte, addr uint64) (int, error) {
 			n, err = m.readv(p[done:], addr+uint64(done))
 			if errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EPERM) {
 				m.noVM = true
+				m.vmEPERM = errors.Is(err, unix.EPERM)
 				continue
 			}
 		}
 		done += n
 		if err != nil {
+			if m.noVM && m.vmEPERM {
+				// Both ways in were refused: as for a process that made
+				// itself non-dumpable while hermes lacks CAP_SYS_PTRACE.
+				return done, fmt.Errorf("%w: %w", ErrNoAccess, err)
+			}
 			return done, err
 		}
 		if n == 0 {
