@@ -428,16 +428,20 @@ func (t *Tracer) signalsHermes(th *Thread) bool {
 		target = int(int32(sc.Args[0]))
 	case unix.SYS_TKILL:
 		target = int(int32(sc.Args[0]))
-		if target > 0 && target != self {
-			if _, err := os.Stat("/proc/self/task/" + strconv.Itoa(target)); err == nil {
-				target = self
-			}
-		}
 	case unix.SYS_PIDFD_SEND_SIGNAL:
 		fdinfo := procStatus("/proc/" + strconv.Itoa(th.Proc.Pid) + "/fdinfo/" + strconv.Itoa(int(int32(sc.Args[0]))))
 		target, _ = strconv.Atoi(fdinfo["Pid"])
 	}
-	return target == self
+	if target <= 0 {
+		return false
+	}
+	if target == self {
+		return true
+	}
+	// Any of hermes's thread ids names hermes too (TracerPid is the tracer
+	// thread's).
+	_, err := os.Stat("/proc/self/task/" + strconv.Itoa(target))
+	return err == nil
 }
 
 // expectSignal makes Stop ignore one sig arriving in the next second.

@@ -16,11 +16,12 @@ import (
 
 // injectOpts are the fault-injection flags shared by trace and record.
 type injectOpts struct {
-	script  string
-	params  []string
-	seed    string
-	onError string
-	noWatch bool
+	allowIOUring bool
+	script       string
+	params       []string
+	seed         string
+	onError      string
+	noWatch      bool
 }
 
 func (o *injectOpts) addFlags(f *pflag.FlagSet) {
@@ -29,11 +30,12 @@ func (o *injectOpts) addFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.seed, "seed", "", "seed `N` for hermes.rand (default: random, printed on stderr)")
 	f.StringVar(&o.onError, "on-error", "continue", "what a syscall gets when its Lua callback fails: continue, deny or kill")
 	f.BoolVar(&o.noWatch, "no-reload", false, "do not reload the script when its file changes (SIGHUP still reloads)")
+	f.BoolVar(&o.allowIOUring, "allow-io-uring", false, "let io_uring_setup through when recording, replaying or injecting (by default it fails with ENOSYS: ring operations bypass hermes)")
 }
 
 // toInject reads the flags and the strace-style -e inject=/fault= rules.
 func (o *injectOpts) toInject(rules []inject.Rule, stderr io.Writer) (hrun.Inject, error) {
-	in := hrun.Inject{Script: o.script, Rules: rules, Reload: !o.noWatch, Log: stderr}
+	in := hrun.Inject{Script: o.script, Rules: rules, Reload: !o.noWatch, Log: stderr, AllowIOUring: o.allowIOUring}
 	if o.seed != "" {
 		seed, err := strconv.ParseUint(o.seed, 0, 64)
 		if err != nil {

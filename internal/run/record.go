@@ -194,6 +194,7 @@ func Record(ctx context.Context, o RecordOptions) (Result, error) {
 		Handlers:      []tracer.Handler{rec},
 		Logf:          logf,
 	}
+	o.Inject.ioUring(&cfg, true)
 	if view != nil {
 		cfg.Setup = view.Setup()
 	}

@@ -155,6 +155,7 @@ func Replay(ctx context.Context, o ReplayOptions) (Result, error) {
 		Handlers:      []tracer.Handler{rp},
 		Logf:          logf,
 	}
+	o.Inject.ioUring(&cfg, true)
 	if view != nil {
 		cfg.Setup = view.Setup()
 	}

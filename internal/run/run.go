@@ -38,6 +38,11 @@ type Inject struct {
 	SeedSet bool
 	OnError inject.OnError
 	Reload  bool // reload the script when its file changes
+	// AllowIOUring lets io_uring_setup through, with a warning, in the
+	// runs that refuse it with ENOSYS by default: record, replay, and any
+	// run with a script or rules (the operations of a ring never pass
+	// through a system call hermes could see).
+	AllowIOUring bool
 	// Log receives the script's hermes.log output and its runtime errors
 	// (nil discards them).
 	Log io.Writer
@@ -301,4 +306,13 @@ func ShellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// ioUring sets what cfg does with io_uring_setup in a run that records,
+// replays or injects (guarded).
+func (in Inject) ioUring(cfg *tracer.Config, guarded bool) {
+	if guarded {
+		cfg.RefuseIOUring = !in.AllowIOUring
+		cfg.WarnIOUring = in.AllowIOUring
+	}
 }

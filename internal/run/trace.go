@@ -82,6 +82,7 @@ func Trace(ctx context.Context, o TraceOptions) (Result, error) {
 		Handlers: []tracer.Handler{pr},
 		Logf:     logf,
 	}
+	o.Inject.ioUring(&cfg, inj.active())
 	if inj.active() {
 		// The injection decides first; the printer shows the outcome.
 		cfg.Handlers = append(inj.handlers(), pr)

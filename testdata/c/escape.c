@@ -34,6 +34,10 @@
  *   escape sigtracer FILE  wait until traced, send SIGINT and SIGTERM to
  *                          the tracer (TracerPid), then read FILE
  *   escape euid            print "euid N"
+ *   escape iouring FILE    open and read FILE through an io_uring ring:
+ *                          "io_uring read: TEXT"; if io_uring_setup fails,
+ *                          "io_uring: ERRNO" and then a plain read, as
+ *                          runtimes fall back ("main read: TEXT")
  *
  * Exits 0.
  */
@@ -41,6 +45,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/filter.h>
+#include <linux/io_uring.h>
 #include <linux/sched.h>
 #include <linux/seccomp.h>
 #include <pthread.h>
@@ -328,6 +333,74 @@ static void sigtracer(const char *path) {
 	readfile("main", path);
 }
 
+/* iouring */
+
+static void iouring(const char *path) {
+	struct io_uring_params p;
+	memset(&p, 0, sizeof p);
+	int ring = syscall(SYS_io_uring_setup, 4, &p);
+	if (ring < 0) {
+		printf("io_uring: %s\n", strerrorname_np(errno));
+		readfile("main", path);
+		return;
+	}
+	size_t sqsz = p.sq_off.array + p.sq_entries * sizeof(unsigned);
+	size_t cqsz = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
+	if (p.features & IORING_FEAT_SINGLE_MMAP)
+		sqsz = cqsz = sqsz > cqsz ? sqsz : cqsz;
+	char *sq = mmap(0, sqsz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_SQ_RING);
+	char *cq = sq;
+	if (!(p.features & IORING_FEAT_SINGLE_MMAP))
+		cq = mmap(0, cqsz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_CQ_RING);
+	struct io_uring_sqe *sqes = mmap(0, p.sq_entries * sizeof(struct io_uring_sqe), PROT_READ | PROT_WRITE,
+	                                 MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_SQES);
+	if (sq == MAP_FAILED || cq == MAP_FAILED || sqes == MAP_FAILED) {
+		printf("io_uring mmap: %s\n", strerrorname_np(errno));
+		return;
+	}
+	unsigned *tail = (unsigned *)(sq + p.sq_off.tail), *mask = (unsigned *)(sq + p.sq_off.ring_mask);
+	unsigned *array = (unsigned *)(sq + p.sq_off.array);
+	unsigned *chead = (unsigned *)(cq + p.cq_off.head), *cmask = (unsigned *)(cq + p.cq_off.ring_mask);
+	struct io_uring_cqe *cqes = (struct io_uring_cqe *)(cq + p.cq_off.cqes);
+	char buf[256];
+	int fd = -1;
+	for (int step = 0; step < 2; step++) {
+		unsigned idx = *tail & *mask;
+		struct io_uring_sqe *sqe = &sqes[idx];
+		memset(sqe, 0, sizeof *sqe);
+		if (step == 0) {
+			sqe->opcode = IORING_OP_OPENAT;
+			sqe->fd = AT_FDCWD;
+			sqe->addr = (unsigned long)path;
+			sqe->open_flags = O_RDONLY;
+		} else {
+			sqe->opcode = IORING_OP_READ;
+			sqe->fd = fd;
+			sqe->addr = (unsigned long)buf;
+			sqe->len = sizeof buf - 1;
+		}
+		array[idx] = idx;
+		__atomic_store_n(tail, *tail + 1, __ATOMIC_RELEASE);
+		if (syscall(SYS_io_uring_enter, ring, 1, 1, IORING_ENTER_GETEVENTS, NULL, 0) < 0) {
+			printf("io_uring_enter: %s\n", strerrorname_np(errno));
+			return;
+		}
+		unsigned h = __atomic_load_n(chead, __ATOMIC_ACQUIRE);
+		int res = cqes[h & *cmask].res;
+		__atomic_store_n(chead, h + 1, __ATOMIC_RELEASE);
+		if (res < 0) {
+			printf("io_uring %s: %s\n", step ? "read" : "open", strerrorname_np(-res));
+			return;
+		}
+		if (step == 0)
+			fd = res;
+		else
+			buf[res] = 0;
+	}
+	buf[strcspn(buf, "\n")] = 0;
+	printf("io_uring read: %s\n", buf);
+}
+
 int main(int argc, char **argv) {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 2)
@@ -357,6 +430,8 @@ int main(int argc, char **argv) {
 		smallstack(arg);
 	else if (!strcmp(mode, "sigtracer"))
 		sigtracer(arg);
+	else if (!strcmp(mode, "iouring"))
+		iouring(arg);
 	else if (!strcmp(mode, "euid"))
 		printf("euid %d\n", geteuid());
 	else
