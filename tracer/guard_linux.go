@@ -299,12 +299,12 @@ func inheritGuard(child, parent *Thread) {
 
 // fixStatusRead makes a read of a /proc status file show what the target
 // would see without hermes: at the exit of read or pread64, before the
-// handlers see the bytes.
+// handlers see the bytes, in runs that keep the fd model (record, replay).
 func (t *Tracer) fixStatusRead(th *Thread) {
 	sc := &th.sc
-	if th.attached || sc.Arch != abi.ArchX86_64 || sc.Ret <= 0 || sc.Skipped ||
+	if th.attached || !th.Proc.cacheFDs || sc.Arch != abi.ArchX86_64 || sc.Ret <= 0 || sc.Skipped ||
 		(sc.Nr != unix.SYS_READ && sc.Nr != unix.SYS_PREAD64) {
-		return
+		return // (without the fd model, a path would cost a readlink per read)
 	}
 	subject := t.statusSubject(th, th.Proc.FDPath(int(int32(sc.Args[0]))))
 	if subject == nil {

@@ -193,6 +193,15 @@ func nobody(t *testing.T) (run func(args ...string) *exec.Cmd, hermesCopy, escap
 	return run, filepath.Join(dir, "hermes"), filepath.Join(dir, "escape")
 }
 
+// withTarget appends "-- target..." to hermes's arguments, except for a
+// replay, which runs what its trace says.
+func withTarget(args []string, target ...string) []string {
+	if args[0] == "replay" {
+		return args
+	}
+	return append(append(args, "--"), target...)
+}
+
 // TestFilterInvisible: what the target sees of seccomp and no_new_privs
 // (prctl and /proc/self/status) is what it sees natively, before and after
 // it installs a filter of its own, as root and as an unprivileged user;
@@ -201,17 +210,15 @@ func TestFilterInvisible(t *testing.T) {
 	bin := testbin.C(t, "escape")
 	check := func(t *testing.T, native []byte, run func(args ...string) (string, string, int)) {
 		dir := openDir(t, 0o777)
-		for _, args := range [][]string{
-			{"record", "-o", filepath.Join(dir, "r.trace")},
-			{"trace", "-o", os.DevNull},
-		} {
+		tr := filepath.Join(dir, "r.trace")
+		for _, args := range [][]string{{"record", "-o", tr}, {"replay", tr}} {
 			out, errOut, code := run(args...)
 			if code != 0 || out != string(native) {
 				t.Errorf("%s: exit %d, the target saw\n%s\nnatively\n%s\nstderr:\n%s", args[0], code, out, native, errOut)
 			}
 		}
-		// With only openat trapped, /proc reads are not rewritten, but
-		// prctl still answers as natively.
+		// trace does not rewrite /proc reads, but prctl answers as
+		// natively, even with only openat trapped.
 		out, _, _ := run("trace", "-o", os.DevNull, "-e", "trace=openat")
 		prctlOf := func(s string) string {
 			var b strings.Builder
@@ -232,7 +239,7 @@ func TestFilterInvisible(t *testing.T) {
 			t.Fatal(err)
 		}
 		check(t, native, func(args ...string) (string, string, int) {
-			return hermes(t, append(args, "--", bin, "seccomp")...)
+			return hermes(t, withTarget(args, bin, "seccomp")...)
 		})
 	})
 	t.Run("nobody", func(t *testing.T) {
@@ -242,7 +249,7 @@ func TestFilterInvisible(t *testing.T) {
 			t.Fatal(err)
 		}
 		check(t, native, func(args ...string) (string, string, int) {
-			return runCommand(t, asNobody(append(append([]string{h}, args...), "--", esc, "seccomp")...))
+			return runCommand(t, asNobody(append([]string{h}, withTarget(args, esc, "seccomp")...)...))
 		})
 		native, _ = asNobody(esc, "filternnp").Output()
 		out, errOut, _ := runCommand(t, asNobody(h, "trace", "-o", os.DevNull, "--", esc, "filternnp"))
