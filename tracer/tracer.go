@@ -796,8 +796,8 @@ func (t *Tracer) enter(th *Thread, info *syscallInfo, foreign bool) {
 func (t *Tracer) apply(th *Thread) {
 	sc := &th.sc
 	act := &th.act
-	if (act.SetArgs != 0 || len(act.Strings) > 0) && !act.Skip {
-		if err := t.modifyArgs(th, act); err != nil {
+	if act.SetArgs != 0 || (len(act.Strings) > 0 && !act.Skip) {
+		if err := t.modifyArgs(th, act); err != nil && !act.Skip {
 			// Fail closed: the call must not run as the program made it.
 			t.logf("%s: %s denied with EPERM: cannot change its arguments: %v", th.Lineage, sc.Name(), err)
 			act.Skip, act.Value, act.By = true, -int64(unix.EPERM), "hermes"
@@ -982,8 +982,8 @@ func (t *Tracer) modifyArgs(th *Thread, act *Action) error {
 		}
 	}
 	sc.regsDirty = true
-	if len(act.Strings) == 0 {
-		return nil
+	if len(act.Strings) == 0 || act.Skip {
+		return nil // a call that does not run needs no strings
 	}
 	slot := th.Proc.scratchOf(th)
 	if slot == nil || slot.size < stringsSize(act.Strings) {
