@@ -151,6 +151,8 @@ func (t *Tracer) guardEnter(th *Thread, act *Action, foreign bool) bool {
 		default:
 			return false
 		}
+	} else if sc.Arch == abi.ArchX32 {
+		nr &^= abi.X32Bit // these have their x86_64 numbers in the x32 table
 	} else if sc.Arch != abi.ArchX86_64 {
 		return false
 	}
