@@ -123,14 +123,14 @@ func (t *Tracer) guardEnter(th *Thread, act *Action, foreign bool) bool {
 	th.guardExit = 0
 	if foreign {
 		// Without hermes the target's own TRACE would find no tracer.
-		act.Skip, act.Value, act.By = true, -int64(unix.ENOSYS), "hermes"
+		act.Skip, act.Value, act.By = true, -int64(unix.ENOSYS), ByHermes
 		return true
 	}
 	if th.attached {
 		if sc.Arch == abi.ArchX86_64 && t.signalsHermes(th) {
 			t.notice(noticeSignal, "%s: %s aimed at hermes answered ESRCH: a tracee cannot stop or detach hermes",
 				th.Lineage, sc.Name())
-			act.Skip, act.Value, act.By = true, -int64(unix.ESRCH), "hermes"
+			act.Skip, act.Value, act.By = true, -int64(unix.ESRCH), ByHermes
 			return true
 		}
 		return false // no filter of hermes's to hide, none to refuse
@@ -161,15 +161,16 @@ func (t *Tracer) guardEnter(th *Thread, act *Action, foreign bool) bool {
 		if sc.Args[0]&unix.CLONE_UNTRACED != 0 {
 			act.SetArgs |= 1
 			act.Args[0] = sc.Args[0] &^ unix.CLONE_UNTRACED
+			act.By = ByHermes
 		}
 	case unix.SYS_CLONE3:
-		act.Skip, act.Value, act.By = true, -int64(unix.ENOSYS), "hermes"
+		act.Skip, act.Value, act.By = true, -int64(unix.ENOSYS), ByHermes
 		return true
 	case unix.SYS_IO_URING_SETUP:
 		if t.cfg.RefuseIOUring {
 			t.notice(noticeIOUring, "%s: io_uring_setup answered ENOSYS: io_uring operations bypass system calls, so hermes could not see, record or police them (--allow-io-uring lets it through)",
 				th.Lineage)
-			act.Skip, act.Value, act.By = true, -int64(unix.ENOSYS), "hermes"
+			act.Skip, act.Value, act.By = true, -int64(unix.ENOSYS), ByHermes
 			return true
 		}
 		if t.cfg.WarnIOUring {
@@ -182,11 +183,11 @@ func (t *Tracer) guardEnter(th *Thread, act *Action, foreign bool) bool {
 	case unix.SYS_PRCTL:
 		switch sc.Args[0] {
 		case unix.PR_GET_SECCOMP:
-			act.Skip, act.Value, act.By = true, int64(t.visibleMode(th)), "hermes"
+			act.Skip, act.Value, act.By = true, int64(t.visibleMode(th)), ByHermes
 			return true
 		case unix.PR_GET_NO_NEW_PRIVS:
 			if t.guard.hermesNNP {
-				act.Skip, act.Value, act.By = true, b2i(th.ownNNP), "hermes"
+				act.Skip, act.Value, act.By = true, b2i(th.ownNNP), ByHermes
 				return true
 			}
 		case unix.PR_SET_NO_NEW_PRIVS:
@@ -223,12 +224,12 @@ func (t *Tracer) filterInstall(th *Thread, act *Action, flags, prog uint64) bool
 	if flags&unix.SECCOMP_FILTER_FLAG_NEW_LISTENER != 0 {
 		t.notice(noticeListener, "%s: seccomp filter with a user-notification listener refused (EINVAL): the calls it answered would bypass hermes",
 			th.Lineage)
-		act.Skip, act.Value, act.By = true, -int64(unix.EINVAL), "hermes"
+		act.Skip, act.Value, act.By = true, -int64(unix.EINVAL), ByHermes
 		return true
 	}
 	if t.guard.hermesNNP && !th.ownNNP && !hasCap(procStatus("/proc/" + strconv.Itoa(th.Tid) + "/status")["CapEff"], unix.CAP_SYS_ADMIN) {
 		// Only hermes's NO_NEW_PRIVS would let this through.
-		act.Skip, act.Value, act.By = true, -int64(unix.EACCES), "hermes"
+		act.Skip, act.Value, act.By = true, -int64(unix.EACCES), ByHermes
 		return true
 	}
 	var hdr [16]byte

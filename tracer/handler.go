@@ -89,8 +89,17 @@ func Emulate(v int64, writes ...MemWrite) Action {
 	return Action{Skip: true, Value: v, Writes: writes}
 }
 
-// Injected reports whether the action changes what the tracee sees.
+// ByHermes is Action.By for hermes's own answers (the tracer's guard:
+// clone3 refused, a filter hidden): they are not faults injected by
+// anyone, and are recorded as the call's plain result.
+const ByHermes = "hermes"
+
+// Injected reports whether a handler's action changes what the tracee
+// sees (hermes's own answers, By ByHermes, do not count).
 func (a *Action) Injected() bool {
+	if a.By == ByHermes {
+		return false
+	}
 	return a.Skip || a.SetArgs != 0 || len(a.Strings) > 0 || a.SetNr || a.Delay > 0 || a.Signal != 0 || a.Kill
 }
 

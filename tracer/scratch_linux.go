@@ -97,7 +97,7 @@ func (t *Tracer) needScratch(th *Thread, act *Action) bool {
 	}
 	fail := func(why string) bool {
 		t.logf("%s: %s denied with EPERM: cannot pass it a replacement string: %s", th.Lineage, sc.Name(), why)
-		act.Skip, act.Value, act.By = true, -int64(unix.EPERM), "hermes"
+		act.Skip, act.Value = true, -int64(unix.EPERM) // by whoever asked for the string
 		act.Strings = act.Strings[:0]
 		return false
 	}
@@ -137,7 +137,7 @@ func (t *Tracer) finishMmap(th *Thread, rval int64) {
 		t.logf("%s: %s denied with EPERM: cannot map scratch memory for a replacement string: %v",
 			th.Lineage, sc.Name(), unix.Errno(-rval))
 		act := &th.act
-		act.Skip, act.Value, act.By = true, -int64(unix.EPERM), "hermes"
+		act.Skip, act.Value = true, -int64(unix.EPERM)
 		sc.regs.Rax = uint64(act.Value)
 		sc.Exited, sc.Skipped, sc.Ret = true, true, act.Value
 		sc.Leave = t.now()

@@ -780,7 +780,7 @@ func (t *Tracer) enter(th *Thread, info *syscallInfo, foreign bool) {
 		h.Enter(sc, act)
 	}
 	if forced && !act.Skip {
-		act.Skip, act.Value, act.By = true, guardVal, "hermes" // the call must not run
+		act.Skip, act.Value, act.By = true, guardVal, ByHermes // the call must not run
 	}
 	if act.Kill {
 		t.kill(th)
@@ -800,7 +800,7 @@ func (t *Tracer) apply(th *Thread) {
 		if err := t.modifyArgs(th, act); err != nil && !act.Skip {
 			// Fail closed: the call must not run as the program made it.
 			t.logf("%s: %s denied with EPERM: cannot change its arguments: %v", th.Lineage, sc.Name(), err)
-			act.Skip, act.Value, act.By = true, -int64(unix.EPERM), "hermes"
+			act.Skip, act.Value = true, -int64(unix.EPERM) // by whoever changed them
 		}
 	}
 	if act.SetNr && !act.Skip {
