@@ -82,6 +82,10 @@ type Result struct {
 	// Divergence is, in a replay, the first call that differed from the
 	// recording, or nil.
 	Divergence *replay.Divergence
+	// Divergences counts, in a replay, the divergences reported: with
+	// ReplayOptions.Lenient the run goes on after them and Divergence
+	// stays nil.
+	Divergences int
 	// Matched counts, in a replay, the calls that matched the recording.
 	Matched int
 	// CheckRan and CheckStatus say whether the Check command ran and how it
@@ -95,7 +99,7 @@ type Result struct {
 
 func result(r run.Result) Result {
 	return Result{ExitCode: r.ExitCode, Signal: r.Signal, Interrupted: r.Interrupted, Seed: r.Seed, Injected: r.Injected,
-		Departure: r.Departure, Divergence: r.Divergence, Matched: r.Matched, CheckRan: r.CheckRan,
+		Departure: r.Departure, Divergence: r.Divergence, Divergences: r.Divergences, Matched: r.Matched, CheckRan: r.CheckRan,
 		CheckStatus: r.CheckStatus, View: r.View}
 }
 

@@ -69,6 +69,8 @@ func TestBadInput(t *testing.T) {
 		{"unknown class", []string{"trace", "-e", "trace=%bogus", "--", "true"}, 125, "bogus"},
 		{"unknown qualifier", []string{"trace", "-e", "frobnicate=1", "--", "true"}, 125, "frobnicate"},
 		{"bad pid value", []string{"trace", "-p", "abc"}, 125, "invalid argument"},
+		{"pid zero", []string{"trace", "-p", "0"}, 125, `"0" is not a process id`},
+		{"negative pid", []string{"trace", "-p", "-5"}, 125, `"-5" is not a process id`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, stderr, code := hermes(t, tc.args...)

@@ -67,6 +67,11 @@ func Replay(ctx context.Context, o ReplayOptions) (Result, error) {
 	}
 	defer rp.Close()
 	hdr := r.Header()
+	if pid, ok := hdr.Extra["attached_pid"]; ok {
+		// Its calls start in the middle of a run whose beginning (the
+		// descriptors, memory and children it already had) is not in it.
+		return Result{}, fmt.Errorf("%s was recorded by attaching to a running process (-p %s): it has no start to replay from", path, pid)
+	}
 	argv := hdr.Argv
 	if len(o.Argv) > 0 {
 		if !slices.Equal(o.Argv, hdr.Argv) {
@@ -76,9 +81,6 @@ func Replay(ctx context.Context, o ReplayOptions) (Result, error) {
 	}
 	if len(argv) == 0 {
 		return Result{}, fmt.Errorf("%s: the trace has no command line; give one after --", path)
-	}
-	if _, ok := hdr.Extra["attached_pid"]; ok {
-		logf("warning: the trace was recorded by attaching to a running process; replaying it as a new run of %q", strings.Join(argv, " "))
 	}
 	if !hdr.Deterministic {
 		logf("warning: %v", replay.ErrNotDeterministic)
@@ -178,6 +180,13 @@ func Replay(ctx context.Context, o ReplayOptions) (Result, error) {
 			}
 			matched, emulated := rp.Calls()
 			out.Matched = matched
+			out.Divergences = rp.Divergences()
+			if res.Interrupted {
+				// Stopped from outside: what the rest of the run would have
+				// done is unknown.
+				logf("replay: interrupted: %d calls matched the recording before it (%d emulated)", matched, emulated)
+				return nil
+			}
 			if d := rp.Departure(); d != nil {
 				out.Departure = d
 				logf("%s; the target exited with status %d", d, res.ExitCode)
@@ -191,7 +200,10 @@ func Replay(ctx context.Context, o ReplayOptions) (Result, error) {
 			return nil
 		})
 	r0 := result(res, inj)
-	r0.Departure, r0.Divergence, r0.Matched, r0.View = out.Departure, out.Divergence, out.Matched, view != nil
+	r0.Departure, r0.Divergence, r0.Divergences, r0.Matched, r0.View = out.Departure, out.Divergence, out.Divergences, out.Matched, view != nil
+	if r0.Divergence != nil && r0.Divergences == 0 {
+		r0.Divergences = 1
+	}
 	if r0.Divergence != nil && ctx.Err() == nil {
 		// The replayer stopped the target at the divergence: that is
 		// Divergence, not an interruption.

@@ -54,7 +54,10 @@ type Result struct {
 	// recording (an injection changed a call), or nil.
 	Departure *replay.Departure
 	// Divergence is, in a replay, the first divergence, or nil.
-	Divergence  *replay.Divergence
+	Divergence *replay.Divergence
+	// Divergences counts, in a replay, the divergences reported (with
+	// Lenient the run goes on after them, and Divergence stays nil).
+	Divergences int
 	Matched     int  // replay: calls matched
 	CheckRan    bool // Check was run
 	CheckStatus int  // its exit status (128+N for a signal)
