@@ -12,8 +12,12 @@
 //
 // Load also takes "builtin:NAME" for the scripts of package policies;
 // LoadSource takes source bytes; NewRules (or Engine.AddRules) takes parsed
-// ParseStrace rules. Check validates a script without running anything.
-// Engine.Reload recompiles the file (call it on SIGHUP).
+// ParseStrace rules. Check validates a script without running anything
+// and returns its warnings (Engine.Warnings). Engine.Reload recompiles the
+// file (call it on SIGHUP). Engine.Declared lists the parameters the script
+// declared with hermes.param, so that a caller can refuse one no script
+// takes. Options.Failed hears of every failing callback (hermes's --strict).
+// Finish prints, when callbacks failed, how many.
 //
 // # Hooks
 //
@@ -32,7 +36,10 @@
 // Returning nothing (or anything) continues the call; actions are made by
 // calling the functions below, and several compose (modify_arg + delay).
 // The script's top level runs once at load; hermes.trap must be called
-// there.
+// there. A global function named like a hook that is not one (on_syscal,
+// onReturn, on_Exit: the same letters but for case and underscores, or
+// two edits away) is never called: loading the script warns about it
+// ("file:line: warning: ..." on Options.Log, and in Warnings).
 //
 // # Actions
 //
@@ -130,7 +137,10 @@
 //	                          syscall is trapped.
 //	params, hermes.param(k, default)
 //	                          --param k=v values (strings); param converts
-//	                          to the type of default (number, boolean)
+//	                          to the type of default (number, boolean).
+//	                          Called at the top level it declares k
+//	                          (Declared): hermes refuses a --param that no
+//	                          loaded script declares
 //	hermes.split(s)           the fields of a comma/space-separated list
 //	hermes.path_filter(prefix, exclude)
 //	                          a function(path) true under prefix and not

@@ -374,10 +374,15 @@ type trapError struct{ item string }
 func (e *trapError) Error() string { return "unknown syscall or class " + strconv.Quote(e.item) }
 
 // hermes.param(name, default): params[name] converted to the type of
-// default (number, boolean or string); default when unset.
+// default (number, boolean or string); default when unset. Called at the
+// top level, it declares the parameter: a --param that no script declares
+// is refused.
 func (s *script) luaParam(L *lua.LState) int {
 	name := L.CheckString(1)
 	def := L.Get(2)
+	if s.c.phase == phaseTop {
+		s.declared[name] = true
+	}
 	raw, ok := s.e.opts.Params[name]
 	if !ok {
 		L.Push(def)

@@ -110,6 +110,8 @@ type script struct {
 	trapDeclared      bool
 	trapSet           []bool // x86_64 numbers the script declared
 	trapNames         []string
+	declared          map[string]bool // parameters hermes.param declared at the top level
+	warnings          []string        // "file:line: warning: ..." found at load
 	topLevelTimeLimit time.Duration
 	callbackTimeLimit time.Duration
 }
@@ -131,7 +133,7 @@ func (e *LoadError) Error() string {
 // level. It runs on whatever goroutine calls it; the result is handed to
 // the tracer goroutine afterwards and never used by two at once.
 func compile(e *Engine, name string, src []byte) (*script, error) {
-	s := &script{e: e, name: name, dl: newDeadline(watchPeriod(e.timeout)), callbackTimeLimit: e.timeout}
+	s := &script{e: e, name: name, dl: newDeadline(watchPeriod(e.timeout)), callbackTimeLimit: e.timeout, declared: map[string]bool{}}
 	s.topLevelTimeLimit = max(e.timeout, topLevelMin)
 	if len(src) > maxScript {
 		return nil, &LoadError{Pos: name, Msg: fmt.Sprintf("the script is %d bytes; the limit is %d", len(src), maxScript)}
@@ -193,6 +195,7 @@ func compile(e *Engine, name string, src []byte) (*script, error) {
 			return nil, &LoadError{Pos: name, Msg: fmt.Sprintf("%s must be a function, not a %s", h.name, v.Type())}
 		}
 	}
+	s.warnings = hookWarnings(L, name)
 	ok = true
 	return s, nil
 }

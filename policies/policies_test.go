@@ -71,8 +71,8 @@ func TestListAndGet(t *testing.T) {
 		if policies.Summary(n) == "" {
 			t.Errorf("%s: no summary", n)
 		}
-		if err := inject.Check("builtin:" + n); err != nil {
-			t.Errorf("check %s: %v", n, err)
+		if w, err := inject.Check("builtin:" + n); err != nil || len(w) > 0 {
+			t.Errorf("check %s: %v %q", n, err, w)
 		}
 	}
 	if _, ok := policies.Get("../policies"); ok {

@@ -290,7 +290,7 @@ func TestTraceTimestamps(t *testing.T) {
 		{[]string{"-tt", "-T"}, `^\d\d:\d\d:\d\d\.\d{6} write\(1, "hello\\n", 6\) = 6 <0\.\d{6}>$`},
 		{[]string{"-ttt"}, `^(\d{10}\.\d{6}) write\(1, "hello\\n", 6\) = 6$`},
 		{[]string{"-r"}, `^ +0\.\d{6} write\(1, "hello\\n", 6\) = 6$`},
-		{[]string{"-T", "-e", "inject=write:error=ENOSPC"}, `^write\(1, "hello\\n", 6\) = -1 ENOSPC \(No space left on device\) \(INJECTED\) <0\.\d{6}>$`},
+		{[]string{"-T", "-e", "inject=write:error=ENOSPC"}, `^write\(1, "hello\\n", 6\) = -1 ENOSPC \(No space left on device\) \(INJECTED by inject=write:error=ENOSPC\) <0\.\d{6}>$`},
 	} {
 		t.Run(strings.Join(tc.flags, " "), func(t *testing.T) {
 			before := time.Now()

@@ -43,7 +43,7 @@ with syscall stops and left running when hermes is interrupted.`,
   hermes trace -e trace=openat,read -o out.txt -- ls /
   hermes trace -e trace=%network -p 1234
   hermes trace -e inject=write:error=ENOSPC:when=3 -- ./app
-  hermes trace --inject builtin:deny-path --param path=/etc/passwd -- cat /etc/passwd`,
+  hermes trace --inject builtin:deny-path --param prefix=/etc/passwd -- cat /etc/passwd`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runTrace(&o, args, stderr)

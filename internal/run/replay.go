@@ -139,9 +139,7 @@ func Replay(ctx context.Context, o ReplayOptions) (Result, error) {
 	}
 	env, err := SetEnv(RestoreRedactedEnv(hdr.Env, o.Env, logf), o.Env)
 	if err != nil {
-		if inj.eng != nil {
-			inj.eng.Close()
-		}
+		inj.close()
 		return Result{}, err
 	}
 	cfg := tracer.Config{
@@ -164,7 +162,7 @@ func Replay(ctx context.Context, o ReplayOptions) (Result, error) {
 		cfg.Trace = union(cfg.Trace, inj.trapped())
 	}
 	var out Result
-	res, err := runTracer(ctx, cfg, 0, argv, o.Control, inj.eng, func(t *tracer.Tracer) { rp.SetStop(func() { t.Stop(-1) }) },
+	res, err := runTracer(ctx, cfg, 0, argv, o.Control, inj, func(t *tracer.Tracer) { rp.SetStop(func() { t.Stop(-1) }) },
 		func(res tracer.Result) error {
 			ferr := rp.Finish(res)
 			var d *replay.Divergence
