@@ -135,3 +135,31 @@ func TestOnReturnRendering(t *testing.T) {
 		t.Fatalf("dump:\n%s\nwant %q", dump, want)
 	}
 }
+
+// TestReplayUnrecordedCalls: replay --inject with a script that acts on
+// calls a narrowed recording did not keep says so in one line.
+func TestReplayUnrecordedCalls(t *testing.T) {
+	dir := t.TempDir()
+	trace, _, code := recordRun(t, []string{"-e", "trace=openat"}, testbin.C(t, "probe"), "writes", filepath.Join(dir, "out"), "2")
+	if code != 0 {
+		t.Fatalf("record: exit %d", code)
+	}
+	writes := filepath.Join(dir, "writes.lua")
+	os.WriteFile(writes, []byte("hermes.trap{\"write\", \"openat\"}\nfunction on_syscall(ev) end\n"), 0o644)
+	opens := filepath.Join(dir, "opens.lua")
+	os.WriteFile(opens, []byte("hermes.trap{\"openat\"}\nfunction on_syscall(ev) end\n"), 0o644)
+	all := filepath.Join(dir, "all.lua")
+	os.WriteFile(all, []byte("function on_syscall(ev) end\n"), 0o644)
+	for _, tc := range []struct {
+		script, note string
+	}{
+		{writes, "hermes: note: the recording did not keep write (it kept 1 syscall: -e trace=), on which the injection acts"},
+		{all, "hermes: note: the recording kept only 1 syscall (-e trace=), and the injection acts on every call"},
+		{opens, ""},
+	} {
+		_, stderr, code := hermes(t, "replay", "--inject", tc.script, trace)
+		if code != 0 || strings.Count(stderr, "note: the recording") != min(len(tc.note), 1) || !strings.Contains(stderr, tc.note) {
+			t.Errorf("%s: exit %d, stderr:\n%s\nwant %q", filepath.Base(tc.script), code, stderr, tc.note)
+		}
+	}
+}

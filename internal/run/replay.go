@@ -15,6 +15,7 @@ import (
 	"github.com/hermes-trace/hermes/replay"
 	"github.com/hermes-trace/hermes/replay/fsview"
 	"github.com/hermes-trace/hermes/tracer"
+	"github.com/hermes-trace/hermes/tracer/abi"
 )
 
 // ReplayOptions configure Replay.
@@ -136,6 +137,9 @@ func Replay(ctx context.Context, o ReplayOptions) (Result, error) {
 			rp.SetOverlay(tracer.Chain(hs))
 		}
 		rp.SetSeed(seed)
+		if note := unrecordedNote(hdr.Traced, inj); note != "" {
+			logf("%s", note)
+		}
 	}
 	env, err := SetEnv(RestoreRedactedEnv(hdr.Env, o.Env, logf), o.Env)
 	if err != nil {
@@ -290,4 +294,43 @@ func SetEnv(env, set []string) ([]string, error) {
 		out = append(out, kv)
 	}
 	return out, nil
+}
+
+// unrecordedNote says, in one line, which calls the injection acts on that
+// a recording narrowed with -e trace= did not keep: nothing of them is
+// replayed, so a fault there is not one the recording had, and the replay
+// departs from the recording where the injection changes one. "" when the
+// recording kept them all.
+func unrecordedNote(recorded []int32, inj *injection) string {
+	if len(recorded) == 0 {
+		return "" // it kept every call
+	}
+	kept := make(map[int]bool, len(recorded))
+	for _, nr := range recorded {
+		kept[int(nr)] = true
+	}
+	what := fmt.Sprintf("%d syscalls", len(recorded))
+	if len(recorded) == 1 {
+		what = "1 syscall"
+	}
+	const then = "they are not replayed, and where the injection changes one the replay departs from the recording"
+	trapped := inj.trapped()
+	if trapped == nil {
+		return fmt.Sprintf("note: the recording kept only %s (-e trace=), and the injection acts on every call: %s", what, then)
+	}
+	var missing []string
+	for _, nr := range trapped {
+		if !kept[nr] {
+			missing = append(missing, abi.Name(abi.ArchX86_64, nr))
+		}
+	}
+	if len(missing) == 0 {
+		return ""
+	}
+	const show = 6
+	list := strings.Join(missing[:min(len(missing), show)], ", ")
+	if len(missing) > show {
+		list += fmt.Sprintf(" and %d more", len(missing)-show)
+	}
+	return fmt.Sprintf("note: the recording did not keep %s (it kept %s: -e trace=), on which the injection acts: %s", list, what, then)
 }
