@@ -123,6 +123,7 @@ type Engine struct {
 	closed   bool
 
 	comms  map[int]lua.LValue
+	stdio  stdioFiles
 	stats  Stats
 	errMsg int // runtime errors reported so far (reports are capped)
 }
@@ -440,6 +441,7 @@ func (e *Engine) Process(pev *tracer.ProcessEvent) {
 	if e.next.Load() != nil {
 		e.swap()
 	}
+	e.stdio.process(pev)
 	if pev.Thread != nil {
 		switch pev.Kind {
 		case tracer.EventExec, tracer.EventExit:

@@ -76,6 +76,9 @@ type callCtx struct {
 
 	// lazily decoded fields of sc, nil until asked for
 	path, path2, fdpath lua.LValue
+	outpath, iopath     lua.LValue
+	outDone, outOK      bool // outFD worked out, and whether the call writes data
+	outFd               int
 	sockDone            bool
 	family, port, ip    lua.LValue
 	buf                 []byte
@@ -84,6 +87,7 @@ type callCtx struct {
 func (c *callCtx) begin(sc *tracer.Syscall, ph phase) {
 	c.sc, c.phase = sc, ph
 	c.path, c.path2, c.fdpath = nil, nil, nil
+	c.outpath, c.iopath, c.outDone = nil, nil, false
 	c.sockDone = false
 	strs := c.p.strings[:0]
 	c.p = pending{strings: strs}
