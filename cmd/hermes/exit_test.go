@@ -5,12 +5,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 
-	"github.com/hermes-trace/hermes/format"
-	"github.com/hermes-trace/hermes/format/tracepb"
 	"github.com/hermes-trace/hermes/internal/testbin"
 )
 
@@ -29,15 +28,20 @@ func TestReplayExitStatuses(t *testing.T) {
 	if code != 42 {
 		t.Fatalf("record hello 42: exit %d", code)
 	}
+	// A recording of a running process, from when hermes attached to it
+	// until it ended.
 	attached := filepath.Join(dir, "attached.trace")
-	w, err := format.Create(attached, &tracepb.TraceHeader{Argv: []string{testbin.C(t, "hello")}, Arch: "x86_64",
-		Extra: map[string]string{"attached_pid": "4242"}}, format.WriterOptions{})
-	if err != nil {
+	target := exec.Command(testbin.C(t, "sleeper"), "0.5")
+	tout, _ := target.StdoutPipe()
+	if err := target.Start(); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
+	waitLine(t, bufio.NewReader(tout), "ready")
+	pid := strconv.Itoa(target.Process.Pid)
+	if _, stderr, code := hermes(t, "record", "-o", attached, "-p", pid); code != 0 {
+		t.Fatalf("record -p: exit %d\n%s", code, stderr)
 	}
+	target.Wait()
 	same := func() { os.WriteFile(file, []byte("recorded content\n"), 0o644) }
 	changed := func() { os.WriteFile(file, []byte("recorded CONTENT\n"), 0o644) }
 	for _, tc := range []struct {
@@ -54,7 +58,7 @@ func TestReplayExitStatuses(t *testing.T) {
 		{"lenient divergence", changed, []string{"--lenient", trace}, exitDiverged, "divergences (--lenient)", "no divergence"},
 		{"divergence over check", changed, []string{"--check", "exit 7", trace}, exitDiverged, "hermes: replay diverged", "no divergence"},
 		{"lenient divergence over check", changed, []string{"--lenient", "--check", "exit 0", trace}, exitDiverged, "divergences (--lenient)", "no divergence"},
-		{"attached recording", same, []string{attached}, exitError, "recorded by attaching to a running process (-p 4242)", "diverged"},
+		{"attached recording", same, []string{attached}, exitError, "recorded by attaching to a running process (-p " + pid + "): it has no start to replay from", "diverged"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.input()
