@@ -107,6 +107,9 @@ func (inj *injection) checkParams(params map[string]string) error {
 	declared := map[string]bool{}
 	var have []string
 	for _, e := range inj.engines {
+		if e.Name() == "" {
+			continue // strace-style rules only
+		}
 		d := e.Declared()
 		for _, k := range d {
 			declared[k] = true
