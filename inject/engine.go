@@ -278,6 +278,10 @@ func (e *Engine) Declared() []string {
 // Name returns the script's name ("" for a rules-only engine).
 func (e *Engine) Name() string { return e.name }
 
+// Reloadable reports whether the script was loaded from a file, which
+// Reload re-reads.
+func (e *Engine) Reloadable() bool { return e.path != "" }
+
 // Seed returns the seed of hermes.rand.
 func (e *Engine) Seed() uint64 { return e.opts.Seed }
 
@@ -589,7 +593,3 @@ var (
 	_ tracer.Handler        = (*Engine)(nil)
 	_ tracer.ProcessHandler = (*Engine)(nil)
 )
-
-// Reloadable reports whether the script was loaded from a file, which
-// Reload re-reads.
-func (e *Engine) Reloadable() bool { return e.path != "" }
