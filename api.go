@@ -19,7 +19,12 @@ type Injection struct {
 	// Script is a Lua fault-injection script: a file, or "builtin:NAME"
 	// for a built-in policy (hermes policies lists them).
 	Script string
-	// Params fill the script's params table.
+	// Scripts are more scripts, composed after Script in this order: at
+	// each call every one runs, a later one winning where two act.
+	Scripts []string
+	// Params are the scripts' parameters: each goes to every script that
+	// declares it (hermes.param at its top level); a parameter that no
+	// script declares is an error.
 	Params map[string]string
 	// Rules are strace-style fault rules, as after -e:
 	// "inject=write:error=ENOSPC:when=3", "fault=openat:error=EACCES".
@@ -35,6 +40,10 @@ type Injection struct {
 	// OnError is what a call gets when its Lua callback fails: "continue"
 	// (the default), "deny" or "kill".
 	OnError string
+	// Strict ends the run at the first script error (a callback that
+	// fails or times out): the command is killed and the run returns an
+	// error.
+	Strict bool
 	// Reload reloads the script when its file changes.
 	Reload bool
 	// Log receives the script's hermes.log output and its errors; nil
@@ -43,8 +52,12 @@ type Injection struct {
 }
 
 func (in *Injection) internal() (run.Inject, error) {
-	out := run.Inject{Script: in.Script, Params: in.Params, Handler: in.Handler, Seed: in.Seed, SeedSet: in.SeedSet,
-		Reload: in.Reload, Log: in.Log}
+	out := run.Inject{Params: in.Params, Handler: in.Handler, Seed: in.Seed, SeedSet: in.SeedSet,
+		Strict: in.Strict, Reload: in.Reload, Log: in.Log}
+	if in.Script != "" {
+		out.Scripts = append(out.Scripts, in.Script)
+	}
+	out.Scripts = append(out.Scripts, in.Scripts...)
 	if in.OnError != "" {
 		oe, err := inject.ParseOnError(in.OnError)
 		if err != nil {
@@ -82,6 +95,10 @@ type Result struct {
 	// Divergence is, in a replay, the first call that differed from the
 	// recording, or nil.
 	Divergence *replay.Divergence
+	// Divergences counts, in a replay, the divergences reported: with
+	// ReplayOptions.Lenient the run goes on after them and Divergence
+	// stays nil.
+	Divergences int
 	// Matched counts, in a replay, the calls that matched the recording.
 	Matched int
 	// CheckRan and CheckStatus say whether the Check command ran and how it
@@ -95,7 +112,7 @@ type Result struct {
 
 func result(r run.Result) Result {
 	return Result{ExitCode: r.ExitCode, Signal: r.Signal, Interrupted: r.Interrupted, Seed: r.Seed, Injected: r.Injected,
-		Departure: r.Departure, Divergence: r.Divergence, Matched: r.Matched, CheckRan: r.CheckRan,
+		Departure: r.Departure, Divergence: r.Divergence, Divergences: r.Divergences, Matched: r.Matched, CheckRan: r.CheckRan,
 		CheckStatus: r.CheckStatus, View: r.View}
 }
 

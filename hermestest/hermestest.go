@@ -39,7 +39,8 @@ import (
 type Options struct {
 	// Policy is a Lua script: a file, or "builtin:NAME".
 	Policy string
-	// Params fill the script's params table.
+	// Params are the script's parameters (hermes.param); one it does not
+	// declare is an error.
 	Params map[string]string
 	// Rules are strace-style fault rules ("inject=write:error=ENOSPC").
 	Rules []string

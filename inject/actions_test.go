@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hermes-trace/hermes/inject"
+	"github.com/hermes-trace/hermes/internal/testbin"
 )
 
 func TestDenyThirdWrite(t *testing.T) {
@@ -196,5 +197,40 @@ end
 		"hermes: [1] openat: ret\t-2\tENOENT\ttrue\n"
 	if r.log != want {
 		t.Errorf("log\n%q\nwant\n%q", r.log, want)
+	}
+}
+
+// TestWriteFields: @write traps every call that writes file data, and the
+// event says which descriptor it writes to (ev.outfd: copy_file_range's
+// third argument), its byte count, and whether that is a standard
+// descriptor the run started with.
+func TestWriteFields(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "src"), []byte(strings.Repeat("s", 8192)), 0o644)
+	os.WriteFile(filepath.Join(dir, "big"), []byte(strings.Repeat("b", 100)), 0o644)
+	r := runLua(t, `
+hermes.trap{"@write"}
+function on_syscall(ev)
+  local out = ev.outpath
+  if out ~= nil then out = out:gsub(".*/", ""):gsub("^stdout%d+$", "STDOUT") end
+  local exe = ev.exe:gsub(".*/", "")
+  hermes.log(ev.outfd ~= nil and ev.outfd == ev.iofd, out, ev.count, ev.count_arg, ev.stdio, exe)
+end
+`, inject.Options{}, testbin.C(t, "writekinds"), dir, "copy_file_range", "sendfile", "splice", "ftruncate-grow", "ftruncate-shrink", "ficlone")
+	for _, w := range []string{
+		"] copy_file_range: true\tcopy_file_range.out\t100\t5\tfalse\twritekinds\n",
+		"] write: true\tSTDOUT\t21\t3\ttrue\twritekinds\n", // "copy_file_range: 100\n"
+		"] sendfile: true\tsendfile.out\t100\t4\tfalse\twritekinds\n",
+		"] splice: true\tsplice.out\t100\t5\tfalse\twritekinds\n",
+		"] ftruncate: true\tftruncate-grow.out\tnil\tnil\tfalse\twritekinds\n",
+		"] ftruncate: false\tnil\tnil\tnil\tfalse\twritekinds\n", // shrinks: writes no data
+		"] ioctl: true\tficlone.out\tnil\tnil\tfalse\twritekinds\n",
+	} {
+		if !strings.Contains(r.log, w) {
+			t.Errorf("log lacks %q:\n%s", w, r.log)
+		}
+	}
+	if n := strings.Count(r.log, "] ioctl: true"); n != 1 {
+		t.Errorf("%d ioctls, want the one FICLONE:\n%s", n, r.log)
 	}
 }

@@ -12,8 +12,12 @@
 //
 // Load also takes "builtin:NAME" for the scripts of package policies;
 // LoadSource takes source bytes; NewRules (or Engine.AddRules) takes parsed
-// ParseStrace rules. Check validates a script without running anything.
-// Engine.Reload recompiles the file (call it on SIGHUP).
+// ParseStrace rules. Check validates a script without running anything
+// and returns its warnings (Engine.Warnings). Engine.Reload recompiles the
+// file (call it on SIGHUP). Engine.Declared lists the parameters the script
+// declared with hermes.param, so that a caller can refuse one no script
+// takes. Options.Failed hears of every failing callback (hermes's --strict).
+// Finish prints, when callbacks failed, how many.
 //
 // # Hooks
 //
@@ -32,7 +36,10 @@
 // Returning nothing (or anything) continues the call; actions are made by
 // calling the functions below, and several compose (modify_arg + delay).
 // The script's top level runs once at load; hermes.trap must be called
-// there.
+// there. A global function named like a hook that is not one (on_syscal,
+// onReturn, on_Exit: the same letters but for case and underscores, or
+// two edits away) is never called: loading the script warns about it
+// ("file:line: warning: ..." on Options.Log, and in Warnings).
 //
 // # Actions
 //
@@ -75,9 +82,26 @@
 //	fd, fdpath                 first fd argument (else a dirfd, -100 for
 //	                           AT_FDCWD) and what it refers to
 //	                           ("/tmp/x", "socket:[123]", "pipe:[4]")
+//	outfd, outpath             the descriptor the call writes file data to,
+//	                           and what it refers to: write's fd,
+//	                           copy_file_range's and splice's third argument,
+//	                           sendfile's first, fallocate's, an ftruncate's
+//	                           that grows the file, an ioctl's for FICLONE
+//	                           and FICLONERANGE (the syscall table's
+//	                           FSEffect.Data, so a call added to the table
+//	                           is covered); nil when the call writes none
+//	iofd, iopath               the descriptor the call moves data through:
+//	                           outfd for a call that can write file data
+//	                           (nil when this one writes none), else fd
+//	stdio                      true when iofd is one of the standard
+//	                           descriptors (0, 1, 2) the run's first process
+//	                           started with, or the same file (policies leave
+//	                           them alone by default)
+//	exe                        the process's executable (its last execve)
 //	flags                      first flags argument (O_*, MAP_*, ...)
-//	count, count_arg           the size argument of a buffer call and its
-//	                           index (for modify_arg)
+//	count, count_arg           the size argument of a buffer call (or the
+//	                           byte count of copy_file_range, sendfile,
+//	                           splice) and its index (for modify_arg)
 //	family, port, ip           decoded sockaddr argument (connect, bind,
 //	                           sendto): "inet"/"inet6"/"unix", port number,
 //	                           address string (a unix socket's path)
@@ -125,18 +149,31 @@
 //	hermes.log(...), print    "hermes: [lineage] name: msg" on Options.Log
 //	                          ("hermes: SCRIPT: msg" outside a syscall)
 //	hermes.trap{...}          syscalls the script acts on: names, numbers,
-//	                          strace classes ("%file", "%net"), /regex.
+//	                          strace classes ("%file", "%net"), /regex, and
+//	                          "@write": every call that can write file data
+//	                          (those with an ev.outfd, ioctl included).
 //	                          Unknown names fail the load. Without it every
 //	                          syscall is trapped.
 //	params, hermes.param(k, default)
 //	                          --param k=v values (strings); param converts
-//	                          to the type of default (number, boolean)
+//	                          to the type of default (number, boolean).
+//	                          Called at the top level it declares k
+//	                          (Declared): hermes refuses a --param that no
+//	                          loaded script declares
 //	hermes.split(s)           the fields of a comma/space-separated list
 //	hermes.path_filter(prefix, exclude)
 //	                          a function(path) true under prefix and not
 //	                          under the comma-separated exclude prefixes
 //	                          (nil paths are false): keeps the loader,
 //	                          /proc and devices out of a fault's way
+//	hermes.program_filter(comm, exe)
+//	                          a function(ev) true for the processes whose
+//	                          ev.comm matches one of the comma-separated
+//	                          globs in comm, or whose ev.exe matches one of
+//	                          those in exe (with a /: the whole path;
+//	                          without: its base name); true for all when
+//	                          both are empty (exe="*.test": a go test
+//	                          binary, not its toolchain)
 //	hermes.state              a table that survives hot reload (see below)
 //	hermes.script, hermes.seed, hermes.NULL (u64 zero)
 //

@@ -75,6 +75,11 @@ type Options struct {
 	ReloadInterval time.Duration
 	// Params fill the script's global table params (--param key=value).
 	Params map[string]string
+	// Failed, if set, is called on the tracer goroutine after each failing
+	// callback (a runtime error or a timeout) has been reported and
+	// OnError applied, with the message of the report (--strict stops the
+	// run there).
+	Failed func(error)
 }
 
 // NewSeed returns a random seed for Options.Seed.
@@ -118,6 +123,7 @@ type Engine struct {
 	closed   bool
 
 	comms        map[int]lua.LValue
+	stdio        stdioFiles
 	stats        Stats
 	errMsg       int  // runtime errors reported so far (reports are capped)
 	saidNoAccess bool // the fail-closed denial for unreadable memory was reported
@@ -168,6 +174,13 @@ func Load(path string, opts Options) (*Engine, error) {
 	return e, nil
 }
 
+// warn prints the load-time warnings of the current version on the log.
+func (e *Engine) warn() {
+	for _, w := range e.Warnings() {
+		e.write("hermes: " + w + "\n")
+	}
+}
+
 // LoadSource is Load for a script given as source; name is used in
 // messages ("name:line: ..."). Reload is not available.
 func LoadSource(name string, src []byte, opts Options) (*Engine, error) {
@@ -207,6 +220,7 @@ func (e *Engine) start(src []byte) error {
 		return err
 	}
 	e.cur = s
+	e.warn()
 	if s.trapDeclared {
 		e.trap = trapList(s.trapSet)
 	} else if s.onSyscall == nil && s.onReturn == nil {
@@ -227,18 +241,47 @@ func trapList(set []bool) []int {
 
 // Check compiles and validates a script (hermes check): syntax, its top
 // level, trap names, errno and signal names in literal uses. Nothing is
-// traced.
-func Check(path string) error {
+// traced. It returns the warnings of a script that loads (see Warnings).
+func Check(path string) ([]string, error) {
 	e, err := Load(path, Options{Log: io.Discard})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	e.Close()
-	return nil
+	defer e.Close()
+	return e.Warnings(), nil
+}
+
+// Warnings returns what looks wrong in a script that loads,
+// "file:line: warning: ...": global functions named like a hook that are
+// not one (on_syscal), which hermes never calls. Load prints them on the
+// log.
+func (e *Engine) Warnings() []string {
+	if e.cur == nil {
+		return nil
+	}
+	return e.cur.warnings
+}
+
+// Declared returns, sorted, the parameters the script declared by calling
+// hermes.param at its top level.
+func (e *Engine) Declared() []string {
+	if e.cur == nil {
+		return nil
+	}
+	out := make([]string, 0, len(e.cur.declared))
+	for k := range e.cur.declared {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // Name returns the script's name ("" for a rules-only engine).
 func (e *Engine) Name() string { return e.name }
+
+// Reloadable reports whether the script was loaded from a file, which
+// Reload re-reads.
+func (e *Engine) Reloadable() bool { return e.path != "" }
 
 // Seed returns the seed of hermes.rand.
 func (e *Engine) Seed() uint64 { return e.opts.Seed }
@@ -390,19 +433,24 @@ func (e *Engine) run(s *script, fn *lua.LFunction, sc *tracer.Syscall, act *trac
 	}
 }
 
+// reportError prints a failing callback (the first maxErrorReports) and
+// tells Options.Failed.
 func (e *Engine) reportError(s *script, err error, sc *tracer.Syscall, ph phase) {
 	e.errMsg++
-	if e.errMsg > maxErrorReports {
-		if e.errMsg == maxErrorReports+1 {
-			e.write("hermes: " + s.name + ": too many errors; further ones are counted, not printed\n")
-		}
-		return
-	}
 	ctx := ph.hook()
 	if sc != nil {
 		ctx = fmt.Sprintf("%s, [%s] %s #%d", ctx, sc.Thread.Lineage, sc.Name(), sc.Nth)
 	}
-	e.write(fmt.Sprintf("hermes: %s (in %s; on-error=%s)\n", luaMessage(err), ctx, e.opts.OnError))
+	msg := fmt.Sprintf("%s (in %s)", luaMessage(err), ctx)
+	switch {
+	case e.errMsg <= maxErrorReports:
+		e.write(fmt.Sprintf("hermes: %s (in %s; on-error=%s)\n", luaMessage(err), ctx, e.opts.OnError))
+	case e.errMsg == maxErrorReports+1:
+		e.write("hermes: " + s.name + ": too many errors; further ones are counted, not printed\n")
+	}
+	if e.opts.Failed != nil {
+		e.opts.Failed(errors.New(msg))
+	}
 }
 
 // Process implements tracer.ProcessHandler: on_process, and bookkeeping.
@@ -410,6 +458,7 @@ func (e *Engine) Process(pev *tracer.ProcessEvent) {
 	if e.next.Load() != nil {
 		e.swap()
 	}
+	e.stdio.process(pev)
 	if pev.Thread != nil {
 		switch pev.Kind {
 		case tracer.EventExec, tracer.EventExit:
@@ -469,13 +518,16 @@ func (s *script) callTable(fn *lua.LFunction, arg lua.LValue) error {
 }
 
 // Finish runs on_exit(summary) with how the run ended, then closes the
-// engine. Call it once, after the tracer returned.
+// engine. Call it once, after the tracer returned. Its error is on_exit's,
+// which is reported and counted in Stats like any failing callback. If
+// callbacks failed, it says on the log how many.
 func (e *Engine) Finish(res tracer.Result) error {
 	e.stopWatch()
 	if e.next.Load() != nil {
 		e.swap()
 	}
 	defer e.Close()
+	defer e.summary()
 	s := e.cur
 	if s == nil || s.onExit == nil {
 		return nil
@@ -500,6 +552,18 @@ func (e *Engine) Finish(res tracer.Result) error {
 		return errors.New(luaMessage(err))
 	}
 	return nil
+}
+
+// summary says, in the closing lines of a run, how many callbacks failed:
+// a script that fails in every callback injects nothing.
+func (e *Engine) summary() {
+	if n := e.stats.Errors; n > 0 {
+		what := "callbacks"
+		if n == 1 {
+			what = "callback"
+		}
+		e.write(fmt.Sprintf("hermes: %s: %d %s failed (on-error=%s); %d calls injected\n", e.name, n, what, e.opts.OnError, e.stats.Injected))
+	}
 }
 
 // Close stops the reload watcher and frees the Lua states. Finish calls it.

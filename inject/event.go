@@ -13,6 +13,7 @@ import (
 	"github.com/hermes-trace/hermes/tracer/abi"
 	"github.com/hermes-trace/hermes/tracer/decode"
 	lua "github.com/yuin/gopher-lua"
+	"golang.org/x/sys/unix"
 )
 
 // rep says how an argument reaches Lua (see the package documentation).
@@ -35,8 +36,19 @@ type callMeta struct {
 	path, path2            int8 // index of the first and second KindPath arg, or -1
 	fd, flags, count, sock int8 // first fd (or dirfd) arg, flags arg, size arg, sockaddr-in arg
 	sockLen                int8 // arg holding the sockaddr length
+	out, grow              int8 // the fd arg it writes file data to, and its new-size arg (ftruncate)
+	clone                  bool // ioctl: it writes data to out only for the clone commands
 	retPtr                 bool
 }
+
+// The ioctls that write data into the file behind their descriptor (their
+// third argument names the source): FICLONE shares a whole file's blocks,
+// FICLONERANGE a range; cp tries them before copy_file_range. A fact about
+// ioctl commands, which the syscall table does not describe.
+const (
+	ficlone      = 0x40049409 // _IOW(0x94, 9, int)
+	ficloneRange = 0x4020940d // _IOW(0x94, 13, struct file_clone_range)
+)
 
 const maxNr = 1024
 
@@ -44,7 +56,7 @@ const maxNr = 1024
 var metas = sync.OnceValue(func() []callMeta {
 	m := make([]callMeta, maxNr)
 	for i := range m {
-		m[i] = callMeta{nargs: 6, path: -1, path2: -1, fd: -1, flags: -1, count: -1, sock: -1, sockLen: -1}
+		m[i] = callMeta{nargs: 6, path: -1, path2: -1, fd: -1, flags: -1, count: -1, sock: -1, sockLen: -1, out: -1, grow: -1}
 		m[i].name = lua.LString("syscall_" + strconv.Itoa(i))
 	}
 	for _, s := range abi.All() {
@@ -90,9 +102,21 @@ var metas = sync.OnceValue(func() []callMeta {
 		if cm.fd < 0 {
 			cm.fd = dirfd
 		}
+		if fs := s.FS; fs != nil && fs.Data != nil && fs.FD >= 0 {
+			cm.out, cm.grow = fs.FD, fs.Data.Grow
+			if cm.count < 0 {
+				cm.count = fs.Data.Len
+			}
+		}
 	}
+	ioctl := &m[unix.SYS_IOCTL]
+	ioctl.out, ioctl.clone = 0, true
 	return m
 })
+
+// isWriteLike reports whether a call can write file data: what the trap
+// item @write selects.
+func (m *callMeta) isWriteLike() bool { return m.out >= 0 }
 
 // is64 reports whether a C integer type is 64 bits wide on x86_64.
 func is64(t string) bool {
@@ -231,19 +255,36 @@ func (s *script) eventIndex(L *lua.LState) int {
 		}
 	case "fd":
 		if m != nil && m.fd >= 0 {
-			v = lua.LNumber(fdOf(sc, m))
+			v = lua.LNumber(fdOf(sc, m, m.fd))
+		}
+	case "outfd", "outpath":
+		if fd, ok := c.outFD(sc, m); ok {
+			if key == "outfd" {
+				v = lua.LNumber(fd)
+			} else {
+				v = c.fdPath(&c.outpath, sc, fd)
+			}
+		}
+	case "iofd", "iopath":
+		if fd, ok := c.ioFD(sc, m); ok {
+			if key == "iofd" {
+				v = lua.LNumber(fd)
+			} else {
+				v = c.fdPath(&c.iopath, sc, fd)
+			}
+		}
+	case "stdio":
+		v = lua.LFalse
+		if fd, ok := c.ioFD(sc, m); ok && s.e.stdio.has(sc, fd) {
+			v = lua.LTrue
+		}
+	case "exe":
+		if exe := sc.Thread.Proc.Exe; exe != "" {
+			v = lua.LString(exe)
 		}
 	case "fdpath":
 		if m != nil && m.fd >= 0 {
-			if c.fdpath == nil {
-				c.fdpath = lua.LNil
-				if fd := fdOf(sc, m); fd >= 0 {
-					if p := sc.Thread.Proc.FDPath(fd); p != "" {
-						c.fdpath = lua.LString(p)
-					}
-				}
-			}
-			v = c.fdpath
+			v = c.fdPath(&c.fdpath, sc, fdOf(sc, m, m.fd))
 		}
 	case "flags":
 		if m != nil && m.flags >= 0 {
@@ -282,12 +323,76 @@ func (s *script) eventIndex(L *lua.LState) int {
 	return 1
 }
 
-// fdOf returns the fd argument, sign-extended as the kernel reads an int.
-func fdOf(sc *tracer.Syscall, m *callMeta) int {
-	if m.reps[m.fd] == repSigned64 {
-		return int(int64(sc.Args[m.fd]))
+// fdOf returns fd argument i, sign-extended as the kernel reads an int.
+func fdOf(sc *tracer.Syscall, m *callMeta, i int8) int {
+	if m.reps[i] == repSigned64 {
+		return int(int64(sc.Args[i]))
 	}
-	return int(int32(sc.Args[m.fd]))
+	return int(int32(sc.Args[i]))
+}
+
+// fdPath returns what fd refers to, looked up once per event into slot.
+func (c *callCtx) fdPath(slot *lua.LValue, sc *tracer.Syscall, fd int) lua.LValue {
+	if *slot == nil {
+		*slot = lua.LNil
+		if fd >= 0 {
+			if p := sc.Thread.Proc.FDPath(fd); p != "" {
+				*slot = lua.LString(p)
+			}
+		}
+	}
+	return *slot
+}
+
+// outFD returns the descriptor the call writes file data to, if this call
+// writes any: a write-like call's (the syscall table's FSEffect.Data), an
+// ioctl's for FICLONE and FICLONERANGE, and ftruncate's only when it grows
+// the file. Worked out once per event.
+func (c *callCtx) outFD(sc *tracer.Syscall, m *callMeta) (int, bool) {
+	if m == nil || m.out < 0 {
+		return 0, false
+	}
+	if !c.outDone {
+		c.outDone = true
+		c.outFd, c.outOK = fdOf(sc, m, m.out), true
+		if m.clone {
+			cmd := uint32(sc.Args[1])
+			c.outOK = cmd == ficlone || cmd == ficloneRange
+		}
+		if m.grow >= 0 {
+			c.outOK = grows(sc.Pid(), c.outFd, int64(sc.Args[m.grow]))
+		}
+	}
+	return c.outFd, c.outOK
+}
+
+// ioFD returns the descriptor a call moves data through: for a call that
+// can write file data, the one it writes to (none when this one writes
+// nothing: another ioctl, an ftruncate that shrinks); for any other, its
+// first descriptor (ev.fd: read's, fsync's, openat's directory).
+func (c *callCtx) ioFD(sc *tracer.Syscall, m *callMeta) (int, bool) {
+	switch {
+	case m == nil:
+		return 0, false
+	case m.isWriteLike():
+		return c.outFD(sc, m)
+	case m.fd >= 0:
+		return fdOf(sc, m, m.fd), true
+	}
+	return 0, false
+}
+
+// grows reports whether size is past the end of the file behind fd of
+// process pid.
+func grows(pid, fd int, size int64) bool {
+	if fd < 0 {
+		return false
+	}
+	var st unix.Stat_t
+	if err := unix.Stat("/proc/"+strconv.Itoa(pid)+"/fd/"+strconv.Itoa(fd), &st); err != nil {
+		return false
+	}
+	return size > st.Size
 }
 
 // pathAt returns the string argument i, read from tracee memory once per

@@ -57,30 +57,31 @@ func (s *script) installHermes() {
 		h.RawSetString(name, lua.LNumber(v))
 	}
 	fns := map[string]lua.LGFunction{
-		"deny":        s.luaDeny,
-		"ret":         s.luaRet,
-		"modify_arg":  s.luaModifyArg,
-		"delay":       s.luaDelay,
-		"signal":      s.luaSignal,
-		"kill":        s.luaKill,
-		"log":         s.luaLog,
-		"rand":        s.luaRand,
-		"trap":        s.luaTrap,
-		"param":       s.luaParam,
-		"u64":         luaU64,
-		"band":        bitop(func(a, b uint64) uint64 { return a & b }),
-		"bor":         bitop(func(a, b uint64) uint64 { return a | b }),
-		"bxor":        bitop(func(a, b uint64) uint64 { return a ^ b }),
-		"bnot":        luaBnot,
-		"lshift":      shiftop(func(a uint64, n uint) uint64 { return a << n }),
-		"rshift":      shiftop(func(a uint64, n uint) uint64 { return a >> n }),
-		"hex":         luaHex,
-		"tonumber":    luaToNumber,
-		"cmp":         luaCmp,
-		"errno":       luaErrno,
-		"errname":     luaErrname,
-		"split":       luaSplit,
-		"path_filter": luaPathFilter,
+		"deny":           s.luaDeny,
+		"ret":            s.luaRet,
+		"modify_arg":     s.luaModifyArg,
+		"delay":          s.luaDelay,
+		"signal":         s.luaSignal,
+		"kill":           s.luaKill,
+		"log":            s.luaLog,
+		"rand":           s.luaRand,
+		"trap":           s.luaTrap,
+		"param":          s.luaParam,
+		"u64":            luaU64,
+		"band":           bitop(func(a, b uint64) uint64 { return a & b }),
+		"bor":            bitop(func(a, b uint64) uint64 { return a | b }),
+		"bxor":           bitop(func(a, b uint64) uint64 { return a ^ b }),
+		"bnot":           luaBnot,
+		"lshift":         shiftop(func(a uint64, n uint) uint64 { return a << n }),
+		"rshift":         shiftop(func(a uint64, n uint) uint64 { return a >> n }),
+		"hex":            luaHex,
+		"tonumber":       luaToNumber,
+		"cmp":            luaCmp,
+		"errno":          luaErrno,
+		"errname":        luaErrname,
+		"split":          luaSplit,
+		"path_filter":    luaPathFilter,
+		"program_filter": luaProgramFilter,
 	}
 	for name, fn := range fns {
 		h.RawSetString(name, L.NewFunction(fn))
@@ -352,9 +353,25 @@ func (s *script) luaTrap(L *lua.LState) int {
 	return 0
 }
 
+// writeItem is the trap item that selects every call that can write file
+// data: ev.outfd says which descriptor, when one does.
+const writeItem = "@write"
+
 // selectCalls resolves one trap item: a name, a number, a %class or a
-// /regex, as strace's -e trace= does.
+// /regex, as strace's -e trace= does, or @write: the calls the syscall
+// table says write a file's contents (write, pwrite64, writev, pwritev,
+// pwritev2, copy_file_range, sendfile, splice, fallocate, ftruncate, and
+// any the table gains), and ioctl, for FICLONE and FICLONERANGE.
 func selectCalls(item string) ([]int, error) {
+	if item == writeItem {
+		var out []int
+		for nr := range metas() {
+			if metas()[nr].isWriteLike() {
+				out = append(out, nr)
+			}
+		}
+		return out, nil
+	}
 	if item == "" || strings.Contains(item, ",") || strings.HasPrefix(item, "!") {
 		return nil, &trapError{item}
 	}
@@ -374,10 +391,15 @@ type trapError struct{ item string }
 func (e *trapError) Error() string { return "unknown syscall or class " + strconv.Quote(e.item) }
 
 // hermes.param(name, default): params[name] converted to the type of
-// default (number, boolean or string); default when unset.
+// default (number, boolean or string); default when unset. Called at the
+// top level, it declares the parameter: a --param that no script declares
+// is refused.
 func (s *script) luaParam(L *lua.LState) int {
 	name := L.CheckString(1)
 	def := L.Get(2)
+	if s.c.phase == phaseTop {
+		s.declared[name] = true
+	}
 	raw, ok := s.e.opts.Params[name]
 	if !ok {
 		L.Push(def)

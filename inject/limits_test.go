@@ -464,7 +464,10 @@ func TestScriptNotRegularFile(t *testing.T) {
 	} {
 		want := tc.path + ": not a regular file (" + tc.kind + "); a script must be one"
 		done := make(chan error, 1)
-		go func() { done <- inject.Check(tc.path) }()
+		go func() {
+			_, err := inject.Check(tc.path)
+			done <- err
+		}()
 		select {
 		case err := <-done:
 			if err == nil || err.Error() != want {

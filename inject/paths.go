@@ -1,6 +1,8 @@
 package inject
 
 import (
+	"fmt"
+	"path"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
@@ -52,4 +54,60 @@ func luaPathFilter(L *lua.LState) int {
 		return 1
 	}))
 	return 1
+}
+
+// luaProgramFilter is hermes.program_filter(comm, exe): a function of an
+// event that is true for the processes a policy acts on: those whose comm
+// (ev.comm, /proc/PID/comm) matches one of the comma-separated globs in
+// comm, or whose executable (ev.exe) matches one of those in exe (a glob
+// with a / against the whole path, one without against its base name).
+// With neither, it is true for every process. A chaos test picks the
+// program under test this way (exe=*.test for go test), and leaves its
+// toolchain alone.
+func luaProgramFilter(L *lua.LState) int {
+	comms := splitList(L.OptString(1, ""))
+	exes := splitList(L.OptString(2, ""))
+	for i, list := range [][]string{comms, exes} {
+		for _, g := range list {
+			if _, err := path.Match(g, ""); err != nil {
+				L.ArgError(i+1, fmt.Sprintf("bad glob %q", g))
+			}
+		}
+	}
+	L.Push(L.NewFunction(func(L *lua.LState) int {
+		if len(comms) == 0 && len(exes) == 0 {
+			L.Push(lua.LTrue)
+			return 1
+		}
+		ev := L.Get(1)
+		comm, _ := L.GetField(ev, "comm").(lua.LString)
+		exe, _ := L.GetField(ev, "exe").(lua.LString)
+		L.Push(lua.LBool(matchAny(comms, string(comm)) || (exe != "" && matchExe(exes, string(exe)))))
+		return 1
+	}))
+	return 1
+}
+
+func matchAny(globs []string, s string) bool {
+	for _, g := range globs {
+		if ok, _ := path.Match(g, s); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// matchExe matches an executable's path against globs: one with a / the
+// whole path, one without its base name.
+func matchExe(globs []string, exe string) bool {
+	for _, g := range globs {
+		s := exe
+		if !strings.Contains(g, "/") {
+			s = path.Base(exe)
+		}
+		if ok, _ := path.Match(g, s); ok {
+			return true
+		}
+	}
+	return false
 }

@@ -42,6 +42,9 @@ func (e *Engine) reloadLocked() error {
 		e.write(fmt.Sprintf("hermes: reload failed: %v; keeping the running version\n", err))
 		return err
 	}
+	for _, w := range s.warnings {
+		e.write("hermes: " + w + "\n")
+	}
 	if old := e.next.Swap(s); old != nil {
 		old.close() // never reached the tracer goroutine
 	}

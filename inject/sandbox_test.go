@@ -2,6 +2,7 @@ package inject_test
 
 import (
 	"errors"
+	"io"
 	"os"
 	"regexp"
 	"strings"
@@ -162,13 +163,57 @@ func TestCheck(t *testing.T) {
 	bad := dir + "/bad.lua"
 	os.WriteFile(good, []byte("hermes.trap{\"write\", \"%file\"}\nfunction on_syscall(ev) hermes.deny(\"ENOSPC\") end\n"), 0o644)
 	os.WriteFile(bad, []byte("-- a comment\nhermes.trap{\"write\", \"opnat\"}\n"), 0o644)
-	if err := inject.Check(good); err != nil {
-		t.Errorf("good: %v", err)
+	if w, err := inject.Check(good); err != nil || len(w) != 0 {
+		t.Errorf("good: %v %q", err, w)
 	}
-	if err := inject.Check(bad); err == nil || err.Error() != bad+`:2: hermes.trap: unknown syscall or class "opnat"` {
+	if _, err := inject.Check(bad); err == nil || err.Error() != bad+`:2: hermes.trap: unknown syscall or class "opnat"` {
 		t.Errorf("bad: %v", err)
 	}
-	if err := inject.Check(dir + "/missing.lua"); err == nil {
+	if _, err := inject.Check(dir + "/missing.lua"); err == nil {
 		t.Error("missing file passed")
+	}
+}
+
+// TestHookWarnings: a global function named like a hook that is not one
+// is never called; load warns about it (and hermes check reports it).
+func TestHookWarnings(t *testing.T) {
+	for _, tc := range []struct {
+		src  string
+		want string // the warning, "" for none
+	}{
+		{"function on_syscal(ev) end", `x.lua:1: warning: on_syscal is not a hook, so hermes never calls it (did you mean on_syscall?`},
+		{"\nfunction onReturn(ev) end", `x.lua:2: warning: onReturn is not a hook, so hermes never calls it (did you mean on_return?`},
+		{"function on_Exit(s) end", `(did you mean on_exit?`},
+		{"on_proces = function(ev) end", `on_proces is not a hook`},
+		{"function on_syscall(ev) end\nfunction on_exit(s) end", ""},
+		{"function helper() end\nfunction on_write(ev) end\non_syscal = 3", ""},
+	} {
+		e, err := inject.LoadSource("x.lua", []byte(tc.src), inject.Options{Log: io.Discard})
+		if err != nil {
+			t.Fatalf("%q: %v", tc.src, err)
+		}
+		w := e.Warnings()
+		e.Close()
+		if tc.want == "" && len(w) != 0 || tc.want != "" && (len(w) != 1 || !strings.Contains(w[0], tc.want)) {
+			t.Errorf("%q: warnings %q, want %q", tc.src, w, tc.want)
+		}
+	}
+}
+
+// TestDeclaredParams: hermes.param at the top level declares a parameter;
+// inside a callback it does not.
+func TestDeclaredParams(t *testing.T) {
+	e, err := inject.LoadSource("x.lua", []byte(`
+local a = hermes.param("alpha", 1)
+local function get() return hermes.param("beta", "x") end
+get()
+function on_syscall(ev) hermes.param("gamma", true) end
+`), inject.Options{Params: map[string]string{"alpha": "2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if got := strings.Join(e.Declared(), ","); got != "alpha,beta" {
+		t.Errorf("Declared() = %s, want alpha,beta", got)
 	}
 }

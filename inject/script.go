@@ -76,6 +76,9 @@ type callCtx struct {
 
 	// lazily decoded fields of sc, nil until asked for
 	path, path2, fdpath lua.LValue
+	outpath, iopath     lua.LValue
+	outDone, outOK      bool // outFD worked out, and whether the call writes data
+	outFd               int
 	sockDone            bool
 	family, port, ip    lua.LValue
 	buf                 []byte
@@ -87,6 +90,7 @@ type callCtx struct {
 func (c *callCtx) begin(sc *tracer.Syscall, ph phase) {
 	c.sc, c.phase = sc, ph
 	c.path, c.path2, c.fdpath = nil, nil, nil
+	c.outpath, c.iopath, c.outDone = nil, nil, false
 	c.sockDone = false
 	c.noAccess = nil
 	strs := c.p.strings[:0]
@@ -114,6 +118,8 @@ type script struct {
 	trapDeclared      bool
 	trapSet           []bool // x86_64 numbers the script declared
 	trapNames         []string
+	declared          map[string]bool // parameters hermes.param declared at the top level
+	warnings          []string        // "file:line: warning: ..." found at load
 	topLevelTimeLimit time.Duration
 	callbackTimeLimit time.Duration
 }
@@ -135,7 +141,7 @@ func (e *LoadError) Error() string {
 // level. It runs on whatever goroutine calls it; the result is handed to
 // the tracer goroutine afterwards and never used by two at once.
 func compile(e *Engine, name string, src []byte) (*script, error) {
-	s := &script{e: e, name: name, dl: newDeadline(watchPeriod(e.timeout)), callbackTimeLimit: e.timeout}
+	s := &script{e: e, name: name, dl: newDeadline(watchPeriod(e.timeout)), callbackTimeLimit: e.timeout, declared: map[string]bool{}}
 	s.topLevelTimeLimit = max(e.timeout, topLevelMin)
 	if len(src) > maxScript {
 		return nil, &LoadError{Pos: name, Msg: fmt.Sprintf("the script is %d bytes; the limit is %d", len(src), maxScript)}
@@ -197,6 +203,7 @@ func compile(e *Engine, name string, src []byte) (*script, error) {
 			return nil, &LoadError{Pos: name, Msg: fmt.Sprintf("%s must be a function, not a %s", h.name, v.Type())}
 		}
 	}
+	s.warnings = hookWarnings(L, name)
 	ok = true
 	return s, nil
 }

@@ -2,6 +2,7 @@
 --
 -- Parameters (--param key=value):
 --   ports          comma-separated ports to break (default: every port)
+--   exclude        comma-separated ports left alone (default none)
 --   connect_errno  what connect fails with: ECONNREFUSED (default),
 --                  ETIMEDOUT, ENETUNREACH..., or "none" to let it succeed
 --   connect_delay  ms to wait before failing a connect (default 0; use
@@ -10,6 +11,10 @@
 --   reset_after    after this many sends on a connection to a chosen port,
 --                  the next sends fail with ECONNRESET (default -1: never;
 --                  needs connect_errno=none, or probability < 1)
+--   comm, exe      only processes whose name (/proc/PID/comm), or whose
+--                  executable (a glob with a /: the whole path; without:
+--                  its base name), matches one of these comma-separated
+--                  globs (default: every process)
 --
 -- The port is read from the sockaddr_in/sockaddr_in6 the program passes
 -- to connect (ev.port). Sends are send/sendto/sendmsg/write/writev on a
@@ -21,6 +26,11 @@ for p in hermes.param("ports", ""):gmatch("%d+") do
   ports[tonumber(p)] = true
   any_port = false
 end
+local excluded = {}
+for p in hermes.param("exclude", ""):gmatch("%d+") do
+  excluded[tonumber(p)] = true
+end
+local program = hermes.program_filter(hermes.param("comm", ""), hermes.param("exe", ""))
 local connect_errno = hermes.param("connect_errno", "ECONNREFUSED")
 if connect_errno ~= "none" then hermes.errno(connect_errno) end
 local connect_delay = hermes.param("connect_delay", 0)
@@ -36,7 +46,7 @@ function on_syscall(ev)
   local name = ev.name
   if name == "connect" then
     local port = ev.port
-    if port == nil or ev.family == "unix" or not (any_port or ports[port]) then
+    if port == nil or ev.family == "unix" or not (any_port or ports[port]) or excluded[port] or not program(ev) then
       return
     end
     if connect_errno ~= "none" and hermes.rand() < probability then

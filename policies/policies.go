@@ -2,9 +2,13 @@
 // hermes, embedded in the binary and runnable as --inject builtin:NAME
 // (or copied out of this directory and edited).
 //
-// Every script reads its parameters from the global table params, which
-// hermes fills from --param key=value, through hermes.param(name,
-// default); each script's header documents its parameters and defaults.
+// Every script declares and reads its parameters with hermes.param(name,
+// default) (hermes refuses a --param key=value that no script declares);
+// each script's header documents its parameters and defaults. Every one
+// takes exclude= and a program filter, comm= or exe=
+// (hermes.program_filter); those that cover writes trap "@write", every
+// call the syscall table says writes file data, and leave the standard
+// descriptors the run started with alone unless stdio=true.
 //
 //	enospc      ENOSPC on the Nth write to files under a path prefix
 //	random-eio  EIO on a random fraction of reads/writes (seeded by --seed)

@@ -1,6 +1,7 @@
 package policies_test
 
 import (
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -33,6 +34,13 @@ func (l *logBuf) Write(p []byte) (int, error) {
 // runPolicy runs argv under builtin:NAME with params and returns stdout.
 func runPolicy(t *testing.T, name string, seed uint64, params map[string]string, argv ...string) (string, tracer.Result) {
 	t.Helper()
+	stdout, res, _ := runPolicyStats(t, name, seed, params, argv...)
+	return stdout, res
+}
+
+// runPolicyStats is runPolicy that also returns what the script did.
+func runPolicyStats(t *testing.T, name string, seed uint64, params map[string]string, argv ...string) (string, tracer.Result, inject.Stats) {
+	t.Helper()
 	log := &logBuf{}
 	e, err := inject.Load("builtin:"+name, inject.Options{Seed: seed, Params: params, Log: log})
 	if err != nil {
@@ -55,7 +63,7 @@ func runPolicy(t *testing.T, name string, seed uint64, params map[string]string,
 		t.Errorf("%s: %d script errors:\n%s", name, st.Errors, log.b.String())
 	}
 	b, _ := os.ReadFile(out.Name())
-	return string(b), res
+	return string(b), res, e.Stats()
 }
 
 func TestListAndGet(t *testing.T) {
@@ -71,8 +79,8 @@ func TestListAndGet(t *testing.T) {
 		if policies.Summary(n) == "" {
 			t.Errorf("%s: no summary", n)
 		}
-		if err := inject.Check("builtin:" + n); err != nil {
-			t.Errorf("check %s: %v", n, err)
+		if w, err := inject.Check("builtin:" + n); err != nil || len(w) > 0 {
+			t.Errorf("check %s: %v %q", n, err, w)
 		}
 	}
 	if _, ok := policies.Get("../policies"); ok {
@@ -183,10 +191,21 @@ func TestShortIO(t *testing.T) {
 	if stdout != "reads 21 bytes 1000\n" { // 50-byte reads: 20, then EOF
 		t.Errorf("got %q", stdout)
 	}
-	// hello checks that its one write was complete: it exits 100.
-	stdout, res := runPolicy(t, "short-io", 0, nil, testbin.C(t, "hello"))
-	if stdout != "hel" || res.ExitCode != 100 {
-		t.Errorf("hello: %q exit %d", stdout, res.ExitCode)
+	// hello checks that its one write was complete: it exits 100. Its
+	// stdout is a standard descriptor the run started with: left alone
+	// unless stdio=true.
+	for _, tc := range []struct {
+		params map[string]string
+		stdout string
+		code   int
+	}{
+		{nil, "hello\n", 0},
+		{map[string]string{"stdio": "true"}, "hel", 100},
+	} {
+		stdout, res := runPolicy(t, "short-io", 0, tc.params, testbin.C(t, "hello"))
+		if stdout != tc.stdout || res.ExitCode != tc.code {
+			t.Errorf("hello %v: %q exit %d, want %q exit %d", tc.params, stdout, res.ExitCode, tc.stdout, tc.code)
+		}
 	}
 }
 
@@ -225,6 +244,10 @@ func TestNetFaults(t *testing.T) {
 	if stdout != "connect: ok\nsend 1: ok\n" {
 		t.Errorf("other port: %q", stdout)
 	}
+	stdout, _ = runPolicy(t, "net-faults", 0, map[string]string{"exclude": port}, p, "connect", port)
+	if stdout != "connect: ok\n" {
+		t.Errorf("excluded port: %q", stdout)
+	}
 	stdout, _ = runPolicy(t, "net-faults", 0, map[string]string{"connect_errno": "ETIMEDOUT", "connect_delay": "50"}, p, "connect", port)
 	if stdout != "connect: ETIMEDOUT\n" {
 		t.Errorf("timeout: %q", stdout)
@@ -232,5 +255,171 @@ func TestNetFaults(t *testing.T) {
 	stdout, _ = runPolicy(t, "net-faults", 0, map[string]string{"ports": port, "connect_errno": "none", "reset_after": "1"}, p, "connect", port, "3")
 	if stdout != "connect: ok\nsend 1: ok\nsend 2: ECONNRESET\nsend 3: ECONNRESET\n" {
 		t.Errorf("reset: %q", stdout)
+	}
+}
+
+// writeModes are writekinds' modes: every call that writes a file's data,
+// and an ftruncate that shrinks a file (which writes none).
+var writeModes = []string{"write", "pwrite64", "writev", "pwritev", "pwritev2", "copy_file_range", "sendfile", "splice",
+	"fallocate", "ftruncate-grow", "ficlone", "ficlonerange", "ftruncate-shrink"}
+
+// writeDir makes the directory writekinds works in.
+func writeDir(t *testing.T) string {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "src"), []byte(strings.Repeat("s", 8192)), 0o644)
+	os.WriteFile(filepath.Join(dir, "big"), []byte(strings.Repeat("b", 100)), 0o644)
+	return dir
+}
+
+// TestWriteCoverage: every policy that covers writes covers every call
+// that writes a file's data (the syscall table's, and the reflink ioctls
+// cp tries first), and not an ftruncate that shrinks a file.
+func TestWriteCoverage(t *testing.T) {
+	bin := testbin.C(t, "writekinds")
+	all := func(r string) map[string]string {
+		m := map[string]string{}
+		for _, mode := range writeModes {
+			m[mode] = r
+		}
+		m["ftruncate-shrink"] = "0"
+		return m
+	}
+	short := all("")
+	for _, m := range []string{"write", "pwrite64", "copy_file_range", "sendfile", "splice"} {
+		short[m] = "50" // the calls with a byte count
+	}
+	for _, tc := range []struct {
+		policy  string
+		params  map[string]string
+		want    map[string]string // mode: result ("" not checked)
+		changed int               // calls the policy changed
+	}{
+		{"enospc", nil, all("ENOSPC"), len(writeModes) - 1},
+		{"random-eio", map[string]string{"probability": "1"}, all("EIO"), len(writeModes) - 1},
+		{"short-io", nil, short, 5},
+		{"slow-disk", map[string]string{"ms": "0.01", "syscalls": "@write"}, all(""), len(writeModes) - 1},
+	} {
+		t.Run(tc.policy, func(t *testing.T) {
+			dir := writeDir(t)
+			params := map[string]string{"prefix": dir + "/"}
+			for k, v := range tc.params {
+				params[k] = v
+			}
+			stdout, _, st := runPolicyStats(t, tc.policy, 1, params, append([]string{bin, dir}, writeModes...)...)
+			for _, mode := range writeModes {
+				want := tc.want[mode]
+				if want != "" && !strings.Contains(stdout, "\n"+mode+": "+want+"\n") && !strings.HasPrefix(stdout, mode+": "+want+"\n") {
+					t.Errorf("%s: want %q in:\n%s", mode, want, stdout)
+				}
+			}
+			if int(st.Injected) != tc.changed {
+				t.Errorf("%d calls changed, want %d:\n%s", st.Injected, tc.changed, stdout)
+			}
+		})
+	}
+}
+
+// TestStdioLeftAlone: a write to a standard descriptor the run started
+// with is left alone unless stdio=true, even when it is a file under the
+// prefix, so that the program's own report of the fault gets out.
+func TestStdioLeftAlone(t *testing.T) {
+	p := probe(t)
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		policy string
+		params map[string]string
+		want   string // the program's stdout, a file in dir
+	}{
+		{"enospc", nil, "write 1: ENOSPC\nwrite 2: ENOSPC\n"},
+		{"enospc", map[string]string{"stdio": "true"}, ""},
+		{"random-eio", map[string]string{"probability": "1"}, "write 1: EIO\nwrite 2: EIO\n"},
+		{"random-eio", map[string]string{"probability": "1", "stdio": "true"}, ""},
+	} {
+		params := map[string]string{"prefix": dir + "/"}
+		for k, v := range tc.params {
+			params[k] = v
+		}
+		stdout, _ := runPolicyIn(t, dir, tc.policy, params, p, "writes", filepath.Join(dir, "data"), "2")
+		if !strings.HasPrefix(stdout, tc.want) || (tc.want == "" && stdout != "") {
+			t.Errorf("%s %v: stdout %q, want %q", tc.policy, tc.params, stdout, tc.want)
+		}
+	}
+}
+
+// runPolicyIn runs argv under builtin:NAME with its stdout and stderr a
+// new file in dir, and returns what reached it.
+func runPolicyIn(t *testing.T, dir, name string, params map[string]string, argv ...string) (string, tracer.Result) {
+	t.Helper()
+	e, err := inject.Load("builtin:"+name, inject.Options{Params: params, Log: io.Discard})
+	if err != nil {
+		t.Fatalf("load %s: %v", name, err)
+	}
+	out, err := os.CreateTemp(dir, "stdout")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	tr := tracer.New(tracer.Config{Trace: e.Trapped(), Handlers: []tracer.Handler{e}, Stdout: out, Stderr: out})
+	res, err := tr.Launch(argv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Finish(res)
+	b, _ := os.ReadFile(out.Name())
+	return string(b), res
+}
+
+// TestProgramFilter: comm= and exe= choose the processes a policy acts on.
+func TestProgramFilter(t *testing.T) {
+	p := probe(t)
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		params map[string]string
+		want   string
+	}{
+		{map[string]string{"comm": "probe"}, "write 1: ENOSPC\n"},
+		{map[string]string{"comm": "pro*,other"}, "write 1: ENOSPC\n"},
+		{map[string]string{"comm": "other"}, "write 1: ok\n"},
+		{map[string]string{"exe": "probe"}, "write 1: ENOSPC\n"},
+		{map[string]string{"exe": filepath.Dir(p) + "/*"}, "write 1: ENOSPC\n"},
+		{map[string]string{"exe": "*.test"}, "write 1: ok\n"},
+		{map[string]string{"comm": "other", "exe": "probe"}, "write 1: ENOSPC\n"},
+	} {
+		params := map[string]string{"prefix": dir + "/"}
+		for k, v := range tc.params {
+			params[k] = v
+		}
+		stdout, _ := runPolicy(t, "enospc", 0, params, p, "writes", filepath.Join(dir, "data"), "1")
+		if !strings.HasPrefix(stdout, tc.want) {
+			t.Errorf("%v: stdout %q, want %q", tc.params, stdout, tc.want)
+		}
+	}
+	if _, err := inject.Load("builtin:enospc", inject.Options{Params: map[string]string{"exe": "[bad"}}); err == nil ||
+		!strings.Contains(err.Error(), `bad glob "[bad"`) {
+		t.Errorf("exe=[bad: %v", err)
+	}
+}
+
+// TestExclude: every policy takes exclude=.
+func TestExclude(t *testing.T) {
+	for _, name := range policies.List() {
+		e, err := inject.Load("builtin:"+name, inject.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		declared := strings.Join(e.Declared(), ",")
+		e.Close()
+		for _, want := range []string{"exclude", "comm", "exe"} {
+			if !strings.Contains(","+declared+",", ","+want+",") {
+				t.Errorf("%s declares %s, not %s", name, declared, want)
+			}
+		}
+	}
+	p := probe(t)
+	dir := t.TempDir()
+	stdout, _ := runPolicy(t, "enospc", 0, map[string]string{"prefix": dir + "/", "exclude": filepath.Join(dir, "keep")},
+		p, "writes", filepath.Join(dir, "keep-data"), "1")
+	if !strings.HasPrefix(stdout, "write 1: ok\n") {
+		t.Errorf("excluded file: %q", stdout)
 	}
 }

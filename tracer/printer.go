@@ -26,7 +26,8 @@ type Printer struct {
 	lastArch map[int]abi.Arch
 	multi    bool
 	firstTid int
-	inCall   map[int]bool // tid -> inside a printed call
+	inCall   map[int]bool   // tid -> inside a printed call
+	injBy    map[int]string // tid -> who injected into the call at its entry
 	barePids bool
 	times    *decode.Timestamps
 }
@@ -60,6 +61,7 @@ func NewPrinter(w io.Writer, opts decode.Options, po PrinterOptions) *Printer {
 		atEntry:  make(map[int][]byte),
 		lastArch: make(map[int]abi.Arch),
 		inCall:   make(map[int]bool),
+		injBy:    make(map[int]string),
 	}
 	if selected != nil {
 		p.selected = make([]bool, maxNr)
@@ -109,6 +111,11 @@ func (p *Printer) Enter(sc *Syscall, act *Action) {
 		p.multi = true // several threads, also those found by -p
 	}
 	act.WantExit = true
+	if act.Injected() {
+		p.injBy[sc.Tid()] = act.By
+	} else if len(p.injBy) > 0 {
+		delete(p.injBy, sc.Tid())
+	}
 	if !decodesAtEntry(sc) {
 		p.inCall[sc.Tid()] = true
 		return
@@ -130,8 +137,16 @@ func (p *Printer) Exit(sc *Syscall, act *Action) {
 		return
 	}
 	p.setCall(sc)
+	if act.Skip {
+		p.call.Ret = act.Value // an exit handler replaced the result: print what the program gets
+	}
 	th := sc.Thread
 	delete(p.inCall, th.Tid)
+	by, injected := p.injBy[th.Tid]
+	delete(p.injBy, th.Tid)
+	if act.Injected() {
+		by, injected = act.By, true
+	}
 	if sc.Arch != p.lastArch[th.Tid] {
 		p.personality(th, sc.Arch, sc.Enter)
 	}
@@ -142,8 +157,8 @@ func (p *Printer) Exit(sc *Syscall, act *Action) {
 		p.line = decode.AppendCall(p.line, &p.call, sc.Mem(), &p.opts)
 	}
 	p.line = decode.AppendRet(p.line, &p.call)
-	if sc.Skipped {
-		p.line = append(p.line, " (INJECTED)"...)
+	if injected || sc.Skipped {
+		p.line = decode.AppendInjected(p.line, by)
 	}
 	p.line = p.times.AppendDuration(p.line, sc.Leave-sc.Enter)
 	p.end()

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/hermes-trace/hermes/format/recorded"
 
@@ -69,7 +70,8 @@ it (" > MODULE:SYMBOL+0xOFF", innermost first, as strace -k prints them;
 
 A trace whose writer was killed (FILE.partial) or that is damaged is printed
 as far as it can be read; hermes says on stderr how much it recovered and why
-it stopped.
+it stopped. --pid or --lineage that match no event say so in one line, exit
+status 1.
 
 FILE - reads the trace from standard input: hermes record -o - -- CMD |
 hermes dump -`,
@@ -93,6 +95,7 @@ type eventFilter struct {
 	sel     []bool // nil: all syscalls
 	pid     int
 	lineage string
+	kept    int // events kept so far
 }
 
 func newEventFilter(exprs []string, pid int, lineage string) (*eventFilter, error) {
@@ -134,12 +137,33 @@ func (f *eventFilter) keep(ev *tracepb.Event) bool {
 	if f.lineage != "" && lineage != f.lineage && !(len(lineage) > len(f.lineage) && lineage[:len(f.lineage)] == f.lineage && lineage[len(f.lineage)] == '/') {
 		return false
 	}
+	f.kept++
 	return true
+}
+
+// unmatched returns, when --pid or --lineage selected no event at all, an
+// error saying so (exitNoMatch); nil otherwise.
+func (f *eventFilter) unmatched(path string) error {
+	if f.kept > 0 || (f.pid == 0 && f.lineage == "") {
+		return nil
+	}
+	var what []string
+	if f.pid != 0 {
+		what = append(what, "--pid "+strconv.Itoa(f.pid))
+	}
+	if f.lineage != "" {
+		what = append(what, "--lineage "+f.lineage)
+	}
+	return &codedError{exitNoMatch, fmt.Errorf("%s: no event matched %s", path, strings.Join(what, " "))}
 }
 
 // exitDamaged is the exit status of dump and stats for a trace with
 // damage inside it: everything readable was printed, but events were lost.
 const exitDamaged = 1
+
+// exitNoMatch is dump's exit status when --pid or --lineage matched
+// nothing, as grep's when no line matched.
+const exitNoMatch = 1
 
 // reportRecovery says on stderr, in one line, how much of a partial or
 // damaged trace was read. For damage inside the trace (events lost, not
@@ -239,7 +263,10 @@ func runDump(o *dumpOpts, path string, stdout, stderr io.Writer) error {
 		}
 	}
 	w.Flush()
-	return reportRecovery(r, in.name, stderr)
+	if err := reportRecovery(r, in.name, stderr); err != nil {
+		return err
+	}
+	return filter.unmatched(in.name)
 }
 
 // eventPreimages returns the pre-images an event carries.

@@ -17,25 +17,32 @@ import (
 // injectOpts are the fault-injection flags shared by trace and record.
 type injectOpts struct {
 	allowIOUring bool
-	script       string
+	scripts      []string
 	params       []string
 	seed         string
 	onError      string
+	strict       bool
 	noWatch      bool
 }
 
 func (o *injectOpts) addFlags(f *pflag.FlagSet) {
-	f.StringVar(&o.script, "inject", "", "run the Lua `SCRIPT` on every trapped syscall (a file, or builtin:NAME; see hermes policies)")
-	f.StringArrayVar(&o.params, "param", nil, "set `KEY=VALUE` in the script's params table (repeatable)")
+	f.StringArrayVar(&o.scripts, "inject", nil, "run the Lua `SCRIPT` on every trapped syscall (a file, or builtin:NAME; see hermes policies); repeatable: the scripts compose in order")
+	f.StringArrayVar(&o.params, "param", nil, "give `KEY=VALUE` to every script that declares KEY with hermes.param (repeatable; a KEY no script declares is an error)")
 	f.StringVar(&o.seed, "seed", "", "seed `N` for hermes.rand (default: random, printed on stderr)")
 	f.StringVar(&o.onError, "on-error", "continue", "what a syscall gets when its Lua callback fails: continue, deny or kill")
+	f.BoolVar(&o.strict, "strict", false, "end the run at the first script error (a callback that fails or times out): the target is killed and hermes exits 125")
 	f.BoolVar(&o.noWatch, "no-reload", false, "do not reload the script when its file changes (SIGHUP still reloads)")
 	f.BoolVar(&o.allowIOUring, "allow-io-uring", false, "let io_uring_setup through when recording, replaying or injecting (by default it fails with ENOSYS: ring operations bypass hermes)")
 }
 
 // toInject reads the flags and the strace-style -e inject=/fault= rules.
 func (o *injectOpts) toInject(rules []inject.Rule, stderr io.Writer) (hrun.Inject, error) {
-	in := hrun.Inject{Script: o.script, Rules: rules, Reload: !o.noWatch, Log: stderr, AllowIOUring: o.allowIOUring}
+	in := hrun.Inject{Scripts: o.scripts, Rules: rules, Strict: o.strict, Reload: !o.noWatch, Log: stderr, AllowIOUring: o.allowIOUring}
+	for _, s := range o.scripts {
+		if s == "" {
+			return in, &usageError{errors.New("--inject: empty script name")}
+		}
+	}
 	if o.seed != "" {
 		seed, err := strconv.ParseUint(o.seed, 0, 64)
 		if err != nil {
@@ -43,7 +50,7 @@ func (o *injectOpts) toInject(rules []inject.Rule, stderr io.Writer) (hrun.Injec
 		}
 		in.Seed, in.SeedSet = seed, true
 	}
-	if o.script == "" && len(rules) == 0 {
+	if len(o.scripts) == 0 && len(rules) == 0 {
 		if len(o.params) > 0 {
 			return in, &usageError{errors.New("--param needs --inject")}
 		}
@@ -65,19 +72,41 @@ func (o *injectOpts) toInject(rules []inject.Rule, stderr io.Writer) (hrun.Injec
 	return in, nil
 }
 
+// exitWarnings is hermes check's exit status for scripts that load but
+// look wrong.
+const exitWarnings = 1
+
 func newCheckCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:   "check SCRIPT",
-		Short: "Compile and validate a Lua fault-injection script without running anything",
-		Long: `Compile SCRIPT (a file, or builtin:NAME) in the same sandbox hermes runs it in,
-and check the syscall names it traps and the errno names it uses. Errors are
-reported as file:line: message, with exit status 125.`,
-		Args: cobra.ExactArgs(1),
+		Use:   "check SCRIPT...",
+		Short: "Compile and validate Lua fault-injection scripts without running anything",
+		Long: `Compile each SCRIPT (a file, or builtin:NAME) in the same sandbox hermes runs it
+in, and check the syscall names it traps and the errno names it uses. Errors
+are reported as file:line: message, with exit status 125. A script that
+loads but defines a global function named like a hook that is not one
+(on_syscal, onReturn: hermes never calls it) gets a warning line
+"file:line: warning: ..." on stderr and exit status 1. A clean script prints
+"SCRIPT: ok".`,
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := inject.Check(args[0]); err != nil {
-				return err
+			warned := false
+			for _, path := range args {
+				warnings, err := inject.Check(path)
+				if err != nil {
+					return err
+				}
+				for _, w := range warnings {
+					fmt.Fprintf(cmd.ErrOrStderr(), "hermes: %s\n", w)
+				}
+				if len(warnings) > 0 {
+					warned = true
+					continue
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: ok\n", path)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: ok\n", args[0])
+			if warned {
+				return exitCode(exitWarnings)
+			}
 			return nil
 		},
 	}

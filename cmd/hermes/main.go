@@ -6,7 +6,8 @@
 //
 // hermes exits with the traced program's exit status (128+N if a signal N
 // killed it), 125 for its own errors, 126 when the command cannot be
-// executed and 127 when it cannot be found.
+// executed, 127 when it cannot be found and 123 when a replay diverged
+// from its recording (README.md, "Exit statuses", has them all).
 package main
 
 import (
@@ -20,8 +21,10 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// Exit codes of hermes's own failures, as env(1) and timeout(1) use them.
+// Exit codes of hermes's own failures, as env(1) and timeout(1) use them,
+// and of a replay that diverged from its recording.
 const (
+	exitDiverged   = 123
 	exitError      = 125
 	exitCannotExec = 126
 	exitNotFound   = 127
@@ -95,8 +98,11 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		Long: `hermes traces the system calls of Linux programs with ptrace and seccomp-BPF.
 
 Exit status: the traced program's (128+N when signal N killed it); 125 when
-hermes itself fails; 126 when the command cannot be executed; 127 when it
-cannot be found.`,
+hermes itself fails (or, with --strict, its fault script did); 126 when the
+command cannot be executed; 127 when it cannot be found; 123 when a replay
+diverged from its recording; replay --check: the check's. When several
+apply, the first of these wins: hermes's failure, a divergence, --check's
+status, the target's.`,
 		Version:       version,
 		SilenceUsage:  true,
 		SilenceErrors: true,

@@ -69,6 +69,8 @@ func TestBadInput(t *testing.T) {
 		{"unknown class", []string{"trace", "-e", "trace=%bogus", "--", "true"}, 125, "bogus"},
 		{"unknown qualifier", []string{"trace", "-e", "frobnicate=1", "--", "true"}, 125, "frobnicate"},
 		{"bad pid value", []string{"trace", "-p", "abc"}, 125, "invalid argument"},
+		{"pid zero", []string{"trace", "-p", "0"}, 125, `"0" is not a process id`},
+		{"negative pid", []string{"trace", "-p", "-5"}, 125, `"-5" is not a process id`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, stderr, code := hermes(t, tc.args...)
@@ -288,7 +290,7 @@ func TestTraceTimestamps(t *testing.T) {
 		{[]string{"-tt", "-T"}, `^\d\d:\d\d:\d\d\.\d{6} write\(1, "hello\\n", 6\) = 6 <0\.\d{6}>$`},
 		{[]string{"-ttt"}, `^(\d{10}\.\d{6}) write\(1, "hello\\n", 6\) = 6$`},
 		{[]string{"-r"}, `^ +0\.\d{6} write\(1, "hello\\n", 6\) = 6$`},
-		{[]string{"-T", "-e", "inject=write:error=ENOSPC"}, `^write\(1, "hello\\n", 6\) = -1 ENOSPC \(No space left on device\) \(INJECTED\) <0\.\d{6}>$`},
+		{[]string{"-T", "-e", "inject=write:error=ENOSPC"}, `^write\(1, "hello\\n", 6\) = -1 ENOSPC \(No space left on device\) \(INJECTED by inject=write:error=ENOSPC\) <0\.\d{6}>$`},
 	} {
 		t.Run(strings.Join(tc.flags, " "), func(t *testing.T) {
 			before := time.Now()

@@ -96,7 +96,7 @@ hermes exits with the command's exit status.`,
 	f.SetInterspersed(false)
 	f.StringVarP(&o.output, "output", "o", "hermes.trace", "write the trace to `FILE`")
 	f.StringArrayVarP(&o.exprs, "expr", "e", nil, "qualifying `EXPR`: trace=SET, inject=..., fault=... (strace syntax; repeatable)")
-	f.IntVarP(&o.pid, "pid", "p", 0, "attach to the running process `PID` and all its threads")
+	f.VarP((*pidFlag)(&o.pid), "pid", "p", "attach to the running process `PID` and all its threads")
 	f.BoolVar(&o.noPin, "no-pin", false, "let the command use every CPU (see hermes trace --help)")
 	o.timePrecision = timePrecision(time.Microsecond)
 	f.Var(&o.timePrecision, "time-precision", "resolution of the entry and exit times in the trace (ns costs about 2.5 bytes an event more; the tracer's own clock reads add microseconds of jitter)")

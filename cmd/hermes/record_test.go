@@ -128,6 +128,7 @@ func TestRecordBadInput(t *testing.T) {
 		{"output onto a directory", []string{"record", "-o", dir, "--", "true"}, "is a directory"},
 		{"output in a missing directory", []string{"record", "-o", filepath.Join(dir, "no/such/x.trace"), "--", "true"}, "no such file"},
 		{"missing command", []string{"record"}, "missing command"},
+		{"pid zero", []string{"record", "-p", "0"}, `"0" is not a process id`},
 		{"unwritable output", []string{"record", "-o", "/proc/hermes.trace", "--", "true"}, "/proc/hermes.trace"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

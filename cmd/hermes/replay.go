@@ -43,9 +43,12 @@ lineage, every syscall by its index in its thread:
   - everything else runs for real and its result is compared.
 
 A call that differs from the recording (number, path argument, or result) is
-a divergence: replay prints a report and stops, exit status 125 (--lenient
-reports and goes on). A replay without divergence says so on stderr and exits
-with the target's status, which equals the recorded one.
+a divergence: replay prints a report and stops, exit status 123 (--lenient
+reports and goes on, and ends with 123 if it reported any). A replay without
+divergence says so on stderr and exits with the target's status, which equals
+the recorded one; with --check, with the check's status. 125 is for hermes's
+own failures. When several apply, a divergence wins over --check, and
+--check over the target's status.
 
 --emulate adds classes to the default set (time, random, pid, uname, proc,
 net, input, poll), or removes them with -NAME; "none" emulates nothing,
@@ -112,11 +115,13 @@ func runReplay(o *replayOpts, path string, command []string, stderr io.Writer) e
 		LiveFS: o.liveFS, KeepFS: o.keepFS, Check: o.check, NoPin: o.noPin,
 		Report: stderr, Control: ctl, Logf: logTo(stderr),
 	})
-	if res.Divergence != nil {
-		return exitCode(exitError)
-	}
+	// Which status wins when several apply: hermes's own failure, then a
+	// divergence, then --check's status, then the target's.
 	if err != nil {
 		return exitOf(res, err, false)
+	}
+	if res.Divergences > 0 {
+		return exitCode(exitDiverged)
 	}
 	if res.CheckRan {
 		if res.CheckStatus != 0 {

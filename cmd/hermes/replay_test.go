@@ -151,7 +151,7 @@ func TestReplayChaos(t *testing.T) {
 }
 
 // TestReplayDivergence changes the input between record and replay: the
-// report names the first call that differs, and replay exits 125.
+// report names the first call that differs, and replay exits 123.
 func TestReplayDivergence(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "in.txt")
@@ -183,9 +183,9 @@ func TestReplayDivergence(t *testing.T) {
 			tc.change()
 			_, stderr, code := hermes(t, append(append([]string{"replay"}, tc.args...), trace)...)
 			head := fmt.Sprintf("hermes: replay diverged at 1 call #%d ", tc.idx)
-			if code != 125 || !strings.HasPrefix(stderr, head) || !strings.Contains(stderr, "  recorded: ") ||
+			if code != exitDiverged || !strings.HasPrefix(stderr, head) || !strings.Contains(stderr, "  recorded: ") ||
 				!strings.Contains(stderr, "  actual:   ") || !strings.Contains(stderr, "before it in 1:") {
-				t.Fatalf("exit %d, want 125 and a report starting %q:\n%s", code, head, stderr)
+				t.Fatalf("exit %d, want %d and a report starting %q:\n%s", code, exitDiverged, head, stderr)
 			}
 			// The call before it in the report is the one before it in
 			// the recording.
@@ -276,9 +276,9 @@ func TestReplayGoNet(t *testing.T) {
 			if stdout.String() != out || !strings.Contains(stderr.String(), "no divergence") {
 				t.Fatalf("replay exit 0 but output:\n%s\nrecorded:\n%s\nstderr:\n%s", stdout.String(), out, stderr.String())
 			}
-		case c == 125:
+		case c == exitDiverged:
 			if !regexp.MustCompile(`(?m)^hermes: replay diverged`).MatchString(stderr.String()) || strings.Contains(stderr.String(), "panic") {
-				t.Fatalf("replay exit 125 without a divergence report:\n%s", stderr.String())
+				t.Fatalf("replay exit %d without a divergence report:\n%s", c, stderr.String())
 			}
 		default:
 			t.Fatalf("replay: exit %d:\n%s", c, stderr.String())
@@ -410,8 +410,8 @@ func TestReplaySummarized(t *testing.T) {
 	_, stderr, code := hermes(t, "replay", trace)
 	readIdx := callIndex(t, trace, "read", "0123456789")
 	head := fmt.Sprintf("hermes: replay diverged at 1 call #%d ", readIdx)
-	if code != 125 || !strings.HasPrefix(stderr, head) || !strings.Contains(stderr, "the first 64 bytes are as recorded") {
-		t.Fatalf("exit %d, want 125 and %q:\n%s", code, head, stderr)
+	if code != exitDiverged || !strings.HasPrefix(stderr, head) || !strings.Contains(stderr, "the first 64 bytes are as recorded") {
+		t.Fatalf("exit %d, want %d and %q:\n%s", code, exitDiverged, head, stderr)
 	}
 }
 
@@ -497,7 +497,7 @@ func TestReplayEmulateLess(t *testing.T) {
 		{"-time", "write(1, ", "writes different data"},
 	} {
 		_, stderr, code := hermes(t, "replay", "--emulate="+tc.emulate, trace)
-		if code != 125 || !strings.Contains(stderr, "  actual:   "+tc.call) || !strings.Contains(stderr, tc.reason) {
+		if code != exitDiverged || !strings.Contains(stderr, "  actual:   "+tc.call) || !strings.Contains(stderr, tc.reason) {
 			t.Errorf("--emulate=%s: exit %d, stderr:\n%s", tc.emulate, code, stderr)
 		}
 	}
@@ -551,8 +551,8 @@ func TestReplayEdges(t *testing.T) {
 				return
 			}
 			_, stderr, code := hermes(t, "replay", "--env", "X="+tc.env, trace)
-			if code != 125 || !strings.Contains(stderr, tc.reason) {
-				t.Fatalf("replay --env X=%s: exit %d, want 125 and %q:\n%s", tc.env, code, tc.reason, stderr)
+			if code != exitDiverged || !strings.Contains(stderr, tc.reason) {
+				t.Fatalf("replay --env X=%s: exit %d, want %d and %q:\n%s", tc.env, code, exitDiverged, tc.reason, stderr)
 			}
 		})
 	}

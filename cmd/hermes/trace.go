@@ -43,7 +43,7 @@ with syscall stops and left running when hermes is interrupted.`,
   hermes trace -e trace=openat,read -o out.txt -- ls /
   hermes trace -e trace=%network -p 1234
   hermes trace -e inject=write:error=ENOSPC:when=3 -- ./app
-  hermes trace --inject builtin:deny-path --param path=/etc/passwd -- cat /etc/passwd`,
+  hermes trace --inject builtin:deny-path --param prefix=/etc/passwd -- cat /etc/passwd`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runTrace(&o, args, stderr)
@@ -53,7 +53,7 @@ with syscall stops and left running when hermes is interrupted.`,
 	f.SetInterspersed(false)
 	f.StringVarP(&o.output, "output", "o", "", "write the trace to `FILE` instead of stderr (mode 0600; - is standard output)")
 	f.StringArrayVarP(&o.exprs, "expr", "e", nil, "qualifying `EXPR`: trace=NAME,%CLASS,... (strace syntax; repeatable)")
-	f.IntVarP(&o.pid, "pid", "p", 0, "attach to the running process `PID` and all its threads")
+	f.VarP((*pidFlag)(&o.pid), "pid", "p", "attach to the running process `PID` and all its threads")
 	f.IntVarP(&o.strSize, "string-limit", "s", 32, "print at most `N` bytes of each string")
 	o.times.addFlags(f)
 	o.inject.addFlags(f)

@@ -62,12 +62,7 @@ func AppendSyscall(dst []byte, s *tracepb.Syscall, opts *decode.Options) []byte 
 	dst = decode.AppendCall(dst, &c, Captured(s.Mem), opts)
 	dst = decode.AppendRet(dst, &c)
 	if s.Injected != nil {
-		dst = append(dst, " (INJECTED"...)
-		if s.Injected.By != "" {
-			dst = append(dst, " by "...)
-			dst = append(dst, s.Injected.By...)
-		}
-		dst = append(dst, ')')
+		dst = decode.AppendInjected(dst, s.Injected.By)
 	}
 	return dst
 }

@@ -116,11 +116,7 @@ func Record(ctx context.Context, o RecordOptions) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	closeEng := func() {
-		if inj.eng != nil {
-			inj.eng.Close()
-		}
-	}
+	closeEng := inj.close
 	// Event times count from the header's start time, so that dump -tt
 	// prints the wall clock of each call.
 	epoch := time.Now()
@@ -204,7 +200,7 @@ func Record(ctx context.Context, o RecordOptions) (Result, error) {
 	}
 	out.redirect(&cfg, o.Pid != 0, logf)
 	stop := startProgress(o.Progress, w)
-	res, err := runTracer(ctx, cfg, o.Pid, o.Argv, o.Control, inj.eng, out.setup, func(tracer.Result) error {
+	res, err := runTracer(ctx, cfg, o.Pid, o.Argv, o.Control, inj, out.setup, func(tracer.Result) error {
 		stop()
 		rec.Finish()
 		err := rec.Err()

@@ -15,6 +15,7 @@ import (
 	"github.com/hermes-trace/hermes/replay"
 	"github.com/hermes-trace/hermes/replay/fsview"
 	"github.com/hermes-trace/hermes/tracer"
+	"github.com/hermes-trace/hermes/tracer/abi"
 )
 
 // ReplayOptions configure Replay.
@@ -67,6 +68,11 @@ func Replay(ctx context.Context, o ReplayOptions) (Result, error) {
 	}
 	defer rp.Close()
 	hdr := r.Header()
+	if pid, ok := hdr.Extra["attached_pid"]; ok {
+		// Its calls start in the middle of a run whose beginning (the
+		// descriptors, memory and children it already had) is not in it.
+		return Result{}, fmt.Errorf("%s was recorded by attaching to a running process (-p %s): it has no start to replay from", path, pid)
+	}
 	argv := hdr.Argv
 	if len(o.Argv) > 0 {
 		if !slices.Equal(o.Argv, hdr.Argv) {
@@ -76,9 +82,6 @@ func Replay(ctx context.Context, o ReplayOptions) (Result, error) {
 	}
 	if len(argv) == 0 {
 		return Result{}, fmt.Errorf("%s: the trace has no command line; give one after --", path)
-	}
-	if _, ok := hdr.Extra["attached_pid"]; ok {
-		logf("warning: the trace was recorded by attaching to a running process; replaying it as a new run of %q", strings.Join(argv, " "))
 	}
 	if !hdr.Deterministic {
 		logf("warning: %v", replay.ErrNotDeterministic)
@@ -134,12 +137,13 @@ func Replay(ctx context.Context, o ReplayOptions) (Result, error) {
 			rp.SetOverlay(tracer.Chain(hs))
 		}
 		rp.SetSeed(seed)
+		if note := unrecordedNote(hdr.Traced, inj); note != "" {
+			logf("%s", note)
+		}
 	}
 	env, err := SetEnv(RestoreRedactedEnv(hdr.Env, o.Env, logf), o.Env)
 	if err != nil {
-		if inj.eng != nil {
-			inj.eng.Close()
-		}
+		inj.close()
 		return Result{}, err
 	}
 	cfg := tracer.Config{
@@ -163,7 +167,7 @@ func Replay(ctx context.Context, o ReplayOptions) (Result, error) {
 		cfg.Trace = union(cfg.Trace, inj.trapped())
 	}
 	var out Result
-	res, err := runTracer(ctx, cfg, 0, argv, o.Control, inj.eng, func(t *tracer.Tracer) { rp.SetStop(func() { t.Stop(-1) }) },
+	res, err := runTracer(ctx, cfg, 0, argv, o.Control, inj, func(t *tracer.Tracer) { rp.SetStop(func() { t.Stop(-1) }) },
 		func(res tracer.Result) error {
 			ferr := rp.Finish(res)
 			var d *replay.Divergence
@@ -179,6 +183,13 @@ func Replay(ctx context.Context, o ReplayOptions) (Result, error) {
 			}
 			matched, emulated := rp.Calls()
 			out.Matched = matched
+			out.Divergences = rp.Divergences()
+			if res.Interrupted {
+				// Stopped from outside: what the rest of the run would have
+				// done is unknown.
+				logf("replay: interrupted: %d calls matched the recording before it (%d emulated)", matched, emulated)
+				return nil
+			}
 			if d := rp.Departure(); d != nil {
 				out.Departure = d
 				logf("%s; the target exited with status %d", d, res.ExitCode)
@@ -192,7 +203,10 @@ func Replay(ctx context.Context, o ReplayOptions) (Result, error) {
 			return nil
 		})
 	r0 := result(res, inj)
-	r0.Departure, r0.Divergence, r0.Matched, r0.View = out.Departure, out.Divergence, out.Matched, view != nil
+	r0.Departure, r0.Divergence, r0.Divergences, r0.Matched, r0.View = out.Departure, out.Divergence, out.Divergences, out.Matched, view != nil
+	if r0.Divergence != nil && r0.Divergences == 0 {
+		r0.Divergences = 1
+	}
 	if r0.Divergence != nil && ctx.Err() == nil {
 		// The replayer stopped the target at the divergence: that is
 		// Divergence, not an interruption.
@@ -281,4 +295,43 @@ func SetEnv(env, set []string) ([]string, error) {
 		out = append(out, kv)
 	}
 	return out, nil
+}
+
+// unrecordedNote says, in one line, which calls the injection acts on that
+// a recording narrowed with -e trace= did not keep: nothing of them is
+// replayed, so a fault there is not one the recording had, and the replay
+// departs from the recording where the injection changes one. "" when the
+// recording kept them all.
+func unrecordedNote(recorded []int32, inj *injection) string {
+	if len(recorded) == 0 {
+		return "" // it kept every call
+	}
+	kept := make(map[int]bool, len(recorded))
+	for _, nr := range recorded {
+		kept[int(nr)] = true
+	}
+	what := fmt.Sprintf("%d syscalls", len(recorded))
+	if len(recorded) == 1 {
+		what = "1 syscall"
+	}
+	const then = "they are not replayed, and where the injection changes one the replay departs from the recording"
+	trapped := inj.trapped()
+	if trapped == nil {
+		return fmt.Sprintf("note: the recording kept only %s (-e trace=), and the injection acts on every call: %s", what, then)
+	}
+	var missing []string
+	for _, nr := range trapped {
+		if !kept[nr] {
+			missing = append(missing, abi.Name(abi.ArchX86_64, nr))
+		}
+	}
+	if len(missing) == 0 {
+		return ""
+	}
+	const show = 6
+	list := strings.Join(missing[:min(len(missing), show)], ", ")
+	if len(missing) > show {
+		list += fmt.Sprintf(" and %d more", len(missing)-show)
+	}
+	return fmt.Sprintf("note: the recording did not keep %s (it kept %s: -e trace=), on which the injection acts: %s", list, what, then)
 }

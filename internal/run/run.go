@@ -13,40 +13,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"sync"
 	"syscall"
 
-	"github.com/hermes-trace/hermes/inject"
 	"github.com/hermes-trace/hermes/replay"
 	"github.com/hermes-trace/hermes/tracer"
 )
 
 // Version is what Record writes as the hermes version of a trace.
 var Version = "0.1.0-dev"
-
-// Inject is the fault injection of a run.
-type Inject struct {
-	Script  string            // Lua file or builtin:NAME; "" none
-	Params  map[string]string // the script's params table
-	Rules   []inject.Rule     // strace-style -e inject=/fault= rules (inject.ParseStrace)
-	Handler tracer.Handler    // a Go handler, run after the script/rules; nil none
-	// Seed seeds hermes.rand; with SeedSet false, replay uses the trace's
-	// and the others a random one.
-	Seed    uint64
-	SeedSet bool
-	OnError inject.OnError
-	Reload  bool // reload the script when its file changes
-	// AllowIOUring lets io_uring_setup through, with a warning, in the
-	// runs that refuse it with ENOSYS by default: record, replay, and any
-	// run with a script or rules (the operations of a ring never pass
-	// through a system call hermes could see).
-	AllowIOUring bool
-	// Log receives the script's hermes.log output and its runtime errors
-	// (nil discards them).
-	Log io.Writer
-}
 
 // Result is how a run ended.
 type Result struct {
@@ -59,7 +35,10 @@ type Result struct {
 	// recording (an injection changed a call), or nil.
 	Departure *replay.Departure
 	// Divergence is, in a replay, the first divergence, or nil.
-	Divergence  *replay.Divergence
+	Divergence *replay.Divergence
+	// Divergences counts, in a replay, the divergences reported (with
+	// Lenient the run goes on after them, and Divergence stays nil).
+	Divergences int
 	Matched     int  // replay: calls matched
 	CheckRan    bool // Check was run
 	CheckStatus int  // its exit status (128+N for a signal)
@@ -80,7 +59,7 @@ func (s StopSignal) Error() string { return "stopped by " + syscall.Signal(s).St
 type Control struct {
 	mu   sync.Mutex
 	t    *tracer.Tracer
-	eng  *inject.Engine
+	inj  *injection
 	stop int
 }
 
@@ -96,24 +75,24 @@ func (c *Control) Stop(sig int) {
 	c.stop = sig
 }
 
-// Reload re-reads the injection script now (SIGHUP); nothing without one.
+// Reload re-reads the injection scripts now (SIGHUP); nothing without one.
 func (c *Control) Reload() error {
 	c.mu.Lock()
-	eng := c.eng
+	inj := c.inj
 	c.mu.Unlock()
-	if eng == nil {
+	if inj == nil {
 		return nil
 	}
-	return eng.Reload()
+	return inj.reload()
 }
 
-func (c *Control) bind(t *tracer.Tracer, eng *inject.Engine) {
+func (c *Control) bind(t *tracer.Tracer, inj *injection) {
 	if c == nil {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.t, c.eng = t, eng
+	c.t, c.inj = t, inj
 	if c.stop != 0 {
 		t.Stop(c.stop)
 	}
@@ -124,7 +103,7 @@ func (c *Control) unbind() {
 		return
 	}
 	c.mu.Lock()
-	c.t, c.eng = nil, nil
+	c.t, c.inj = nil, nil
 	c.mu.Unlock()
 }
 
@@ -136,109 +115,6 @@ func logger(logf func(string, ...any)) func(string, ...any) {
 	return logf
 }
 
-// injection is the built injection of a run.
-type injection struct {
-	eng     *inject.Engine
-	handler *counted
-	seed    uint64
-}
-
-// build makes the engine (nil without script and rules) and wraps the Go
-// handler; seed is the seed to use.
-func (in *Inject) build(seed uint64, logf func(string, ...any)) (*injection, error) {
-	inj := &injection{seed: seed}
-	if in.Handler != nil {
-		inj.handler = &counted{h: in.Handler}
-	}
-	if in.Script == "" && len(in.Rules) == 0 {
-		return inj, nil
-	}
-	opts := inject.Options{Seed: seed, OnError: in.OnError, Log: in.Log, Reload: in.Reload, Params: in.Params}
-	if opts.Params == nil {
-		opts.Params = map[string]string{}
-	}
-	if in.Script != "" {
-		e, err := inject.Load(in.Script, opts)
-		if err != nil {
-			return nil, err
-		}
-		logf("%s: seed %d (repeat with --seed %d)", e.Name(), seed, seed)
-		e.AddRules(in.Rules...)
-		inj.eng = e
-	} else {
-		inj.eng = inject.NewRules(in.Rules, opts)
-	}
-	return inj, nil
-}
-
-// active reports whether anything injects.
-func (inj *injection) active() bool { return inj.eng != nil || inj.handler != nil }
-
-// handlers are the injecting handlers, in order.
-func (inj *injection) handlers() []tracer.Handler {
-	var hs []tracer.Handler
-	if inj.eng != nil {
-		hs = append(hs, inj.eng)
-	}
-	if inj.handler != nil {
-		hs = append(hs, inj.handler)
-	}
-	return hs
-}
-
-// trapped is what the injection needs trapped: nil (all) with a Go handler.
-func (inj *injection) trapped() []int {
-	if inj.handler != nil || inj.eng == nil {
-		return nil
-	}
-	return inj.eng.Trapped()
-}
-
-// injected counts the calls the injection changed.
-func (inj *injection) injected() int {
-	n := 0
-	if inj.eng != nil {
-		n += int(inj.eng.Stats().Injected)
-	}
-	if inj.handler != nil {
-		n += inj.handler.n
-	}
-	return n
-}
-
-// counted runs a Go handler and counts the calls it changed.
-type counted struct {
-	h tracer.Handler
-	n int
-}
-
-func (c *counted) Enter(sc *tracer.Syscall, act *tracer.Action) {
-	before := act.Injected()
-	c.h.Enter(sc, act)
-	c.note(before, act)
-}
-
-func (c *counted) Exit(sc *tracer.Syscall, act *tracer.Action) {
-	before := act.Injected()
-	c.h.Exit(sc, act)
-	c.note(before, act)
-}
-
-func (c *counted) note(before bool, act *tracer.Action) {
-	if !before && act.Injected() {
-		c.n++
-		if act.By == "" {
-			act.By = "go"
-		}
-	}
-}
-
-func (c *counted) Process(ev *tracer.ProcessEvent) {
-	if ph, ok := c.h.(tracer.ProcessHandler); ok {
-		ph.Process(ev)
-	}
-}
-
 // union merges two trap sets, where nil means every syscall.
 func union(a, b []int) []int {
 	if a == nil || b == nil {
@@ -248,14 +124,15 @@ func union(a, b []int) []int {
 }
 
 // runTracer launches or attaches, stops the run when ctx is done or ctl
-// says, finishes the engine and then the caller's finish.
-func runTracer(ctx context.Context, cfg tracer.Config, pid int, argv []string, ctl *Control, eng *inject.Engine,
+// says, finishes the injection and then the caller's finish.
+func runTracer(ctx context.Context, cfg tracer.Config, pid int, argv []string, ctl *Control, inj *injection,
 	setup func(*tracer.Tracer), finish func(tracer.Result) error) (tracer.Result, error) {
 	t := tracer.New(cfg)
 	if setup != nil {
 		setup(t)
 	}
-	ctl.bind(t, eng)
+	inj.bind(t)
+	ctl.bind(t, inj)
 	stop := context.AfterFunc(ctx, func() {
 		sig := -1
 		var s StopSignal
@@ -273,10 +150,8 @@ func runTracer(ctx context.Context, cfg tracer.Config, pid int, argv []string, c
 	}
 	stop()
 	ctl.unbind()
-	if eng != nil {
-		if ferr := eng.Finish(res); ferr != nil && err == nil {
-			err = ferr
-		}
+	if ferr := inj.finish(res); ferr != nil && err == nil {
+		err = ferr
 	}
 	if finish != nil {
 		if ferr := finish(res); ferr != nil && err == nil {

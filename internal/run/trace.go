@@ -59,9 +59,7 @@ func Trace(ctx context.Context, o TraceOptions) (Result, error) {
 	if o.Output != "" {
 		// Write-only, 0600, never through a planted link: see openOutput.
 		if tout, err = openOutput(o.Output, false); err != nil {
-			if inj.eng != nil {
-				inj.eng.Close()
-			}
+			inj.close()
 			return Result{}, err
 		}
 		defer tout.Close()
@@ -91,7 +89,7 @@ func Trace(ctx context.Context, o TraceOptions) (Result, error) {
 		cfg.Trace = union(o.Trace, inj.trapped())
 	}
 	tout.redirect(&cfg, o.Pid != 0, logf)
-	res, err := runTracer(ctx, cfg, o.Pid, o.Argv, o.Control, inj.eng, tout.setup, func(tracer.Result) error {
+	res, err := runTracer(ctx, cfg, o.Pid, o.Argv, o.Control, inj, tout.setup, func(tracer.Result) error {
 		if err := pr.Flush(); err != nil {
 			return fmt.Errorf("writing trace: %w", err)
 		}

@@ -200,6 +200,22 @@ type FSEffect struct {
 	NoFollow bool
 	// Tree: a directory the call moves is kept with everything below it.
 	Tree bool
+	// Data is set for the calls that write the contents of the file behind
+	// FD (or grow it): what a full or failing disk refuses. nil for calls
+	// that change only names or metadata (chmod, rename), or that change a
+	// file without a call per write (mmap).
+	Data *DataWrite
+}
+
+// DataWrite says how a call writes the contents of the file behind its
+// FSEffect.FD.
+type DataWrite struct {
+	// Len is the argument holding how many bytes it writes; NoArg for the
+	// vectored calls and for fallocate, whose length is space, not data.
+	Len int8
+	// Grow is the argument holding the file's new size when the call
+	// writes only by growing the file (ftruncate); NoArg otherwise.
+	Grow int8
 }
 
 // Changes reports whether a call with these arguments changes the file

@@ -71,3 +71,33 @@ func TestReplayFacts(t *testing.T) {
 		}
 	}
 }
+
+// TestDataWrite: the calls that write a file's contents, with the
+// descriptor they write through and their byte count.
+func TestDataWrite(t *testing.T) {
+	for _, tc := range []struct {
+		nr            int
+		fd, len, grow int8
+	}{
+		{unix.SYS_WRITE, 0, 2, NoArg},
+		{unix.SYS_PWRITE64, 0, 2, NoArg},
+		{unix.SYS_WRITEV, 0, NoArg, NoArg},
+		{unix.SYS_PWRITEV2, 0, NoArg, NoArg},
+		{unix.SYS_COPY_FILE_RANGE, 2, 4, NoArg},
+		{unix.SYS_SENDFILE, 0, 3, NoArg},
+		{unix.SYS_SPLICE, 2, 4, NoArg},
+		{unix.SYS_FALLOCATE, 0, NoArg, NoArg},
+		{unix.SYS_FTRUNCATE, 0, NoArg, 1},
+	} {
+		s := X86_64(tc.nr)
+		if s.FS == nil || s.FS.Data == nil || s.FS.FD != tc.fd || s.FS.Data.Len != tc.len || s.FS.Data.Grow != tc.grow {
+			t.Errorf("%s: FS %+v, want data through arg %d, len %d, grow %d", s.Name, s.FS, tc.fd, tc.len, tc.grow)
+		}
+	}
+	// Names and metadata are not data.
+	for _, nr := range []int{unix.SYS_FCHMOD, unix.SYS_RENAMEAT2, unix.SYS_OPENAT, unix.SYS_MMAP, unix.SYS_FSETXATTR} {
+		if s := X86_64(nr); s.FS == nil || s.FS.Data != nil {
+			t.Errorf("%s: FS %+v, want a change that writes no data", s.Name, s.FS)
+		}
+	}
+}

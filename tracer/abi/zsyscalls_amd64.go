@@ -16,7 +16,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "fd", Type: "unsigned int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "buf", Type: "const char *", Kind: KindBufIn, SizeArg: 2},
 		{Name: "count", Type: "size_t", Kind: KindUint, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassDesc, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: NoArg}, {Dir: NoArg, Path: NoArg}}, FD: 0, When: FSAlways, WhenArg: NoArg}, Replay: ReplayVisible | ReplayWrite},
+	}, Ret: RetInt, Class: ClassDesc, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: NoArg}, {Dir: NoArg, Path: NoArg}}, FD: 0, When: FSAlways, WhenArg: NoArg, Data: &DataWrite{Len: 2, Grow: NoArg}}, Replay: ReplayVisible | ReplayWrite},
 	{Nr: 2, Name: "open", Args: []Arg{
 		{Name: "filename", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
 		{Name: "flags", Type: "int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagOpen},
@@ -96,7 +96,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "buf", Type: "const char *", Kind: KindBufIn, SizeArg: 2},
 		{Name: "count", Type: "size_t", Kind: KindUint, SizeArg: NoArg},
 		{Name: "pos", Type: "loff_t", Kind: KindInt, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassDesc, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: NoArg}, {Dir: NoArg, Path: NoArg}}, FD: 0, When: FSAlways, WhenArg: NoArg}, Replay: ReplayVisible | ReplayWrite},
+	}, Ret: RetInt, Class: ClassDesc, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: NoArg}, {Dir: NoArg, Path: NoArg}}, FD: 0, When: FSAlways, WhenArg: NoArg, Data: &DataWrite{Len: 2, Grow: NoArg}}, Replay: ReplayVisible | ReplayWrite},
 	{Nr: 19, Name: "readv", Args: []Arg{
 		{Name: "fd", Type: "unsigned long", Kind: KindFD, SizeArg: NoArg},
 		{Name: "vec", Type: "const struct iovec *", Kind: KindIovOut, SizeArg: 2},
@@ -106,7 +106,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "fd", Type: "unsigned long", Kind: KindFD, SizeArg: NoArg},
 		{Name: "vec", Type: "const struct iovec *", Kind: KindIovIn, SizeArg: 2},
 		{Name: "vlen", Type: "unsigned long", Kind: KindUint, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassDesc, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: NoArg}, {Dir: NoArg, Path: NoArg}}, FD: 0, When: FSAlways, WhenArg: NoArg}, Replay: ReplayVisible | ReplayWrite},
+	}, Ret: RetInt, Class: ClassDesc, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: NoArg}, {Dir: NoArg, Path: NoArg}}, FD: 0, When: FSAlways, WhenArg: NoArg, Data: &DataWrite{Len: NoArg, Grow: NoArg}}, Replay: ReplayVisible | ReplayWrite},
 	{Nr: 21, Name: "access", Args: []Arg{
 		{Name: "filename", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
 		{Name: "mode", Type: "int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagAccess},
@@ -189,7 +189,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "in_fd", Type: "int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "offset", Type: "loff_t *", Kind: KindStructInOut, SizeArg: NoArg, Size: 8},
 		{Name: "count", Type: "size_t", Kind: KindUint, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassDesc | ClassNetwork, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: NoArg}, {Dir: NoArg, Path: NoArg}}, FD: 0, When: FSAlways, WhenArg: NoArg}, Replay: ReplayVisible},
+	}, Ret: RetInt, Class: ClassDesc | ClassNetwork, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: NoArg}, {Dir: NoArg, Path: NoArg}}, FD: 0, When: FSAlways, WhenArg: NoArg, Data: &DataWrite{Len: 3, Grow: NoArg}}, Replay: ReplayVisible},
 	{Nr: 41, Name: "socket", Args: []Arg{
 		{Name: "family", Type: "int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagAddressFamily},
 		{Name: "type", Type: "int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagSockType},
@@ -367,7 +367,7 @@ var sysX86_64 = [...]Syscall{
 	{Nr: 77, Name: "ftruncate", Args: []Arg{
 		{Name: "fd", Type: "unsigned int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "length", Type: "off_t", Kind: KindInt, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassDesc, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: NoArg}, {Dir: NoArg, Path: NoArg}}, FD: 0, When: FSAlways, WhenArg: NoArg}, Replay: ReplayVisible},
+	}, Ret: RetInt, Class: ClassDesc, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: NoArg}, {Dir: NoArg, Path: NoArg}}, FD: 0, When: FSAlways, WhenArg: NoArg, Data: &DataWrite{Len: NoArg, Grow: 1}}, Replay: ReplayVisible},
 	{Nr: 78, Name: "getdents", Args: []Arg{
 		{Name: "fd", Type: "unsigned int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "dirent", Type: "struct linux_dirent *", Kind: KindBufOut, SizeArg: 2},
@@ -1254,7 +1254,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "off_out", Type: "loff_t *", Kind: KindStructInOut, SizeArg: NoArg, Size: 8},
 		{Name: "len", Type: "size_t", Kind: KindUint, SizeArg: NoArg},
 		{Name: "flags", Type: "unsigned int", Kind: KindUint, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassDesc, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: NoArg}, {Dir: NoArg, Path: NoArg}}, FD: 2, When: FSAlways, WhenArg: NoArg}},
+	}, Ret: RetInt, Class: ClassDesc, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: NoArg}, {Dir: NoArg, Path: NoArg}}, FD: 2, When: FSAlways, WhenArg: NoArg, Data: &DataWrite{Len: 4, Grow: NoArg}}},
 	{Nr: 276, Name: "tee", Args: []Arg{
 		{Name: "fdin", Type: "int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "fdout", Type: "int", Kind: KindFD, SizeArg: NoArg},
@@ -1312,7 +1312,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "mode", Type: "int", Kind: KindInt, SizeArg: NoArg},
 		{Name: "offset", Type: "loff_t", Kind: KindInt, SizeArg: NoArg},
 		{Name: "len", Type: "loff_t", Kind: KindInt, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassDesc, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: NoArg}, {Dir: NoArg, Path: NoArg}}, FD: 0, When: FSAlways, WhenArg: NoArg}},
+	}, Ret: RetInt, Class: ClassDesc, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: NoArg}, {Dir: NoArg, Path: NoArg}}, FD: 0, When: FSAlways, WhenArg: NoArg, Data: &DataWrite{Len: NoArg, Grow: NoArg}}},
 	{Nr: 286, Name: "timerfd_settime", Args: []Arg{
 		{Name: "ufd", Type: "int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "flags", Type: "int", Kind: KindInt, SizeArg: NoArg},
@@ -1367,7 +1367,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "vlen", Type: "unsigned long", Kind: KindUint, SizeArg: NoArg},
 		{Name: "pos_l", Type: "unsigned long", Kind: KindInt, SizeArg: NoArg},
 		{Name: "pos_h", Type: "unsigned long", Kind: KindUint, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassDesc, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: NoArg}, {Dir: NoArg, Path: NoArg}}, FD: 0, When: FSAlways, WhenArg: NoArg}, Replay: ReplayVisible | ReplayWrite},
+	}, Ret: RetInt, Class: ClassDesc, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: NoArg}, {Dir: NoArg, Path: NoArg}}, FD: 0, When: FSAlways, WhenArg: NoArg, Data: &DataWrite{Len: NoArg, Grow: NoArg}}, Replay: ReplayVisible | ReplayWrite},
 	{Nr: 297, Name: "rt_tgsigqueueinfo", Args: []Arg{
 		{Name: "tgid", Type: "pid_t", Kind: KindInt, SizeArg: NoArg},
 		{Name: "pid", Type: "pid_t", Kind: KindInt, SizeArg: NoArg},
@@ -1538,7 +1538,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "off_out", Type: "loff_t *", Kind: KindStructInOut, SizeArg: NoArg, Size: 8},
 		{Name: "len", Type: "size_t", Kind: KindUint, SizeArg: NoArg},
 		{Name: "flags", Type: "unsigned int", Kind: KindUint, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassDesc, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: NoArg}, {Dir: NoArg, Path: NoArg}}, FD: 2, When: FSAlways, WhenArg: NoArg}},
+	}, Ret: RetInt, Class: ClassDesc, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: NoArg}, {Dir: NoArg, Path: NoArg}}, FD: 2, When: FSAlways, WhenArg: NoArg, Data: &DataWrite{Len: 4, Grow: NoArg}}},
 	{Nr: 327, Name: "preadv2", Args: []Arg{
 		{Name: "fd", Type: "unsigned long", Kind: KindFD, SizeArg: NoArg},
 		{Name: "vec", Type: "const struct iovec *", Kind: KindIovOut, SizeArg: 2},
@@ -1554,7 +1554,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "pos_l", Type: "unsigned long", Kind: KindInt, SizeArg: NoArg},
 		{Name: "pos_h", Type: "unsigned long", Kind: KindUint, SizeArg: NoArg},
 		{Name: "flags", Type: "rwf_t", Kind: KindUint, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassDesc, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: NoArg}, {Dir: NoArg, Path: NoArg}}, FD: 0, When: FSAlways, WhenArg: NoArg}, Replay: ReplayVisible | ReplayWrite},
+	}, Ret: RetInt, Class: ClassDesc, FS: &FSEffect{Paths: [2]PathRef{{Dir: NoArg, Path: NoArg}, {Dir: NoArg, Path: NoArg}}, FD: 0, When: FSAlways, WhenArg: NoArg, Data: &DataWrite{Len: NoArg, Grow: NoArg}}, Replay: ReplayVisible | ReplayWrite},
 	{Nr: 329, Name: "pkey_mprotect", Args: []Arg{
 		{Name: "start", Type: "unsigned long", Kind: KindHex, SizeArg: NoArg},
 		{Name: "len", Type: "size_t", Kind: KindUint, SizeArg: NoArg},

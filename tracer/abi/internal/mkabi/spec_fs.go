@@ -19,13 +19,18 @@ import (
 //	mapw       only for a shared mapping with write access (mmap)
 //	nofollow   the last component is not followed: the call acts on a link itself
 //	tree       a directory it renames is kept with everything below it
+//	data       it writes the contents of the file behind fd:N (what a full disk
+//	           refuses), not only its name or metadata
+//	len:N      (with data) argument N is how many bytes it writes
+//	grow:N     (with data) argument N is the file's new size: it writes only
+//	           when that grows the file
 var fsSpecs = map[string]string{
 	"open":            "p:0 open:1",
 	"openat":          "at:0:1 open:2",
 	"openat2":         "at:0:1 open2:2",
 	"creat":           "p:0",
 	"truncate":        "p:0",
-	"ftruncate":       "fd:0",
+	"ftruncate":       "fd:0 data grow:1",
 	"rename":          "p:0 p:1 nofollow tree",
 	"renameat":        "at:0:1 at:2:3 nofollow tree",
 	"renameat2":       "at:0:1 at:2:3 nofollow tree",
@@ -60,15 +65,15 @@ var fsSpecs = map[string]string{
 	"lremovexattr":    "p:0 nofollow",
 	"fremovexattr":    "fd:0",
 	"removexattrat":   "at:0:1",
-	"fallocate":       "fd:0",
-	"write":           "fd:0",
-	"pwrite64":        "fd:0",
-	"writev":          "fd:0",
-	"pwritev":         "fd:0",
-	"pwritev2":        "fd:0",
-	"copy_file_range": "fd:2",
-	"sendfile":        "fd:0",
-	"splice":          "fd:2",
+	"fallocate":       "fd:0 data",
+	"write":           "fd:0 data len:2",
+	"pwrite64":        "fd:0 data len:2",
+	"writev":          "fd:0 data",
+	"pwritev":         "fd:0 data",
+	"pwritev2":        "fd:0 data",
+	"copy_file_range": "fd:2 data len:4",
+	"sendfile":        "fd:0 data len:3",
+	"splice":          "fd:2 data len:4",
 	"mmap":            "fd:4 mapw",
 }
 
@@ -88,6 +93,7 @@ func fsLiteral(name string, nargs int) (string, error) {
 	var paths []string
 	fd, when := "NoArg", "FSAlways"
 	var flags []string
+	data, dataLen, grow := false, "NoArg", "NoArg"
 	for _, tok := range strings.Fields(s) {
 		parts := strings.Split(tok, ":")
 		switch {
@@ -131,12 +137,33 @@ func fsLiteral(name string, nargs int) (string, error) {
 			flags = append(flags, "NoFollow: true")
 		case tok == "tree":
 			flags = append(flags, "Tree: true")
+		case tok == "data":
+			data = true
+		case (parts[0] == "len" || parts[0] == "grow") && len(parts) == 2:
+			n, err := arg(parts[1])
+			if err != nil {
+				return "", err
+			}
+			if parts[0] == "len" {
+				dataLen = n
+			} else {
+				grow = n
+			}
 		default:
 			return "", fmt.Errorf("%s: unknown fs token %q", name, tok)
 		}
 	}
 	if len(paths) > 2 {
 		return "", fmt.Errorf("%s: more than two paths", name)
+	}
+	if (dataLen != "NoArg" || grow != "NoArg") && !data {
+		return "", fmt.Errorf("%s: len: and grow: go with data", name)
+	}
+	if data && fd == "NoArg" {
+		return "", fmt.Errorf("%s: data needs the descriptor it writes through (fd:N)", name)
+	}
+	if data {
+		flags = append(flags, fmt.Sprintf("Data: &DataWrite{Len: %s, Grow: %s}", dataLen, grow))
 	}
 	for len(paths) < 2 {
 		paths = append(paths, "{Dir: NoArg, Path: NoArg}")
