@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -26,7 +27,17 @@ func exploreRun(t *testing.T, dir string, args ...string) (*explore.Report, stri
 	all := append([]string{"explore", "--out", filepath.Join(aside, "out"), "--report", report, "--junit", filepath.Join(aside, "junit.xml")}, args...)
 	stdout, stderr, code := hermesAt(t, dir, all...)
 	if code != 0 && code != 1 {
-		t.Fatalf("hermes %q: exit %d\n%s%s", all, code, stdout, stderr)
+		// Say why each try hermes could not run failed, from the report.
+		var why strings.Builder
+		var rep explore.Report
+		if b, err := os.ReadFile(report); err == nil && json.Unmarshal(b, &rep) == nil {
+			for _, try := range rep.Tries {
+				if try.Error != "" {
+					fmt.Fprintf(&why, "%s: %s\n%s\n", try.ID, try.Error, try.StderrTail)
+				}
+			}
+		}
+		t.Fatalf("hermes %q: exit %d\n%s%s%s", all, code, stdout, stderr, why.String())
 	}
 	b, err := os.ReadFile(report)
 	if err != nil {
