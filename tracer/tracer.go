@@ -475,15 +475,12 @@ func (t *Tracer) newThread(tid int, p *Process, lineage string) *Thread {
 // loop is the ptrace loop. It returns when no tracee is left.
 func (t *Tracer) loop() error {
 	var ws unix.WaitStatus
+	var wq waitQueue // fair rounds of wait4 statuses: see wait_linux.go
 	// While detaching, new children that have not reported yet are not
 	// waited for: when the tracer thread exits the kernel detaches them,
 	// and they run on (attach mode sets no EXITKILL).
-	for len(t.threads) > 0 || (len(t.pending) > 0 && !t.detaching) {
-		// __WNOTHREAD: only this thread's children and tracees (it forked
-		// the tracees and the doorbell, and attached): the other children
-		// of the process (os/exec's, another run's tracees) are not ours to
-		// reap.
-		wpid, err := unix.Wait4(-1, &ws, unix.WALL|unix.WUNTRACED|wNoThread, nil)
+	for len(t.threads) > 0 || (len(t.pending) > 0 && !t.detaching) || wq.queued() {
+		wpid, err := wq.next(&ws, len(t.threads) > 1)
 		if err != nil {
 			if errors.Is(err, unix.EINTR) {
 				continue
