@@ -49,7 +49,7 @@ func BreakVDSOPlan() (restore func(), err error) {
 	if err != nil || base == 0 {
 		return nil, fmt.Errorf("no vDSO here (%v)", err)
 	}
-	img, err := readVDSO(NewMemory(os.Getpid()), base)
+	img, err := wholeVDSO(NewMemory(os.Getpid()), base)
 	if err != nil {
 		return nil, err
 	}
@@ -63,4 +63,11 @@ func BreakVDSOPlan() (restore func(), err error) {
 		p.err, p.warned = saved, false
 		vdsoPlans.mu.Unlock()
 	}, nil
+}
+
+// wholeVDSO reads the whole vDSO image at base.
+func wholeVDSO(mem *Memory, base uint64) ([]byte, error) {
+	head := make([]byte, pageSize)
+	n, _ := mem.ReadAt(head, base)
+	return readVDSO(mem, base, head[:n])
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"slices"
 	"sort"
 	"strconv"
@@ -24,10 +23,11 @@ import (
 // then arrive as syscalls the tracer sees, exactly as when the vDSO was
 // hidden. Only an image that cannot be patched is still hidden.
 //
-// The cost at each exec is one read of the image (a process_vm_readv of
-// two pages), a hash of it, and one write of the patched span through
-// /proc/PID/mem: the image is parsed once per hermes process, and the plan
-// cached by its bytes.
+// The cost at each exec is one read of the image's first page (a
+// process_vm_readv), a comparison with the first page of the images seen
+// before (it holds the build-ID note), and one write of the patched span
+// through /proc/PID/mem: an image is read whole and parsed once per hermes
+// process.
 
 // syscallStub is "mov $nr,%eax; syscall; ret": the arguments of every vDSO
 // function but getrandom are those of its system call, in the same
@@ -95,7 +95,12 @@ type vdsoPatch struct {
 
 // vdsoPlan is how to patch one vDSO image.
 type vdsoPlan struct {
-	img     []byte // the image as the kernel maps it
+	img []byte // the image as the kernel maps it
+	// key is the length of the prefix of img that identifies it: the
+	// first page, which holds the ELF headers, the symbols and the
+	// build-ID note (a hash of the whole image), or all of img where the
+	// note is not in the first page.
+	key     int
 	patches []vdsoPatch
 	spanOff int    // offset of span in the image
 	span    []byte // the patched image from the first patch to the end of the last
@@ -104,14 +109,19 @@ type vdsoPlan struct {
 	warned  bool // under vdsoPlans.mu
 }
 
-// vdsoPlans caches plans by the hash of their image, for every Tracer of
-// the process. There is one image per kernel and architecture.
+// vdsoPlans caches plans, for every Tracer of the process: the images
+// are one per kernel and ABI, and the same in every process.
 var vdsoPlans struct {
 	mu    sync.Mutex
-	seed  maphash.Seed
-	plans map[uint64]*vdsoPlan
-	size  int // the size of the last image: the first read's length
+	plans []*vdsoPlan // newest first
+	head  int         // how much of an image the first read takes: the longest key
 }
+
+// ntGNUBuildID is the note type of a GNU build ID.
+const ntGNUBuildID = 3
+
+// maxPlans bounds the cache.
+const maxPlans = 8
 
 // deterministicExec runs at the exec stop of a deterministic run: it makes
 // the new image's vDSO enter the kernel (or, failing that, hides it) and
@@ -127,7 +137,7 @@ func (t *Tracer) deterministicExec(th *Thread) (atRandom uint64) {
 	}
 	plan, err := patchVDSO(th, a.vdso)
 	if err == nil {
-		if plan != nil && plan.warn() {
+		if plan.warn() {
 			t.logf("vDSO functions %s left as they are: their calls will not be recorded", strings.Join(plan.skipped, ", "))
 		}
 		return a.atRandom
@@ -157,50 +167,64 @@ func (p *vdsoPlan) warn() bool {
 // patchVDSO writes the stubs into the vDSO image at base. It returns the
 // plan it used (nil if it found none) and why the image was not patched.
 func patchVDSO(th *Thread, base uint64) (*vdsoPlan, error) {
-	img, err := readVDSO(th.sc.mem, base)
+	plan, err := lookupVDSO(th.sc.mem, base)
 	if err != nil {
 		return nil, err
 	}
-	plan := vdsoPlanFor(img)
 	if plan.err != nil {
 		return plan, plan.err
 	}
 	return plan, writeVDSO(th, base, plan)
 }
 
-// readVDSO reads the vDSO image at base: one read of the last image's
-// size, and a second only if this image is larger.
-func readVDSO(mem *Memory, base uint64) ([]byte, error) {
+// lookupVDSO returns the plan for the image at base. An exec costs one
+// read of its first page (each page of the vDSO read or written is
+// faulted in then, some microseconds each): the whole image is read, and
+// parsed, only when it is not one seen before.
+func lookupVDSO(mem *Memory, base uint64) (*vdsoPlan, error) {
 	vdsoPlans.mu.Lock()
-	size := vdsoPlans.size
+	n := max(vdsoPlans.head, pageSize)
 	vdsoPlans.mu.Unlock()
-	if size == 0 {
-		size = 2 * pageSize
-	}
-	buf := make([]byte, size)
-	n, err := mem.ReadAt(buf, base) // a short read ends at an unmapped page
-	if n < 64 {
+	buf := make([]byte, n)
+	got, err := mem.ReadAt(buf, base) // a short read ends at an unmapped page
+	if got < 64 {
 		if err == nil {
 			err = unix.EFAULT
 		}
 		return nil, fmt.Errorf("reading the vDSO at %#x: %w", base, err)
 	}
-	want, err := elfImageSize(buf[:n])
+	buf = buf[:got]
+	vdsoPlans.mu.Lock()
+	for _, p := range vdsoPlans.plans {
+		if len(buf) >= p.key && bytes.Equal(buf[:p.key], p.img[:p.key]) {
+			vdsoPlans.mu.Unlock()
+			return p, nil
+		}
+	}
+	vdsoPlans.mu.Unlock()
+	img, err := readVDSO(mem, base, buf)
 	if err != nil {
 		return nil, err
 	}
-	if want > n {
-		buf = append(buf[:n], make([]byte, want-n)...)
-		if _, err := mem.ReadAt(buf[n:], base+uint64(n)); err != nil {
-			return nil, fmt.Errorf("reading the vDSO at %#x: %w", base, err)
-		}
+	return vdsoPlanFor(img), nil
+}
+
+// readVDSO reads the rest of the vDSO image at base, whose first bytes
+// are in head.
+func readVDSO(mem *Memory, base uint64, head []byte) ([]byte, error) {
+	size, err := elfImageSize(head)
+	if err != nil {
+		return nil, err
 	}
-	if want != size {
-		vdsoPlans.mu.Lock()
-		vdsoPlans.size = want
-		vdsoPlans.mu.Unlock()
+	if size <= len(head) {
+		return head[:size], nil
 	}
-	return buf[:want], nil
+	img := make([]byte, size)
+	n := copy(img, head)
+	if _, err := mem.ReadAt(img[n:], base+uint64(n)); err != nil {
+		return nil, fmt.Errorf("reading the vDSO at %#x: %w", base, err)
+	}
+	return img, nil
 }
 
 // elfImageSize returns the length of the 64-bit ELF file whose start is b:
@@ -231,33 +255,40 @@ func elfImageSize(b []byte) (int, error) {
 	return int(end), nil
 }
 
-// vdsoPlanFor returns the plan for img, from the cache or made now.
+// vdsoPlanFor returns the plan for the whole image img, from the cache or
+// made now.
 func vdsoPlanFor(img []byte) *vdsoPlan {
 	vdsoPlans.mu.Lock()
 	defer vdsoPlans.mu.Unlock()
-	if vdsoPlans.plans == nil {
-		vdsoPlans.seed = maphash.MakeSeed()
-		vdsoPlans.plans = make(map[uint64]*vdsoPlan)
-	}
-	h := maphash.Bytes(vdsoPlans.seed, img)
-	if p := vdsoPlans.plans[h]; p != nil && bytes.Equal(p.img, img) {
-		return p
+	for _, p := range vdsoPlans.plans {
+		if bytes.Equal(p.img, img) {
+			return p
+		}
 	}
 	p := planVDSO(bytes.Clone(img))
-	if len(vdsoPlans.plans) >= 16 { // images are one per kernel and ABI
-		clear(vdsoPlans.plans)
+	if len(vdsoPlans.plans) == maxPlans {
+		vdsoPlans.plans = vdsoPlans.plans[:maxPlans-1]
 	}
-	vdsoPlans.plans[h] = p
+	vdsoPlans.plans = append([]*vdsoPlan{p}, vdsoPlans.plans...)
+	vdsoPlans.head = 0
+	for _, q := range vdsoPlans.plans {
+		vdsoPlans.head = max(vdsoPlans.head, q.key)
+	}
 	return p
 }
 
 // planVDSO finds the functions img exports and where their stubs go.
 func planVDSO(img []byte) *vdsoPlan {
-	p := &vdsoPlan{img: img}
+	p := &vdsoPlan{img: img, key: len(img)}
 	f, err := elf.NewFile(bytes.NewReader(img))
 	if err != nil {
 		p.err = fmt.Errorf("parsing the vDSO: %w", err)
 		return p
+	}
+	for _, pr := range f.Progs {
+		if pr.Type == elf.PT_NOTE && pr.Off+pr.Filesz <= pageSize && hasBuildID(img[pr.Off:pr.Off+pr.Filesz]) {
+			p.key = min(len(img), pageSize)
+		}
 	}
 	if f.Class != elf.ELFCLASS64 || f.Machine != elf.EM_X86_64 {
 		p.err = fmt.Errorf("the vDSO is %v %v, not x86_64", f.Class, f.Machine)
@@ -320,6 +351,23 @@ func planVDSO(img []byte) *vdsoPlan {
 	p.spanOff = p.patches[0].off
 	p.span = patched[p.spanOff : last.off+len(last.code)]
 	return p
+}
+
+// hasBuildID reports whether the notes b hold a GNU build ID.
+func hasBuildID(b []byte) bool {
+	for len(b) >= 12 {
+		namesz, descsz, typ := binary.LittleEndian.Uint32(b), binary.LittleEndian.Uint32(b[4:]), binary.LittleEndian.Uint32(b[8:])
+		name := (uint64(namesz) + 3) &^ 3
+		desc := (uint64(descsz) + 3) &^ 3
+		if 12+name+desc > uint64(len(b)) {
+			return false
+		}
+		if typ == ntGNUBuildID && namesz == 4 && string(b[12:16]) == "GNU\x00" && descsz > 0 {
+			return true
+		}
+		b = b[12+name+desc:]
+	}
+	return false
 }
 
 // imageOffset maps a virtual address of the vDSO's link map to an offset

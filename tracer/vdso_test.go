@@ -21,7 +21,7 @@ func hostImage(t *testing.T) []byte {
 	if base == 0 {
 		t.Skip("this kernel maps no vDSO (vdso=0?)")
 	}
-	img, err := readVDSO(NewMemory(os.Getpid()), base)
+	img, err := wholeVDSO(NewMemory(os.Getpid()), base)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,17 +101,34 @@ func TestPlanVDSOTooShort(t *testing.T) {
 }
 
 // TestVDSOPlanCache checks that an image is planned once, and that a
-// different image gets its own plan.
+// different image (another first page) gets its own plan.
 func TestVDSOPlanCache(t *testing.T) {
 	img := hostImage(t)
+	vdsoPlans.mu.Lock()
+	saved := slices.Clone(vdsoPlans.plans)
+	vdsoPlans.mu.Unlock()
+	t.Cleanup(func() {
+		vdsoPlans.mu.Lock()
+		vdsoPlans.plans = saved
+		vdsoPlans.mu.Unlock()
+	})
 	p := vdsoPlanFor(img)
 	if q := vdsoPlanFor(bytes.Clone(img)); q != p {
 		t.Error("the same image was planned twice")
 	}
+	if p.key != pageSize {
+		t.Errorf("the image is known by its first %d bytes, want the first page (it holds the build ID)", p.key)
+	}
 	other := bytes.Clone(img)
-	other[len(other)-1] ^= 0xff
+	other[elf.EI_PAD] ^= 0xff
 	if q := vdsoPlanFor(other); q == p {
 		t.Error("a different image got the cached plan")
+	}
+	// The first read of an exec finds it by its first page.
+	m := NewMemory(os.Getpid())
+	base, _ := HostVDSO()
+	if q, err := lookupVDSO(m, base); err != nil || q != p {
+		t.Errorf("lookupVDSO = %p, %v; want the plan %p", q, err, p)
 	}
 	if _, err := elfImageSize([]byte("\x7fELF not really")); err == nil {
 		t.Error("elfImageSize accepted garbage")
