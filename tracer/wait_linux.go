@@ -26,10 +26,22 @@ const maxRound = 4096
 // other status ready at that moment and hands them out in that order
 // before it waits again: each tracee with a stop pending is served within
 // one round, as strace does.
+//
+// A round costs a wait4 that, while the tracer keeps up (one tracee
+// running at a time: a shell waiting for its child), finds nothing. So a
+// round that finds nothing doubles the number of statuses taken before
+// the next one, up to maxSkip; one that finds any makes every status start
+// a round again. A tracee is then served at most maxSkip statuses plus one
+// round after its stop.
 type waitQueue struct {
 	q    []waited
 	head int
+	skip int // statuses to take before the next round
+	gap  int // the skip after the last round
 }
+
+// maxSkip bounds the statuses taken between two rounds.
+const maxSkip = 64
 
 type waited struct {
 	pid int
@@ -56,6 +68,10 @@ func (w *waitQueue) next(ws *unix.WaitStatus, round bool) (int, error) {
 	if err != nil || !round {
 		return pid, err
 	}
+	if w.skip > 0 {
+		w.skip--
+		return pid, nil
+	}
 	for len(w.q) < maxRound {
 		var more unix.WaitStatus
 		p, err := unix.Wait4(-1, &more, waitFlags|unix.WNOHANG, nil)
@@ -64,5 +80,11 @@ func (w *waitQueue) next(ws *unix.WaitStatus, round bool) (int, error) {
 		}
 		w.q = append(w.q, waited{p, more})
 	}
+	if len(w.q) == 0 {
+		w.gap = min(max(2*w.gap, 1), maxSkip)
+	} else {
+		w.gap = 0
+	}
+	w.skip = w.gap
 	return pid, nil
 }
