@@ -214,8 +214,9 @@ type RecordOptions struct {
 	// NoPreimages keeps no pre-images of the files the command changes
 	// (replay then runs on the files as they are).
 	NoPreimages bool
-	// Nondeterministic leaves address randomization on and the vDSO
-	// visible: cheaper, but the trace will not replay exactly.
+	// Nondeterministic leaves address randomization on and the vDSO as
+	// the kernel made it (clocks are read without syscalls): cheaper, but
+	// the trace will not replay exactly.
 	Nondeterministic bool
 	// NoPin is as in TraceOptions.
 	NoPin bool

@@ -323,7 +323,8 @@ func (r *Recorder) Enter(sc *tracer.Syscall, act *tracer.Action) {
 // readClock answers a clock_gettime of a system-wide clock at its entry
 // stop with hermes's own reading of that clock: what the kernel would have
 // written a moment later, at the cost of one ptrace stop instead of two.
-// With the vDSO hidden (deterministic runs), clock reads are many.
+// With the vDSO patched into syscalls (deterministic runs), clock reads
+// are many.
 func (r *Recorder) readClock(sc *tracer.Syscall, act *tracer.Action, c *call) {
 	if sc.Arch != abi.ArchX86_64 || sc.Nr != unix.SYS_CLOCK_GETTIME || sc.Args[1] == 0 {
 		return

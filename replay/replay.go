@@ -89,7 +89,7 @@ func (e *EndError) Error() string {
 }
 
 // ErrNotDeterministic is wrapped by the warning for traces recorded with
-// ASLR on and the vDSO visible.
+// ASLR on and the vDSO as the kernel made it.
 var ErrNotDeterministic = errors.New("the trace was recorded with --nondeterministic: clocks and addresses will not replay")
 
 // Replayer is the tracer handler of `hermes replay`.

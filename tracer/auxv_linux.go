@@ -20,70 +20,81 @@ const (
 // with more than this is not one we can make deterministic anyway.
 const maxStackScan = 8 << 20
 
-// hideVDSO runs at the exec stop of a 64-bit image: the stack pointer is at
+// auxvInfo is what the exec stop of a 64-bit image learns from its
+// auxiliary vector.
+type auxvInfo struct {
+	atRandom uint64 // address of the 16 AT_RANDOM bytes, or 0
+	vdso     uint64 // AT_SYSINFO_EHDR: where the vDSO image starts, or 0
+	vdsoAt   uint64 // address of that auxv entry's type word on the stack
+}
+
+// readAuxv runs at the exec stop of an image: the stack pointer is at
 // argc, followed by argv, NULL, envp, NULL and the auxiliary vector. It
-// turns AT_SYSINFO_EHDR into AT_IGNORE, so that neither libc nor the Go
-// runtime finds the vDSO and clocks are read with syscalls the tracer sees
-// (the vDSO stays mapped; only its announcement goes). It returns the
-// address of the AT_RANDOM bytes. 32-bit images are left alone.
-func hideVDSO(th *Thread) (atRandom uint64, err error) {
+// reports ok false, and nothing else, for a 32-bit image (its auxv has
+// 32-bit words).
+func readAuxv(th *Thread) (a auxvInfo, ok bool, err error) {
 	var regs unix.PtraceRegs
 	if err := ptraceGetRegs(th.Tid, &regs); err != nil {
-		return 0, err
+		return a, false, err
 	}
 	if regs.Cs != 0x33 { // not a 64-bit code segment
-		return 0, nil
+		return a, false, nil
 	}
 	r := stackWords{mem: th.sc.mem, addr: regs.Rsp}
 	argc, err := r.next()
 	if err != nil {
-		return 0, fmt.Errorf("reading argc: %w", err)
+		return a, true, fmt.Errorf("reading argc: %w", err)
 	}
 	if argc > maxStackScan/8 {
-		return 0, fmt.Errorf("argc %d is not plausible", argc)
+		return a, true, fmt.Errorf("argc %d is not plausible", argc)
 	}
 	r.skip(argc + 1) // argv and its NULL
 	for {            // envp up to its NULL
 		w, err := r.next()
 		if err != nil {
-			return 0, fmt.Errorf("reading envp: %w", err)
+			return a, true, fmt.Errorf("reading envp: %w", err)
 		}
 		if w == 0 {
 			break
 		}
 		if r.addr-regs.Rsp > maxStackScan {
-			return 0, fmt.Errorf("no end of envp in %d bytes", maxStackScan)
+			return a, true, fmt.Errorf("no end of envp in %d bytes", maxStackScan)
 		}
 	}
-	found := false
 	for i := 0; i < 64; i++ {
 		at := r.addr
 		typ, err := r.next()
 		if err != nil {
-			return 0, fmt.Errorf("reading auxv: %w", err)
+			return a, true, fmt.Errorf("reading auxv: %w", err)
 		}
 		val, err := r.next()
 		if err != nil {
-			return 0, fmt.Errorf("reading auxv: %w", err)
+			return a, true, fmt.Errorf("reading auxv: %w", err)
 		}
 		switch typ {
 		case auxNull:
-			if !found {
-				return atRandom, fmt.Errorf("no AT_SYSINFO_EHDR in auxv")
-			}
-			return atRandom, nil
+			return a, true, nil
 		case auxRandom:
-			atRandom = val
+			a.atRandom = val
 		case auxSysinfoEhdr:
-			var b [8]byte
-			binary.LittleEndian.PutUint64(b[:], auxIgnore)
-			if err := th.sc.mem.WriteAt(b[:], at); err != nil {
-				return atRandom, fmt.Errorf("rewriting auxv: %w", err)
-			}
-			found = true
+			a.vdso, a.vdsoAt = val, at
 		}
 	}
-	return atRandom, fmt.Errorf("auxv has no end")
+	return a, true, fmt.Errorf("auxv has no end")
+}
+
+// hideVDSO turns the image's AT_SYSINFO_EHDR into AT_IGNORE, so that
+// neither libc nor the Go runtime finds the vDSO and clocks are read with
+// syscalls the tracer sees (the vDSO stays mapped; only its announcement
+// goes). It is the fallback for a vDSO that cannot be patched: a program
+// that looks the vDSO up itself then finds none.
+func hideVDSO(th *Thread, a auxvInfo) error {
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], auxIgnore)
+	if err := th.sc.mem.WriteAt(b[:], a.vdsoAt); err != nil {
+		return fmt.Errorf("rewriting auxv: %w", err)
+	}
+	return nil
 }
 
 // stackWords reads consecutive 64-bit words of tracee memory, a page's

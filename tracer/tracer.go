@@ -78,11 +78,13 @@ type Config struct {
 	NoPin bool
 	// Deterministic makes a launched command's runs repeatable, for record
 	// and replay: address space randomization is off (personality
-	// ADDR_NO_RANDOMIZE, as rr does), and at every exec the vDSO is hidden
-	// from the new image (its AT_SYSINFO_EHDR auxv entry becomes
-	// AT_IGNORE), so libc and Go read clocks with real, trappable syscalls.
-	// The exec ProcessEvent then carries the address of the image's
-	// AT_RANDOM bytes.
+	// ADDR_NO_RANDOMIZE, as rr does), and at every exec each function the
+	// vDSO exports (clock_gettime, gettimeofday, time, clock_getres,
+	// getcpu, getrandom) is patched, as rr does, into a stub that makes its
+	// system call, so libc and Go read clocks with real, trappable
+	// syscalls while the vDSO stays visible (see vdso_linux.go; a vDSO
+	// that cannot be patched is hidden instead). The exec ProcessEvent
+	// then carries the address of the image's AT_RANDOM bytes.
 	Deterministic bool
 	// Epoch is the zero of event times (Syscall.Enter, .Leave,
 	// ProcessEvent.Time, all nanoseconds since it); the zero Time means the
@@ -498,15 +500,12 @@ func (t *Tracer) newThread(tid int, p *Process, lineage string) *Thread {
 // loop is the ptrace loop. It returns when no tracee is left.
 func (t *Tracer) loop() error {
 	var ws unix.WaitStatus
+	var wq waitQueue // fair rounds of wait4 statuses: see wait_linux.go
 	// While detaching, new children that have not reported yet are not
 	// waited for: when the tracer thread exits the kernel detaches them,
 	// and they run on (attach mode sets no EXITKILL).
-	for len(t.threads) > 0 || (len(t.pending) > 0 && !t.detaching) {
-		// __WNOTHREAD: only this thread's children and tracees (it forked
-		// the tracees and the doorbell, and attached): the other children
-		// of the process (os/exec's, another run's tracees) are not ours to
-		// reap.
-		wpid, err := unix.Wait4(-1, &ws, unix.WALL|unix.WUNTRACED|wNoThread, nil)
+	for len(t.threads) > 0 || (len(t.pending) > 0 && !t.detaching) || wq.queued() {
+		wpid, err := wq.next(&ws, len(t.threads) > 1)
 		if err != nil {
 			if errors.Is(err, unix.EINTR) {
 				continue
@@ -1234,11 +1233,7 @@ func (t *Tracer) execEvent(th *Thread) *Thread {
 	}
 	t.pev = ProcessEvent{Kind: EventExec, Thread: th, Time: t.now()}
 	if t.cfg.Deterministic {
-		at, err := hideVDSO(th)
-		if err != nil {
-			t.logf("%s: hiding the vDSO: %v", th.Lineage, err)
-		}
-		t.pev.AtRandom = at
+		t.pev.AtRandom = t.deterministicExec(th)
 	}
 	if oldTid != th.Tid {
 		t.pev.OldTid = oldTid

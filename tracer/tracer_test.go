@@ -648,9 +648,10 @@ func TestDiesWhileHeld(t *testing.T) {
 	}
 }
 
-// TestDeterministic checks that Config.Deterministic hides the vDSO (clock
-// reads of C and Go programs become syscalls) and turns ASLR off (two runs
-// see the same memory map), and that exec events carry AT_RANDOM.
+// TestDeterministic checks that Config.Deterministic makes clock reads of
+// C and Go programs syscalls (the vDSO's functions are patched) and turns
+// ASLR off (two runs see the same memory map), and that exec events carry
+// AT_RANDOM.
 func TestDeterministic(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -692,6 +693,84 @@ func TestDeterministic(t *testing.T) {
 	}
 	if a, b := maps(false), maps(false); a == b {
 		t.Errorf("ASLR seems off without Deterministic: both runs saw\n%s", a)
+	}
+}
+
+// TestDeterministicVDSO runs a program that finds the vDSO itself
+// (getauxval(AT_SYSINFO_EHDR), then its ELF symbols) and calls its
+// functions: under Config.Deterministic the vDSO stays visible and each of
+// its functions makes its syscall. When the image cannot be patched it is
+// hidden instead, with a warning, and the program dies dereferencing NULL
+// as it does with a vDSO hidden.
+func TestDeterministicVDSO(t *testing.T) {
+	bin := testbin.C(t, "vdso")
+	nrs := map[string]int{"clock_gettime": unix.SYS_CLOCK_GETTIME, "gettimeofday": unix.SYS_GETTIMEOFDAY, "time": unix.SYS_TIME,
+		"clock_getres": unix.SYS_CLOCK_GETRES, "getcpu": unix.SYS_GETCPU, "getrandom": unix.SYS_GETRANDOM}
+	var trace []int
+	for _, nr := range nrs {
+		trace = append(trace, nr)
+	}
+	var r recorder
+	res, out := run(t, &r, tracer.Config{Trace: trace, Deterministic: true}, bin)
+	if res.ExitCode != 0 || !strings.Contains(out, "vdso clock_gettime: ") {
+		t.Fatalf("exit %d, signal %d, stdout:\n%s", res.ExitCode, res.Signal, out)
+	}
+	// Each through the vDSO and through libc (clock_gettime twice each;
+	// clock_getres only through the vDSO; vgetrandom where the kernel has
+	// it).
+	want := map[string]int{"clock_gettime": 4, "gettimeofday": 2, "time": 2, "clock_getres": 1, "getcpu": 2, "getrandom": 1}
+	if strings.Contains(out, "vgetrandom: ") {
+		want["getrandom"] = 2
+	}
+	for name, n := range want {
+		if got := len(r.named(name)); got < n {
+			t.Errorf("%d %s syscalls, want at least %d; stdout:\n%s", got, name, n, out)
+		}
+	}
+
+	t.Run("unpatchable", func(t *testing.T) {
+		restore, err := tracer.BreakVDSOPlan()
+		if err != nil {
+			t.Skip(err)
+		}
+		defer restore()
+		var logs []string
+		var mu sync.Mutex
+		devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer devnull.Close()
+		cfg := tracer.Config{Trace: trace, Deterministic: true, Stdout: devnull, Stderr: devnull, Logf: func(f string, a ...any) {
+			mu.Lock()
+			logs = append(logs, fmt.Sprintf(f, a...))
+			mu.Unlock()
+		}}
+		res, err := tracer.New(cfg).Launch([]string{bin})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Signal != int(unix.SIGSEGV) {
+			t.Errorf("exit %d, signal %d; want SIGSEGV (the vDSO hidden)", res.ExitCode, res.Signal)
+		}
+		if len(logs) != 1 || !strings.Contains(logs[0], "hiding it instead") {
+			t.Errorf("warnings %q, want one saying the vDSO is hidden", logs)
+		}
+	})
+}
+
+// TestFairWait runs a futex test after LTP's futex_cmp_requeue01, with
+// every call traced: a tester process (not the one launched) requeues its
+// waiters, then wakes them while the ones woken first keep making calls.
+// Taking one wait4 status at a time, the tracer served those busy
+// children before the tester (wait4 looks at the newest tracees first), so
+// the tester's FUTEX_WAKE came after the waiters' timeout.
+func TestFairWait(t *testing.T) {
+	bin := testbin.C(t, "futexwake")
+	var r recorder
+	res, out := run(t, &r, tracer.Config{}, bin, "200", "10")
+	if res.ExitCode != 0 || out != "futexwake: 200 waiters woken\n" {
+		t.Fatalf("exit %d, stdout:\n%s", res.ExitCode, out)
 	}
 }
 

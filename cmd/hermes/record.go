@@ -103,7 +103,7 @@ hermes exits with the command's exit status.`,
 	f.BoolVar(&o.summarize, "summarize", false, "keep only the first 64 bytes and a CRC-32C of written data and of file and directory reads (smaller traces; replay still checks them)")
 	f.BoolVar(&o.fsync, "fsync", false, "fsync the trace when it is complete, so it survives a crash of the machine")
 	f.StringArrayVar(&o.redactEnv, "redact-env", nil, "store environment variables named like glob `PATTERN` as a digest, not their value (repeatable; default "+strings.Join(hrun.DefaultRedact, " ")+"; none: not these defaults)")
-	f.BoolVar(&o.nondet, "nondeterministic", false, "leave ASLR on and the vDSO visible: clock reads are not syscalls then, and the trace will not replay exactly")
+	f.BoolVar(&o.nondet, "nondeterministic", false, "leave ASLR on and the vDSO unpatched: clock reads are not syscalls then, and the trace will not replay exactly")
 	o.preimageMax = record.DefaultPreimageMax
 	f.Var(&o.preimageMax, "preimage-max", "keep the contents of a changed file for replay only up to `SIZE` (past it, only a digest; replay cannot restore such a file)")
 	f.BoolVar(&o.noPreimages, "no-preimages", false, "keep no pre-images of the files the command changes (replay then runs on the live file system)")

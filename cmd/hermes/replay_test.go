@@ -80,6 +80,38 @@ func TestReplayNondeterministic(t *testing.T) {
 	}
 }
 
+// TestReplayVDSO records programs that use the vDSO: one that finds it
+// itself (getauxval(AT_SYSINFO_EHDR), then its ELF symbols) and calls its
+// functions, then the same clocks, getcpu and getrandom through libc; and
+// Go's time.Now and crypto/rand (vgetrandom). Neither may crash, and every
+// replay prints the clock values and random bytes the recording printed.
+func TestReplayVDSO(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		bin  string
+		want []string
+	}{
+		{"c", testbin.C(t, "vdso"), []string{"vdso clock_gettime: ", "vdso gettimeofday: ", "vdso time: ", "vdso getcpu: ok",
+			"realtime: ", "getrandom: "}},
+		{"go", testbin.Go(t, "gotime"), []string{"unixnano: ", "rand: "}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			trace, out, code := recordRun(t, nil, tc.bin)
+			if code != 0 {
+				t.Fatalf("record: exit %d, output:\n%s", code, out)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(out, w) {
+					t.Fatalf("recorded output lacks %q:\n%s", w, out)
+				}
+			}
+			for i := 0; i < 2; i++ {
+				replayOK(t, trace, out, 0)
+			}
+		})
+	}
+}
+
 // TestReplayTCP records a client fetching from a loopback server, then
 // replays it with the server gone.
 func TestReplayTCP(t *testing.T) {

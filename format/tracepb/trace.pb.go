@@ -271,8 +271,9 @@ type TraceHeader struct {
 	// means all of them. Replay traps the same set, so that per-thread call
 	// indexes mean the same calls.
 	Traced []int32 `protobuf:"varint,11,rep,packed,name=traced,proto3" json:"traced,omitempty"`
-	// The recording ran with ASLR off and the vDSO hidden (see
-	// tracer.Config.Deterministic): only such a trace replays clocks.
+	// The recording ran with ASLR off and the vDSO's functions made
+	// syscalls (see tracer.Config.Deterministic): only such a trace replays
+	// clocks.
 	Deterministic bool `protobuf:"varint,12,opt,name=deterministic,proto3" json:"deterministic,omitempty"`
 	// Event times (Syscall.enter_ns, .exit_ns, Process.time_ns) are rounded
 	// down to a multiple of this many nanoseconds; 0 means not rounded.

@@ -55,7 +55,7 @@ type RecordOptions struct {
 	Fsync     bool // fsync the trace when complete
 	// RedactEnv are --redact-env's patterns (see EnvRedactor).
 	RedactEnv        []string
-	Nondeterministic bool  // leave ASLR on and the vDSO visible
+	Nondeterministic bool  // leave ASLR on and the vDSO unpatched
 	NoPreimages      bool  // keep no pre-images of changed files
 	PreimageMax      int64 // 0: record.DefaultPreimageMax
 	// TimePrecision is the resolution of event times (0: 1µs).

@@ -30,6 +30,7 @@ var cPrograms = []string{
 	"sleeper", "files", "seccomp_exec", "zombieleader", "probe", "msg", "restart", "tcpserve", "edges", "nondet",
 	"tcpget", "chaoswrite", "envdiv", "save", "explorestack", "forkwrite",
 	"badsave", "goodsave", "nullfopen", "spinretry", "flaky", "escape", "writekinds",
+	"vdso", "futexwake",
 }
 
 var goPrograms = []string{"goroutines", "gohello", "gonet", "gotime", "goecho"}
@@ -307,6 +308,12 @@ func TestRunPrograms(t *testing.T) {
 		{name: "gonet", prog: "gonet", goProg: true, argsFn: func(t *testing.T) []string { return []string{t.TempDir()} },
 			re: regexp.MustCompile(`^start: [0-9]+\nworker 0: 1400 bytes echoed, file ok\nworker 1: 2800 bytes echoed, file ok\n` +
 				`worker 2: 4200 bytes echoed, file ok\nworker 3: 5600 bytes echoed, file ok\n$`)},
+		{prog: "vdso", re: regexp.MustCompile(`^vdso clock_gettime: [0-9]+\.[0-9]{9}\nvdso monotonic: [0-9]+\.[0-9]{9}\n` +
+			`vdso gettimeofday: [0-9]+\.[0-9]{6}\nvdso time: [0-9]+\nvdso clock_getres: [0-9]+\.[0-9]{9}\nvdso getcpu: ok\n` +
+			`(vgetrandom: [0-9a-f]{32}\n)?realtime: [0-9]+\.[0-9]{9}\nmonotonic: [0-9]+\.[0-9]{9}\n` +
+			`gettimeofday: [0-9]+\.[0-9]{6}\ntime: [0-9]+\ngetcpu: ok\ngetrandom: [0-9a-f]{32}\n$`)},
+		{prog: "futexwake", args: []string{"20", "5"}, stdout: "futexwake: 20 waiters woken\n"},
+		{prog: "futexwake", args: []string{"1"}, exit: 2},
 		{prog: "gotime", goProg: true, re: regexp.MustCompile(`^unixnano: [0-9]+\nrfc3339: [0-9]{4}-[0-9T:.+Z-]+\n` +
 			`rand: [0-9a-f]{32}\npid: [0-9]+\nuptime: [0-9.]+ [0-9.]+\n$`)},
 	}
