@@ -39,10 +39,10 @@ type Batch struct {
 }
 
 // DecodeChunk decodes the events of chunk c (one of Chunks, of this Reader
-// or of another of the same file) into b,
-// streaming (see SetStreaming), reusing b's memory. A damaged chunk
-// decodes as no events, and Damage says what was lost, as it does for
-// Next. DecodeChunk does not move the position of Next and SeekSeq.
+// or of another of the same file) into b, streaming (see SetStreaming),
+// reusing b's memory. A damaged chunk decodes as no events, and Damage
+// says what was lost, as it does for Next. DecodeChunk does not move the
+// position of Next and SeekSeq.
 //
 // Chunks are independent of each other: a tool can decode them in any
 // order, or on several goroutines, each with a Reader of its own.

@@ -9,6 +9,7 @@ import (
 	"github.com/hermes-trace/hermes/format/tracepb"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
 // compareDecoders decodes raw with decodeEvents and streamEvents and
@@ -213,5 +214,46 @@ func BenchmarkStreamEvents(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// The field numbers the streaming decoder reads by hand are trace.proto's,
+// of the kinds it decodes them as.
+func TestStreamFieldNumbers(t *testing.T) {
+	for _, tc := range []struct {
+		msg   proto.Message
+		field protoreflect.Name
+		num   protowire.Number
+		kind  protoreflect.Kind
+	}{
+		{&tracepb.Event{}, "syscall", fEventSyscall, protoreflect.MessageKind},
+		{&tracepb.Syscall{}, "seq", fSyscallSeq, protoreflect.Uint64Kind},
+		{&tracepb.Syscall{}, "lineage", fSyscallLineage, protoreflect.StringKind},
+		{&tracepb.Syscall{}, "pid", fSyscallPid, protoreflect.Int32Kind},
+		{&tracepb.Syscall{}, "tid", fSyscallTid, protoreflect.Int32Kind},
+		{&tracepb.Syscall{}, "nr", fSyscallNr, protoreflect.Int32Kind},
+		{&tracepb.Syscall{}, "arch", fSyscallArch, protoreflect.EnumKind},
+		{&tracepb.Syscall{}, "enter_ns", fSyscallEnterNs, protoreflect.Sint64Kind},
+		{&tracepb.Syscall{}, "exit_ns", fSyscallExitNs, protoreflect.Sint64Kind},
+		{&tracepb.Syscall{}, "regs", fSyscallRegs, protoreflect.BytesKind},
+		{&tracepb.Syscall{}, "exit_regs", fSyscallExitRegs, protoreflect.BytesKind},
+		{&tracepb.Syscall{}, "ret", fSyscallRet, protoreflect.Sint64Kind},
+		{&tracepb.Syscall{}, "exited", fSyscallExited, protoreflect.BoolKind},
+		{&tracepb.Syscall{}, "mem", fSyscallMem, protoreflect.MessageKind},
+		{&tracepb.Syscall{}, "regs_delta", fSyscallRegsDelta, protoreflect.BytesKind},
+		{&tracepb.Syscall{}, "exit_regs_delta", fSyscallExitRegsDelta, protoreflect.BytesKind},
+		{&tracepb.Syscall{}, "entry_only", fSyscallEntryOnly, protoreflect.BoolKind},
+		{&tracepb.Mem{}, "addr", fMemAddr, protoreflect.Uint64Kind},
+		{&tracepb.Mem{}, "data", fMemData, protoreflect.BytesKind},
+		{&tracepb.Mem{}, "kind", fMemKind, protoreflect.EnumKind},
+		{&tracepb.Mem{}, "arg", fMemArg, protoreflect.Uint32Kind},
+		{&tracepb.Mem{}, "size", fMemSize, protoreflect.Uint64Kind},
+		{&tracepb.Mem{}, "digest", fMemDigest, protoreflect.BytesKind},
+	} {
+		md := tc.msg.ProtoReflect().Descriptor()
+		fd := md.Fields().ByName(tc.field)
+		if fd == nil || fd.Number() != tc.num || fd.Kind() != tc.kind || fd.IsList() != (tc.field == "mem") {
+			t.Errorf("%s.%s: %v, want number %d kind %v", md.FullName(), tc.field, fd, tc.num, tc.kind)
+		}
 	}
 }

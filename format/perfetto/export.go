@@ -25,11 +25,14 @@
 // Perfetto's default clock (BOOTTIME); the wall-clock start is in the
 // description of the first process's track.
 //
-// The conversion streams: it holds one event at a time and a little state
-// per process and thread. Event names and debug annotation names are
-// interned (one packet sequence). The hot path encodes packets directly
-// with protowire; the field numbers are Perfetto's, and the tests check
-// them against the generated package perfettopb.
+// The conversion streams: it holds a few chunks' events at a time (decoded
+// by format.Reader.DecodeChunk into batches whose memory goes back to the
+// readers once converted) and a little state per process and thread.
+// Event names and debug annotation names are interned (one packet
+// sequence), and the iids of the names every syscall uses are cached. The
+// hot path encodes packets directly with protowire; the field numbers are
+// Perfetto's, and the tests check them against the generated package
+// perfettopb.
 package perfetto
 
 import (
