@@ -157,7 +157,7 @@ func TestRedactEnvEverywhere(t *testing.T) {
 			// what it prints of them diverges.
 			cmd = hermesIn(dir, "replay", trace)
 			cmd.Env = base
-			if _, stderr, code := runIn(t, cmd); code != 125 || !strings.Contains(stderr, "diverged") {
+			if _, stderr, code := runIn(t, cmd); code != exitDiverged || !strings.Contains(stderr, "diverged") {
 				t.Errorf("replay without the values: exit %d, stderr %q", code, stderr)
 			}
 		})
