@@ -13,7 +13,7 @@
 //
 //	header   magic    "HERMTRC\x00"                  8 bytes
 //	         major    u16   (currently 1)
-//	         minor    u16   (currently 4)
+//	         minor    u16   (currently 5)
 //	         length   u32   length of the message, at most 1 MiB
 //	         message  TraceHeader protobuf
 //	         crc      u32   CRC32C of all the header bytes before it
@@ -123,4 +123,18 @@
 // FlushInterval when the chunk is not empty. The open chunk is guarded by a
 // mutex that Append takes (uncontended except during a tick, so cheap); the
 // ticker never touches the chunk without it.
+//
+// # Reading fast
+//
+// Next unmarshals every event with proto.Unmarshal, after checking the
+// whole chunk against the limits: two walks of the chunk and several
+// allocations an event. A tool that streams the events through can ask
+// for less: Reader.SetStreaming, or Reader.DecodeChunk into a Batch whose
+// memory is reused chunk after chunk (hermes export). Both decode the
+// common event, a syscall without an injection, pre-images or frames,
+// with protowire straight into memory allocated a block at a time, its
+// bytes fields sharing the chunk's decompressed bytes, and check the
+// limits as they go: one walk. Any other event goes through
+// proto.Unmarshal, and a chunk with anything wrong is decoded as Next
+// decodes it: the events, the damage and its reasons are the same.
 package format

@@ -5,11 +5,14 @@ import (
 	"encoding/binary"
 	"hash/crc32"
 	"io"
+	"reflect"
 	"runtime"
 	"testing"
 
+	"github.com/hermes-trace/hermes/format/tracepb"
 	"github.com/klauspost/compress/zstd"
 	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
 )
 
 // seedTrace returns a small real trace, with several chunks and every kind
@@ -59,6 +62,7 @@ func exercise(t *testing.T, data []byte) {
 	defer r.Close()
 	n := 0
 	var last uint64
+	var evs []*tracepb.Event
 	for {
 		ev, err := r.Next()
 		if err != nil {
@@ -67,6 +71,7 @@ func exercise(t *testing.T, data []byte) {
 			}
 			break
 		}
+		evs = append(evs, ev)
 		if s, _, ok := eventKey(ev); ok {
 			if n > 0 && s <= last {
 				t.Fatalf("seq %d after %d", s, last)
@@ -102,6 +107,51 @@ func exercise(t *testing.T, data []byte) {
 		if r.SeekTime(ns) == nil {
 			r.Next()
 		}
+	}
+	exerciseStreaming(t, data, r, evs)
+}
+
+// exerciseStreaming reads data again with a streaming Reader (see
+// SetStreaming) and checks that it reads what want read (events, damage,
+// Recovered), within the memory bound of exercise.
+func exerciseStreaming(t *testing.T, data []byte, want *Reader, evs []*tracepb.Event) {
+	r, err := NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatalf("second NewReader: %v", err)
+	}
+	defer r.Close()
+	r.SetStreaming(true)
+	a0 := totalAlloc()
+	var got []*tracepb.Event
+	for {
+		ev, err := r.Next()
+		if err != nil {
+			if err != io.EOF {
+				t.Fatalf("streaming Next: %v", err)
+			}
+			break
+		}
+		got = append(got, ev)
+	}
+	a1 := totalAlloc()
+	if bound := uint64(memSlack+memPerByte*len(data)) + uint64(r.spent+r.spent/4); a1-a0 > bound {
+		t.Fatalf("streaming: reading %d bytes (%d events) allocated %d bytes, over %d (%d accounted for)", len(data), len(got), a1-a0, bound, r.spent)
+	}
+	if len(got) != len(evs) {
+		t.Fatalf("streaming: %d events, want %d", len(got), len(evs))
+	}
+	for i := range got {
+		if !proto.Equal(got[i], evs[i]) {
+			t.Fatalf("streaming: event %d:\n%v\nwant\n%v", i, got[i], evs[i])
+		}
+	}
+	if !reflect.DeepEqual(r.Damage(), want.Damage()) {
+		t.Fatalf("streaming: Damage() = %+v, want %+v", r.Damage(), want.Damage())
+	}
+	n, reason, complete := r.Recovered()
+	wn, wreason, wcomplete := want.Recovered()
+	if n != wn || reason != wreason || complete != wcomplete {
+		t.Fatalf("streaming: Recovered() = %d, %q, %v, want %d, %q, %v", n, reason, complete, wn, wreason, wcomplete)
 	}
 }
 

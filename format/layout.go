@@ -11,7 +11,7 @@ import (
 // version of MajorVersion.
 const (
 	MajorVersion = 1
-	MinorVersion = 4 // 1: TraceHeader.traced, .deterministic; Process.at_random. 2: TraceHeader.time_resolution_ns. 3: Syscall.preimages, TraceHeader.output_path, .preimages, .preimage_max. 4: Syscall.frames
+	MinorVersion = 5 // 1: TraceHeader.traced, .deterministic; Process.at_random. 2: TraceHeader.time_resolution_ns. 3: Syscall.preimages, TraceHeader.output_path, .preimages, .preimage_max. 4: Syscall.frames. 5: the settings of the recording in TraceHeader (fault_scripts to io_uring_allowed)
 )
 
 // Chunk types.

@@ -55,6 +55,11 @@ type Reader struct {
 	// the fuzz tests check the accounting against the allocator's.
 	spent int64
 
+	// streaming: see SetStreaming; names are the lineages it interned
+	// (it and DecodeChunk).
+	streaming bool
+	names     map[string]string
+
 	cur int // chunk whose events are in evs; -1 before the first
 	evs []*tracepb.Event
 	pos int
@@ -599,14 +604,13 @@ func (r *Reader) load(i int) error {
 		r.cur, r.evs, r.pos = i, nil, 0
 		return r.corrupt("damaged chunk at offset %d", r.chunks[i].Offset)
 	}
-	evs, err := r.decodeChunk(r.chunks[i], r.ends[i])
+	var sm *streamMem
+	if r.streaming {
+		sm = &streamMem{} // the caller owns the events: memory of their own
+	}
+	evs, err := r.decodeChunk(r.chunks[i], r.ends[i], sm, nil)
 	if err != nil {
-		c := r.chunks[i]
-		r.addDamage(Damage{Offset: c.Offset, End: r.ends[i], Events: int(c.Count), Reason: err.Error()})
-		if r.dropped == nil {
-			r.dropped = make([]bool, len(r.chunks))
-		}
-		r.dropped[i], r.good = true, nil
+		r.drop(i, err)
 		r.cur, r.evs, r.pos = i, nil, 0
 		return r.corrupt("%s", err.Error())
 	}
@@ -614,9 +618,20 @@ func (r *Reader) load(i int) error {
 	return nil
 }
 
+// drop records that chunk i is damaged (err says how).
+func (r *Reader) drop(i int, err error) {
+	c := r.chunks[i]
+	r.addDamage(Damage{Offset: c.Offset, End: r.ends[i], Events: int(c.Count), Reason: err.Error()})
+	if r.dropped == nil {
+		r.dropped = make([]bool, len(r.chunks))
+	}
+	r.dropped[i], r.good = true, nil
+}
+
 // decodeChunk reads, checks and decodes the events chunk c, whose bytes
-// must end by end.
-func (r *Reader) decodeChunk(c ChunkInfo, end int64) ([]*tracepb.Event, error) {
+// must end by end, appending them to dst: with sm, streaming, into sm's
+// memory (see SetStreaming).
+func (r *Reader) decodeChunk(c ChunkInfo, end int64, sm *streamMem, dst []*tracepb.Event) ([]*tracepb.Event, error) {
 	off := c.Offset
 	if off < r.dataStart || off > r.size-chunkHeaderSize {
 		return nil, fmt.Errorf("truncated chunk at offset %d", off)
@@ -658,7 +673,14 @@ func (r *Reader) decodeChunk(c ChunkInfo, end int64) ([]*tracepb.Event, error) {
 		return nil, fmt.Errorf("damaged chunk at offset %d: %d bytes of zstd cannot decompress to %d", off, h.clen, h.ulen)
 	}
 	ubuf := r.ubuf
-	if cap(ubuf) < int(h.ulen) {
+	if sm != nil {
+		// The events share it: sm's.
+		if cap(sm.raw) < int(h.ulen) {
+			sm.raw = make([]byte, 0, h.ulen)
+			r.spent += int64(h.ulen)
+		}
+		ubuf = sm.raw
+	} else if cap(ubuf) < int(h.ulen) {
 		ubuf = make([]byte, 0, h.ulen)
 		r.spent += int64(h.ulen)
 		if h.ulen <= maxKeptBuf {
@@ -672,7 +694,18 @@ func (r *Reader) decodeChunk(c ChunkInfo, end int64) ([]*tracepb.Event, error) {
 	if len(raw) != int(h.ulen) {
 		return nil, fmt.Errorf("damaged chunk at offset %d: %d bytes decompressed, header says %d", off, len(raw), h.ulen)
 	}
-	evs, used, err := decodeEvents(raw, h)
+	var evs []*tracepb.Event
+	var used int64
+	if sm != nil {
+		if r.names == nil {
+			r.names = make(map[string]string)
+		}
+		var st streamStats
+		evs, st, err = streamEvents(raw, h, r.names, sm, dst)
+		used = st.used + st.scratch
+	} else {
+		evs, used, err = decodeEvents(raw, h)
+	}
 	r.spent += used
 	if err != nil {
 		return nil, fmt.Errorf("damaged chunk at offset %d: %v", off, err)
@@ -697,59 +730,93 @@ func decodeEvents(raw []byte, h chunkHeader) (_ []*tracepb.Event, used int64, _ 
 	if err != nil {
 		return nil, 0, err
 	}
+	d := newEventDecoder(h, used)
 	evs := make([]*tracepb.Event, 0, h.count)
-	bases := make(map[int32][]byte)
-	expect, prevTime := h.firstSeq, int64(0)
 	for k := uint32(0); k < h.count; k++ {
-		n, m := binary.Uvarint(raw)
-		if m <= 0 || n > uint64(len(raw)-m) {
-			return nil, used, fmt.Errorf("event %d: bad length", k)
+		b, rest, err := nextEvent(raw, k)
+		if err != nil {
+			return nil, d.used, err
 		}
-		ev := &tracepb.Event{}
-		if err := proto.Unmarshal(raw[m:m+int(n)], ev); err != nil {
-			return nil, used, fmt.Errorf("event %d: %v", k, err)
+		raw = rest
+		ev, err := d.unmarshal(b, k)
+		if err != nil {
+			return nil, d.used, err
 		}
-		raw = raw[m+int(n):]
-		// Undo the on-disk delta encoding (see trace.proto). Events of
-		// kinds this reader does not know (a newer minor version) are
-		// passed through as they are.
-		var seq uint64
-		var t int64
-		switch kind := ev.GetKind().(type) {
-		case *tracepb.Event_Syscall:
-			sc := kind.Syscall
-			sc.Seq += expect
-			sc.EnterNs += prevTime
-			sc.ExitNs = decodeExit(sc.ExitNs, sc.EnterNs)
-			if err := restoreRegs(sc, bases, &used); err != nil {
-				return nil, used, fmt.Errorf("event %d: %v", k, err)
-			}
-			for _, m := range sc.Mem {
-				m.Addr ^= argValue(sc.Regs, sc.Arch, m.Arg)
-			}
-			seq, t = sc.Seq, sc.EnterNs
-		case *tracepb.Event_Process:
-			p := kind.Process
-			p.Seq += expect
-			p.TimeNs += prevTime
-			seq, t = p.Seq, p.TimeNs
-		default:
-			evs = append(evs, ev)
-			continue
-		}
-		if seq < expect {
-			return nil, used, fmt.Errorf("event %d: sequence number overflow", k)
-		}
-		if t < h.minTime || t > h.maxTime {
-			return nil, used, fmt.Errorf("event %d: time %d outside the chunk's range", k, t)
-		}
-		expect, prevTime = seq+1, t
 		evs = append(evs, ev)
 	}
 	if len(raw) != 0 {
-		return nil, used, fmt.Errorf("%d bytes after the last event", len(raw))
+		return nil, d.used, errTrailing(len(raw))
 	}
-	return evs, used, nil
+	return evs, d.used, nil
+}
+
+// errTrailing is the error for n bytes after the last event of a chunk.
+func errTrailing(n int) error { return fmt.Errorf("%d bytes after the last event", n) }
+
+// nextEvent splits the delimited event k off the front of raw.
+func nextEvent(raw []byte, k uint32) (ev, rest []byte, _ error) {
+	n, m := binary.Uvarint(raw)
+	if m <= 0 || n > uint64(len(raw)-m) {
+		return nil, nil, fmt.Errorf("event %d: bad length", k)
+	}
+	return raw[m : m+int(n)], raw[m+int(n):], nil
+}
+
+// eventDecoder is the state of decoding the events of one chunk, in order.
+type eventDecoder struct {
+	h        chunkHeader
+	bases    threadRegs // each thread's latest entry registers
+	expect   uint64     // the least sequence number the next event may have
+	prevTime int64
+	used     int64 // the memory estimate (see estimateEvents) plus restored registers
+}
+
+func newEventDecoder(h chunkHeader, used int64) *eventDecoder {
+	return &eventDecoder{h: h, bases: threadRegs{m: make(map[int32][]byte)}, expect: h.firstSeq, used: used}
+}
+
+// unmarshal decodes event k (its bytes b) with proto.Unmarshal and undoes
+// the on-disk delta encoding (see trace.proto). Events of kinds this
+// reader does not know (a newer minor version) are passed through as they
+// are.
+func (d *eventDecoder) unmarshal(b []byte, k uint32) (*tracepb.Event, error) {
+	ev := &tracepb.Event{}
+	if err := proto.Unmarshal(b, ev); err != nil {
+		return nil, fmt.Errorf("event %d: %v", k, err)
+	}
+	switch kind := ev.GetKind().(type) {
+	case *tracepb.Event_Syscall:
+		sc := kind.Syscall
+		sc.Seq += d.expect
+		sc.EnterNs += d.prevTime
+		sc.ExitNs = decodeExit(sc.ExitNs, sc.EnterNs)
+		if err := restoreRegs(sc, &d.bases, &d.used); err != nil {
+			return nil, fmt.Errorf("event %d: %v", k, err)
+		}
+		for _, m := range sc.Mem {
+			m.Addr ^= argValue(sc.Regs, sc.Arch, m.Arg)
+		}
+		return ev, d.order(k, sc.Seq, sc.EnterNs)
+	case *tracepb.Event_Process:
+		p := kind.Process
+		p.Seq += d.expect
+		p.TimeNs += d.prevTime
+		return ev, d.order(k, p.Seq, p.TimeNs)
+	}
+	return ev, nil
+}
+
+// order checks the sequence number and time of event k against the
+// events before it and the chunk header, and advances past it.
+func (d *eventDecoder) order(k uint32, seq uint64, t int64) error {
+	if seq < d.expect {
+		return fmt.Errorf("event %d: sequence number overflow", k)
+	}
+	if t < d.h.minTime || t > d.h.maxTime {
+		return fmt.Errorf("event %d: time %d outside the chunk's range", k, t)
+	}
+	d.expect, d.prevTime = seq+1, t
+	return nil
 }
 
 // memoryError is the error for a chunk over MaxChunkMemory.
@@ -773,20 +840,31 @@ func estimateEvents(raw []byte, count uint32) (int64, error) {
 		if n > MaxEventSize {
 			return 0, fmt.Errorf("event %d: %d bytes, over the %d limit", k, n, MaxEventSize)
 		}
-		clear(counts)
-		used += ec.event.size
-		if err := ec.event.walk(raw[m:m+int(n)], counts, 0, &used); err != nil {
+		c, err := ec.estimate(raw[m:m+int(n)], counts)
+		if err != nil {
 			return 0, fmt.Errorf("event %d: %v", k, err)
 		}
-		for i, c := range counts {
-			if c > 0 {
-				used += sliceCost(c, ec.slot[i])
-			}
-		}
-		if used > MaxChunkMemory {
+		if used += c; used > MaxChunkMemory {
 			return 0, memoryError(used)
 		}
 		raw = raw[m+int(n):]
+	}
+	return used, nil
+}
+
+// estimate returns the memory one event (its bytes b) takes once
+// unmarshaled, or an error if it is malformed or over an entry limit.
+// counts is scratch, ec.lists long.
+func (ec *schemaCost) estimate(b []byte, counts []int) (int64, error) {
+	clear(counts)
+	used := ec.event.size
+	if err := ec.event.walk(b, counts, 0, &used); err != nil {
+		return 0, err
+	}
+	for i, c := range counts {
+		if c > 0 {
+			used += sliceCost(c, ec.slot[i])
+		}
 	}
 	return used, nil
 }
@@ -999,12 +1077,12 @@ func packedLen(kind protoreflect.Kind, b []byte) int {
 
 // restoreRegs replaces sc's register deltas with the registers, adding
 // what they take to *used, which must stay under MaxChunkMemory.
-func restoreRegs(sc *tracepb.Syscall, bases map[int32][]byte, used *int64) error {
+func restoreRegs(sc *tracepb.Syscall, bases *threadRegs, used *int64) error {
 	if len(sc.RegsDelta) > 0 {
 		if len(sc.Regs) > 0 {
 			return errors.New("both regs and regs_delta")
 		}
-		base := bases[sc.Tid]
+		base := bases.get(sc.Tid)
 		if *used += allocCost(len(base)); *used > MaxChunkMemory {
 			return memoryError(*used)
 		}
@@ -1028,9 +1106,33 @@ func restoreRegs(sc *tracepb.Syscall, bases map[int32][]byte, used *int64) error
 		sc.ExitRegs, sc.ExitRegsDelta = regs, nil
 	}
 	if len(sc.Regs) > 0 {
-		bases[sc.Tid] = sc.Regs
+		bases.set(sc.Tid, sc.Regs)
 	}
 	return nil
+}
+
+// threadRegs maps a thread to its latest entry registers. The latest set
+// is kept out of the map until another thread's are, so that a run of
+// calls of one thread costs no map operations.
+type threadRegs struct {
+	m    map[int32][]byte
+	tid  int32
+	regs []byte
+	has  bool // tid and regs are set, and not in m
+}
+
+func (t *threadRegs) get(tid int32) []byte {
+	if t.has && t.tid == tid {
+		return t.regs
+	}
+	return t.m[tid]
+}
+
+func (t *threadRegs) set(tid int32, regs []byte) {
+	if t.has && t.tid != tid {
+		t.m[t.tid] = t.regs
+	}
+	t.tid, t.regs, t.has = tid, regs, true
 }
 
 // SeekSeq positions the reader so that Next returns the first event whose

@@ -38,30 +38,39 @@ func applyRegsDelta(delta, base []byte) ([]byte, error) {
 	if len(base) == 0 || len(base)%8 != 0 || len(base)/8 > maxRegsWords {
 		return nil, errors.New("register delta without a base")
 	}
+	out := make([]byte, len(base))
+	if err := applyRegsDeltaTo(out, delta, base); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// applyRegsDeltaTo decodes delta against base (a valid base: see
+// applyRegsDelta) into out, which is as long as base.
+func applyRegsDeltaTo(out, delta, base []byte) error {
 	mask, n := binary.Uvarint(delta)
 	if n <= 0 {
-		return nil, errBadDelta
+		return errBadDelta
 	}
 	delta = delta[n:]
 	words := len(base) / 8
 	if words < 64 && mask>>words != 0 {
-		return nil, errBadDelta
+		return errBadDelta
 	}
-	out := make([]byte, len(base))
 	copy(out, base)
 	for m := mask; m != 0; m &= m - 1 {
 		i := bits.TrailingZeros64(m) * 8
 		x, n := binary.Uvarint(delta)
 		if n <= 0 {
-			return nil, errBadDelta
+			return errBadDelta
 		}
 		delta = delta[n:]
 		binary.LittleEndian.PutUint64(out[i:], binary.LittleEndian.Uint64(base[i:])^x)
 	}
 	if len(delta) != 0 {
-		return nil, errBadDelta
+		return errBadDelta
 	}
-	return out, nil
+	return nil
 }
 
 // Word indexes, in x86_64 struct user_regs_struct, of the registers that

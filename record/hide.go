@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"path/filepath"
 
+	"github.com/hermes-trace/hermes/format"
+	"github.com/hermes-trace/hermes/format/recorded"
 	"github.com/hermes-trace/hermes/format/tracepb"
 	"github.com/hermes-trace/hermes/tracer"
 	"github.com/hermes-trace/hermes/tracer/abi"
@@ -124,4 +126,54 @@ func removeDirents(b []byte, drop func(name []byte) bool) []byte {
 		r += reclen
 	}
 	return b[:w]
+}
+
+// redactExec masks, in the argv and envp strings an execve or execveat
+// captured, the values of the environment variables redact names (see
+// Options.Redact): in "NAME=value" (in argv, NAME a variable name as env
+// and make take them), each byte of the value becomes '*'. The strings
+// keep their length, so that they stay where they were in the captured
+// memory, with the other strings after them.
+func redactExec(sc *tracepb.Syscall, redact func(name string) bool) {
+	var argv, envp uint32
+	switch recorded.Name(sc) {
+	case "execve":
+		argv, envp = 1, 2
+	case "execveat":
+		argv, envp = 2, 3
+	default:
+		return
+	}
+	args := format.Args(sc)
+	for _, m := range sc.Mem {
+		if m.Kind != tracepb.MemKind_MEM_KIND_IN || (m.Arg != argv && m.Arg != envp) || m.Addr == args[m.Arg] {
+			continue // not a string the array points to, but the array
+		}
+		s := m.Data
+		if i := bytes.IndexByte(s, 0); i >= 0 {
+			s = s[:i]
+		}
+		eq := bytes.IndexByte(s, '=')
+		if eq < 0 {
+			continue
+		}
+		name := string(s[:eq])
+		if (m.Arg == argv && !IsEnvName(name)) || !redact(name) {
+			continue
+		}
+		for i := eq + 1; i < len(s); i++ {
+			s[i] = '*'
+		}
+	}
+}
+
+// IsEnvName reports whether s is a portable environment variable name: a
+// letter or underscore, then letters, digits and underscores.
+func IsEnvName(s string) bool {
+	for i, c := range []byte(s) {
+		if c != '_' && (c < 'A' || c > 'Z') && (c < 'a' || c > 'z') && (i == 0 || c < '0' || c > '9') {
+			return false
+		}
+	}
+	return s != ""
 }

@@ -4,6 +4,9 @@ import (
 	"encoding/binary"
 	"strings"
 	"testing"
+
+	"github.com/hermes-trace/hermes/format/tracepb"
+	"golang.org/x/sys/unix"
 )
 
 // dirents builds linux_dirent64 records for names.
@@ -55,5 +58,75 @@ func TestRemoveDirents(t *testing.T) {
 	binary.LittleEndian.PutUint16(b[16:], 4000)
 	if got := removeDirents(b, hide); len(got) != 0 {
 		t.Errorf("a bad record was kept: %q", got)
+	}
+}
+
+// redactExec masks the values of the redacted variables in the strings an
+// exec's argv and envp point to, and nothing else.
+func TestRedactExec(t *testing.T) {
+	redact := func(name string) bool { return strings.HasSuffix(strings.ToUpper(name), "_TOKEN") }
+	const argvAt, envpAt, strAt = 0x1000, 0x2000, 0x3000
+	// call returns the call nr of arch with its argv and envp arrays at
+	// argument argv and argv+1, and strings.
+	call := func(arch tracepb.Arch, nr int32, argv uint32, strs map[uint32][]string) *tracepb.Syscall {
+		regs := make([]byte, 216)
+		words := [6]int{14, 13, 12, 7, 9, 8}
+		if arch == tracepb.Arch_ARCH_I386 {
+			words = [6]int{5, 11, 12, 13, 14, 4}
+		}
+		binary.LittleEndian.PutUint64(regs[words[argv]*8:], argvAt)
+		binary.LittleEndian.PutUint64(regs[words[argv+1]*8:], envpAt)
+		sc := &tracepb.Syscall{Arch: arch, Nr: nr, Regs: regs}
+		addr := uint64(strAt)
+		for _, arg := range []uint32{argv, argv + 1} {
+			array := uint64(argvAt)
+			if arg == argv+1 {
+				array = envpAt
+			}
+			// The array itself: pointers, which may hold any bytes.
+			sc.Mem = append(sc.Mem, &tracepb.Mem{Addr: array, Arg: arg, Data: []byte("A_TOKEN=xy\x00\x00\x00\x00\x00\x00")})
+			for _, s := range strs[arg] {
+				sc.Mem = append(sc.Mem, &tracepb.Mem{Addr: addr, Arg: arg, Data: append([]byte(s), 0)})
+				addr += uint64(len(s) + 1)
+			}
+		}
+		return sc
+	}
+	argv := []string{"env", "MY_TOKEN=s3cret", "--my_token=flag", "sh"}
+	envp := []string{"PATH=/bin", "GH_TOKEN=ghp_x", "GH_TOKEN=", "X=GH_TOKEN=y"}
+	masked := map[bool][]string{
+		true:  {"env", "MY_TOKEN=******", "--my_token=flag", "sh"},
+		false: {"PATH=/bin", "GH_TOKEN=*****", "GH_TOKEN=", "X=GH_TOKEN=y"},
+	}
+	for _, tc := range []struct {
+		name string
+		sc   *tracepb.Syscall
+		want bool // masked
+	}{
+		{"execve", call(tracepb.Arch_ARCH_X86_64, unix.SYS_EXECVE, 1, map[uint32][]string{1: argv, 2: envp}), true},
+		{"execveat", call(tracepb.Arch_ARCH_X86_64, unix.SYS_EXECVEAT, 2, map[uint32][]string{2: argv, 3: envp}), true},
+		{"i386 execve", call(tracepb.Arch_ARCH_I386, 11, 1, map[uint32][]string{1: argv, 2: envp}), true},
+		{"not an exec", call(tracepb.Arch_ARCH_X86_64, unix.SYS_WRITE, 1, map[uint32][]string{1: argv, 2: envp}), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			redactExec(tc.sc, redact)
+			var got []string
+			for _, m := range tc.sc.Mem {
+				if m.Addr == argvAt || m.Addr == envpAt {
+					if string(m.Data) != "A_TOKEN=xy\x00\x00\x00\x00\x00\x00" {
+						t.Errorf("array changed: %q", m.Data)
+					}
+					continue
+				}
+				got = append(got, strings.TrimSuffix(string(m.Data), "\x00"))
+			}
+			want := append(append([]string(nil), argv...), envp...)
+			if tc.want {
+				want = append(append([]string(nil), masked[true]...), masked[false]...)
+			}
+			if strings.Join(got, "|") != strings.Join(want, "|") {
+				t.Errorf("strings\n%q\nwant\n%q", got, want)
+			}
+		})
 	}
 }

@@ -104,6 +104,12 @@ type Options struct {
 	Stacks bool
 	// StackDepth bounds the frames of a call (0: DefaultStackDepth).
 	StackDepth int
+	// Redact, if set, says which environment variables' values are kept
+	// out of the trace (hermes record --redact-env): in the strings of
+	// the argv and envp arrays execve and execveat calls pass,
+	// "NAME=value" keeps its name and length, and its value becomes '*'s
+	// (in argv, only where NAME is a variable name).
+	Redact func(name string) bool
 }
 
 // DefaultStackDepth is Options.StackDepth's default.
@@ -236,6 +242,11 @@ func (r *Recorder) Events() uint64 { return r.events }
 func (r *Recorder) append(ev *tracepb.Event) {
 	if r.err != nil {
 		return
+	}
+	if r.opts.Redact != nil {
+		if sc := ev.GetSyscall(); sc != nil {
+			redactExec(sc, r.opts.Redact)
+		}
 	}
 	if err := r.w.Append(ev); err != nil {
 		r.err = err

@@ -482,3 +482,74 @@ func TestExportPerfettoBadInput(t *testing.T) {
 		t.Fatalf("the symlink's target was written: %q", b)
 	}
 }
+
+// TestStreamingDecodeRecordings records real programs (threads with an
+// injected fault, a fork+exec chain, i386 calls, files written over with
+// their pre-images and call-site frames) and checks that the streaming
+// decoding export reads them with (format.Reader.DecodeChunk, into one
+// reused Batch, chunks in reverse order; and SetStreaming) gives the very
+// events the ordinary Reader does.
+func TestStreamingDecodeRecordings(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	if err := os.WriteFile(out, []byte("before\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"threads", []string{"-e", "inject=write:error=ENOSPC:when=2", "--", testbin.C(t, "threads"), "4", "3"}},
+		{"forkchain", []string{"--", testbin.C(t, "forkchain"), "2"}},
+		{"int80", []string{"--", testbin.C(t, "int80")}},
+		{"files", []string{"--stacks", "--", testbin.C(t, "files"), "-w", out, "/etc/passwd"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			trace := filepath.Join(dir, tc.name+".trace")
+			if _, stderr, code := hermes(t, append([]string{"record", "-o", trace}, tc.args...)...); code == 125 || code < 0 {
+				t.Fatalf("record: exit %d, stderr %q", code, stderr)
+			}
+			_, want, _, err := format.ReadFile(trace)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := format.Open(trace)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			chunks := r.Chunks()
+			var b format.Batch
+			var got []*tracepb.Event
+			for i := len(chunks) - 1; i >= 0; i-- {
+				if err := r.DecodeChunk(chunks[i], &b); err != nil {
+					t.Fatal(err)
+				}
+				var clones []*tracepb.Event
+				for _, ev := range b.Events {
+					clones = append(clones, proto.Clone(ev).(*tracepb.Event))
+				}
+				got = append(clones, got...)
+			}
+			r.SetStreaming(true)
+			var next []*tracepb.Event
+			for {
+				ev, err := r.Next()
+				if err != nil {
+					break
+				}
+				next = append(next, ev)
+			}
+			for what, evs := range map[string][]*tracepb.Event{"DecodeChunk": got, "Next": next} {
+				if len(evs) != len(want) {
+					t.Fatalf("%s: %d events, want %d", what, len(evs), len(want))
+				}
+				for i := range evs {
+					if !proto.Equal(evs[i], want[i]) {
+						t.Fatalf("%s: event %d:\n%v\nwant\n%v", what, i, evs[i], want[i])
+					}
+				}
+			}
+		})
+	}
+}

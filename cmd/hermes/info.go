@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -24,13 +25,16 @@ func newInfoCmd(stdout, stderr io.Writer) *cobra.Command {
 		Long: `Print what a trace written by hermes record is: the command line, working
 directory, environment (names only; values record redacted are marked), the
 hermes, kernel and architecture that recorded it, when it started, its seed
-and settings (deterministic, time resolution, traced syscalls, pre-images),
-the faults hermes injected, how many processes, threads and events it holds,
-its size, and whether it is partial or damaged. --json prints the same as one
-JSON object. TRACE - reads the trace from standard input.
+and settings (deterministic, CPU pinning, time resolution, traced syscalls,
+pre-images, summaries, call stacks, io_uring, redacted names), its fault
+injection (each script with the SHA-256 of its source and the parameters
+it declared, the -e inject= rules, --on-error, --strict) and the
+injections found on the recorded calls, how many processes, threads and events it holds, its size, and
+whether it is partial or damaged. --json prints the same as one JSON
+object. TRACE - reads the trace from standard input.
 
-The trace header does not keep the fault rules or scripts of the recording;
-the faults listed are the injections found on the recorded calls.`,
+Traces written before format 1.5 do not keep the settings of the recording
+(scripts, rules, pinning, summaries, stacks, redacted names): info says so.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runInfo(args[0], asJSON, stdout)
@@ -42,42 +46,54 @@ the faults listed are the injections found on the recorded calls.`,
 
 // traceInfo is what hermes info prints.
 type traceInfo struct {
-	File            string            `json:"file"`
-	Size            int64             `json:"size"`
-	FormatVersion   string            `json:"format_version"`
-	Tool            string            `json:"tool,omitempty"`
-	HermesVersion   string            `json:"hermes_version,omitempty"`
-	Argv            []string          `json:"argv"`
-	Cwd             string            `json:"cwd,omitempty"`
-	Env             []infoEnv         `json:"env"`
-	EnvRedacted     int               `json:"env_redacted"`
-	EnvBytes        int               `json:"env_bytes"` // size of the environment, NAME=value strings with their NULs
-	Kernel          string            `json:"kernel,omitempty"`
-	Arch            string            `json:"arch,omitempty"`
-	Start           string            `json:"start,omitempty"` // RFC 3339, UTC
-	StartUnixNs     int64             `json:"start_unix_ns,omitempty"`
-	DurationNs      int64             `json:"duration_ns"`
-	Seed            uint64            `json:"seed"`
-	Deterministic   bool              `json:"deterministic"`
-	TimeResolution  int64             `json:"time_resolution_ns"`
-	Traced          []string          `json:"traced,omitempty"` // empty: all syscalls
-	Preimages       bool              `json:"preimages"`
-	PreimageMax     int64             `json:"preimage_max,omitempty"`
-	OutputPath      string            `json:"output_path,omitempty"`
-	Extra           map[string]string `json:"extra,omitempty"`
-	Faults          []infoFault       `json:"faults"`
-	FaultScripts    string            `json:"fault_scripts"`
-	Processes       int               `json:"processes"`
-	Threads         int               `json:"threads"`
-	Events          int               `json:"events"`
-	Syscalls        int               `json:"syscalls"`
-	ProcessEvents   int               `json:"process_events"`
-	Chunks          int               `json:"chunks"`
-	Complete        bool              `json:"complete"`
-	Partial         bool              `json:"partial"`
-	RecoveredEvents int               `json:"recovered_events"`
-	Reason          string            `json:"reason,omitempty"`
-	Damage          []string          `json:"damage"`
+	File           string            `json:"file"`
+	Size           int64             `json:"size"`
+	FormatVersion  string            `json:"format_version"`
+	Tool           string            `json:"tool,omitempty"`
+	HermesVersion  string            `json:"hermes_version,omitempty"`
+	Argv           []string          `json:"argv"`
+	Cwd            string            `json:"cwd,omitempty"`
+	Env            []infoEnv         `json:"env"`
+	EnvRedacted    int               `json:"env_redacted"`
+	EnvBytes       int               `json:"env_bytes"` // size of the environment, NAME=value strings with their NULs
+	Kernel         string            `json:"kernel,omitempty"`
+	Arch           string            `json:"arch,omitempty"`
+	Start          string            `json:"start,omitempty"` // RFC 3339, UTC
+	StartUnixNs    int64             `json:"start_unix_ns,omitempty"`
+	DurationNs     int64             `json:"duration_ns"`
+	Seed           uint64            `json:"seed"`
+	Deterministic  bool              `json:"deterministic"`
+	TimeResolution int64             `json:"time_resolution_ns"`
+	Traced         []string          `json:"traced,omitempty"` // empty: all syscalls
+	Preimages      bool              `json:"preimages"`
+	PreimageMax    int64             `json:"preimage_max,omitempty"`
+	OutputPath     string            `json:"output_path,omitempty"`
+	Extra          map[string]string `json:"extra,omitempty"`
+	Faults         []infoFault       `json:"faults"`
+	// The settings of the recording (format 1.5 on; SettingsRecorded
+	// false: the trace does not say).
+	SettingsRecorded bool         `json:"settings_recorded"`
+	FaultScripts     []infoScript `json:"fault_scripts"`
+	FaultRules       []string     `json:"fault_rules"`
+	FaultOnError     string       `json:"fault_on_error,omitempty"`
+	FaultStrict      bool         `json:"fault_strict"`
+	IOUringAllowed   bool         `json:"io_uring_allowed"`
+	SeedGiven        bool         `json:"seed_given"`
+	Pinned           bool         `json:"pinned"`
+	Summarized       bool         `json:"summarized"`
+	Stacks           bool         `json:"stacks"`
+	RedactEnv        []string     `json:"redact_env"`
+	Processes        int          `json:"processes"`
+	Threads          int          `json:"threads"`
+	Events           int          `json:"events"`
+	Syscalls         int          `json:"syscalls"`
+	ProcessEvents    int          `json:"process_events"`
+	Chunks           int          `json:"chunks"`
+	Complete         bool         `json:"complete"`
+	Partial          bool         `json:"partial"`
+	RecoveredEvents  int          `json:"recovered_events"`
+	Reason           string       `json:"reason,omitempty"`
+	Damage           []string     `json:"damage"`
 }
 
 type infoEnv struct {
@@ -91,8 +107,18 @@ type infoFault struct {
 	Calls int    `json:"calls"`
 }
 
-// faultScriptsNote says what the header lacks.
-const faultScriptsNote = "not recorded: the trace header keeps no fault rules, scripts or their parameters; faults lists the injections found on the calls"
+// infoScript is a fault script the recording ran.
+type infoScript struct {
+	Name    string            `json:"name"`
+	Builtin string            `json:"builtin,omitempty"`
+	SHA256  string            `json:"sha256,omitempty"` // hex; empty: the recording could not read it
+	Size    int64             `json:"size"`
+	Params  map[string]string `json:"params"`
+}
+
+// settingsMinor is the format minor version from which the header keeps
+// the settings of the recording.
+const settingsMinor = 5
 
 func runInfo(path string, asJSON bool, stdout io.Writer) error {
 	in, err := openTrace(path)
@@ -109,7 +135,27 @@ func runInfo(path string, asJSON bool, stdout io.Writer) error {
 		Env: []infoEnv{}, Kernel: h.GetKernelRelease(), Arch: h.GetArch(), StartUnixNs: h.GetStartTimeUnixNs(),
 		Seed: h.GetSeed(), Deterministic: h.GetDeterministic(), TimeResolution: h.GetTimeResolutionNs(),
 		Preimages: h.GetPreimages(), PreimageMax: h.GetPreimageMax(), OutputPath: h.GetOutputPath(),
-		Extra: h.GetExtra(), Faults: []infoFault{}, FaultScripts: faultScriptsNote, Damage: []string{},
+		Extra: h.GetExtra(), Faults: []infoFault{}, Damage: []string{},
+		SettingsRecorded: major > 1 || minor >= settingsMinor, FaultScripts: []infoScript{}, FaultRules: h.GetFaultRules(),
+		FaultOnError: h.GetFaultOnError(), FaultStrict: h.GetFaultStrict(), IOUringAllowed: h.GetIoUringAllowed(),
+		SeedGiven: h.GetSeedGiven(), Pinned: h.GetPinned(),
+		Summarized: h.GetSummarized(), Stacks: h.GetStacks(), RedactEnv: h.GetRedactEnv(),
+	}
+	for _, fs := range h.GetFaultScripts() {
+		is := infoScript{Name: fs.GetName(), Builtin: fs.GetBuiltin(), Size: fs.GetSize(), Params: fs.GetParams()}
+		if len(fs.GetSha256()) > 0 {
+			is.SHA256 = hex.EncodeToString(fs.GetSha256())
+		}
+		if is.Params == nil {
+			is.Params = map[string]string{}
+		}
+		info.FaultScripts = append(info.FaultScripts, is)
+	}
+	if info.FaultRules == nil {
+		info.FaultRules = []string{}
+	}
+	if info.RedactEnv == nil {
+		info.RedactEnv = []string{}
 	}
 	if info.Argv == nil {
 		info.Argv = []string{}
@@ -224,8 +270,22 @@ func printInfo(w io.Writer, i *traceInfo) {
 		row("started", "unknown")
 	}
 	row("duration", "%s", time.Duration(i.DurationNs))
-	row("seed", "%d", i.Seed)
+	switch {
+	case !i.SettingsRecorded:
+		row("seed", "%d", i.Seed)
+	case i.SeedGiven:
+		row("seed", "%d (given with --seed)", i.Seed)
+	default:
+		row("seed", "%d (drawn at random)", i.Seed)
+	}
 	row("deterministic", "%s", yesNo(i.Deterministic))
+	if i.SettingsRecorded {
+		if i.Pinned {
+			row("CPU pinning", "yes (one CPU, with the tracer)")
+		} else {
+			row("CPU pinning", "no")
+		}
+	}
 	if i.TimeResolution > 0 {
 		row("time resolution", "%s", time.Duration(i.TimeResolution))
 	} else {
@@ -241,6 +301,20 @@ func printInfo(w io.Writer, i *traceInfo) {
 	} else {
 		row("pre-images", "no")
 	}
+	if i.SettingsRecorded {
+		row("summarized data", "%s", yesNo(i.Summarized))
+		row("call stacks", "%s", yesNo(i.Stacks))
+		if i.IOUringAllowed {
+			row("io_uring", "let through (--allow-io-uring)")
+		} else {
+			row("io_uring", "refused (io_uring_setup fails with ENOSYS)")
+		}
+		if len(i.RedactEnv) == 0 {
+			row("redacted names", "none")
+		} else {
+			row("redacted names", "%s", strings.Join(i.RedactEnv, " "))
+		}
+	}
 	if i.OutputPath != "" {
 		row("written to", "%s", i.OutputPath)
 	}
@@ -252,6 +326,44 @@ func printInfo(w io.Writer, i *traceInfo) {
 	for _, k := range keys {
 		row("extra "+k, "%s", i.Extra[k])
 	}
+	switch {
+	case !i.SettingsRecorded:
+		row("fault scripts", "not recorded (format %s traces keep no fault scripts, rules or settings)", i.FormatVersion)
+	case len(i.FaultScripts) == 0:
+		row("fault scripts", "none")
+	}
+	for _, fs := range i.FaultScripts {
+		var b strings.Builder
+		b.WriteString(fs.Name)
+		if fs.SHA256 != "" {
+			fmt.Fprintf(&b, " (sha256 %s, %d bytes)", fs.SHA256, fs.Size)
+		} else {
+			b.WriteString(" (source not read)")
+		}
+		keys := make([]string, 0, len(fs.Params))
+		for k := range fs.Params {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			b.WriteString(" " + shellJoin([]string{k + "=" + fs.Params[k]}))
+		}
+		row("fault scripts", "%s", b.String())
+	}
+	if i.SettingsRecorded {
+		if len(i.FaultRules) == 0 {
+			row("fault rules", "none")
+		}
+		for _, r := range i.FaultRules {
+			row("fault rules", "%s", r)
+		}
+		switch {
+		case i.FaultOnError != "" && i.FaultStrict:
+			row("on script error", "%s, and the run ends (--strict)", i.FaultOnError)
+		case i.FaultOnError != "":
+			row("on script error", "%s", i.FaultOnError)
+		}
+	}
 	if len(i.Faults) == 0 {
 		row("injected faults", "none")
 	}
@@ -262,7 +374,6 @@ func printInfo(w io.Writer, i *traceInfo) {
 		}
 		row("injected faults", "%d calls by %s", f.Calls, by)
 	}
-	row("fault scripts", "%s", "not recorded in the trace header")
 	row("processes", "%d", i.Processes)
 	row("threads", "%d", i.Threads)
 	row("events", "%d (%d syscalls, %d process events) in %d chunks", i.Events, i.Syscalls, i.ProcessEvents, i.Chunks)

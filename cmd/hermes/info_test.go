@@ -1,14 +1,22 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
+	"hash/crc32"
 	"os"
 	"path/filepath"
+	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/hermes-trace/hermes/format"
+	hrun "github.com/hermes-trace/hermes/internal/run"
 	"github.com/hermes-trace/hermes/internal/testbin"
+	"github.com/hermes-trace/hermes/policies"
 )
 
 // TestInfo records real programs and checks what hermes info says of
@@ -152,4 +160,138 @@ func TestInfoBadInput(t *testing.T) {
 			t.Errorf("%q: exit %d, stdout %q, stderr %q", args, code, stdout, stderr)
 		}
 	}
+}
+
+// TestInfoSettings records with and without fault scripts, rules and the
+// other settings, and checks that info gives them back from the header: a
+// script's name, the SHA-256 and size of its source, its params; the rules
+// as given; --on-error, --seed, pinning, --summarize, --stacks and the
+// redacted names. A trace of an older format says it does not know.
+func TestInfoSettings(t *testing.T) {
+	dir := t.TempDir()
+	hello := testbin.C(t, "hello")
+	script := filepath.Join(dir, "policy.lua")
+	src := []byte("-- does nothing\nlocal rate = hermes.param(\"rate\", \"0\")\nlocal msg = hermes.param(\"msg\", \"\")\nfunction on_syscall(sc) end\n")
+	if err := os.WriteFile(script, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	builtin, _ := policies.Get("random-eio")
+	enospc, _ := policies.Get("enospc")
+	denyPath, _ := policies.Get("deny-path")
+	digest := func(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
+	const rule = "inject=openat:error=ENOENT:when=9999"
+	for _, tc := range []struct {
+		name    string
+		flags   []string
+		scripts []infoScript
+		rules   []string
+		onError string
+		strict  bool
+		uring   bool
+		seed    bool
+		pinned  bool
+		summary bool
+		stacks  bool
+		redact  []string
+		text    []string
+	}{
+		{
+			name: "a script, params, a rule and settings",
+			flags: []string{"--inject", script, "--param", "rate=0.5", "--param", "msg=a b", "-e", rule, "--on-error", "deny", "--strict", "--allow-io-uring",
+				"--seed", "7", "--no-pin", "--summarize", "--stacks", "--redact-env=none", "--redact-env", "my_*"},
+			scripts: []infoScript{{Name: script, SHA256: digest(src), Size: int64(len(src)), Params: map[string]string{"rate": "0.5", "msg": "a b"}}},
+			rules:   []string{rule}, onError: "deny", strict: true, uring: true, seed: true, summary: true, stacks: true, redact: []string{"MY_*"},
+			text: []string{"fault scripts:    " + script + " (sha256 " + digest(src) + ", " + strconv.Itoa(len(src)) + " bytes) 'msg=a b' rate=0.5", "fault rules:      " + rule,
+				"on script error:  deny, and the run ends (--strict)", "io_uring:         let through", "seed:             7 (given with --seed)", "CPU pinning:      no", "summarized data:  yes", "call stacks:      yes", "redacted names:   MY_*"},
+		},
+		{
+			name:    "a builtin script",
+			flags:   []string{"--inject", "builtin:random-eio", "--param", "probability=0"},
+			scripts: []infoScript{{Name: "builtin:random-eio", Builtin: "random-eio", SHA256: digest(builtin), Size: int64(len(builtin)), Params: map[string]string{"probability": "0"}}},
+			rules:   []string{}, onError: "continue", pinned: true, redact: hrun.DefaultRedact,
+			text: []string{"fault scripts:    builtin:random-eio (sha256 " + digest(builtin), "fault rules:      none", "(drawn at random)"},
+		},
+		{
+			name: "three scripts, two sharing a parameter",
+			flags: []string{"--inject", "builtin:enospc", "--inject", "builtin:deny-path", "--inject", script,
+				"--param", "nth=99", "--param", "prefix=/nonexistent/", "--param", "rate=1"},
+			scripts: []infoScript{
+				{Name: "builtin:enospc", Builtin: "enospc", SHA256: digest(enospc), Size: int64(len(enospc)), Params: map[string]string{"nth": "99", "prefix": "/nonexistent/"}},
+				{Name: "builtin:deny-path", Builtin: "deny-path", SHA256: digest(denyPath), Size: int64(len(denyPath)), Params: map[string]string{"prefix": "/nonexistent/"}},
+				{Name: script, SHA256: digest(src), Size: int64(len(src)), Params: map[string]string{"rate": "1"}},
+			},
+			rules: []string{}, onError: "continue", pinned: true, redact: hrun.DefaultRedact,
+			text: []string{"fault scripts:    builtin:enospc (sha256 " + digest(enospc), "fault scripts:    builtin:deny-path (sha256 " + digest(denyPath), "io_uring:         refused"},
+		},
+		{
+			name:    "a rule",
+			flags:   []string{"-e", rule},
+			scripts: []infoScript{}, rules: []string{rule}, onError: "continue", pinned: true, redact: hrun.DefaultRedact,
+			text: []string{"fault scripts:    none", "fault rules:      " + rule, "CPU pinning:      yes"},
+		},
+		{
+			name:    "nothing",
+			scripts: []infoScript{}, rules: []string{}, pinned: true, redact: hrun.DefaultRedact,
+			text: []string{"fault scripts:    none", "fault rules:      none", "summarized data:  no", "redacted names:   *TOKEN* *SECRET*"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			trace := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-")+".trace")
+			if _, stderr, code := hermes(t, append(append([]string{"record", "-o", trace}, tc.flags...), "--", hello)...); code != 0 {
+				t.Fatalf("record: exit %d, stderr %q", code, stderr)
+			}
+			text, _, code := hermes(t, "info", trace)
+			if code != 0 {
+				t.Fatalf("info: exit %d", code)
+			}
+			for _, want := range tc.text {
+				if !strings.Contains(text, want) {
+					t.Errorf("text lacks %q:\n%s", want, text)
+				}
+			}
+			js, _, _ := hermes(t, "info", "--json", trace)
+			var info traceInfo
+			if err := json.Unmarshal([]byte(js), &info); err != nil {
+				t.Fatalf("bad JSON: %v\n%s", err, js)
+			}
+			want := traceInfo{SettingsRecorded: true, FaultScripts: tc.scripts, FaultRules: tc.rules, FaultOnError: tc.onError, FaultStrict: tc.strict,
+				IOUringAllowed: tc.uring, SeedGiven: tc.seed, Pinned: tc.pinned, Summarized: tc.summary, Stacks: tc.stacks, RedactEnv: tc.redact}
+			got := traceInfo{SettingsRecorded: info.SettingsRecorded, FaultScripts: info.FaultScripts, FaultRules: info.FaultRules, FaultOnError: info.FaultOnError,
+				FaultStrict: info.FaultStrict, IOUringAllowed: info.IOUringAllowed, SeedGiven: info.SeedGiven, Pinned: info.Pinned,
+				Summarized: info.Summarized, Stacks: info.Stacks, RedactEnv: info.RedactEnv}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("settings\n%+v\nwant\n%+v", got, want)
+			}
+			if tc.seed && info.Seed != 7 {
+				t.Errorf("seed %d, want 7", info.Seed)
+			}
+
+			// The same trace as format 1.4 wrote it: no settings.
+			old := withMinorVersion(t, trace, 4)
+			text, _, code = hermes(t, "info", old)
+			js, _, _ = hermes(t, "info", "--json", old)
+			var oldInfo traceInfo
+			if err := json.Unmarshal([]byte(js), &oldInfo); err != nil || code != 0 || oldInfo.SettingsRecorded || !strings.Contains(text, "not recorded (format 1.4") {
+				t.Errorf("format 1.4: exit %d, settings_recorded %v, text:\n%s", code, oldInfo.SettingsRecorded, text)
+			}
+		})
+	}
+}
+
+// withMinorVersion writes a copy of trace whose file header says minor
+// version minor, and returns its path.
+func withMinorVersion(t *testing.T, trace string, minor uint16) string {
+	t.Helper()
+	b, err := os.ReadFile(trace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	binary.LittleEndian.PutUint16(b[10:], minor)
+	end := 16 + int(binary.LittleEndian.Uint32(b[12:]))
+	binary.LittleEndian.PutUint32(b[end:], crc32.Checksum(b[:end], crc32.MakeTable(crc32.Castagnoli)))
+	path := trace + ".old"
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

@@ -10,12 +10,13 @@ import (
 
 // BenchmarkExport converts the trace named by $HERMES_BENCH_TRACE (a
 // recording of testdata/c/loop.c, say) to io.Discard; BenchmarkRead only
-// reads it, for comparison.
-func BenchmarkExport(b *testing.B)         { benchTrace(b, true, false) }
-func BenchmarkExportParallel(b *testing.B) { benchTrace(b, true, true) }
-func BenchmarkRead(b *testing.B)           { benchTrace(b, false, false) }
+// reads it, for comparison (BenchmarkReadStreaming as Export reads).
+func BenchmarkExport(b *testing.B)         { benchTrace(b, true, false, false) }
+func BenchmarkExportParallel(b *testing.B) { benchTrace(b, true, true, false) }
+func BenchmarkRead(b *testing.B)           { benchTrace(b, false, false, false) }
+func BenchmarkReadStreaming(b *testing.B)  { benchTrace(b, false, false, true) }
 
-func benchTrace(b *testing.B, export, parallel bool) {
+func benchTrace(b *testing.B, export, parallel, streaming bool) {
 	path := os.Getenv("HERMES_BENCH_TRACE")
 	if path == "" {
 		b.Skip("HERMES_BENCH_TRACE not set")
@@ -32,6 +33,7 @@ func benchTrace(b *testing.B, export, parallel bool) {
 			}
 			_, err = Export(io.Discard, r, o)
 		} else {
+			r.SetStreaming(streaming)
 			for err == nil {
 				_, err = r.Next()
 			}

@@ -25,11 +25,14 @@
 // Perfetto's default clock (BOOTTIME); the wall-clock start is in the
 // description of the first process's track.
 //
-// The conversion streams: it holds one event at a time and a little state
-// per process and thread. Event names and debug annotation names are
-// interned (one packet sequence). The hot path encodes packets directly
-// with protowire; the field numbers are Perfetto's, and the tests check
-// them against the generated package perfettopb.
+// The conversion streams: it holds a few chunks' events at a time (decoded
+// by format.Reader.DecodeChunk into batches whose memory goes back to the
+// readers once converted) and a little state per process and thread.
+// Event names and debug annotation names are interned (one packet
+// sequence), and the iids of the names every syscall uses are cached. The
+// hot path encodes packets directly with protowire; the field numbers are
+// Perfetto's, and the tests check them against the generated package
+// perfettopb.
 package perfetto
 
 import (
@@ -38,7 +41,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"math"
 	"path"
 	"runtime"
 	"sort"
@@ -160,12 +162,23 @@ type exporter struct {
 	head  [1 + binary.MaxVarintLen64]byte
 	mem   recorded.Captured // the memory of the call being decoded
 	call  decode.Call
+
+	// Cached iids: of x86_64 syscalls' names, by number (other stays
+	// empty: its names are interned each time), and of the names every
+	// call's annotations use.
+	calls []callNames
+	other callNames
+	iids  struct {
+		result, seq uint64
+		args        [abi.MaxArgs]uint64 // arg0...
+	}
 }
 
 // Export writes the events of r to w as a Perfetto trace and returns
-// what it wrote. It reads r to its end; an error of r.Next or of w stops
-// it. The output written before an error is a valid Perfetto trace of the
-// events before it.
+// what it wrote. It reads every chunk of r (whatever events Next has
+// returned), streaming (see format.Reader.DecodeChunk); an error of w
+// stops it. The output written before an error is a valid Perfetto trace
+// of the events before it.
 func Export(w io.Writer, r *format.Reader, o *Options) (Stats, error) {
 	e := &exporter{
 		w:           bufio.NewWriterSize(w, 256<<10),
@@ -179,19 +192,18 @@ func Export(w io.Writer, r *format.Reader, o *Options) (Stats, error) {
 	if o != nil {
 		e.opts.StrSize = o.StrSize
 	}
-	// Reading (decompressing and decoding the events) takes longer than
-	// encoding: it runs on goroutines of its own, a few batches ahead at
-	// most, so memory stays bounded.
-	stop := make(chan struct{})
-	var batches <-chan []*tracepb.Event
+	// Reading (decompressing and decoding the events) runs on goroutines
+	// of its own, a few chunks ahead at most, so memory stays bounded; the
+	// batches of events go back to them to be decoded into again.
+	p := &pipeline{stop: make(chan struct{}), free: make(chan *format.Batch, 16)}
 	var finish func() ([]format.Damage, error)
 	if o != nil && o.Open != nil {
-		batches, finish = readParallel(r, o.Open, o.Workers, stop)
+		finish = p.readParallel(r, o.Open, o.Workers)
 	} else {
-		batches, finish = readSequential(r, stop)
+		finish = p.readSequential(r)
 	}
-	for batch := range batches {
-		for _, ev := range batch {
+	for b := range p.batches {
+		for _, ev := range b.Events {
 			if e.err != nil {
 				break
 			}
@@ -203,18 +215,16 @@ func Export(w io.Writer, r *format.Reader, o *Options) (Stats, error) {
 				e.process(k.Process)
 			}
 		}
+		p.release(b)
 		if e.err != nil {
-			close(stop)
-			for range batches { // let the readers finish before returning
+			close(p.stop)
+			for range p.batches { // let the readers finish before returning
 			}
 			break
 		}
 	}
 	damage, err := finish()
 	e.stats.Damage = damage
-	if err == io.EOF {
-		err = nil
-	}
 	if ferr := e.w.Flush(); e.err == nil {
 		e.err = ferr
 	}
@@ -224,56 +234,63 @@ func Export(w io.Writer, r *format.Reader, o *Options) (Stats, error) {
 	return e.stats, err
 }
 
-// readSequential reads r on a goroutine, in batches.
-func readSequential(r *format.Reader, stop <-chan struct{}) (<-chan []*tracepb.Event, func() ([]format.Damage, error)) {
-	batches := make(chan []*tracepb.Event, 4)
+// pipeline carries the decoded chunks from the readers to the exporter,
+// in file order, and their batches back.
+type pipeline struct {
+	batches <-chan *format.Batch
+	stop    chan struct{}      // closed when the exporter stops early
+	free    chan *format.Batch // batches the exporter is done with
+}
+
+// batch returns a batch to decode into.
+func (p *pipeline) batch() *format.Batch {
+	select {
+	case b := <-p.free:
+		return b
+	default:
+		return new(format.Batch)
+	}
+}
+
+// release hands back a batch the exporter is done with.
+func (p *pipeline) release(b *format.Batch) {
+	select {
+	case p.free <- b:
+	default:
+	}
+}
+
+// readSequential decodes the chunks of r on a goroutine.
+func (p *pipeline) readSequential(r *format.Reader) func() ([]format.Damage, error) {
+	batches := make(chan *format.Batch, 1)
+	p.batches = batches
 	var err error
 	go func() {
 		defer close(batches)
-		for {
-			batch := make([]*tracepb.Event, 0, 1024)
-			var rerr error
-			for len(batch) < cap(batch) {
-				var ev *tracepb.Event
-				if ev, rerr = r.Next(); rerr != nil {
-					break
-				}
-				batch = append(batch, ev)
+		for _, c := range r.Chunks() {
+			b := p.batch()
+			if err = r.DecodeChunk(c, b); err != nil {
+				return
 			}
-			if len(batch) > 0 {
-				select {
-				case batches <- batch:
-				case <-stop:
-					return
-				}
+			if len(b.Events) == 0 {
+				p.release(b) // a damaged chunk
+				continue
 			}
-			if rerr != nil {
-				err = rerr
+			select {
+			case batches <- b:
+			case <-p.stop:
 				return
 			}
 		}
 	}()
-	return batches, func() ([]format.Damage, error) {
-		if err == io.EOF {
-			err = nil
-		}
-		return r.Damage(), err
-	}
-}
-
-// eventSeq is an event's sequence number.
-func eventSeq(ev *tracepb.Event) uint64 {
-	if s := ev.GetSyscall(); s != nil {
-		return s.Seq
-	}
-	return ev.GetProcess().GetSeq()
+	return func() ([]format.Damage, error) { return r.Damage(), err }
 }
 
 // readParallel decodes the chunks of r on several goroutines, each with a
 // Reader of its own, worker k taking chunks k, k+n, k+2n...; the batches
 // (one a chunk) come out in file order. finish, called once the batches
 // are drained, returns the damage all the readers met.
-func readParallel(r *format.Reader, open func() (*format.Reader, error), n int, stop <-chan struct{}) (<-chan []*tracepb.Event, func() ([]format.Damage, error)) {
+func (p *pipeline) readParallel(r *format.Reader, open func() (*format.Reader, error), n int) func() ([]format.Damage, error) {
 	chunks := r.Chunks()
 	if n <= 0 {
 		n = min(runtime.GOMAXPROCS(0), 4)
@@ -288,48 +305,30 @@ func readParallel(r *format.Reader, open func() (*format.Reader, error), n int, 
 		readers = append(readers, rk)
 	}
 	n = len(readers)
-	outs := make([]chan []*tracepb.Event, n)
+	outs := make([]chan *format.Batch, n)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for k := range readers {
-		outs[k] = make(chan []*tracepb.Event)
+		outs[k] = make(chan *format.Batch)
 		wg.Add(1)
 		go func(k int) {
 			defer wg.Done()
 			defer close(outs[k])
-			rk := readers[k]
 			for i := k; i < len(chunks); i += n {
-				hi := uint64(math.MaxUint64)
-				if i+1 < len(chunks) {
-					hi = chunks[i+1].FirstSeq
-				}
-				rk.SeekSeq(chunks[i].FirstSeq) // a damaged chunk is skipped: no events below hi
-				batch := make([]*tracepb.Event, 0, chunks[i].Count)
-				for len(batch) < int(chunks[i].Count) {
-					ev, err := rk.Next()
-					if err != nil {
-						if err != io.EOF {
-							errs[k] = err
-						}
-						break
-					}
-					if eventSeq(ev) >= hi {
-						break
-					}
-					batch = append(batch, ev)
-				}
-				select {
-				case outs[k] <- batch:
-				case <-stop:
+				b := p.batch()
+				if errs[k] = readers[k].DecodeChunk(chunks[i], b); errs[k] != nil {
 					return
 				}
-				if errs[k] != nil {
+				select {
+				case outs[k] <- b: // even empty: the merger takes one a chunk
+				case <-p.stop:
 					return
 				}
 			}
 		}(k)
 	}
-	batches := make(chan []*tracepb.Event)
+	batches := make(chan *format.Batch)
+	p.batches = batches
 	go func() {
 		defer close(batches)
 		for i := range chunks {
@@ -339,7 +338,7 @@ func readParallel(r *format.Reader, open func() (*format.Reader, error), n int, 
 			}
 			select {
 			case batches <- b:
-			case <-stop:
+			case <-p.stop:
 			}
 		}
 		for _, c := range outs { // unblock the workers, on stop or error
@@ -347,7 +346,7 @@ func readParallel(r *format.Reader, open func() (*format.Reader, error), n int, 
 			}
 		}
 	}()
-	return batches, func() ([]format.Damage, error) {
+	return func() ([]format.Damage, error) {
 		wg.Wait()
 		seen := map[int64]bool{}
 		var damage []format.Damage
@@ -524,19 +523,20 @@ func (e *exporter) packet(ts int64, field protowire.Number, body []byte, needsSt
 		e.interned = e.interned[:0]
 	}
 	p = protowire.AppendTag(p, field, protowire.BytesType)
-	p = protowire.AppendBytes(p, body)
+	p = protowire.AppendVarint(p, uint64(len(body)))
 	e.pkt = p
 
+	// The packet is p then body, written as they are (body not copied
+	// into p).
 	h := protowire.AppendTag(e.head[:0], fTracePacket, protowire.BytesType)
-	h = protowire.AppendVarint(h, uint64(len(p)))
-	if _, err := e.w.Write(h); err != nil && e.err == nil {
-		e.err = err
-	}
-	if _, err := e.w.Write(p); err != nil && e.err == nil {
-		e.err = err
+	h = protowire.AppendVarint(h, uint64(len(p)+len(body)))
+	for _, b := range [...][]byte{h, p, body} {
+		if _, err := e.w.Write(b); err != nil && e.err == nil {
+			e.err = err
+		}
 	}
 	e.stats.Packets++
-	e.stats.Bytes += int64(len(h) + len(p))
+	e.stats.Bytes += int64(len(h) + len(p) + len(body))
 }
 
 // intern returns the iid of name in table, adding it to the interned data
@@ -566,16 +566,39 @@ const (
 
 // begin starts a TrackEvent of type typ on track (named name unless nil).
 func (e *exporter) begin(typ, track uint64, name []byte) {
+	var iid uint64
+	if name != nil {
+		iid = e.intern(e.eventNames, fInternedEventNames, name)
+	}
+	e.beginIID(typ, track, iid)
+}
+
+// beginIID is begin with the name's iid (0: no name).
+func (e *exporter) beginIID(typ, track, iid uint64) {
 	b := e.ev[:0]
 	b = protowire.AppendTag(b, fEventType, protowire.VarintType)
 	b = protowire.AppendVarint(b, typ)
 	b = protowire.AppendTag(b, fEventTrackUUID, protowire.VarintType)
 	b = protowire.AppendVarint(b, track)
-	if name != nil {
+	if iid != 0 {
 		b = protowire.AppendTag(b, fEventNameIID, protowire.VarintType)
-		b = protowire.AppendVarint(b, e.intern(e.eventNames, fInternedEventNames, name))
+		b = protowire.AppendVarint(b, iid)
 	}
 	e.ev = b
+}
+
+// cached returns the iid of name in table, from *iid once it has been
+// interned (the names of every syscall take the same few).
+func (e *exporter) cached(iid *uint64, table map[string]uint64, field protowire.Number, name string) uint64 {
+	if *iid == 0 {
+		*iid = e.intern(table, field, append(e.name[:0], name...))
+	}
+	return *iid
+}
+
+// annIID returns the iid of an annotation name, cached in *iid.
+func (e *exporter) annIID(iid *uint64, name string) uint64 {
+	return e.cached(iid, e.annNames, fInternedAnnNames, name)
 }
 
 // flows adds flow ids to the event being built (terminating ones when
@@ -591,10 +614,14 @@ func (e *exporter) flows(ids []uint64, term bool) {
 	}
 }
 
-// annotation adds a debug annotation: its name interned, then the value
-// (already encoded, with its tag) that val appends.
+// annHead starts a debug annotation named name (interned), whose value,
+// with its tag, takes valueLen bytes.
 func (e *exporter) annHead(name string, valueLen int) {
-	iid := e.intern(e.annNames, fInternedAnnNames, append(e.name[:0], name...))
+	e.annHeadIID(e.intern(e.annNames, fInternedAnnNames, append(e.name[:0], name...)), valueLen)
+}
+
+// annHeadIID is annHead with the name's iid.
+func (e *exporter) annHeadIID(iid uint64, valueLen int) {
 	n := 1 + protowire.SizeVarint(iid) + valueLen
 	e.ev = protowire.AppendTag(e.ev, fEventAnnotations, protowire.BytesType)
 	e.ev = protowire.AppendVarint(e.ev, uint64(n))
@@ -603,7 +630,11 @@ func (e *exporter) annHead(name string, valueLen int) {
 }
 
 func (e *exporter) annStr(name string, v []byte) {
-	e.annHead(name, 1+protowire.SizeBytes(len(v)))
+	e.annStrIID(e.intern(e.annNames, fInternedAnnNames, append(e.name[:0], name...)), v)
+}
+
+func (e *exporter) annStrIID(iid uint64, v []byte) {
+	e.annHeadIID(iid, 1+protowire.SizeBytes(len(v)))
 	e.ev = protowire.AppendTag(e.ev, fAnnStrValue, protowire.BytesType)
 	e.ev = protowire.AppendBytes(e.ev, v)
 }
@@ -615,7 +646,11 @@ func (e *exporter) annString(name, v string) {
 }
 
 func (e *exporter) annInt(name string, v int64) {
-	e.annHead(name, 1+protowire.SizeVarint(uint64(v)))
+	e.annIntIID(e.intern(e.annNames, fInternedAnnNames, append(e.name[:0], name...)), v)
+}
+
+func (e *exporter) annIntIID(iid uint64, v int64) {
+	e.annHeadIID(iid, 1+protowire.SizeVarint(uint64(v)))
 	e.ev = protowire.AppendTag(e.ev, fAnnIntValue, protowire.VarintType)
 	e.ev = protowire.AppendVarint(e.ev, uint64(v))
 }
@@ -667,7 +702,8 @@ func (e *exporter) syscall(s *tracepb.Syscall) {
 	if !complete {
 		typ = instant
 	}
-	e.begin(typ, t.uuid, append(e.name[:0], name...))
+	names := e.callIIDs(c.Arch, c.Nr)
+	e.beginIID(typ, t.uuid, e.cached(&names.name, e.eventNames, fInternedEventNames, name))
 	if len(t.flowsIn) > 0 {
 		e.flows(t.flowsIn, true)
 		t.flowsIn = t.flowsIn[:0]
@@ -675,8 +711,8 @@ func (e *exporter) syscall(s *tracepb.Syscall) {
 	if flow != 0 && (!complete || !s.Injected.AtExit) {
 		e.flows([]uint64{flow}, true)
 	}
-	e.args(c.Info, argText)
-	e.annStr("result", ret)
+	e.args(c.Info, argText, names)
+	e.annStrIID(e.annIID(&e.iids.result, "result"), ret)
 	if s.Arch != tracepb.Arch_ARCH_X86_64 {
 		e.annString("arch", c.Arch.String())
 	}
@@ -687,12 +723,12 @@ func (e *exporter) syscall(s *tracepb.Syscall) {
 		}
 		e.annString("injected by", by)
 	}
-	e.annInt("seq", int64(s.Seq))
+	e.annIntIID(e.annIID(&e.iids.seq, "seq"), int64(s.Seq))
 	e.emit(s.EnterNs)
 	if !complete {
 		return
 	}
-	e.begin(sliceEnd, t.uuid, nil)
+	e.beginIID(sliceEnd, t.uuid, 0)
 	needsState := false
 	if flow != 0 && s.Injected.AtExit {
 		e.flows([]uint64{flow}, true)
@@ -704,12 +740,14 @@ func (e *exporter) syscall(s *tracepb.Syscall) {
 
 // args adds the decoded arguments, split at their top-level commas, as
 // annotations named by the syscall table (arg0... without one; clone's
-// "name=value" arguments by their name).
-func (e *exporter) args(info *abi.Syscall, text []byte) {
+// "name=value" arguments by their name). names caches the iids of the
+// call's argument names.
+func (e *exporter) args(info *abi.Syscall, text []byte, names *callNames) {
 	e.spans = splitArgs(e.spans[:0], text)
 	for i, sp := range e.spans {
 		v := text[sp[0]:sp[1]]
 		var name string
+		var iid *uint64 // where the iid of name is cached, if it is
 		switch {
 		case info != nil && strings.HasPrefix(info.Name, "clone"):
 			if k, _, ok := strings.Cut(string(v), "="); ok && k != "" && !strings.ContainsAny(k, " \"{[(") {
@@ -718,17 +756,48 @@ func (e *exporter) args(info *abi.Syscall, text []byte) {
 			}
 		case info != nil && i < len(info.Args) && len(e.spans) <= len(info.Args):
 			name = info.Args[i].Name
+			if i < len(names.args) {
+				iid = &names.args[i]
+			}
 		}
 		if name == "" {
 			if i < len(argNames) {
-				name = argNames[i]
+				name, iid = argNames[i], &e.iids.args[i]
 			} else {
 				name = "arg" + strconv.Itoa(i)
 			}
 		}
-		e.annStr(name, v)
+		if iid != nil {
+			e.annStrIID(e.annIID(iid, name), v)
+		} else {
+			e.annStr(name, v)
+		}
 	}
 }
+
+// callNames are the iids of the names of a syscall and of its arguments
+// (0 until interned).
+type callNames struct {
+	name uint64
+	args [abi.MaxArgs]uint64
+}
+
+// callIIDs returns the iid cache of syscall nr of arch (one for all the
+// calls it does not keep apart).
+func (e *exporter) callIIDs(arch abi.Arch, nr int) *callNames {
+	if arch != abi.ArchX86_64 || nr < 0 || nr >= maxCachedNr {
+		e.other = callNames{}
+		return &e.other
+	}
+	if nr >= len(e.calls) {
+		e.calls = append(e.calls, make([]callNames, nr+1-len(e.calls))...)
+	}
+	return &e.calls[nr]
+}
+
+// maxCachedNr bounds the x86_64 syscall numbers whose names' iids are
+// cached.
+const maxCachedNr = 1024
 
 // splitArgs appends the spans of the comma-separated arguments of an
 // strace argument list: commas inside quotes, brackets, braces and

@@ -288,9 +288,46 @@ type TraceHeader struct {
 	// in traces written before pre-images existed.
 	Preimages bool `protobuf:"varint,15,opt,name=preimages,proto3" json:"preimages,omitempty"`
 	// Size in bytes past which a pre-image keeps only a digest.
-	PreimageMax   int64 `protobuf:"varint,16,opt,name=preimage_max,json=preimageMax,proto3" json:"preimage_max,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	PreimageMax int64 `protobuf:"varint,16,opt,name=preimage_max,json=preimageMax,proto3" json:"preimage_max,omitempty"`
+	// The settings of the recording, since format 1.5 (older traces have
+	// none of them, whatever the recording did):
+	//
+	// The Lua fault scripts it ran (hermes record --inject), in the order
+	// they composed in on each call.
+	FaultScripts []*FaultScript `protobuf:"bytes,17,rep,name=fault_scripts,json=faultScripts,proto3" json:"fault_scripts,omitempty"`
+	// Its strace-style fault rules (-e inject=..., -e fault=...), as given,
+	// in order ("inject=write:error=ENOSPC:when=2").
+	FaultRules []string `protobuf:"bytes,18,rep,name=fault_rules,json=faultRules,proto3" json:"fault_rules,omitempty"`
+	// What a call got when a script's callback failed (--on-error):
+	// "continue", "deny" or "kill"; empty without scripts or rules.
+	FaultOnError string `protobuf:"bytes,19,opt,name=fault_on_error,json=faultOnError,proto3" json:"fault_on_error,omitempty"`
+	// seed was given (--seed), not drawn at random.
+	SeedGiven bool `protobuf:"varint,20,opt,name=seed_given,json=seedGiven,proto3" json:"seed_given,omitempty"`
+	// The recorded program ran pinned to one CPU with the tracer (not
+	// --no-pin; an attached process never is).
+	Pinned bool `protobuf:"varint,21,opt,name=pinned,proto3" json:"pinned,omitempty"`
+	// Bulk data that can be had again was kept as a summary (--summarize,
+	// Mem.digest).
+	Summarized bool `protobuf:"varint,22,opt,name=summarized,proto3" json:"summarized,omitempty"`
+	// Calls carry their call-site frames (--stacks, Syscall.frames).
+	Stacks bool `protobuf:"varint,23,opt,name=stacks,proto3" json:"stacks,omitempty"`
+	// The patterns (upper-case shell globs) of the names of the environment
+	// variables whose values the recording kept out (--redact-env): in env
+	// and in argv's "NAME=value" arguments the value is replaced by
+	// "hermes-redacted:hmac-sha256:SALT:MAC" (the hex of the trace's random
+	// salt and of the HMAC-SHA256 of the value keyed by it; older traces:
+	// "hermes-redacted:sha256:" and the hex SHA-256 of the value), and in the
+	// argv and envp strings execve and execveat calls captured each byte of
+	// the value by '*'.
+	RedactEnv []string `protobuf:"bytes,24,rep,name=redact_env,json=redactEnv,proto3" json:"redact_env,omitempty"`
+	// A script error (a callback that failed or timed out) ended the run
+	// (--strict).
+	FaultStrict bool `protobuf:"varint,25,opt,name=fault_strict,json=faultStrict,proto3" json:"fault_strict,omitempty"`
+	// io_uring_setup was let through (--allow-io-uring); else it failed
+	// with ENOSYS (the operations of a ring pass through no system call).
+	IoUringAllowed bool `protobuf:"varint,26,opt,name=io_uring_allowed,json=ioUringAllowed,proto3" json:"io_uring_allowed,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *TraceHeader) Reset() {
@@ -435,6 +472,153 @@ func (x *TraceHeader) GetPreimageMax() int64 {
 	return 0
 }
 
+func (x *TraceHeader) GetFaultScripts() []*FaultScript {
+	if x != nil {
+		return x.FaultScripts
+	}
+	return nil
+}
+
+func (x *TraceHeader) GetFaultRules() []string {
+	if x != nil {
+		return x.FaultRules
+	}
+	return nil
+}
+
+func (x *TraceHeader) GetFaultOnError() string {
+	if x != nil {
+		return x.FaultOnError
+	}
+	return ""
+}
+
+func (x *TraceHeader) GetSeedGiven() bool {
+	if x != nil {
+		return x.SeedGiven
+	}
+	return false
+}
+
+func (x *TraceHeader) GetPinned() bool {
+	if x != nil {
+		return x.Pinned
+	}
+	return false
+}
+
+func (x *TraceHeader) GetSummarized() bool {
+	if x != nil {
+		return x.Summarized
+	}
+	return false
+}
+
+func (x *TraceHeader) GetStacks() bool {
+	if x != nil {
+		return x.Stacks
+	}
+	return false
+}
+
+func (x *TraceHeader) GetRedactEnv() []string {
+	if x != nil {
+		return x.RedactEnv
+	}
+	return nil
+}
+
+func (x *TraceHeader) GetFaultStrict() bool {
+	if x != nil {
+		return x.FaultStrict
+	}
+	return false
+}
+
+func (x *TraceHeader) GetIoUringAllowed() bool {
+	if x != nil {
+		return x.IoUringAllowed
+	}
+	return false
+}
+
+// FaultScript is a Lua fault-injection script a recording ran.
+type FaultScript struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`                                                                               // as given: a file, or "builtin:NAME"
+	Builtin       string                 `protobuf:"bytes,2,opt,name=builtin,proto3" json:"builtin,omitempty"`                                                                         // NAME, for a script shipped with hermes
+	Sha256        []byte                 `protobuf:"bytes,3,opt,name=sha256,proto3" json:"sha256,omitempty"`                                                                           // SHA-256 of its source when the recording started
+	Size          int64                  `protobuf:"varint,4,opt,name=size,proto3" json:"size,omitempty"`                                                                              // bytes of that source
+	Params        map[string]string      `protobuf:"bytes,5,rep,name=params,proto3" json:"params,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"` // the --param KEY=VALUE it declared (hermes.param)
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FaultScript) Reset() {
+	*x = FaultScript{}
+	mi := &file_trace_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FaultScript) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FaultScript) ProtoMessage() {}
+
+func (x *FaultScript) ProtoReflect() protoreflect.Message {
+	mi := &file_trace_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FaultScript.ProtoReflect.Descriptor instead.
+func (*FaultScript) Descriptor() ([]byte, []int) {
+	return file_trace_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *FaultScript) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *FaultScript) GetBuiltin() string {
+	if x != nil {
+		return x.Builtin
+	}
+	return ""
+}
+
+func (x *FaultScript) GetSha256() []byte {
+	if x != nil {
+		return x.Sha256
+	}
+	return nil
+}
+
+func (x *FaultScript) GetSize() int64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+func (x *FaultScript) GetParams() map[string]string {
+	if x != nil {
+		return x.Params
+	}
+	return nil
+}
+
 // Event is one record of the trace. Every event carries a sequence number;
 // sequence numbers are strictly increasing through the file.
 //
@@ -465,7 +649,7 @@ type Event struct {
 
 func (x *Event) Reset() {
 	*x = Event{}
-	mi := &file_trace_proto_msgTypes[1]
+	mi := &file_trace_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -477,7 +661,7 @@ func (x *Event) String() string {
 func (*Event) ProtoMessage() {}
 
 func (x *Event) ProtoReflect() protoreflect.Message {
-	mi := &file_trace_proto_msgTypes[1]
+	mi := &file_trace_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -490,7 +674,7 @@ func (x *Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Event.ProtoReflect.Descriptor instead.
 func (*Event) Descriptor() ([]byte, []int) {
-	return file_trace_proto_rawDescGZIP(), []int{1}
+	return file_trace_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Event) GetKind() isEvent_Kind {
@@ -588,7 +772,7 @@ type Syscall struct {
 
 func (x *Syscall) Reset() {
 	*x = Syscall{}
-	mi := &file_trace_proto_msgTypes[2]
+	mi := &file_trace_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -600,7 +784,7 @@ func (x *Syscall) String() string {
 func (*Syscall) ProtoMessage() {}
 
 func (x *Syscall) ProtoReflect() protoreflect.Message {
-	mi := &file_trace_proto_msgTypes[2]
+	mi := &file_trace_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -613,7 +797,7 @@ func (x *Syscall) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Syscall.ProtoReflect.Descriptor instead.
 func (*Syscall) Descriptor() ([]byte, []int) {
-	return file_trace_proto_rawDescGZIP(), []int{2}
+	return file_trace_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Syscall) GetSeq() uint64 {
@@ -783,7 +967,7 @@ type FileImage struct {
 
 func (x *FileImage) Reset() {
 	*x = FileImage{}
-	mi := &file_trace_proto_msgTypes[3]
+	mi := &file_trace_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -795,7 +979,7 @@ func (x *FileImage) String() string {
 func (*FileImage) ProtoMessage() {}
 
 func (x *FileImage) ProtoReflect() protoreflect.Message {
-	mi := &file_trace_proto_msgTypes[3]
+	mi := &file_trace_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -808,7 +992,7 @@ func (x *FileImage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FileImage.ProtoReflect.Descriptor instead.
 func (*FileImage) Descriptor() ([]byte, []int) {
-	return file_trace_proto_rawDescGZIP(), []int{3}
+	return file_trace_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *FileImage) GetPath() string {
@@ -953,7 +1137,7 @@ type Mem struct {
 
 func (x *Mem) Reset() {
 	*x = Mem{}
-	mi := &file_trace_proto_msgTypes[4]
+	mi := &file_trace_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -965,7 +1149,7 @@ func (x *Mem) String() string {
 func (*Mem) ProtoMessage() {}
 
 func (x *Mem) ProtoReflect() protoreflect.Message {
-	mi := &file_trace_proto_msgTypes[4]
+	mi := &file_trace_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -978,7 +1162,7 @@ func (x *Mem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Mem.ProtoReflect.Descriptor instead.
 func (*Mem) Descriptor() ([]byte, []int) {
-	return file_trace_proto_rawDescGZIP(), []int{4}
+	return file_trace_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Mem) GetAddr() uint64 {
@@ -1045,7 +1229,7 @@ type Injected struct {
 
 func (x *Injected) Reset() {
 	*x = Injected{}
-	mi := &file_trace_proto_msgTypes[5]
+	mi := &file_trace_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1057,7 +1241,7 @@ func (x *Injected) String() string {
 func (*Injected) ProtoMessage() {}
 
 func (x *Injected) ProtoReflect() protoreflect.Message {
-	mi := &file_trace_proto_msgTypes[5]
+	mi := &file_trace_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1070,7 +1254,7 @@ func (x *Injected) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Injected.ProtoReflect.Descriptor instead.
 func (*Injected) Descriptor() ([]byte, []int) {
-	return file_trace_proto_rawDescGZIP(), []int{5}
+	return file_trace_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Injected) GetBy() string {
@@ -1171,7 +1355,7 @@ type Process struct {
 
 func (x *Process) Reset() {
 	*x = Process{}
-	mi := &file_trace_proto_msgTypes[6]
+	mi := &file_trace_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1183,7 +1367,7 @@ func (x *Process) String() string {
 func (*Process) ProtoMessage() {}
 
 func (x *Process) ProtoReflect() protoreflect.Message {
-	mi := &file_trace_proto_msgTypes[6]
+	mi := &file_trace_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1196,7 +1380,7 @@ func (x *Process) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Process.ProtoReflect.Descriptor instead.
 func (*Process) Descriptor() ([]byte, []int) {
-	return file_trace_proto_rawDescGZIP(), []int{6}
+	return file_trace_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Process) GetKind() ProcessKind {
@@ -1322,7 +1506,7 @@ var File_trace_proto protoreflect.FileDescriptor
 
 const file_trace_proto_rawDesc = "" +
 	"\n" +
-	"\vtrace.proto\x12\x0fhermes.trace.v1\"\xc3\x04\n" +
+	"\vtrace.proto\x12\x0fhermes.trace.v1\"\xa8\a\n" +
 	"\vTraceHeader\x12\x12\n" +
 	"\x04argv\x18\x01 \x03(\tR\x04argv\x12\x10\n" +
 	"\x03env\x18\x02 \x03(\tR\x03env\x12\x10\n" +
@@ -1341,9 +1525,33 @@ const file_trace_proto_rawDesc = "" +
 	"\voutput_path\x18\x0e \x01(\tR\n" +
 	"outputPath\x12\x1c\n" +
 	"\tpreimages\x18\x0f \x01(\bR\tpreimages\x12!\n" +
-	"\fpreimage_max\x18\x10 \x01(\x03R\vpreimageMax\x1a8\n" +
+	"\fpreimage_max\x18\x10 \x01(\x03R\vpreimageMax\x12A\n" +
+	"\rfault_scripts\x18\x11 \x03(\v2\x1c.hermes.trace.v1.FaultScriptR\ffaultScripts\x12\x1f\n" +
+	"\vfault_rules\x18\x12 \x03(\tR\n" +
+	"faultRules\x12$\n" +
+	"\x0efault_on_error\x18\x13 \x01(\tR\ffaultOnError\x12\x1d\n" +
+	"\n" +
+	"seed_given\x18\x14 \x01(\bR\tseedGiven\x12\x16\n" +
+	"\x06pinned\x18\x15 \x01(\bR\x06pinned\x12\x1e\n" +
+	"\n" +
+	"summarized\x18\x16 \x01(\bR\n" +
+	"summarized\x12\x16\n" +
+	"\x06stacks\x18\x17 \x01(\bR\x06stacks\x12\x1d\n" +
+	"\n" +
+	"redact_env\x18\x18 \x03(\tR\tredactEnv\x12!\n" +
+	"\ffault_strict\x18\x19 \x01(\bR\vfaultStrict\x12(\n" +
+	"\x10io_uring_allowed\x18\x1a \x01(\bR\x0eioUringAllowed\x1a8\n" +
 	"\n" +
 	"ExtraEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xe4\x01\n" +
+	"\vFaultScript\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
+	"\abuiltin\x18\x02 \x01(\tR\abuiltin\x12\x16\n" +
+	"\x06sha256\x18\x03 \x01(\fR\x06sha256\x12\x12\n" +
+	"\x04size\x18\x04 \x01(\x03R\x04size\x12@\n" +
+	"\x06params\x18\x05 \x03(\v2(.hermes.trace.v1.FaultScript.ParamsEntryR\x06params\x1a9\n" +
+	"\vParamsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"{\n" +
 	"\x05Event\x124\n" +
@@ -1471,39 +1679,43 @@ func file_trace_proto_rawDescGZIP() []byte {
 }
 
 var file_trace_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_trace_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_trace_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_trace_proto_goTypes = []any{
 	(Arch)(0),           // 0: hermes.trace.v1.Arch
 	(MemKind)(0),        // 1: hermes.trace.v1.MemKind
 	(Action)(0),         // 2: hermes.trace.v1.Action
 	(ProcessKind)(0),    // 3: hermes.trace.v1.ProcessKind
 	(*TraceHeader)(nil), // 4: hermes.trace.v1.TraceHeader
-	(*Event)(nil),       // 5: hermes.trace.v1.Event
-	(*Syscall)(nil),     // 6: hermes.trace.v1.Syscall
-	(*FileImage)(nil),   // 7: hermes.trace.v1.FileImage
-	(*Mem)(nil),         // 8: hermes.trace.v1.Mem
-	(*Injected)(nil),    // 9: hermes.trace.v1.Injected
-	(*Process)(nil),     // 10: hermes.trace.v1.Process
-	nil,                 // 11: hermes.trace.v1.TraceHeader.ExtraEntry
+	(*FaultScript)(nil), // 5: hermes.trace.v1.FaultScript
+	(*Event)(nil),       // 6: hermes.trace.v1.Event
+	(*Syscall)(nil),     // 7: hermes.trace.v1.Syscall
+	(*FileImage)(nil),   // 8: hermes.trace.v1.FileImage
+	(*Mem)(nil),         // 9: hermes.trace.v1.Mem
+	(*Injected)(nil),    // 10: hermes.trace.v1.Injected
+	(*Process)(nil),     // 11: hermes.trace.v1.Process
+	nil,                 // 12: hermes.trace.v1.TraceHeader.ExtraEntry
+	nil,                 // 13: hermes.trace.v1.FaultScript.ParamsEntry
 }
 var file_trace_proto_depIdxs = []int32{
-	11, // 0: hermes.trace.v1.TraceHeader.extra:type_name -> hermes.trace.v1.TraceHeader.ExtraEntry
-	6,  // 1: hermes.trace.v1.Event.syscall:type_name -> hermes.trace.v1.Syscall
-	10, // 2: hermes.trace.v1.Event.process:type_name -> hermes.trace.v1.Process
-	0,  // 3: hermes.trace.v1.Syscall.arch:type_name -> hermes.trace.v1.Arch
-	8,  // 4: hermes.trace.v1.Syscall.mem:type_name -> hermes.trace.v1.Mem
-	9,  // 5: hermes.trace.v1.Syscall.injected:type_name -> hermes.trace.v1.Injected
-	7,  // 6: hermes.trace.v1.Syscall.preimages:type_name -> hermes.trace.v1.FileImage
-	1,  // 7: hermes.trace.v1.Mem.kind:type_name -> hermes.trace.v1.MemKind
-	2,  // 8: hermes.trace.v1.Injected.action:type_name -> hermes.trace.v1.Action
-	8,  // 9: hermes.trace.v1.Injected.writes:type_name -> hermes.trace.v1.Mem
-	3,  // 10: hermes.trace.v1.Process.kind:type_name -> hermes.trace.v1.ProcessKind
-	7,  // 11: hermes.trace.v1.Process.preimages:type_name -> hermes.trace.v1.FileImage
-	12, // [12:12] is the sub-list for method output_type
-	12, // [12:12] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	12, // 0: hermes.trace.v1.TraceHeader.extra:type_name -> hermes.trace.v1.TraceHeader.ExtraEntry
+	5,  // 1: hermes.trace.v1.TraceHeader.fault_scripts:type_name -> hermes.trace.v1.FaultScript
+	13, // 2: hermes.trace.v1.FaultScript.params:type_name -> hermes.trace.v1.FaultScript.ParamsEntry
+	7,  // 3: hermes.trace.v1.Event.syscall:type_name -> hermes.trace.v1.Syscall
+	11, // 4: hermes.trace.v1.Event.process:type_name -> hermes.trace.v1.Process
+	0,  // 5: hermes.trace.v1.Syscall.arch:type_name -> hermes.trace.v1.Arch
+	9,  // 6: hermes.trace.v1.Syscall.mem:type_name -> hermes.trace.v1.Mem
+	10, // 7: hermes.trace.v1.Syscall.injected:type_name -> hermes.trace.v1.Injected
+	8,  // 8: hermes.trace.v1.Syscall.preimages:type_name -> hermes.trace.v1.FileImage
+	1,  // 9: hermes.trace.v1.Mem.kind:type_name -> hermes.trace.v1.MemKind
+	2,  // 10: hermes.trace.v1.Injected.action:type_name -> hermes.trace.v1.Action
+	9,  // 11: hermes.trace.v1.Injected.writes:type_name -> hermes.trace.v1.Mem
+	3,  // 12: hermes.trace.v1.Process.kind:type_name -> hermes.trace.v1.ProcessKind
+	8,  // 13: hermes.trace.v1.Process.preimages:type_name -> hermes.trace.v1.FileImage
+	14, // [14:14] is the sub-list for method output_type
+	14, // [14:14] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_trace_proto_init() }
@@ -1511,7 +1723,7 @@ func file_trace_proto_init() {
 	if File_trace_proto != nil {
 		return
 	}
-	file_trace_proto_msgTypes[1].OneofWrappers = []any{
+	file_trace_proto_msgTypes[2].OneofWrappers = []any{
 		(*Event_Syscall)(nil),
 		(*Event_Process)(nil),
 	}
@@ -1521,7 +1733,7 @@ func file_trace_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_trace_proto_rawDesc), len(file_trace_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   8,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -2,6 +2,7 @@ package run
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +18,7 @@ import (
 	"github.com/hermes-trace/hermes/format"
 	"github.com/hermes-trace/hermes/format/tracepb"
 	"github.com/hermes-trace/hermes/inject"
+	"github.com/hermes-trace/hermes/policies"
 	"github.com/hermes-trace/hermes/record"
 	"github.com/hermes-trace/hermes/replay/fsview"
 	"github.com/hermes-trace/hermes/tracer"
@@ -91,7 +93,7 @@ func HiddenOutputs(path string) []string {
 // trace. A non-zero status of the target is Result.ExitCode, not an error.
 func Record(ctx context.Context, o RecordOptions) (Result, error) {
 	logf := logger(o.Logf)
-	redact, err := EnvRedactor(o.RedactEnv)
+	red, err := NewRedactor(o.RedactEnv)
 	if err != nil {
 		return Result{}, err
 	}
@@ -121,7 +123,7 @@ func Record(ctx context.Context, o RecordOptions) (Result, error) {
 	// prints the wall clock of each call.
 	epoch := time.Now()
 	hdr := header(o.Argv, o.Pid, o.Env, o.Dir, epoch)
-	hdr.Env = redact(hdr.Env)
+	settings(hdr, &o, red, inj, logf)
 	hdr.Seed = inj.seed
 	trapped := o.Trace
 	if inj.active() {
@@ -174,8 +176,12 @@ func Record(ctx context.Context, o RecordOptions) (Result, error) {
 		closeEng()
 		return Result{}, err
 	}
-	rec := record.New(w, record.Options{Summarize: o.Summarize, Only: recorded, TimeResolution: hdr.TimeResolutionNs,
-		Hide: hide, Preimages: preimages, PreimageMax: o.PreimageMax, Stacks: o.Stacks})
+	ropts := record.Options{Summarize: o.Summarize, Only: recorded, TimeResolution: hdr.TimeResolutionNs,
+		Hide: hide, Preimages: preimages, PreimageMax: o.PreimageMax, Stacks: o.Stacks}
+	if len(red.Patterns()) > 0 {
+		ropts.Redact = red.Match
+	}
+	rec := record.New(w, ropts)
 	cfg := tracer.Config{
 		Trace:         trapped,
 		Env:           o.Env,
@@ -257,6 +263,87 @@ func header(args []string, pid int, env []string, dir string, start time.Time) *
 		h.KernelRelease = unix.ByteSliceToString(u.Release[:])
 	}
 	return h
+}
+
+// settings fills in the header what the recording does and how: what it
+// redacts (and redacts it in env and argv), its fault injection (inj,
+// built), and its settings for repeatable runs and what the events carry.
+func settings(h *tracepb.TraceHeader, o *RecordOptions, red *Redactor, inj *injection, logf func(string, ...any)) {
+	h.Env, h.Argv = red.Env(h.Env), red.Argv(h.Argv)
+	h.RedactEnv = red.Patterns()
+	in := &o.Inject
+	for _, r := range in.Rules {
+		h.FaultRules = append(h.FaultRules, r.Spec)
+	}
+	for i, name := range in.Scripts {
+		// Each script has the params it declares (see checkParams).
+		params := map[string]string{}
+		if i < len(inj.engines) {
+			for _, k := range inj.engines[i].Declared() {
+				if v, ok := in.Params[k]; ok {
+					params[k] = v
+				}
+			}
+		}
+		h.FaultScripts = append(h.FaultScripts, faultScript(name, params, logf))
+	}
+	if len(in.Scripts) > 0 || len(in.Rules) > 0 {
+		h.FaultOnError = in.OnError.String()
+		h.FaultStrict = in.Strict
+	}
+	h.SeedGiven = in.SeedSet
+	h.IoUringAllowed = in.AllowIOUring
+	h.Pinned = o.Pid == 0 && !o.NoPin
+	h.Summarized, h.Stacks = o.Summarize, o.Stacks
+}
+
+// faultScript describes a fault script (a file, or builtin:NAME) and its
+// params for the header: its source's digest and size as it is now,
+// after it was loaded (a script that cannot be read again is noted, and
+// described without them).
+func faultScript(name string, params map[string]string, logf func(string, ...any)) *tracepb.FaultScript {
+	fs := &tracepb.FaultScript{Name: name, Params: params}
+	var src []byte
+	var err error
+	if b, ok := strings.CutPrefix(name, "builtin:"); ok {
+		fs.Builtin = b
+		if src, ok = policies.Get(b); !ok {
+			err = errors.New("no such builtin")
+		}
+	} else {
+		src, err = readScript(name)
+	}
+	if err != nil {
+		logf("%s: its digest is not in the trace: %v", name, err)
+		return fs
+	}
+	sum := sha256.Sum256(src)
+	fs.Sha256, fs.Size = sum[:], int64(len(src))
+	return fs
+}
+
+// maxScript is the largest script source inject loads.
+const maxScript = 1 << 20
+
+// readScript reads a script file that inject has loaded: a regular file
+// (it is opened without blocking, and checked again once open, in case it
+// was replaced by a FIFO or a device) of at most maxScript bytes.
+func readScript(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil {
+		return nil, err
+	} else if !fi.Mode().IsRegular() {
+		return nil, errors.New("not a regular file")
+	}
+	src, err := io.ReadAll(io.LimitReader(f, maxScript+1))
+	if err == nil && len(src) > maxScript {
+		err = fmt.Errorf("over %d bytes", maxScript)
+	}
+	return src, err
 }
 
 // startProgress shows a one-line progress display on a terminal, and

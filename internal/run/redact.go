@@ -1,19 +1,37 @@
 package run
 
 import (
+	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"os"
 	"path"
 	"strings"
+
+	"github.com/hermes-trace/hermes/record"
 )
 
-// RedactedPrefix starts the value record stores instead of a redacted
-// environment variable's: "hermes-redacted:sha256:" and the hex SHA-256 of
-// the value, so that a value can be checked against the recording without
-// being in it.
-const RedactedPrefix = "hermes-redacted:sha256:"
+// RedactedPrefix starts every value record stores instead of a redacted
+// one: RedactedHMAC in traces of this hermes, "hermes-redacted:sha256:"
+// and the hex SHA-256 of the value in older ones.
+const RedactedPrefix = "hermes-redacted:"
+
+// RedactedHMAC starts what record stores instead of a redacted value:
+// "hermes-redacted:hmac-sha256:SALT:MAC", SALT the hex of the trace's
+// random salt (RedactSaltSize bytes, the same for all its values) and MAC
+// the hex HMAC-SHA256 of the value keyed by the salt. A value can then be
+// checked against the recording without being in it, and no table of the
+// digests of likely values serves for every trace: each trace's salt
+// makes a guess cost a computation for that trace alone.
+const RedactedHMAC = RedactedPrefix + "hmac-sha256:"
+
+// redactedSHA256 starts the unsalted digests of older traces.
+const redactedSHA256 = RedactedPrefix + "sha256:"
+
+// RedactSaltSize is the size of a trace's salt.
+const RedactSaltSize = 16
 
 // DefaultRedact are the names of environment variables that look like
 // secrets, redacted unless --redact-env=none. Patterns are shell globs,
@@ -23,16 +41,50 @@ var DefaultRedact = []string{
 	"*CREDENTIAL*", "*API_KEY*", "*_KEY", "AWS_*",
 }
 
-// RedactedValue returns what record stores for the value v.
-func RedactedValue(v string) string {
-	sum := sha256.Sum256([]byte(v))
-	return RedactedPrefix + hex.EncodeToString(sum[:])
+// RedactedValue returns what record stores for the value v in a trace
+// whose salt is salt.
+func RedactedValue(salt []byte, v string) string {
+	return RedactedHMAC + hex.EncodeToString(salt) + ":" + hex.EncodeToString(redactMAC(salt, v))
 }
 
-// EnvRedactor returns the function that redacts a header's environment as
-// the --redact-env flags say: the default patterns unless one of them is
-// "none", and the patterns given.
-func EnvRedactor(flags []string) (func(env []string) []string, error) {
+func redactMAC(salt []byte, v string) []byte {
+	m := hmac.New(sha256.New, salt)
+	m.Write([]byte(v))
+	return m.Sum(nil)
+}
+
+// RedactedMatches reports whether v is the value the placeholder red
+// (a RedactedValue, or an older trace's unsalted digest) stands for; known
+// is false when red is not a placeholder this hermes can check.
+func RedactedMatches(red, v string) (match, known bool) {
+	if h, ok := strings.CutPrefix(red, redactedSHA256); ok {
+		sum := sha256.Sum256([]byte(v))
+		return h == hex.EncodeToString(sum[:]), true
+	}
+	rest, ok := strings.CutPrefix(red, RedactedHMAC)
+	if !ok {
+		return false, false
+	}
+	saltHex, macHex, ok := strings.Cut(rest, ":")
+	salt, err1 := hex.DecodeString(saltHex)
+	mac, err2 := hex.DecodeString(macHex)
+	if !ok || err1 != nil || err2 != nil || len(mac) != sha256.Size {
+		return false, false
+	}
+	return hmac.Equal(mac, redactMAC(salt, v)), true
+}
+
+// Redactor is what --redact-env keeps out of a trace: the values of the
+// environment variables whose names match its patterns.
+type Redactor struct {
+	pats []string // upper case
+	salt []byte
+}
+
+// NewRedactor returns the Redactor of the --redact-env flags: the default
+// patterns unless one of them is "none", and the patterns given; with a
+// new random salt.
+func NewRedactor(flags []string) (*Redactor, error) {
 	pats := DefaultRedact
 	for _, f := range flags {
 		if f == "none" {
@@ -52,39 +104,85 @@ func EnvRedactor(flags []string) (func(env []string) []string, error) {
 		}
 		pats = append(pats[:len(pats):len(pats)], p)
 	}
-	return func(env []string) []string {
-		if len(pats) == 0 {
-			return env
+	r := &Redactor{pats: pats, salt: make([]byte, RedactSaltSize)}
+	if _, err := rand.Read(r.salt); err != nil {
+		return nil, fmt.Errorf("--redact-env: a salt: %w", err)
+	}
+	return r, nil
+}
+
+// EnvRedactor returns the function that redacts a header's environment as
+// the --redact-env flags say (see NewRedactor and Redactor.Env).
+func EnvRedactor(flags []string) (func(env []string) []string, error) {
+	r, err := NewRedactor(flags)
+	if err != nil {
+		return nil, err
+	}
+	return r.Env, nil
+}
+
+// Patterns returns the patterns names are matched against (upper case).
+func (r *Redactor) Patterns() []string { return r.pats }
+
+// Match reports whether the value of the variable name is redacted.
+func (r *Redactor) Match(name string) bool {
+	up := strings.ToUpper(name)
+	for _, p := range r.pats {
+		if m, _ := path.Match(p, up); m {
+			return true
 		}
-		out := make([]string, len(env))
-		for i, kv := range env {
-			out[i] = kv
-			name, val, ok := strings.Cut(kv, "=")
-			if !ok || strings.HasPrefix(val, RedactedPrefix) {
-				continue
-			}
-			for _, p := range pats {
-				if m, _ := path.Match(p, strings.ToUpper(name)); m {
-					out[i] = name + "=" + RedactedValue(val)
-					break
-				}
-			}
+	}
+	return false
+}
+
+// Value returns what is stored instead of the value v.
+func (r *Redactor) Value(v string) string { return RedactedValue(r.salt, v) }
+
+// Env returns env ("NAME=value" strings) with the values of the variables
+// r redacts replaced by their RedactedValue. env itself is not modified.
+func (r *Redactor) Env(env []string) []string {
+	return r.replace(env, func(string) bool { return true })
+}
+
+// Argv returns argv with the arguments that set such a variable
+// ("NAME=value", NAME a variable name r redacts, as env and make take
+// them) redacted as Env does. argv itself is not modified.
+func (r *Redactor) Argv(argv []string) []string {
+	return r.replace(argv, record.IsEnvName)
+}
+
+func (r *Redactor) replace(kvs []string, nameOK func(string) bool) []string {
+	if len(r.pats) == 0 {
+		return kvs
+	}
+	var out []string
+	for i, kv := range kvs {
+		name, val, ok := strings.Cut(kv, "=")
+		if !ok || strings.HasPrefix(val, RedactedPrefix) || !nameOK(name) || !r.Match(name) {
+			continue
 		}
-		return out
-	}, nil
+		if out == nil {
+			out = append([]string(nil), kvs...)
+		}
+		out[i] = name + "=" + r.Value(val)
+	}
+	if out == nil {
+		return kvs
+	}
+	return out
 }
 
 // RestoreRedactedEnv is for replay: it returns env (a trace header's) with
-// every value record redacted ("hermes-redacted:sha256:...") put back from
-// where replay can find it, and logs one line saying where each came from
+// every value record redacted ("hermes-redacted:...") put back from where
+// replay can find it, and logs one line saying where each came from
 // (unless each came from hermes's environment with its recorded value):
 //   - a --env NAME=VALUE setting (set), which replay applies after this and
 //     which wins as it does for every recorded variable;
 //   - else hermes's own environment, when it has NAME;
 //   - else the placeholder stays: the program sees "hermes-redacted:...".
 //
-// A value from hermes's environment whose digest differs from the recorded
-// one is used, and the line says so. env itself is not modified.
+// A value from hermes's environment that is not the recorded one (by the
+// digest) is used, and the line says so. env itself is not modified.
 func RestoreRedactedEnv(env, set []string, logf func(format string, a ...any)) []string {
 	return RestoreRedactedEnvWith(env, set, os.LookupEnv, logf)
 }
@@ -114,7 +212,9 @@ func RestoreRedactedEnvWith(env, set []string, lookup func(string) (string, bool
 		case inEnv:
 			// The recorded value itself needs no word; another one does.
 			out[i] = name + "=" + v
-			if RedactedValue(v) != val {
+			if match, known := RedactedMatches(val, v); !known {
+				fromEnv = append(fromEnv, name+" (not checked: an unknown digest)")
+			} else if !match {
 				fromEnv = append(fromEnv, name+" (not the recorded value)")
 			}
 		default:
