@@ -964,7 +964,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "fd", Type: "int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "offset", Type: "loff_t", Kind: KindInt, SizeArg: NoArg},
 		{Name: "len", Type: "size_t", Kind: KindUint, SizeArg: NoArg},
-		{Name: "advice", Type: "int", Kind: KindInt, SizeArg: NoArg},
+		{Name: "advice", Type: "int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagFadvise},
 	}, Ret: RetInt, Class: ClassDesc, Replay: ReplayFDInfo},
 	{Nr: 222, Name: "timer_create", Args: []Arg{
 		{Name: "which_clock", Type: "const clockid_t", Kind: KindFlags, SizeArg: NoArg, Flags: FlagClockID},
@@ -1572,7 +1572,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "dfd", Type: "int", Kind: KindDirFD, SizeArg: NoArg},
 		{Name: "filename", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
 		{Name: "flags", Type: "unsigned", Kind: KindFlags, SizeArg: NoArg, Flags: FlagAtStatx},
-		{Name: "mask", Type: "unsigned int", Kind: KindUint, SizeArg: NoArg},
+		{Name: "mask", Type: "unsigned int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagStatxMask},
 		{Name: "buffer", Type: "struct statx *", Kind: KindStructOut, SizeArg: NoArg, Size: 256},
 	}, Ret: RetInt, Class: ClassDesc | ClassFile | ClassFstat, Replay: ReplayFDInfo | ReplayMeta},
 	{Nr: 333, Name: "io_pgetevents", Args: []Arg{
