@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/hermes-trace/hermes/tracer/abi"
 	"github.com/hermes-trace/hermes/tracer/decode"
@@ -581,18 +582,29 @@ func (p *Printer) Detached(th *Thread) {
 	if p.notes != nil {
 		p.note("Process " + strconv.Itoa(th.Tid) + " detached")
 	}
-	p.drop(pt)
+	// Kept, so that the lines of the threads detached after it still
+	// count it, as strace's do: the run ends with the detach.
+	p.closeFile(pt)
+	pt.inCall = false
 }
 
-// blockedIn reads which x86_64 syscall a thread is blocked in.
+// blockedIn reads which x86_64 syscall a thread was in when it was
+// seized: the interrupt Attach sent it stops it within microseconds, and
+// until then the kernel says "running".
 func blockedIn(tid int) (int, bool) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(tid) + "/syscall")
-	if err != nil {
-		return 0, false
+	for try := 0; try < 100; try++ {
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(tid) + "/syscall")
+		if err != nil {
+			return 0, false
+		}
+		f, _, _ := strings.Cut(strings.TrimSpace(string(b)), " ")
+		if f != "running" {
+			nr, err := strconv.Atoi(f)
+			return nr, err == nil && nr >= 0
+		}
+		time.Sleep(100 * time.Microsecond)
 	}
-	f, _, _ := strings.Cut(strings.TrimSpace(string(b)), " ")
-	nr, err := strconv.Atoi(f)
-	return nr, err == nil && nr >= 0
+	return 0, false
 }
 
 // note writes an attach or detach line after the lines before it.

@@ -50,6 +50,7 @@ const (
 	FlagStatxAttrs                   // statx stx_attributes: STATX_ATTR_IMMUTABLE|STATX_ATTR_APPEND
 	FlagFadvise                      // fadvise64 advice: POSIX_FADV_SEQUENTIAL
 	FlagEpollEvents                  // epoll_event events: EPOLLIN|EPOLLET
+	FlagTimer                        // clock_nanosleep and timer_settime flags: TIMER_ABSTIME
 
 	numFlagSets // keep last
 )
@@ -265,6 +266,7 @@ var flagDefs = [numFlagSets]flagDef{
 		{0x20, "EPOLLNVAL"}, {0x40, "EPOLLRDNORM"}, {0x80, "EPOLLRDBAND"}, {0x100, "EPOLLWRNORM"},
 		{0x200, "EPOLLWRBAND"}, {0x400, "EPOLLMSG"}, {0x2000, "EPOLLRDHUP"}, {0x10000000, "EPOLLEXCLUSIVE"},
 		{0x20000000, "EPOLLWAKEUP"}, {0x40000000, "EPOLLONESHOT"}, {0x80000000, "EPOLLET"}}},
+	FlagTimer: {style: styleBits, name: "timer", dflt: "TIMER_???", bits: []flagName{{1, "TIMER_ABSTIME"}}},
 }
 
 // openBits is strace's order for O_* flags other than the access mode.

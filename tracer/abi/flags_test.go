@@ -150,6 +150,8 @@ var flagCases = []struct {
 	{FlagFadvise, 9, "0x9 /* POSIX_FADV_??? */"},
 	{FlagEpollEvents, 0x80000005, "EPOLLIN|EPOLLOUT|EPOLLET"},
 	{FlagEpollEvents, 0, "0"},
+	{FlagTimer, 1, "TIMER_ABSTIME"},
+	{FlagTimer, 0, "0"},
 	{FlagMsg, 0x4040, "MSG_DONTWAIT|MSG_NOSIGNAL"},
 	{FlagMsg, 0x102, "MSG_PEEK|MSG_WAITALL"},
 	{FlagMsg, 0, "0"},
