@@ -29,7 +29,7 @@ var cPrograms = []string{
 	"stopcont", "selfstop", "killself", "ignoreterm", "int80", "x32", "loop",
 	"sleeper", "files", "seccomp_exec", "zombieleader", "probe", "msg", "restart", "tcpserve", "edges", "nondet",
 	"tcpget", "chaoswrite", "envdiv", "save", "explorestack", "forkwrite",
-	"badsave", "goodsave", "nullfopen", "spinretry", "flaky",
+	"badsave", "goodsave", "nullfopen", "spinretry", "flaky", "straceflags",
 }
 
 var goPrograms = []string{"goroutines", "gohello", "gonet", "gotime", "goecho"}

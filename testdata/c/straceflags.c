@@ -19,6 +19,8 @@
  *               nanosleep(2); then the main thread joins it
  *   block       prints "ready\n" and blocks in read(2) on standard input;
  *               writes what it read (at most 64 bytes) to standard output
+ *   blockthreads  starts two threads that block in read(2) on a pipe
+ *               nobody writes, then does what block does
  *   stack       calls write(2) from level2(), called from level1(), called
  *               from main (built with frame pointers and -g)
  * Exits 0; 1 if a call that should succeed fails; 2 on bad usage.
@@ -202,6 +204,30 @@ static int block(void)
 	return 0;
 }
 
+static int idle[2];
+
+static void *blocked(void *arg)
+{
+	char c;
+	(void)arg;
+	if (read(idle[0], &c, 1) < 0)
+		die("read");
+	return NULL;
+}
+
+static int blockthreads(void)
+{
+	pthread_t t;
+	if (pipe(idle) < 0)
+		die("pipe");
+	for (int i = 0; i < 2; i++)
+		if (pthread_create(&t, NULL, blocked, NULL) != 0)
+			return 1;
+	struct timespec ts = {0, 20 * 1000 * 1000};
+	nanosleep(&ts, NULL);
+	return block();
+}
+
 __attribute__((noinline)) static void level2(void)
 {
 	if (write(1, "stack\n", 6) != 6)
@@ -229,6 +255,8 @@ int main(int argc, char **argv)
 		return interleave();
 	if (!strcmp(m, "block"))
 		return block();
+	if (!strcmp(m, "blockthreads"))
+		return blockthreads();
 	if (!strcmp(m, "stack")) {
 		level1();
 		return 0;
