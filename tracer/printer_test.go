@@ -142,3 +142,18 @@ func TestPrinterNoAllocs(t *testing.T) {
 type discard struct{}
 
 func (discard) Write(b []byte) (int, error) { return len(b), nil }
+
+// BenchmarkPrinter measures a printed call: a write's entry and exit,
+// decoded from this process's memory.
+func BenchmarkPrinter(b *testing.B) {
+	buf := []byte("hello, world\n")
+	pr := NewPrinter(discard{}, decode.Options{}, PrinterOptions{})
+	th := fakeThread(&Process{Pid: 9}, 9)
+	var act Action
+	b.ReportAllocs()
+	for b.Loop() {
+		sc := call(th, unix.SYS_WRITE, 1, 1, addr(buf), uint64(len(buf)))
+		pr.Enter(sc, &act)
+		pr.Exit(ret(sc, int64(len(buf)), 2), &act)
+	}
+}
