@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -69,6 +70,24 @@ func (t *Tracer) attachAll(pid int) error {
 	}
 	if len(t.threads) == 0 {
 		return fmt.Errorf("attach %d: no such process", pid)
+	}
+	// Announce the threads, the leader first.
+	tids := make([]int, 0, len(t.threads))
+	for tid := range t.threads {
+		tids = append(tids, tid)
+	}
+	sort.Slice(tids, func(i, j int) bool {
+		if (tids[i] == pid) != (tids[j] == pid) {
+			return tids[i] == pid
+		}
+		return tids[i] < tids[j]
+	})
+	for _, h := range t.cfg.Handlers {
+		if ah, ok := h.(AttachHandler); ok {
+			for _, tid := range tids {
+				ah.Attached(t.threads[tid])
+			}
+		}
 	}
 	return nil
 }
@@ -142,6 +161,11 @@ func (t *Tracer) detach(th *Thread, sig int) {
 			_ = ptraceSetRegs(th.Tid, &regs)
 		}
 		th.skipRet = nil
+	}
+	for _, h := range t.cfg.Handlers {
+		if ah, ok := h.(AttachHandler); ok {
+			ah.Detached(th)
+		}
 	}
 	if err := ptraceDetach(th.Tid, sig); err != nil && !errors.Is(err, unix.ESRCH) {
 		t.logf("detach %d: %v", th.Tid, err)

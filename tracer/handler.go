@@ -24,6 +24,18 @@ type ProcessHandler interface {
 	Process(ev *ProcessEvent)
 }
 
+// AttachHandler is implemented by handlers that want to know which
+// threads of a running process Tracer.Attach seized, and which threads
+// Stop lets go alive (attach mode). Threads found later are announced by
+// ProcessEvents as in a launched run.
+type AttachHandler interface {
+	// Attached is called once per thread found at attach, the leader
+	// first, after all of them are seized.
+	Attached(th *Thread)
+	// Detached is called just before th is detached.
+	Detached(th *Thread)
+}
+
 // MemWrite is one write into tracee memory.
 type MemWrite struct {
 	Addr uint64
@@ -230,6 +242,24 @@ func (c Chain) Process(ev *ProcessEvent) {
 	for _, h := range c {
 		if ph, ok := h.(ProcessHandler); ok {
 			ph.Process(ev)
+		}
+	}
+}
+
+// Attached implements AttachHandler for the handlers that want it.
+func (c Chain) Attached(th *Thread) {
+	for _, h := range c {
+		if ah, ok := h.(AttachHandler); ok {
+			ah.Attached(th)
+		}
+	}
+}
+
+// Detached implements AttachHandler for the handlers that want it.
+func (c Chain) Detached(th *Thread) {
+	for _, h := range c {
+		if ah, ok := h.(AttachHandler); ok {
+			ah.Detached(th)
 		}
 	}
 }

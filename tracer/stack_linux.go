@@ -96,3 +96,18 @@ func (sc *Syscall) Symbolize(addr uint64) string {
 	}
 	return symbols.Symbolize(&p.maps, p.syms, addr, sc.Seq)
 }
+
+// Describe names an address of the caller's process as a strace -k frame
+// (see symbols.Cache.Describe): a return address as Stack gives them, or
+// with activation set the instruction after the syscall (sc.IP), the
+// innermost frame strace prints.
+func (sc *Syscall) Describe(addr uint64, activation bool) symbols.Frame {
+	if sc.Thread == nil || sc.Thread.Proc == nil {
+		return symbols.Frame{}
+	}
+	p := sc.Thread.Proc
+	if p.syms == nil {
+		p.syms = symbols.NewCache(0)
+	}
+	return p.syms.Describe(p.Pid, p.maps.Find(addr, sc.Seq), addr, activation)
+}

@@ -113,6 +113,7 @@ status, the target's.`,
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
 	root.AddCommand(newTraceCmd(stderr), newRecordCmd(stderr), newReplayCmd(stderr), newDumpCmd(stdout, stderr), newStatsCmd(stdout, stderr),
-		newCheckCmd(), newPoliciesCmd(), newExploreCmd(stdout, stderr), newExportCmd(stderr), newInfoCmd(stdout, stderr))
+		newCheckCmd(), newPoliciesCmd(), newExploreCmd(stdout, stderr), newExportCmd(stderr), newInfoCmd(stdout, stderr),
+		newVersionCmd(stdout))
 	return root
 }

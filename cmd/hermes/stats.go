@@ -4,12 +4,14 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/hermes-trace/hermes/format/recorded"
-
 	"github.com/hermes-trace/hermes/format/tracepb"
 	"github.com/hermes-trace/hermes/tracer/abi"
+	"github.com/hermes-trace/hermes/tracer/decode"
 	"github.com/spf13/cobra"
 )
 
@@ -21,8 +23,9 @@ func newStatsCmd(stdout, stderr io.Writer) *cobra.Command {
 		Use:   "stats [flags] FILE|-",
 		Short: "Summarise a recorded trace like strace -c",
 		Long: `Print, for a trace written by hermes record, the calls, errors and time spent
-in each syscall (like strace -c), the calls of each process, and the size of
-the trace. FILE - reads the trace from standard input.`,
+in each syscall in strace -c's layout, the calls of each process with the
+program it ran, the faults hermes injected per syscall and errno, and the
+size of the trace. FILE - reads the trace from standard input.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runStats(args[0], exprs, pid, lineage, stdout, stderr)
@@ -35,12 +38,18 @@ the trace. FILE - reads the trace from standard input.`,
 	return cmd
 }
 
-type callStats struct {
-	name   string
-	calls  int
-	errors int
-	ns     int64
+// procStats is one process (lineage) of the process table.
+type procStats struct {
+	lineage     string
+	programs    []string // the images it ran, in order (exec by exec)
+	provisional bool     // programs holds the command line's name or the parent's program, until an exec
+	calls       int
+	errors      int
+	ns          int64
 }
+
+// faultKey is one row of the injected faults table.
+type faultKey struct{ syscall, fault string }
 
 func runStats(path string, exprs []string, pid int, lineage string, stdout, stderr io.Writer) error {
 	filter, err := newEventFilter(exprs, pid, lineage)
@@ -53,8 +62,21 @@ func runStats(path string, exprs []string, pid int, lineage string, stdout, stde
 	}
 	defer in.Close()
 	r := in.Reader
-	byName := map[string]*callStats{}
-	byProc := map[string]*callStats{}
+	var sum decode.Summary
+	procs := map[string]*procStats{}
+	proc := func(l string) *procStats {
+		p := procs[l]
+		if p == nil {
+			p = &procStats{lineage: l}
+			procs[l] = p
+		}
+		return p
+	}
+	if argv := r.Header().Argv; len(argv) > 0 {
+		p := proc("1")
+		p.programs, p.provisional = []string{argv[0]}, true
+	}
+	faults := map[faultKey]int{}
 	events := 0
 	preimages, preimageBytes := 0, int64(0)
 	for {
@@ -72,6 +94,25 @@ func runStats(path string, exprs []string, pid int, lineage string, stdout, stde
 			}
 			preimageBytes += int64(len(img.Data))
 		}
+		if pe := ev.GetProcess(); pe != nil {
+			// Programs are followed whatever the filter keeps.
+			switch pe.Kind {
+			case tracepb.ProcessKind_PROCESS_KIND_FORK:
+				parent := proc(processOf(pe.Lineage))
+				child := proc(pe.ChildLineage)
+				if len(child.programs) == 0 && len(parent.programs) > 0 {
+					child.programs, child.provisional = []string{parent.programs[len(parent.programs)-1]}, true
+				}
+			case tracepb.ProcessKind_PROCESS_KIND_EXEC:
+				p := proc(processOf(pe.Lineage))
+				if pe.ExecPath != "" {
+					if p.provisional {
+						p.programs, p.provisional = p.programs[:0], false
+					}
+					p.programs = append(p.programs, pe.ExecPath)
+				}
+			}
+		}
 		if !filter.keep(ev) {
 			continue
 		}
@@ -79,58 +120,70 @@ func runStats(path string, exprs []string, pid int, lineage string, stdout, stde
 		if s == nil {
 			continue
 		}
-		name := abi.Name(recorded.Arch(s.Arch), int(s.Nr))
-		if s.Arch != tracepb.Arch_ARCH_X86_64 {
-			name += " [" + recorded.Arch(s.Arch).String() + "]"
+		arch := recorded.Arch(s.Arch)
+		if inj := s.Injected; inj != nil {
+			faults[faultKey{abi.Name(arch, int(s.Nr)), faultName(inj, s)}]++
 		}
-		proc := s.Lineage
-		for i := 0; i < len(proc); i++ {
-			if proc[i] == '/' {
-				proc = proc[:i] // threads count for their process
-				break
-			}
+		if s.EntryOnly {
+			continue // never returned: strace -c does not count it either
 		}
-		for _, st := range []*callStats{get(byName, name), get(byProc, proc)} {
-			st.calls++
-			if !s.EntryOnly && s.Ret < 0 && s.Ret >= -4095 {
-				st.errors++
-			}
-			if !s.EntryOnly && s.ExitNs > s.EnterNs {
-				st.ns += s.ExitNs - s.EnterNs
-			}
+		failed := s.Ret < 0 && s.Ret >= -4095
+		ns := int64(0)
+		if s.ExitNs > s.EnterNs {
+			ns = s.ExitNs - s.EnterNs
 		}
+		sum.Add(arch, int(s.Nr), ns, failed)
+		p := proc(processOf(s.Lineage))
+		p.calls++
+		if failed {
+			p.errors++
+		}
+		p.ns += ns
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	var total callStats
-	rows := sorted(byName)
-	for _, st := range rows {
-		total.calls += st.calls
-		total.errors += st.errors
-		total.ns += st.ns
+	if _, err := sum.WriteTo(stdout); err != nil {
+		return err
 	}
-	fmt.Fprintln(tw, "% time\tseconds\tusecs/call\tcalls\terrors\tsyscall\t")
-	fmt.Fprintln(tw, "------\t-----------\t-----------\t---------\t---------\t----------------\t")
-	for _, st := range append(rows, &callStats{name: "total", calls: total.calls, errors: total.errors, ns: total.ns}) {
-		pct := 0.0
-		if total.ns > 0 {
-			pct = 100 * float64(st.ns) / float64(total.ns)
-		}
-		errs := ""
-		if st.errors > 0 {
-			errs = fmt.Sprint(st.errors)
-		}
-		fmt.Fprintf(tw, "%.2f\t%.6f\t%d\t%d\t%s\t%s\t\n", pct, float64(st.ns)/1e9, st.ns/1000/int64(max(st.calls, 1)), st.calls, errs, st.name)
-	}
-	tw.Flush()
 	fmt.Fprintln(stdout)
-	tw = tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "process\tcalls\terrors\tseconds")
-	procs := sorted(byProc)
-	sort.Slice(procs, func(i, j int) bool { return procs[i].name < procs[j].name })
-	for _, st := range procs {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%.6f\n", st.name, st.calls, st.errors, float64(st.ns)/1e9)
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "process\tcalls\terrors\tseconds\tprogram")
+	rows := make([]*procStats, 0, len(procs))
+	for _, p := range procs {
+		if p.calls > 0 {
+			rows = append(rows, p)
+		}
+	}
+	sort.Slice(rows, func(i, j int) bool { return lineageLess(rows[i].lineage, rows[j].lineage) })
+	for _, p := range rows {
+		prog := strings.Join(p.programs, " -> ")
+		if prog == "" {
+			prog = "?"
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.6f\t%s\n", p.lineage, p.calls, p.errors, float64(p.ns)/1e9, prog)
 	}
 	tw.Flush()
+	if len(faults) > 0 {
+		keys := make([]faultKey, 0, len(faults))
+		for k := range faults {
+			keys = append(keys, k)
+		}
+		sort.Slice(keys, func(i, j int) bool {
+			a, b := keys[i], keys[j]
+			if faults[a] != faults[b] {
+				return faults[a] > faults[b]
+			}
+			if a.syscall != b.syscall {
+				return a.syscall < b.syscall
+			}
+			return a.fault < b.fault
+		})
+		fmt.Fprintln(stdout)
+		tw = tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "injected\tsyscall\tfault")
+		for _, k := range keys {
+			fmt.Fprintf(tw, "%d\t%s\t%s\n", faults[k], k.syscall, k.fault)
+		}
+		tw.Flush()
+	}
 	per := 0.0
 	if events > 0 {
 		per = float64(in.size) / float64(events)
@@ -142,29 +195,53 @@ func runStats(path string, exprs []string, pid int, lineage string, stdout, stde
 	return reportRecovery(r, in.name, stderr)
 }
 
-func get(m map[string]*callStats, k string) *callStats {
-	st := m[k]
-	if st == nil {
-		st = &callStats{name: k}
-		m[k] = st
+// processOf returns the process part of a lineage: threads count for
+// their process.
+func processOf(lineage string) string {
+	if i := strings.IndexByte(lineage, '/'); i >= 0 {
+		return lineage[:i]
 	}
-	return st
+	return lineage
 }
 
-// sorted returns the stats by time spent, then calls, like strace -c.
-func sorted(m map[string]*callStats) []*callStats {
-	out := make([]*callStats, 0, len(m))
-	for _, st := range m {
-		out = append(out, st)
+// lineageLess orders lineages as a tree: 1, 1.1, 1.1.1, 1.2, 1.10.
+func lineageLess(a, b string) bool {
+	as, bs := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < len(as) && i < len(bs); i++ {
+		if as[i] == bs[i] {
+			continue
+		}
+		x, errx := strconv.Atoi(as[i])
+		y, erry := strconv.Atoi(bs[i])
+		if errx == nil && erry == nil {
+			return x < y
+		}
+		return as[i] < bs[i]
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].ns != out[j].ns {
-			return out[i].ns > out[j].ns
+	return len(as) < len(bs)
+}
+
+// faultName names what an injection did to a call: the errno it made the
+// call fail with, or the action.
+func faultName(inj *tracepb.Injected, s *tracepb.Syscall) string {
+	switch inj.Action {
+	case tracepb.Action_ACTION_DENY:
+		return abi.ErrnoName(int(inj.Value))
+	case tracepb.Action_ACTION_RETURN:
+		if inj.AtExit && s.Ret < 0 && s.Ret >= -4095 {
+			return abi.ErrnoName(int(-s.Ret))
 		}
-		if out[i].calls != out[j].calls {
-			return out[i].calls > out[j].calls
-		}
-		return out[i].name < out[j].name
-	})
-	return out
+		return "retval=" + strconv.FormatInt(inj.Value, 10)
+	case tracepb.Action_ACTION_EMULATE:
+		return "emulated"
+	case tracepb.Action_ACTION_MODIFY:
+		return "arguments changed"
+	case tracepb.Action_ACTION_DELAY:
+		return "delayed"
+	case tracepb.Action_ACTION_SIGNAL:
+		return abi.SignalName(int(inj.Signal))
+	case tracepb.Action_ACTION_KILL:
+		return "killed"
+	}
+	return inj.Action.String()
 }

@@ -7,25 +7,35 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 
 	"github.com/hermes-trace/hermes/inject"
 	hrun "github.com/hermes-trace/hermes/internal/run"
 	"github.com/hermes-trace/hermes/tracer"
 	"github.com/hermes-trace/hermes/tracer/abi"
+	"github.com/hermes-trace/hermes/tracer/decode"
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 )
 
 type traceOpts struct {
-	output  string
-	exprs   []string
-	pid     int
-	strSize int
-	times   timeFlags
-	follow  bool
-	noPin   bool
-	inject  injectOpts
+	output      string
+	exprs       []string
+	pid         int
+	strSize     int
+	times       timeFlags
+	follow      int
+	separately  bool
+	noPin       bool
+	inject      injectOpts
+	summaryOnly bool
+	summary     bool
+	successful  bool
+	failed      bool
+	paths       []string
+	fds         int
+	stacks      bool
 }
 
 func newTraceCmd(stderr io.Writer) *cobra.Command {
@@ -58,7 +68,15 @@ with syscall stops and left running when hermes is interrupted.`,
 	o.times.addFlags(f)
 	o.inject.addFlags(f)
 	f.BoolVar(&o.noPin, "no-pin", false, "let the command use every CPU (by default it shares hermes's CPU, as under rr: much cheaper ptrace stops on VMs)")
-	f.BoolVarP(&o.follow, "follow-forks", "f", true, "follow forks, vforks and clones (always on; accepted for strace compatibility)")
+	f.CountVarP(&o.follow, "follow-forks", "f", "follow forks, vforks and clones (always on; accepted for strace compatibility); -ff with -o FILE writes each thread to FILE.TID")
+	f.BoolVar(&o.separately, "output-separately", false, "with -o FILE, write each thread's lines to FILE.TID (as -ff)")
+	f.BoolVarP(&o.summaryOnly, "summary-only", "c", false, "print strace -c's table of calls, errors and time per syscall instead of the calls")
+	f.BoolVarP(&o.summary, "summary", "C", false, "print the calls, then strace -c's table")
+	f.BoolVarP(&o.successful, "successful-only", "z", false, "print only the calls that succeeded")
+	f.BoolVarP(&o.failed, "failed-only", "Z", false, "print only the calls that failed")
+	f.StringArrayVarP(&o.paths, "trace-path", "P", nil, "print only the calls on `PATH`: named, or through a descriptor open on it (repeatable)")
+	f.CountVarP(&o.fds, "decode-fds", "y", "name descriptors: paths (-y); also socket endpoints and device numbers (-yy)")
+	f.BoolVarP(&o.stacks, "stack-traces", "k", false, "print the call stack after each call: frame pointers, ELF symbols, DWARF lines")
 	return cmd
 }
 
@@ -106,7 +124,24 @@ func runTrace(o *traceOpts, args []string, stderr io.Writer) error {
 	if o.strSize < 0 {
 		return &usageError{fmt.Errorf("-s %d: must not be negative", o.strSize)}
 	}
+	if o.successful && o.failed {
+		return &usageError{errors.New("-z and -Z exclude each other: every call either succeeds or fails")}
+	}
+	if o.summary && o.summaryOnly {
+		return &usageError{errors.New("-c and -C exclude each other (-c: the table only; -C: the calls, then the table)")}
+	}
+	if o.fds > 2 {
+		return &usageError{fmt.Errorf("-%s: at most -yy", strings.Repeat("y", o.fds))}
+	}
+	perThread := o.follow >= 2 || o.separately
+	if perThread && o.output == "" {
+		return &usageError{errors.New("-ff needs -o FILE: each thread's trace goes to FILE.TID")}
+	}
 	sel, rules, err := parseExprs(o.exprs)
+	if err != nil {
+		return &usageError{err}
+	}
+	paths, err := tracePaths(o.paths, stderr)
 	if err != nil {
 		return &usageError{err}
 	}
@@ -114,13 +149,50 @@ func runTrace(o *traceOpts, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	results := tracer.AllResults
+	switch {
+	case o.successful:
+		results = tracer.SuccessfulOnly
+	case o.failed:
+		results = tracer.FailedOnly
+	}
+	var notes io.Writer
+	if o.pid != 0 {
+		notes = stderr
+	}
 	ctl, done := forwardSignals(stderr)
 	defer done()
 	res, err := hrun.Trace(context.Background(), hrun.TraceOptions{
 		Argv: args, Pid: o.pid, Trace: sel, Output: o.output, Writer: stderr, StrSize: o.strSize,
 		Times: o.times.timestamps(0), NoPin: o.noPin, Inject: inj, Control: ctl, Logf: logTo(stderr),
+		Summary: o.summary, SummaryOnly: o.summaryOnly, Results: results, Paths: paths, FDNames: o.fds,
+		Stacks: o.stacks, PerThread: perThread, Notes: notes,
 	})
 	return exitOf(res, err, o.pid != 0)
+}
+
+// tracePaths returns -P's paths with their canonical forms, saying (as
+// strace does) when a path resolves to another.
+func tracePaths(paths []string, stderr io.Writer) ([]string, error) {
+	var out []string
+	for _, p := range paths {
+		if p == "" {
+			return nil, errors.New("-P: empty path")
+		}
+		out = append(out, p)
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			continue
+		}
+		real, err := filepath.EvalSymlinks(abs)
+		if err != nil || real == p {
+			continue
+		}
+		fmt.Fprintf(stderr, "hermes: Requested path %s resolved into %s\n",
+			decode.AppendQuoted(nil, []byte(p), false), decode.AppendQuoted(nil, []byte(real), false))
+		out = append(out, real)
+	}
+	return out, nil
 }
 
 // logTo returns the Logf of a run: "hermes: ..." lines on stderr.

@@ -2,13 +2,18 @@ package run
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/hermes-trace/hermes/tracer"
+	"github.com/hermes-trace/hermes/tracer/abi"
 	"github.com/hermes-trace/hermes/tracer/decode"
+	"golang.org/x/sys/unix"
 )
 
 // TraceOptions configure Trace: strace -f.
@@ -33,6 +38,26 @@ type TraceOptions struct {
 	Inject  Inject
 	Control *Control
 	Logf    func(format string, args ...any)
+
+	// Summary is strace's -c (SummaryOnly: the table instead of the lines)
+	// and -C (Summary: the table after the lines): calls, errors and time
+	// per syscall, written where the lines go (Writer with PerThread).
+	Summary, SummaryOnly bool
+	// Results prints only the calls that succeeded (-z) or failed (-Z).
+	Results tracer.ResultFilter
+	// Paths prints only the calls on these paths (-P); the caller adds
+	// their canonical forms.
+	Paths []string
+	// FDNames is -y (1) or -yy (2).
+	FDNames int
+	// Stacks prints each call's stack (-k).
+	Stacks bool
+	// PerThread writes each thread's lines to Output.TID (-ff -o
+	// Output), without thread ids.
+	PerThread bool
+	// Notes gets the "Process N attached"/"detached" lines of an attach
+	// (nil: none).
+	Notes io.Writer
 }
 
 // Trace runs (or attaches to) a command and prints its syscalls as strace
@@ -54,9 +79,21 @@ func Trace(ctx context.Context, o TraceOptions) (Result, error) {
 		ts.Start = epoch.UnixNano()
 		times = &ts
 	}
-	po := tracer.PrinterOptions{Selected: o.Trace, FlushLines: true, Times: times}
+	po := tracer.PrinterOptions{Selected: o.Trace, FlushLines: true, Times: times,
+		Results: o.Results, Paths: o.Paths, FDNames: o.FDNames, Stacks: o.Stacks, Notes: o.Notes}
+	var summary *decode.Summary
+	if o.Summary || o.SummaryOnly {
+		summary = &decode.Summary{}
+		po.Summary, po.Quiet = summary, o.SummaryOnly
+	}
 	var tout *output
-	if o.Output != "" {
+	if o.PerThread {
+		if err := perThreadOutput(o.Output, &po); err != nil {
+			inj.close()
+			return Result{}, err
+		}
+		po.FlushLines = false
+	} else if o.Output != "" {
 		// Write-only, 0600, never through a planted link: see openOutput.
 		if tout, err = openOutput(o.Output, false); err != nil {
 			inj.close()
@@ -68,8 +105,13 @@ func Trace(ctx context.Context, o TraceOptions) (Result, error) {
 		po.FlushLines, po.ToFile = tout.live, true
 	}
 	pr := tracer.NewPrinter(out, decode.Options{StrSize: o.StrSize}, po)
+	trapped := o.Trace
+	if len(o.Paths) > 0 {
+		// Only calls on files, descriptors and sockets can name a path.
+		trapped = pathCalls(o.Trace)
+	}
 	cfg := tracer.Config{
-		Trace:    o.Trace,
+		Trace:    trapped,
 		Env:      o.Env,
 		Dir:      o.Dir,
 		Stdin:    o.Stdin,
@@ -86,12 +128,17 @@ func Trace(ctx context.Context, o TraceOptions) (Result, error) {
 		cfg.Handlers = append(inj.handlers(), pr)
 		// Only what the script acts on is trapped: ev.fdpath then comes
 		// from /proc rather than from trapping every open and close.
-		cfg.Trace = union(o.Trace, inj.trapped())
+		cfg.Trace = union(trapped, inj.trapped())
 	}
 	tout.redirect(&cfg, o.Pid != 0, logf)
 	res, err := runTracer(ctx, cfg, o.Pid, o.Argv, o.Control, inj, tout.setup, func(tracer.Result) error {
-		if err := pr.Flush(); err != nil {
+		if err := pr.Close(); err != nil {
 			return fmt.Errorf("writing trace: %w", err)
+		}
+		if summary != nil {
+			if _, err := summary.WriteTo(out); err != nil {
+				return fmt.Errorf("writing trace: %w", err)
+			}
 		}
 		return nil
 	})
@@ -104,4 +151,58 @@ func seedOf(in Inject) uint64 {
 		return in.Seed
 	}
 	return newSeed()
+}
+
+// perThreadOutput sets up -ff: every thread's lines in a file of its own,
+// PREFIX.TID, each created as trace's text output is (0600, never through
+// a link, never over another user's file).
+func perThreadOutput(prefix string, po *tracer.PrinterOptions) error {
+	if prefix == "" {
+		return errors.New("-ff needs -o FILE: each thread's trace goes to FILE.TID")
+	}
+	if _, ok := fdAlias(prefix); ok {
+		return fmt.Errorf("-ff -o %s: each thread's trace goes to a file of its own: give a file name", outputName(prefix))
+	}
+	dir := filepath.Dir(prefix)
+	st, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("output %s: %w", prefix, errors.Unwrap(err))
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("output %s: %s is not a directory", prefix, dir)
+	}
+	if err := unix.Access(dir, unix.W_OK); err != nil {
+		return fmt.Errorf("output %s: directory not writable: %w", prefix, err)
+	}
+	po.PerThread = func(tid int) (io.WriteCloser, error) {
+		f, err := CreateText(prefix + "." + strconv.Itoa(tid))
+		if err != nil {
+			return nil, fmt.Errorf("output: %w", err)
+		}
+		return f, nil
+	}
+	return nil
+}
+
+// pathCalls returns the syscalls of sel (nil: all) that -P can select.
+func pathCalls(sel []int) []int {
+	var out []int
+	keep := func(nr int) {
+		if info := abi.X86_64(nr); info != nil && info.In(tracer.PathClasses) {
+			out = append(out, nr)
+		}
+	}
+	if sel == nil {
+		for nr := 0; nr < 1024; nr++ {
+			keep(nr)
+		}
+	} else {
+		for _, nr := range sel {
+			keep(nr)
+		}
+	}
+	if out == nil {
+		out = []int{}
+	}
+	return out
 }

@@ -93,7 +93,7 @@ func TestKnownSyscalls(t *testing.T) {
 		{"newfstatat", 262, RetInt, ClassDesc | ClassFile | ClassFstat, []argWant{{"dfd", KindDirFD, n, 0, 0},
 			{"filename", KindPath, n, 0, 0}, {"statbuf", KindStructOut, n, 144, 0}, {"flag", KindFlags, n, 0, FlagAt}}},
 		{"statx", 332, RetInt, ClassDesc | ClassFile | ClassFstat, []argWant{{"dfd", KindDirFD, n, 0, 0},
-			{"filename", KindPath, n, 0, 0}, {"flags", KindFlags, n, 0, FlagAtStatx}, {"mask", KindUint, n, 0, 0},
+			{"filename", KindPath, n, 0, 0}, {"flags", KindFlags, n, 0, FlagAtStatx}, {"mask", KindFlags, n, 0, FlagStatxMask},
 			{"buffer", KindStructOut, n, 256, 0}}},
 		{"clock_gettime", 228, RetInt, ClassClock, []argWant{{"which_clock", KindFlags, n, 0, FlagClockID}, {"tp", KindStructOut, n, 16, 0}}},
 		{"gettimeofday", 96, RetInt, ClassClock, []argWant{{"tv", KindStructOut, n, 16, 0}, {"tz", KindStructOut, n, 8, 0}}},

@@ -46,6 +46,11 @@ const (
 	FlagRusageWho                    // getrusage who: RUSAGE_SELF
 	FlagPtraceReq                    // ptrace request: PTRACE_TRACEME
 	FlagSeccompOp                    // seccomp operation: SECCOMP_SET_MODE_FILTER
+	FlagStatxMask                    // statx mask and stx_mask: STATX_ALL|STATX_MNT_ID, STATX_MODE
+	FlagStatxAttrs                   // statx stx_attributes: STATX_ATTR_IMMUTABLE|STATX_ATTR_APPEND
+	FlagFadvise                      // fadvise64 advice: POSIX_FADV_SEQUENTIAL
+	FlagEpollEvents                  // epoll_event events: EPOLLIN|EPOLLET
+	FlagTimer                        // clock_nanosleep and timer_settime flags: TIMER_ABSTIME
 
 	numFlagSets // keep last
 )
@@ -243,6 +248,25 @@ var flagDefs = [numFlagSets]flagDef{
 	FlagSeccompOp: {style: styleEnum, name: "seccomp", dflt: "SECCOMP_SET_MODE_???", bits: []flagName{
 		{0, "SECCOMP_SET_MODE_STRICT"}, {1, "SECCOMP_SET_MODE_FILTER"}, {2, "SECCOMP_GET_ACTION_AVAIL"},
 		{3, "SECCOMP_GET_NOTIF_SIZES"}}},
+	// strace 6.1's order: the two unions first, then single bits.
+	FlagStatxMask: {style: styleBits, name: "statxmask", dflt: "STATX_???", bits: []flagName{
+		{0xfff, "STATX_ALL"}, {0x7ff, "STATX_BASIC_STATS"}, {0x1, "STATX_TYPE"}, {0x2, "STATX_MODE"},
+		{0x4, "STATX_NLINK"}, {0x8, "STATX_UID"}, {0x10, "STATX_GID"}, {0x20, "STATX_ATIME"},
+		{0x40, "STATX_MTIME"}, {0x80, "STATX_CTIME"}, {0x100, "STATX_INO"}, {0x200, "STATX_SIZE"},
+		{0x400, "STATX_BLOCKS"}, {0x800, "STATX_BTIME"}, {0x1000, "STATX_MNT_ID"}, {0x2000, "STATX_DIOALIGN"}}},
+	FlagStatxAttrs: {style: styleBits, name: "statxattrs", dflt: "STATX_ATTR_???", bits: []flagName{
+		{0x4, "STATX_ATTR_COMPRESSED"}, {0x10, "STATX_ATTR_IMMUTABLE"}, {0x20, "STATX_ATTR_APPEND"},
+		{0x40, "STATX_ATTR_NODUMP"}, {0x800, "STATX_ATTR_ENCRYPTED"}, {0x1000, "STATX_ATTR_AUTOMOUNT"},
+		{0x2000, "STATX_ATTR_MOUNT_ROOT"}, {0x100000, "STATX_ATTR_VERITY"}, {0x200000, "STATX_ATTR_DAX"}}},
+	FlagFadvise: {style: styleEnum, name: "fadvise", dflt: "POSIX_FADV_???", bits: []flagName{
+		{0, "POSIX_FADV_NORMAL"}, {1, "POSIX_FADV_RANDOM"}, {2, "POSIX_FADV_SEQUENTIAL"},
+		{3, "POSIX_FADV_WILLNEED"}, {4, "POSIX_FADV_DONTNEED"}, {5, "POSIX_FADV_NOREUSE"}}},
+	FlagEpollEvents: {style: styleBits, name: "epollevents", dflt: "EPOLL???", bits: []flagName{
+		{0x1, "EPOLLIN"}, {0x2, "EPOLLPRI"}, {0x4, "EPOLLOUT"}, {0x8, "EPOLLERR"}, {0x10, "EPOLLHUP"},
+		{0x20, "EPOLLNVAL"}, {0x40, "EPOLLRDNORM"}, {0x80, "EPOLLRDBAND"}, {0x100, "EPOLLWRNORM"},
+		{0x200, "EPOLLWRBAND"}, {0x400, "EPOLLMSG"}, {0x2000, "EPOLLRDHUP"}, {0x10000000, "EPOLLEXCLUSIVE"},
+		{0x20000000, "EPOLLWAKEUP"}, {0x40000000, "EPOLLONESHOT"}, {0x80000000, "EPOLLET"}}},
+	FlagTimer: {style: styleBits, name: "timer", dflt: "TIMER_???", bits: []flagName{{1, "TIMER_ABSTIME"}}},
 }
 
 // openBits is strace's order for O_* flags other than the access mode.

@@ -964,7 +964,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "fd", Type: "int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "offset", Type: "loff_t", Kind: KindInt, SizeArg: NoArg},
 		{Name: "len", Type: "size_t", Kind: KindUint, SizeArg: NoArg},
-		{Name: "advice", Type: "int", Kind: KindInt, SizeArg: NoArg},
+		{Name: "advice", Type: "int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagFadvise},
 	}, Ret: RetInt, Class: ClassDesc, Replay: ReplayFDInfo},
 	{Nr: 222, Name: "timer_create", Args: []Arg{
 		{Name: "which_clock", Type: "const clockid_t", Kind: KindFlags, SizeArg: NoArg, Flags: FlagClockID},
@@ -973,7 +973,7 @@ var sysX86_64 = [...]Syscall{
 	}, Ret: RetInt, Class: 0},
 	{Nr: 223, Name: "timer_settime", Args: []Arg{
 		{Name: "timer_id", Type: "timer_t", Kind: KindInt, SizeArg: NoArg},
-		{Name: "flags", Type: "int", Kind: KindInt, SizeArg: NoArg},
+		{Name: "flags", Type: "int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagTimer},
 		{Name: "new_setting", Type: "const struct __kernel_itimerspec *", Kind: KindStructIn, SizeArg: NoArg, Size: 32},
 		{Name: "old_setting", Type: "struct __kernel_itimerspec *", Kind: KindStructOut, SizeArg: NoArg, Size: 32},
 	}, Ret: RetInt, Class: 0},
@@ -1001,7 +1001,7 @@ var sysX86_64 = [...]Syscall{
 	}, Ret: RetInt, Class: ClassClock, Replay: ReplayTime},
 	{Nr: 230, Name: "clock_nanosleep", Args: []Arg{
 		{Name: "which_clock", Type: "const clockid_t", Kind: KindFlags, SizeArg: NoArg, Flags: FlagClockID},
-		{Name: "flags", Type: "int", Kind: KindInt, SizeArg: NoArg},
+		{Name: "flags", Type: "int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagTimer},
 		{Name: "rqtp", Type: "const struct __kernel_timespec *", Kind: KindStructIn, SizeArg: NoArg, Size: 16},
 		{Name: "rmtp", Type: "struct __kernel_timespec *", Kind: KindStructOut, SizeArg: NoArg, Size: 16},
 	}, Ret: RetInt, Class: 0, Replay: ReplayNoise | ReplayTime},
@@ -1572,7 +1572,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "dfd", Type: "int", Kind: KindDirFD, SizeArg: NoArg},
 		{Name: "filename", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
 		{Name: "flags", Type: "unsigned", Kind: KindFlags, SizeArg: NoArg, Flags: FlagAtStatx},
-		{Name: "mask", Type: "unsigned int", Kind: KindUint, SizeArg: NoArg},
+		{Name: "mask", Type: "unsigned int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagStatxMask},
 		{Name: "buffer", Type: "struct statx *", Kind: KindStructOut, SizeArg: NoArg, Size: 256},
 	}, Ret: RetInt, Class: ClassDesc | ClassFile | ClassFstat, Replay: ReplayFDInfo | ReplayMeta},
 	{Nr: 333, Name: "io_pgetevents", Args: []Arg{

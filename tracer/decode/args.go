@@ -38,13 +38,49 @@ func (st *state) appendArgs(dst []byte) []byte {
 			n = 2
 		}
 	}
+	split := n
+	if st.phase != phaseAll {
+		split = st.exitSplit(n)
+	}
 	for i := 0; i < n; i++ {
-		if i > 0 {
+		// The separator before an argument printed at entry is printed at
+		// entry too, and so is the one after the last of them: "read(3, ".
+		if i > 0 && st.wants(i <= split) {
 			dst = append(dst, ", "...)
 		}
-		dst = st.appendArg(dst, i)
+		if st.wants(i < split) {
+			dst = st.appendArg(dst, i)
+		}
 	}
 	return dst
+}
+
+// exitSplit returns the index of the first of c's n arguments that strace
+// prints when the call returns rather than when it is made: the first one
+// the kernel writes. Everything after it is printed at exit too.
+func (st *state) exitSplit(n int) int {
+	c := st.c
+	for i := 0; i < n; i++ {
+		switch c.Info.Args[i].Kind {
+		case abi.KindBufOut, abi.KindStructOut, abi.KindIovOut, abi.KindSockaddrOut, abi.KindOutUnknown,
+			abi.KindSizedOut, abi.KindArrayOut, abi.KindBufOutLen, abi.KindMsghdrOut:
+			return i
+		case abi.KindIoctlArg:
+			if ioctlWrites(uint32(c.Args[1])) {
+				return i
+			}
+		}
+	}
+	return n
+}
+
+// ioctlWrites reports ioctl requests whose argument the kernel fills.
+func ioctlWrites(cmd uint32) bool {
+	switch cmd {
+	case 0x5401, 0x5413, 0x541B, 0x540F, 0x5429, 0x80045430: // TCGETS, TIOCGWINSZ, FIONREAD, TIOCGPGRP, TIOCGSID, TIOCGPTN
+		return true
+	}
+	return cmd>>30&2 != 0 // _IOC_READ
 }
 
 // appendArg appends argument i, with the per-syscall decoders first.
@@ -151,12 +187,16 @@ func (st *state) appendByKind(dst []byte, a *abi.Arg, v uint64, i int) []byte {
 	case abi.KindHex, abi.KindOutUnknown, abi.KindMsghdrIn, abi.KindMsghdrOut:
 		return appendPtr(dst, v)
 	case abi.KindFD:
-		return appendInt(dst, int64(int32(v)))
+		return st.appendFD(dst, int32(v))
 	case abi.KindDirFD:
 		if int32(v) == -100 {
-			return append(dst, "AT_FDCWD"...)
+			dst = append(dst, "AT_FDCWD"...)
+			if st.fds != nil {
+				dst = st.fds.AppendFDName(dst, -100, false)
+			}
+			return dst
 		}
-		return appendInt(dst, int64(int32(v)))
+		return st.appendFD(dst, int32(v))
 	case abi.KindPath:
 		return st.appendCString(dst, v, pathMax)
 	case abi.KindString:
@@ -221,6 +261,11 @@ func (st *state) appendByKind(dst []byte, a *abi.Arg, v uint64, i int) []byte {
 			return st.appendPollfds(dst, v, st.sizeArg(a))
 		}
 		return appendPtr(dst, v)
+	case abi.KindArrayOut:
+		if baseType(a.Type) == "struct epoll_event" {
+			return st.appendEpollEvents(dst, v)
+		}
+		return appendPtr(dst, v)
 	case abi.KindBufOutLen:
 		if v == 0 || !c.succeeded() || a.SizeArg < 0 || int(a.SizeArg) >= abi.MaxArgs {
 			return appendPtr(dst, v)
@@ -241,6 +286,15 @@ func (st *state) appendByKind(dst []byte, a *abi.Arg, v uint64, i int) []byte {
 		return st.appendBuf(dst, v, uint64(n), false)
 	}
 	return appendHexZero(dst, v)
+}
+
+// appendFD appends a descriptor argument, named when -y asks for it.
+func (st *state) appendFD(dst []byte, fd int32) []byte {
+	dst = appendInt(dst, int64(fd))
+	if st.fds != nil && fd >= 0 {
+		dst = st.fds.AppendFDName(dst, int(fd), false)
+	}
+	return dst
 }
 
 // sizeArg returns the value of the argument a's size lives in.
@@ -523,7 +577,7 @@ func (st *state) appendPollfds(dst []byte, v, count uint64) []byte {
 			return appendPtr(dst[:start], v)
 		}
 		dst = append(dst, "{fd="...)
-		dst = appendInt(dst, int64(int32(le32(st.word[:]))))
+		dst = st.appendFD(dst, int32(le32(st.word[:])))
 		dst = append(dst, ", events="...)
 		dst = abi.FlagPollEvents.Append(dst, uint64(le16(st.word[4:])))
 		dst = append(dst, '}')

@@ -48,7 +48,33 @@ type Options struct {
 	// Verbose is strace's -v: environment arrays are printed in full
 	// rather than as a "/* N vars */" comment, and utsname in full.
 	Verbose bool
+	// FDs, when set, names file descriptors as strace -y does: every
+	// descriptor argument, descriptor result and pipe/socketpair pair is
+	// followed by what FDs appends for it ("<path>").
+	FDs FDNamer
 }
+
+// FDNamer names file descriptors for strace's -y and -yy.
+type FDNamer interface {
+	// AppendFDName appends the decoration of fd, e.g. "</etc/hostname>",
+	// or nothing when fd names nothing; AT_FDCWD (-100) is the working
+	// directory. fresh is set for descriptors the call returned, which
+	// must be looked up as they are now; the others may be what they
+	// were when the call was made.
+	AppendFDName(dst []byte, fd int, fresh bool) []byte
+}
+
+// phase says which part of a call's text to render: strace prints the
+// arguments known at entry when the call is made and the rest when it
+// returns, and shows the two halves on separate lines when another
+// thread's line comes between them.
+type phase uint8
+
+const (
+	phaseAll   phase = iota // the whole call
+	phaseEntry              // "read(3, ": the name, "(" and what strace prints at entry
+	phaseExit               // `"data", 16)`: what strace prints when the call returns, and ")"
+)
 
 // DefaultStrSize is strace's default -s.
 const DefaultStrSize = 32
@@ -87,6 +113,8 @@ type state struct {
 	strSize int
 	maxVec  int
 	verbose bool
+	fds     FDNamer
+	phase   phase
 	buf     []byte    // strings and buffers
 	raw     [512]byte // structures
 	word    [16]byte  // pointers, iovecs
@@ -107,6 +135,9 @@ func getState(c *Call, mem Memory, o *Options) *state {
 		}
 		st.maxVec = o.MaxVec
 		st.verbose = o.Verbose
+		st.fds = o.FDs
+	} else {
+		st.fds = nil
 	}
 	if st.maxVec <= 0 {
 		st.maxVec = st.strSize
@@ -118,7 +149,7 @@ func getState(c *Call, mem Memory, o *Options) *state {
 }
 
 func putState(st *state) {
-	st.c, st.mem = nil, nil
+	st.c, st.mem, st.fds, st.phase = nil, nil, nil, phaseAll
 	if cap(st.buf) > 1<<20 { // do not keep a huge -s buffer forever
 		st.buf = make([]byte, 0, pathMax+1)
 	}
@@ -131,22 +162,55 @@ func putState(st *state) {
 // printed as addresses. mem may be nil, in which case every pointer prints
 // as an address; o may be nil for the defaults.
 func AppendCall(dst []byte, c *Call, mem Memory, o *Options) []byte {
+	return appendCall(dst, c, mem, o, phaseAll)
+}
+
+// AppendCallEntry appends the part of c's rendering strace prints when the
+// call is made: the name, "(" and the arguments known at entry, with the
+// separator after them when more follow (`read(3, `). strace ends such a
+// line with " <unfinished ...>" when another line interrupts it.
+// AppendCallEntry followed by AppendCallExit is AppendCall.
+func AppendCallEntry(dst []byte, c *Call, mem Memory, o *Options) []byte {
+	return appendCall(dst, c, mem, o, phaseEntry)
+}
+
+// AppendCallExit appends the rest of c's rendering, what strace prints
+// after "<... read resumed>": the arguments printed when the call returns
+// and ")" (`"data", 16)`).
+func AppendCallExit(dst []byte, c *Call, mem Memory, o *Options) []byte {
+	return appendCall(dst, c, mem, o, phaseExit)
+}
+
+func appendCall(dst []byte, c *Call, mem Memory, o *Options, ph phase) []byte {
 	st := getState(c, mem, o)
-	dst = appendName(dst, c)
-	dst = append(dst, '(')
+	st.phase = ph
+	if ph != phaseExit {
+		dst = appendName(dst, c)
+		dst = append(dst, '(')
+	}
 	if c.Info == nil {
-		for i := 0; i < abi.MaxArgs; i++ {
-			if i > 0 {
-				dst = append(dst, ", "...)
+		if ph != phaseExit {
+			for i := 0; i < abi.MaxArgs; i++ {
+				if i > 0 {
+					dst = append(dst, ", "...)
+				}
+				dst = appendHexZero(dst, c.Args[i])
 			}
-			dst = appendHexZero(dst, c.Args[i])
 		}
 	} else {
 		dst = st.appendArgs(dst)
 	}
-	dst = append(dst, ')')
+	if ph != phaseEntry {
+		dst = append(dst, ')')
+	}
 	putState(st)
 	return dst
+}
+
+// wants reports whether text strace prints at entry (entry set) or at exit
+// belongs to the phase being rendered.
+func (st *state) wants(entry bool) bool {
+	return st.phase == phaseAll || (st.phase == phaseEntry) == entry
 }
 
 // appendName appends the syscall's name.
@@ -162,7 +226,11 @@ func appendName(dst []byte, c *Call) []byte {
 // for address-returning calls, " = ? ERESTARTSYS (To be restarted if
 // SA_RESTART is set)" for the restart codes, and " = ?" for calls that do
 // not return or have not returned.
-func AppendRet(dst []byte, c *Call) []byte {
+func AppendRet(dst []byte, c *Call) []byte { return AppendResult(dst, c, nil) }
+
+// AppendResult is AppendRet with o's FDs naming a descriptor the call
+// returned (strace -y: " = 3</etc/hostname>").
+func AppendResult(dst []byte, c *Call, o *Options) []byte {
 	if !c.Exited {
 		return append(dst, " = ?"...)
 	}
@@ -189,6 +257,10 @@ func AppendRet(dst []byte, c *Call) []byte {
 		return appendHexZero(dst, uint64(r))
 	}
 	dst = append(dst, " = "...)
+	if o != nil && o.FDs != nil && r >= 0 && returnsFD(c) {
+		dst = appendInt(dst, r)
+		return o.FDs.AppendFDName(dst, int(r), true)
+	}
 	if c.Info != nil && c.Info.Name == "fcntl" && r > 0 {
 		// strace names the flags F_GETFD and F_GETFL return.
 		switch c.Args[1] {
@@ -205,4 +277,33 @@ func AppendRet(dst []byte, c *Call) []byte {
 		}
 	}
 	return appendInt(dst, r)
+}
+
+// returnsFD reports calls whose result is a new descriptor.
+func returnsFD(c *Call) bool {
+	if c.Info == nil {
+		return false
+	}
+	if c.Info.Ret == abi.RetFD {
+		return true
+	}
+	return c.Info.Name == "fcntl" && (c.Args[1] == 0 || c.Args[1] == 1030) // F_DUPFD, F_DUPFD_CLOEXEC
+}
+
+// FDArgs calls fn with every descriptor c passes in an argument (not those
+// it returns or writes), AT_FDCWD as -100: what strace -y names as the call
+// is made.
+func FDArgs(c *Call, fn func(fd int)) {
+	if c.Info == nil {
+		return
+	}
+	for i := range c.Info.Args {
+		if i >= abi.MaxArgs {
+			break
+		}
+		switch c.Info.Args[i].Kind {
+		case abi.KindFD, abi.KindDirFD:
+			fn(int(int32(c.Args[i])))
+		}
+	}
 }

@@ -315,6 +315,35 @@ func TestAppendCall(t *testing.T) {
 		mk(t, "poll", 1, m.alloc(le(int32(3), uint16(1), uint16(0), int32(4), uint16(5), uint16(0))), 2, 0))
 	add(`select(5, [3 4], [], NULL, NULL) = 1`, mk(t, "select", 1, 5, m.alloc(le(uint64(0x18))), m.alloc(le(0)), 0, 0))
 
+	// statx, fadvise64 and epoll, as strace 6.1 prints them.
+	stx := make([]byte, 256)
+	binary.LittleEndian.PutUint32(stx, 0x1fff)
+	binary.LittleEndian.PutUint64(stx[8:], 0x20)
+	binary.LittleEndian.PutUint16(stx[28:], 0100644)
+	binary.LittleEndian.PutUint64(stx[40:], 5)
+	stxa := m.alloc(stx)
+	add(`statx(AT_FDCWD, "f.txt", AT_STATX_SYNC_AS_STAT, STATX_ALL, {stx_mask=STATX_ALL|STATX_MNT_ID, stx_attributes=STATX_ATTR_APPEND, stx_mode=S_IFREG|0644, stx_size=5, ...}) = 0`,
+		mk(t, "statx", 0, neg(-100), m.str("f.txt"), 0, 0xfff, stxa))
+	add(`statx(AT_FDCWD, "/nonexistent", AT_STATX_SYNC_AS_STAT|AT_SYMLINK_NOFOLLOW, STATX_MODE, 0x`+hex(stxa)+`) = -1 ENOENT (No such file or directory)`,
+		mk(t, "statx", -2, neg(-100), m.str("/nonexistent"), 0x100, 2, stxa))
+	add(`statx(3, "", AT_STATX_DONT_SYNC|AT_EMPTY_PATH, STATX_BASIC_STATS|STATX_MNT_ID|0x80000000, NULL) = -1 EFAULT (Bad address)`,
+		mk(t, "statx", -14, 3, m.str(""), 0x5000, 0x800017ff, 0))
+	add(`fadvise64(3, 0, 4096, POSIX_FADV_SEQUENTIAL) = 0`, mk(t, "fadvise64", 0, 3, 0, 4096, 2))
+	add(`fadvise64(3, -1, 0, 0x9 /* POSIX_FADV_??? */) = -1 EINVAL (Invalid argument)`, mk(t, "fadvise64", -22, 3, neg(-1), 0, 9))
+	ev := m.alloc(le(uint32(0x80000005), uint64(77309411331)))
+	add(`epoll_ctl(5, EPOLL_CTL_MOD, 3, {events=EPOLLIN|EPOLLOUT|EPOLLET, data={u32=3, u64=77309411331}}) = 0`,
+		mk(t, "epoll_ctl", 0, 5, 3, 3, ev))
+	add(`epoll_ctl(5, EPOLL_CTL_DEL, 3, NULL) = -1 ENOENT (No such file or directory)`, mk(t, "epoll_ctl", -2, 5, 2, 3, 0))
+	evs := m.alloc(le(uint32(1), uint64(3), uint32(0x2011), uint64(0x1234567890)))
+	add(`epoll_wait(5, [{events=EPOLLIN, data={u32=3, u64=3}}, {events=EPOLLIN|EPOLLHUP|EPOLLRDHUP, data={u32=878082192, u64=78187493520}}], 4, 1000) = 2`,
+		mk(t, "epoll_wait", 2, 5, evs, 4, 1000))
+	add(`epoll_wait(5, [], 4, 0) = 0`, mk(t, "epoll_wait", 0, 5, evs, 4, 0))
+	add(`epoll_wait(5, 0x`+hex(evs)+`, 4, -1) = -1 EINTR (Interrupted system call)`, mk(t, "epoll_wait", -4, 5, evs, 4, neg(-1)))
+	add(`epoll_pwait(5, [{events=EPOLLIN, data={u32=3, u64=3}}], 4, 0, [USR1], 8) = 1`,
+		mk(t, "epoll_pwait", 1, 5, evs, 4, 0, m.alloc(le(uint64(1<<9))), 8))
+	tests = append(tests, tc{c: mk(t, "epoll_wait", 2, 5, evs, 4, 1000), o: &Options{StrSize: 1},
+		want: `epoll_wait(5, [{events=EPOLLIN, data={u32=3, u64=3}}, ...], 4, 1000) = 2`})
+
 	// Unknown syscalls and other personalities: name and six hex args.
 	tests = append(tests, tc{
 		c:    &Call{Arch: abi.ArchX86_64, Nr: 999, Args: [6]uint64{1, 2, 3, 4, 5, 6}, Ret: -38, Exited: true},
@@ -335,3 +364,83 @@ func TestAppendCall(t *testing.T) {
 
 func hex(v uint64) string { return strings.TrimPrefix(string(appendHexZero(nil, v)), "0x") }
 func itoa(i int) string   { return string(appendInt(nil, int64(i))) }
+
+// fdNames is a -y namer over a fixed table; fresh lookups see after.
+type fdNames struct{ before, after map[int]string }
+
+func (n fdNames) AppendFDName(dst []byte, fd int, fresh bool) []byte {
+	m := n.before
+	if fresh {
+		m = n.after
+	}
+	if p, ok := m[fd]; ok {
+		dst = append(dst, '<')
+		dst = AppendFDPath(dst, p)
+		dst = append(dst, '>')
+	}
+	return dst
+}
+
+func TestFDNames(t *testing.T) {
+	m := newMem()
+	names := fdNames{
+		before: map[int]string{-100: "/tmp", 1: "/dev/pts/0", 3: "/etc/host<name>", 5: "pipe:[1]"},
+		after:  map[int]string{1: "/etc/host<name>", 3: "/etc/host<name>", 4: "pipe:[2]", 6: "pipe:[2]"},
+	}
+	o := &Options{FDs: names}
+	for _, tt := range []struct {
+		c    *Call
+		want string
+	}{
+		{mk(t, "openat", 3, neg(-100), m.str("/etc/host<name>"), 0), `openat(AT_FDCWD</tmp>, "/etc/host<name>", O_RDONLY) = 3</etc/host\74name\76>`},
+		{mk(t, "dup2", 1, 3, 1), `dup2(3</etc/host\74name\76>, 1</dev/pts/0>) = 1</etc/host\74name\76>`},
+		{mk(t, "close", 0, 5), `close(5<pipe:[1]>) = 0`},
+		{mk(t, "close", -9, 99), `close(99) = -1 EBADF (Bad file descriptor)`},
+		{mk(t, "pipe2", 0, m.alloc(le(int32(4), int32(6))), 0), `pipe2([4<pipe:[2]>, 6<pipe:[2]>], 0) = 0`},
+		{mk(t, "fcntl", 4, 3, 0, 4), `fcntl(3</etc/host\74name\76>, F_DUPFD, 4) = 4<pipe:[2]>`},
+		{mk(t, "poll", 0, m.alloc(le(int32(5), uint16(1), uint16(0))), 1, 0), `poll([{fd=5<pipe:[1]>, events=POLLIN}], 1, 0) = 0`},
+		{mk(t, "mmap", 0x7f0000000000, 0, 4096, 1, 2, 3, 0), `mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, 3</etc/host\74name\76>, 0) = 0x7f0000000000`},
+	} {
+		got := string(AppendResult(AppendCall(nil, tt.c, m, o), tt.c, o))
+		if got != tt.want {
+			t.Errorf("\n got: %s\nwant: %s", got, tt.want)
+		}
+	}
+	var fds []int
+	FDArgs(mk(t, "renameat2", 0, neg(-100), 0, 7, 0, 0), func(fd int) { fds = append(fds, fd) })
+	if len(fds) != 2 || fds[0] != -100 || fds[1] != 7 {
+		t.Errorf("FDArgs(renameat2) = %v, want [-100 7]", fds)
+	}
+}
+
+// TestPhases checks the halves strace prints when another line comes
+// between a call's entry and its exit, and that they make the whole.
+func TestPhases(t *testing.T) {
+	m := newMem()
+	ca := m.alloc(le(uint64(0x100000), uint64(0), uint64(0), uint64(m.alloc(le(int32(77)))), uint64(17), uint64(0), uint64(0), uint64(0)))
+	for _, tt := range []struct {
+		c           *Call
+		entry, exit string
+	}{
+		{mk(t, "read", 1, 3, m.alloc([]byte("w")), 1), `read(3, `, `"w", 1)`},
+		{mk(t, "write", 1, 4, m.alloc([]byte("w")), 1), `write(4, "w", 1`, `)`},
+		{mk(t, "getrandom", 2, m.alloc([]byte("ab")), 2, 0), `getrandom(`, `"\x61\x62", 2, 0)`},
+		{mk(t, "wait4", 77, neg(-1), 0, 0, 0), `wait4(-1, `, `NULL, 0, NULL)`},
+		{mk(t, "clock_nanosleep", 0, 0, 0, m.alloc(le(0, 100000000)), 0), `clock_nanosleep(CLOCK_REALTIME, 0, {tv_sec=0, tv_nsec=100000000}, `, `NULL)`},
+		{mk(t, "futex", 0, 0x1000, 0x189, 5, 0, 0, 0xffffffff), `futex(0x1000, FUTEX_WAIT_BITSET_PRIVATE|FUTEX_CLOCK_REALTIME, 5, NULL, NULL, 4294967295`, `)`},
+		{mk(t, "clone", 1234, 0x100011, 0, m.alloc(le(int32(1234))), 0, 0), `clone(child_stack=NULL, flags=CLONE_PARENT_SETTID|SIGCHLD`, `, parent_tid=[1234])`},
+		{mk(t, "clone3", 77, ca, 88), `clone3({flags=CLONE_PARENT_SETTID, parent_tid=0x` + hex(le64(m.regions[ca][24:])) + `, exit_signal=SIGCHLD, stack=NULL, stack_size=0}`, ` => {parent_tid=[77]}, 88)`},
+		{mk(t, "exit_group", 0, 0), `exit_group(0`, `)`},
+		{&Call{Arch: abi.ArchI386, Nr: 1, Args: [6]uint64{3}}, `exit(0x3, 0, 0, 0, 0, 0`, `)`},
+	} {
+		entry := string(AppendCallEntry(nil, tt.c, m, nil))
+		exit := string(AppendCallExit(nil, tt.c, m, nil))
+		whole := string(AppendCall(nil, tt.c, m, nil))
+		if entry != tt.entry || exit != tt.exit {
+			t.Errorf("%s:\n entry %q, want %q\n exit  %q, want %q", whole, entry, tt.entry, exit, tt.exit)
+		}
+		if entry+exit != whole {
+			t.Errorf("entry %q + exit %q != %q", entry, exit, whole)
+		}
+	}
+}

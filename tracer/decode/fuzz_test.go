@@ -1,6 +1,7 @@
 package decode
 
 import (
+	"bytes"
 	"encoding/binary"
 	"testing"
 
@@ -57,6 +58,20 @@ func FuzzAppendCall(f *testing.F) {
 		limit := 6*(4*pathMax+64) + 4*len(mem)*(s+8) + 1<<16
 		if len(out) > limit {
 			t.Fatalf("output of %d bytes for %d bytes of memory", len(out), len(mem))
+		}
+		// The halves strace prints around "<unfinished ...>" make the whole,
+		// with -y's names too.
+		half := string(AppendCallEntry(nil, c, m, o)) + string(AppendCallExit(nil, c, m, o))
+		if whole := string(AppendCall(nil, c, m, o)); half != whole {
+			t.Fatalf("entry+exit %q != %q", half, whole)
+		}
+		o.FDs = fdNames{before: map[int]string{3: string(mem)}, after: map[int]string{3: "x"}}
+		named := AppendResult(AppendCall(nil, c, m, o), c, o)
+		if len(named) > limit+8*len(mem)+64 {
+			t.Fatalf("output of %d bytes with -y", len(named))
+		}
+		if p := AppendFDPath(nil, string(mem)); bytes.ContainsAny(p, "<>") {
+			t.Fatalf("AppendFDPath(%q) = %q", mem, p)
 		}
 		var si [128]byte
 		copy(si[:], mem)

@@ -52,6 +52,47 @@ func AppendQuoted(dst []byte, s []byte, truncated bool) []byte {
 	return dst
 }
 
+// AppendFDPath appends what a descriptor refers to as strace -y shows it
+// between "<" and ">": escaped as AppendQuoted escapes a string, without
+// the quotes, and with "<" and ">" in octal too, so that the decoration
+// always ends at the first ">".
+func AppendFDPath(dst []byte, path string) []byte {
+	for i := 0; i < len(path); i++ {
+		c := path[i]
+		switch c {
+		case '"':
+			dst = append(dst, '\\', '"')
+		case '\\':
+			dst = append(dst, '\\', '\\')
+		case '\t':
+			dst = append(dst, '\\', 't')
+		case '\n':
+			dst = append(dst, '\\', 'n')
+		case '\v':
+			dst = append(dst, '\\', 'v')
+		case '\f':
+			dst = append(dst, '\\', 'f')
+		case '\r':
+			dst = append(dst, '\\', 'r')
+		default:
+			if c >= ' ' && c < 0x7f && c != '<' && c != '>' {
+				dst = append(dst, c)
+				break
+			}
+			dst = append(dst, '\\')
+			full := i+1 < len(path) && path[i+1] >= '0' && path[i+1] <= '7'
+			if full || c >= 0100 {
+				dst = append(dst, '0'+c>>6)
+			}
+			if full || c >= 010 {
+				dst = append(dst, '0'+(c>>3)&7)
+			}
+			dst = append(dst, '0'+c&7)
+		}
+	}
+	return dst
+}
+
 // appendQuotedHex appends s with every byte as \xNN, as strace prints
 // random bytes (getrandom).
 func appendQuotedHex(dst []byte, s []byte, truncated bool) []byte {

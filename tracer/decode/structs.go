@@ -40,6 +40,10 @@ func (st *state) appendStructAt(dst []byte, t string, size int, v uint64) []byte
 		}
 	case "loff_t", "size_t", "u64", "unsigned long", "aio_context_t", "__kernel_old_time_t", "long":
 		need = 8
+	case "struct statx":
+		need = 256
+	case "struct epoll_event":
+		need = epollEventSize
 	default:
 		return appendPtr(dst, v)
 	}
@@ -86,6 +90,10 @@ func (st *state) appendStructAt(dst []byte, t string, size int, v uint64) []byte
 		return appendSigaction(dst, b)
 	case "siginfo_t", "struct siginfo":
 		return appendSiginfo(dst, b)
+	case "struct statx":
+		return appendStatx(dst, b)
+	case "struct epoll_event":
+		return appendEpollEvent(dst, b)
 	}
 	dst = append(dst, '[')
 	switch need {
@@ -98,9 +106,17 @@ func (st *state) appendStructAt(dst []byte, t string, size int, v uint64) []byte
 	case 8:
 		switch t {
 		case "int":
-			dst = appendInt(dst, int64(int32(le32(b))))
-			dst = append(dst, ", "...)
-			dst = appendInt(dst, int64(int32(le32(b[4:]))))
+			// pipe's, pipe2's and socketpair's pair: new descriptors.
+			for i := 0; i < 2; i++ {
+				if i > 0 {
+					dst = append(dst, ", "...)
+				}
+				fd := int32(le32(b[4*i:]))
+				dst = appendInt(dst, int64(fd))
+				if st.fds != nil && fd >= 0 {
+					dst = st.fds.AppendFDName(dst, int(fd), true)
+				}
+			}
 		case "loff_t", "long", "__kernel_old_time_t":
 			dst = appendInt(dst, int64(le64(b)))
 		default:
@@ -471,15 +487,21 @@ const (
 func (st *state) appendClone(dst []byte) []byte {
 	c := st.c
 	flags := c.Args[0]
-	dst = append(dst, "child_stack="...)
-	dst = appendPtr(dst, c.Args[1])
-	dst = append(dst, ", flags="...)
-	dst = abi.FlagClone.Append(dst, flags)
+	// strace prints the stack and flags at entry, the rest at exit.
+	if st.wants(true) {
+		dst = append(dst, "child_stack="...)
+		dst = appendPtr(dst, c.Args[1])
+		dst = append(dst, ", flags="...)
+		dst = abi.FlagClone.Append(dst, flags)
+	}
+	if !st.wants(false) {
+		return dst
+	}
 	if flags&(cloneParentSettid|clonePidfd) != 0 {
-		if flags&clonePidfd != 0 {
+		if flags&cloneParentSettid != 0 {
 			dst = append(dst, ", parent_tid="...)
 		} else {
-			dst = append(dst, ", parent_tid="...)
+			dst = append(dst, ", pidfd="...)
 		}
 		dst = st.appendTidPtr(dst, c.Args[2])
 	}
@@ -509,42 +531,52 @@ func (st *state) appendTidPtr(dst []byte, p uint64) []byte {
 func (st *state) appendClone3(dst []byte) []byte {
 	c := st.c
 	v, size := c.Args[0], c.Args[1]
-	if v == 0 || size < 64 || !readFull(st.mem, st.raw[:64], v) {
-		dst = appendPtr(dst, v)
+	// strace prints the struct at entry, and what the kernel wrote into it
+	// and the size at exit.
+	ok := v != 0 && size >= 64 && readFull(st.mem, st.raw[:64], v)
+	if !ok {
+		if st.wants(true) {
+			dst = appendPtr(dst, v)
+		}
 	} else {
 		b := st.raw[:64]
 		flags := le64(b)
-		dst = append(dst, "{flags="...)
-		dst = abi.FlagClone.Append(dst, flags&^0xff)
-		if flags&clonePidfd != 0 {
-			dst = append(dst, ", pidfd="...)
-			dst = appendPtr(dst, le64(b[8:]))
-		}
-		if flags&(cloneChildSettid|cloneChildCleartid) != 0 {
-			dst = append(dst, ", child_tid="...)
-			dst = appendPtr(dst, le64(b[16:]))
-		}
 		ptid := le64(b[24:])
-		if flags&cloneParentSettid != 0 {
-			dst = append(dst, ", parent_tid="...)
-			dst = appendPtr(dst, ptid)
+		if st.wants(true) {
+			dst = append(dst, "{flags="...)
+			dst = abi.FlagClone.Append(dst, flags&^0xff)
+			if flags&clonePidfd != 0 {
+				dst = append(dst, ", pidfd="...)
+				dst = appendPtr(dst, le64(b[8:]))
+			}
+			if flags&(cloneChildSettid|cloneChildCleartid) != 0 {
+				dst = append(dst, ", child_tid="...)
+				dst = appendPtr(dst, le64(b[16:]))
+			}
+			if flags&cloneParentSettid != 0 {
+				dst = append(dst, ", parent_tid="...)
+				dst = appendPtr(dst, ptid)
+			}
+			dst = append(dst, ", exit_signal="...)
+			dst = appendSignal(dst, int64(le64(b[32:])))
+			dst = append(dst, ", stack="...)
+			dst = appendPtr(dst, le64(b[40:]))
+			dst = append(dst, ", stack_size="...)
+			dst = appendHexZero(dst, le64(b[48:]))
+			if flags&cloneSettls != 0 {
+				dst = append(dst, ", tls="...)
+				dst = appendPtr(dst, le64(b[56:]))
+			}
+			dst = append(dst, '}')
 		}
-		dst = append(dst, ", exit_signal="...)
-		dst = appendSignal(dst, int64(le64(b[32:])))
-		dst = append(dst, ", stack="...)
-		dst = appendPtr(dst, le64(b[40:]))
-		dst = append(dst, ", stack_size="...)
-		dst = appendHexZero(dst, le64(b[48:]))
-		if flags&cloneSettls != 0 {
-			dst = append(dst, ", tls="...)
-			dst = appendPtr(dst, le64(b[56:]))
-		}
-		dst = append(dst, '}')
-		if flags&cloneParentSettid != 0 && ptid != 0 && c.succeeded() && readFull(st.mem, st.word[:4], ptid) {
+		if st.wants(false) && flags&cloneParentSettid != 0 && ptid != 0 && c.succeeded() && readFull(st.mem, st.word[:4], ptid) {
 			dst = append(dst, " => {parent_tid=["...)
 			dst = appendInt(dst, int64(int32(le32(st.word[:]))))
 			dst = append(dst, "]}"...)
 		}
+	}
+	if !st.wants(false) {
+		return dst
 	}
 	dst = append(dst, ", "...)
 	return appendUint(dst, size)
@@ -641,4 +673,60 @@ func appendFcntlArg(dst []byte, cmd uint32, v uint64) []byte {
 		return appendInt(dst, int64(int32(v)))
 	}
 	return appendPtr(dst, v)
+}
+
+// epollEventSize is the size of the packed x86_64 struct epoll_event.
+const epollEventSize = 12
+
+// appendEpollEvent appends a struct epoll_event as strace does:
+// {events=EPOLLIN, data={u32=3, u64=3}}.
+func appendEpollEvent(dst []byte, b []byte) []byte {
+	data := le64(b[4:])
+	dst = append(dst, "{events="...)
+	dst = abi.FlagEpollEvents.Append(dst, uint64(le32(b)))
+	dst = append(dst, ", data={u32="...)
+	dst = appendUint(dst, uint64(uint32(data)))
+	dst = append(dst, ", u64="...)
+	dst = appendUint(dst, data)
+	return append(dst, "}}"...)
+}
+
+// appendEpollEvents appends the events epoll_wait and epoll_pwait
+// returned: as many as the result says, after success.
+func (st *state) appendEpollEvents(dst []byte, v uint64) []byte {
+	c := st.c
+	if v == 0 || !c.succeeded() || c.Ret < 0 {
+		return appendPtr(dst, v)
+	}
+	start := len(dst)
+	dst = append(dst, '[')
+	for i := int64(0); i < c.Ret; i++ {
+		if i > 0 {
+			dst = append(dst, ", "...)
+		}
+		if i >= int64(st.maxVec) {
+			dst = append(dst, "..."...)
+			break
+		}
+		b := st.raw[:epollEventSize]
+		if !readFull(st.mem, b, v+uint64(epollEventSize*i)) {
+			return appendPtr(dst[:start], v)
+		}
+		dst = appendEpollEvent(dst, b)
+	}
+	return append(dst, ']')
+}
+
+// appendStatx appends struct statx as strace does without -v:
+// {stx_mask=STATX_ALL, stx_attributes=0, stx_mode=S_IFREG|0644, stx_size=5, ...}.
+func appendStatx(dst []byte, b []byte) []byte {
+	dst = append(dst, "{stx_mask="...)
+	dst = abi.FlagStatxMask.Append(dst, uint64(le32(b)))
+	dst = append(dst, ", stx_attributes="...)
+	dst = abi.FlagStatxAttrs.Append(dst, le64(b[8:]))
+	dst = append(dst, ", stx_mode="...)
+	dst = appendFileMode(dst, uint32(le16(b[28:])))
+	dst = append(dst, ", stx_size="...)
+	dst = appendUint(dst, le64(b[40:]))
+	return append(dst, ", ...}"...)
 }

@@ -62,6 +62,10 @@ type Cache struct {
 	files map[fileKey]*table
 	order []fileKey
 	memo  map[memoKey]string
+	// Describe's tables (symbols as strace -k names them, DWARF lines),
+	// loaded only for stack traces, as many files at most.
+	near      map[fileKey]*nearTable
+	nearOrder []fileKey
 }
 
 // NewCache returns a cache of at most maxFiles symbol tables

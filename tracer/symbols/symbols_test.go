@@ -251,3 +251,93 @@ func FuzzParseELF(f *testing.F) {
 		parseELF(bytes.NewReader(data))
 	})
 }
+
+// TestDescribe names frames as strace -k does, with DWARF source lines:
+// a return address names the call before it; the innermost frame its own
+// address; an address past a function's end still names the nearest
+// symbol below it, as libunwind does.
+func TestDescribe(t *testing.T) {
+	bin := testbin.C(t, "explorestack")
+	s, p := elfSym(t, bin, "save")
+	c := NewCache(1)
+	m := &Mapping{Start: 0x555555554000 + p.Vaddr&^0xfff, Offset: p.Off &^ 0xfff, Read: true, Exec: true, Inode: 77, Path: bin}
+	m.End = m.Start + (p.Filesz+p.Off-m.Offset+0xfff)&^0xfff
+	at := func(vaddr uint64) uint64 { return m.Start + vaddr - p.Vaddr + p.Off - m.Offset }
+	src, err := os.ReadFile(filepath.Join(testbin.Root(t), "testdata", "c", "explorestack.c"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(src), "\n")
+	for _, tc := range []struct {
+		vaddr      uint64
+		activation bool
+		sym        string
+		off        uint64
+	}{
+		{s.Value + 4, true, "save", 4},
+		{s.Value + 4, false, "save", 4},
+		{s.Value, true, "save", 0},
+		{s.Value + s.Size, false, "save", s.Size}, // a call as the last instruction
+	} {
+		f := c.Describe(-1, m, at(tc.vaddr), tc.activation)
+		if f.Path != bin || f.Symbol != tc.sym || f.SymOff != tc.off || f.FileOff != at(tc.vaddr)-m.Start+m.Offset {
+			t.Errorf("Describe(%#x, %v) = %+v, want %s+%#x in %s", tc.vaddr, tc.activation, f, tc.sym, tc.off, bin)
+			continue
+		}
+		// The source line is inside save's body.
+		if !strings.HasSuffix(f.File, "explorestack.c") || f.Line < 1 || f.Line > len(lines) {
+			t.Errorf("Describe(%#x): source %s:%d", tc.vaddr, f.File, f.Line)
+			continue
+		}
+		if body := strings.Join(lines[f.Line-3:f.Line], "\n"); !strings.Contains(body, "save") && !strings.Contains(body, "write") {
+			t.Errorf("Describe(%#x): line %d is not save's: %q", tc.vaddr, f.Line, lines[f.Line-1])
+		}
+		text := string(f.AppendStrace(nil, 0))
+		want := " > " + bin + "(" + tc.sym + "+0x" + strconv.FormatUint(tc.off, 16) + ") [0x" + strconv.FormatUint(f.FileOff, 16) + "] at "
+		if !strings.HasPrefix(text, want) || !strings.HasSuffix(text, ":"+strconv.Itoa(f.Line)+"\n") {
+			t.Errorf("AppendStrace = %q, want %q...", text, want)
+		}
+	}
+	for _, tc := range []struct {
+		f    Frame
+		want string
+	}{
+		{Frame{}, " > backtracing_error [0x1234]\n"},
+		{Frame{Path: "[vdso]", FileOff: 0x10}, " > [vdso]() [0x10]\n"},
+		{Frame{Path: "/lib/x.so", Symbol: "f", SymOff: 0x2a, FileOff: 0x102a}, " > /lib/x.so(f+0x2a) [0x102a]\n"},
+	} {
+		if got := string(tc.f.AppendStrace(nil, 0x1234)); got != tc.want {
+			t.Errorf("AppendStrace(%+v) = %q, want %q", tc.f, got, tc.want)
+		}
+	}
+	if f := c.Describe(-1, &Mapping{Start: 0x1000, End: 0x2000, Exec: true}, 0x1800, false); f.Path != "" {
+		t.Errorf("anonymous memory: %+v", f)
+	}
+}
+
+// TestParseNearHostile: truncated and corrupted ELF and DWARF give what
+// could be read, never a panic.
+func TestParseNearHostile(t *testing.T) {
+	data, err := os.ReadFile(testbin.C(t, "explorestack"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tb := parseNear(bytes.NewReader(data)); len(tb.syms) == 0 || len(tb.lines) == 0 {
+		t.Fatalf("explorestack gives %d symbols, %d line rows", len(tb.syms), len(tb.lines))
+	}
+	for _, n := range []int{0, 64, 4096, len(data) / 2, len(data) - 100} {
+		parseNear(bytes.NewReader(data[:n]))
+	}
+	for i := len(data) / 2; i < len(data); i += 97 {
+		c := append([]byte(nil), data...)
+		c[i] ^= 0xff
+		parseNear(bytes.NewReader(c))
+	}
+}
+
+func FuzzParseNear(f *testing.F) {
+	f.Add([]byte("\x7fELF\x02\x01\x01\x00"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		parseNear(bytes.NewReader(data))
+	})
+}

@@ -1,0 +1,265 @@
+// testbin:cflags -O0 -fno-omit-frame-pointer
+/*
+ * straceflags: the calls behind hermes trace's strace flags, made the same
+ * way on every run so that hermes and strace can be compared line by line.
+ *
+ * Usage: straceflags MODE [ARG]
+ *   decode      statx of ARG (a file), posix_fadvise on it, then an epoll
+ *               set over a pipe holding 1 byte: epoll_ctl ADD/MOD,
+ *               epoll_wait, epoll_pwait, epoll_ctl DEL
+ *   fds         the descriptors -y and -yy name: ARG opened and read,
+ *               a pipe, a UNIX stream socket pair, a TCP connection to
+ *               a listener on 127.0.0.1 (an ephemeral port) and a UDP
+ *               socket bound there, each written or read once, then closed
+ *   mixed       for -Z, -z and -P: openat of ARG (succeeds) and of
+ *               ARG.missing (fails, ENOENT), read and close of ARG's
+ *               descriptor, a failing close(-1), getpid()
+ *   interleave  two threads: the main thread blocks in read(2) on a pipe
+ *               that the second thread writes to after a 100 ms
+ *               nanosleep(2); then the main thread joins it
+ *   block       prints "ready\n" and blocks in read(2) on standard input;
+ *               writes what it read (at most 64 bytes) to standard output
+ *   blockthreads  starts two threads that block in read(2) on a pipe
+ *               nobody writes, then does what block does
+ *   stack       calls write(2) from level2(), called from level1(), called
+ *               from main (built with frame pointers and -g)
+ * Exits 0; 1 if a call that should succeed fails; 2 on bad usage.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+static void die(const char *what)
+{
+	fprintf(stderr, "straceflags: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static int decode(const char *path)
+{
+	struct statx stx;
+	if (statx(AT_FDCWD, path, AT_STATX_SYNC_AS_STAT, STATX_BASIC_STATS | STATX_BTIME, &stx) < 0)
+		die("statx");
+	if (statx(AT_FDCWD, "/nonexistent-straceflags", 0, STATX_MODE, &stx) == 0)
+		return 1;
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		die("open");
+	if (posix_fadvise(fd, 0, 4096, POSIX_FADV_SEQUENTIAL) != 0)
+		die("fadvise");
+	if (posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) != 0)
+		die("fadvise");
+	close(fd);
+	int p[2];
+	if (pipe(p) < 0)
+		die("pipe");
+	if (write(p[1], "x", 1) != 1)
+		die("write");
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	if (ep < 0)
+		die("epoll_create1");
+	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 0x1234567890ULL};
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &ev) < 0)
+		die("epoll_ctl");
+	ev.events = EPOLLIN | EPOLLOUT | EPOLLET;
+	ev.data.fd = p[0];
+	if (epoll_ctl(ep, EPOLL_CTL_MOD, p[0], &ev) < 0)
+		die("epoll_ctl");
+	struct epoll_event out[4];
+	if (epoll_wait(ep, out, 4, 1000) != 1)
+		die("epoll_wait");
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	ev.events = EPOLLIN | EPOLLRDHUP;
+	if (epoll_ctl(ep, EPOLL_CTL_MOD, p[0], &ev) < 0)
+		die("epoll_ctl");
+	if (epoll_pwait(ep, out, 4, 0, &set) != 1)
+		die("epoll_pwait");
+	if (epoll_ctl(ep, EPOLL_CTL_DEL, p[0], NULL) < 0)
+		die("epoll_ctl");
+	if (epoll_ctl(ep, EPOLL_CTL_DEL, p[0], NULL) == 0)
+		return 1;
+	close(ep);
+	return 0;
+}
+
+static int fds(const char *path)
+{
+	char buf[16];
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		die("open");
+	if (read(fd, buf, sizeof buf) < 0)
+		die("read");
+	close(fd);
+	int p[2];
+	if (pipe(p) < 0)
+		die("pipe");
+	if (write(p[1], "p", 1) != 1 || read(p[0], buf, 1) != 1)
+		die("pipe i/o");
+	close(p[0]);
+	close(p[1]);
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
+		die("socketpair");
+	if (write(sv[0], "u", 1) != 1 || read(sv[1], buf, 1) != 1)
+		die("unix i/o");
+	close(sv[0]);
+	close(sv[1]);
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+	if (l < 0)
+		die("socket");
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t al = sizeof a;
+	if (bind(l, (struct sockaddr *)&a, sizeof a) < 0 || listen(l, 1) < 0 ||
+	    getsockname(l, (struct sockaddr *)&a, &al) < 0)
+		die("listen");
+	int c = socket(AF_INET, SOCK_STREAM, 0);
+	if (c < 0 || connect(c, (struct sockaddr *)&a, sizeof a) < 0)
+		die("connect");
+	int s = accept(l, NULL, NULL);
+	if (s < 0)
+		die("accept");
+	if (write(c, "t", 1) != 1 || read(s, buf, 1) != 1)
+		die("tcp i/o");
+	close(s);
+	close(c);
+	close(l);
+	int u = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in ua = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	if (u < 0 || bind(u, (struct sockaddr *)&ua, sizeof ua) < 0)
+		die("udp");
+	close(u);
+	return 0;
+}
+
+static int mixed(const char *path)
+{
+	char missing[4096], buf[8];
+	snprintf(missing, sizeof missing, "%s.missing", path);
+	int fd = openat(AT_FDCWD, path, O_RDONLY);
+	if (fd < 0)
+		die("openat");
+	if (openat(AT_FDCWD, missing, O_RDONLY) >= 0)
+		return 1;
+	if (read(fd, buf, sizeof buf) < 0)
+		die("read");
+	close(fd);
+	if (close(-1) == 0)
+		return 1;
+	getpid();
+	return 0;
+}
+
+static int pipefd[2];
+
+static void *writer(void *arg)
+{
+	(void)arg;
+	struct timespec ts = {0, 100 * 1000 * 1000};
+	nanosleep(&ts, NULL);
+	if (write(pipefd[1], "w", 1) != 1)
+		die("write");
+	return NULL;
+}
+
+static int interleave(void)
+{
+	char c;
+	pthread_t t;
+	if (pipe(pipefd) < 0)
+		die("pipe");
+	if (pthread_create(&t, NULL, writer, NULL) != 0)
+		return 1;
+	if (read(pipefd[0], &c, 1) != 1)
+		die("read");
+	pthread_join(t, NULL);
+	return 0;
+}
+
+static int block(void)
+{
+	char buf[64];
+	if (write(1, "ready\n", 6) != 6)
+		die("write");
+	ssize_t n = read(0, buf, sizeof buf);
+	if (n < 0)
+		die("read");
+	if (n > 0 && write(1, buf, n) != n)
+		die("write");
+	return 0;
+}
+
+static int idle[2];
+
+static void *blocked(void *arg)
+{
+	char c;
+	(void)arg;
+	if (read(idle[0], &c, 1) < 0)
+		die("read");
+	return NULL;
+}
+
+static int blockthreads(void)
+{
+	pthread_t t;
+	if (pipe(idle) < 0)
+		die("pipe");
+	for (int i = 0; i < 2; i++)
+		if (pthread_create(&t, NULL, blocked, NULL) != 0)
+			return 1;
+	struct timespec ts = {0, 20 * 1000 * 1000};
+	nanosleep(&ts, NULL);
+	return block();
+}
+
+__attribute__((noinline)) static void level2(void)
+{
+	if (write(1, "stack\n", 6) != 6)
+		die("write");
+}
+
+__attribute__((noinline)) static void level1(void)
+{
+	level2();
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return 2;
+	const char *m = argv[1];
+	const char *arg = argc > 2 ? argv[2] : "/etc/hostname";
+	if (!strcmp(m, "decode"))
+		return decode(arg);
+	if (!strcmp(m, "fds"))
+		return fds(arg);
+	if (!strcmp(m, "mixed"))
+		return mixed(arg);
+	if (!strcmp(m, "interleave"))
+		return interleave();
+	if (!strcmp(m, "block"))
+		return block();
+	if (!strcmp(m, "blockthreads"))
+		return blockthreads();
+	if (!strcmp(m, "stack")) {
+		level1();
+		return 0;
+	}
+	return 2;
+}
