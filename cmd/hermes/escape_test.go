@@ -397,3 +397,22 @@ func TestIOUringRefused(t *testing.T) {
 		t.Errorf("trace: %q, natively %q", out, native)
 	}
 }
+
+// TestGuardAnswersPrintedPlain: the guard's own answers (clone3's ENOSYS,
+// PR_GET_SECCOMP's 0) are what the program would see without hermes, not
+// faults: trace prints them as the kernel's, without "(INJECTED".
+func TestGuardAnswersPrintedPlain(t *testing.T) {
+	bin := testbin.C(t, "escape")
+	text := filepath.Join(t.TempDir(), "out.txt")
+	out, errOut, code := runFor(t, time.Minute, hermesBin, "trace", "-o", text, "-e", "trace=clone3", "--", bin, "clone3", "/etc/hostname")
+	if code != 0 || !strings.Contains(out, "clone3: ENOSYS") {
+		t.Fatalf("exit %d:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	data, _ := os.ReadFile(text)
+	if !strings.Contains(string(data), "clone3(") || !strings.Contains(string(data), "= -1 ENOSYS") {
+		t.Fatalf("no clone3 line answered ENOSYS:\n%s", data)
+	}
+	if strings.Contains(string(data), "INJECTED") {
+		t.Errorf("hermes's own answer is shown as an injected fault:\n%s", data)
+	}
+}
