@@ -118,6 +118,15 @@ func TestRedactEnvEverywhere(t *testing.T) {
 			replay:  []string{"--", envexec, "execat", "DB_PASSWORD=" + secret, envexec, "show", "DB_PASSWORD"},
 			visible: "DB_PASSWORD len=20",
 		},
+		{
+			// A command-line value comes back from hermes's environment
+			// as an environment value does, without repeating the command.
+			name:      "on the command line, replayed with the environment",
+			args:      []string{envexec, "exec", "DB_PASSWORD=" + secret, envexec, "show", "DB_PASSWORD"},
+			masked:    []string{"DB_PASSWORD=" + strings.Repeat("*", len(secret))},
+			replayEnv: []string{"DB_PASSWORD=" + secret},
+			visible:   "DB_PASSWORD len=20",
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			trace := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-")+".trace")

@@ -190,6 +190,17 @@ func RestoreRedactedEnv(env, set []string, logf func(format string, a ...any)) [
 // RestoreRedactedEnvWith is RestoreRedactedEnv with lookup in place of
 // os.LookupEnv.
 func RestoreRedactedEnvWith(env, set []string, lookup func(string) (string, bool), logf func(format string, a ...any)) []string {
+	return restoreRedacted(env, set, lookup, "environment variables", logf)
+}
+
+// RestoreRedactedArgs is RestoreRedactedEnv for a recorded command line:
+// its NAME=VALUE arguments whose values record redacted get them back
+// from --env or hermes's environment the same way.
+func RestoreRedactedArgs(argv, set []string, logf func(format string, a ...any)) []string {
+	return restoreRedacted(argv, set, os.LookupEnv, "command-line NAME=VALUE arguments", logf)
+}
+
+func restoreRedacted(env, set []string, lookup func(string) (string, bool), what string, logf func(format string, a ...any)) []string {
 	given := map[string]bool{}
 	for _, kv := range set {
 		if name, _, ok := strings.Cut(kv, "="); ok {
@@ -235,7 +246,7 @@ func RestoreRedactedEnvWith(env, set []string, lookup func(string) (string, bool
 		parts = append(parts, strings.Join(kept, ", ")+" left as their placeholder (set them in the environment or with --env NAME=VALUE)")
 	}
 	if logf != nil && len(parts) > 0 {
-		logf("the trace's redacted environment variables: %s", strings.Join(parts, "; "))
+		logf("the trace's redacted %s: %s", what, strings.Join(parts, "; "))
 	}
 	return out
 }

@@ -73,7 +73,7 @@ func Replay(ctx context.Context, o ReplayOptions) (Result, error) {
 		// descriptors, memory and children it already had) is not in it.
 		return Result{}, fmt.Errorf("%s was recorded by attaching to a running process (-p %s): it has no start to replay from", path, pid)
 	}
-	argv := hdr.Argv
+	argv := RestoreRedactedArgs(hdr.Argv, o.Env, logf)
 	if len(o.Argv) > 0 {
 		if !slices.Equal(o.Argv, hdr.Argv) {
 			logf("warning: replaying %q, but the trace recorded %q", strings.Join(o.Argv, " "), strings.Join(hdr.Argv, " "))
