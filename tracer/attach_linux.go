@@ -54,13 +54,18 @@ func (t *Tracer) attachAll(pid int) error {
 				t.logf("attach thread %d: %v", tid, err)
 				continue
 			}
+			// From the seize on, the thread sees hermes as its tracer
+			// (TracerPid) but runs untrapped until this interrupt stops
+			// it: the next call, with nothing in between, keeps that
+			// window as short as two system calls.
+			ierr := ptraceInterrupt(tid)
 			lineage := p.Lineage
 			if tid != pid {
 				lineage = p.nextThreadLineage()
 			}
 			t.newThread(tid, p, lineage)
-			if err := ptraceInterrupt(tid); err != nil && !errors.Is(err, unix.ESRCH) {
-				t.logf("interrupt thread %d: %v", tid, err)
+			if ierr != nil && !errors.Is(ierr, unix.ESRCH) {
+				t.logf("interrupt thread %d: %v", tid, ierr)
 			}
 			added++
 		}
