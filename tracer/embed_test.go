@@ -170,3 +170,46 @@ func TestTwoRunsAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestTracerThreadHasNoOtherChildren: the tracer's thread waits for every
+// child of its own (wait4(-1, __WNOTHREAD)), so it must start with none. A
+// Go thread that earlier ran os/exec's fork is the parent of that child;
+// a run locked to it reaped the child's exit and the child's Wait failed
+// with ECHILD (seen as "--check: no child processes" in parallel explore
+// tries). Short runs one after the other while other goroutines keep
+// children running on every thread.
+func TestTracerThreadHasNoOtherChildren(t *testing.T) {
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var errs []error
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if err := exec.Command("/bin/sleep", "0.02").Run(); err != nil {
+					mu.Lock()
+					errs = append(errs, err)
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for i := range 150 {
+		res, err := tracer.New(tracer.Config{Logf: t.Logf}).Launch([]string{"/bin/true"})
+		if err != nil || res.ExitCode != 0 {
+			t.Errorf("run %d: %+v %v", i, res, err)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	if len(errs) > 0 {
+		t.Fatalf("%d commands of other goroutines failed, the first: %v", len(errs), errs[0])
+	}
+}

@@ -32,6 +32,7 @@
 package tracer
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -316,16 +317,50 @@ func (t *Tracer) run(start func() error) (Result, error) {
 		err error
 	}
 	ch := make(chan out, 1)
-	go func() {
-		// Never unlocked: if this goroutine ever exits with tracees still
-		// attached, its thread dies with it and EXITKILL takes them along,
-		// rather than another goroutine inheriting a thread that is a tracer.
-		runtime.LockOSThread()
-		r, err := t.loopMain(start)
-		ch <- out{r, err}
-	}()
+	// The loop waits for every child of its thread (wait4(-1) with
+	// __WNOTHREAD), so the thread must have none but the tracees: a Go
+	// thread that once forked for os/exec is the parent of that child, and
+	// the loop would reap its exit from under its Wait (ECHILD). A thread
+	// with children is held busy, so that the next goroutine gets another
+	// one, until one has none (the runtime makes a new thread, childless,
+	// when all are held); then the held ones go back to the runtime.
+	held := make(chan struct{})
+	for hops := 0; ; hops++ {
+		clean := make(chan bool, 1)
+		go func() {
+			// Never unlocked: if this goroutine ever exits with tracees
+			// still attached, its thread dies with it and EXITKILL takes
+			// them along, rather than another goroutine inheriting a
+			// thread that is a tracer.
+			runtime.LockOSThread()
+			if hops < maxThreadHops && !threadChildless() {
+				clean <- false
+				<-held
+				runtime.UnlockOSThread()
+				return
+			}
+			clean <- true
+			r, err := t.loopMain(start)
+			ch <- out{r, err}
+		}()
+		if <-clean {
+			break
+		}
+	}
+	close(held)
 	o := <-ch
 	return o.r, o.err
+}
+
+// maxThreadHops bounds the threads run holds looking for a childless one.
+const maxThreadHops = 256
+
+// threadChildless reports whether the calling thread has no children
+// (/proc/thread-self/children, which lists zombies too). Where the kernel
+// does not say (no CONFIG_PROC_CHILDREN), it assumes so.
+func threadChildless() bool {
+	b, err := os.ReadFile("/proc/thread-self/children")
+	return err != nil || len(bytes.TrimSpace(b)) == 0
 }
 
 func (t *Tracer) loopMain(start func() error) (Result, error) {
