@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -56,11 +57,13 @@ func reproduce(t *testing.T, dir, reproducer string, limit time.Duration) int {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
-	// exec: the context's kill reaches hermes itself, and with it the
-	// target (hermes's tracees die with it).
+	// exec: the context's SIGTERM reaches hermes itself, which ends the
+	// target and removes its view of the files, as a CI job's timeout
+	// would (SIGKILL only if it has not ended WaitDelay later).
 	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", "exec "+reproducer)
 	cmd.Dir = dir
-	cmd.WaitDelay = 2 * time.Second
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = 5 * time.Second
 	out, err := cmd.CombinedOutput()
 	if ctx.Err() != nil {
 		return -1
