@@ -114,6 +114,7 @@ func outRegions(sc *tracer.Syscall, args *[6]uint64, ret int64, dst []region) []
 			}
 		}
 	}
+	idRegions(sc, args, add)
 	return dst
 }
 

@@ -303,36 +303,6 @@ func (rp *Replayer) diedIn(th *thread, sc *tracer.Syscall, e *entry, act *tracer
 	return modeUnchecked
 }
 
-// translatePidArgs rewrites recorded pids in arguments to the real ones,
-// where the program sees recorded pids.
-func (rp *Replayer) translatePidArgs(sc *tracer.Syscall, act *tracer.Action) {
-	if rp.opts.Emulate&Pid == 0 || sc.Arch != abi.ArchX86_64 || callFlags[sc.Nr]&fPidArgs == 0 {
-		return
-	}
-	for _, i := range pidArgIndexes(sc.Nr, &sc.Args) {
-		if act.SetArgs&(1<<i) != 0 {
-			continue
-		}
-		v := int32(sc.Args[i])
-		neg := v < -1
-		if neg {
-			v = -v
-		}
-		if v <= 0 {
-			continue
-		}
-		real, ok := rp.pids.toReal(v)
-		if !ok || real == int(v) {
-			continue
-		}
-		if neg {
-			real = -real
-		}
-		act.SetArgs |= 1 << i
-		act.Args[i] = uint64(uint32(int32(real)))
-	}
-}
-
 // translateProcPaths rewrites /proc/PID paths, where PID is a recorded
 // pid the program learned from replay, to the live process's.
 func (rp *Replayer) translateProcPaths(sc *tracer.Syscall, e *entry, act *tracer.Action) {

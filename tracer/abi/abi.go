@@ -139,6 +139,62 @@ type Syscall struct {
 	FS    *FSEffect // the files it changes; nil for calls that change none
 	// Replay says how replay has its outcome again (see ReplayFacts).
 	Replay ReplayFacts
+	// IDs lists where the call carries a pid or an id the kernel hands
+	// out (internal/mkabi/spec_ids.go, and every pid_t argument).
+	IDs []IDRef
+}
+
+// IDKind says what namespace an id belongs to: replay keeps one map from
+// recorded to live ids for each.
+type IDKind uint8
+
+// The kinds of ids that differ between two runs.
+const (
+	IDPid   IDKind = iota + 1 // a pid or tid; negated, a process group
+	IDMsq                     // a SysV message queue id (msgget)
+	IDSem                     // a SysV semaphore set id (semget)
+	IDShm                     // a SysV shared memory id (shmget)
+	IDKey                     // a key serial (add_key, request_key)
+	IDTimer                   // a POSIX timer id (timer_create)
+)
+
+func (k IDKind) String() string {
+	switch k {
+	case IDPid:
+		return "pid"
+	case IDMsq:
+		return "msq"
+	case IDSem:
+		return "sem"
+	case IDShm:
+		return "shm"
+	case IDKey:
+		return "key"
+	case IDTimer:
+		return "timer"
+	}
+	return "id?"
+}
+
+// ArgRet is IDRef.Arg for the return value.
+const ArgRet = 6
+
+// IDRef is one place a syscall carries an id: an argument's value, a
+// 32-bit field of the struct an argument points to, or the return value.
+type IDRef struct {
+	Kind IDKind
+	Arg  int8  // the argument, or ArgRet
+	Off  int16 // -1: the value itself; else the byte offset of the field
+	Out  bool  // the kernel writes it (a field of an out-struct, the return value)
+	// If is NoArg, or the argument (a command) that must equal IfVal for
+	// the call to carry the id there.
+	If    int8
+	IfVal uint64
+}
+
+// Applies reports whether a call made with args carries the id.
+func (r *IDRef) Applies(args *[6]uint64) bool {
+	return r.If == NoArg || args[r.If] == r.IfVal
 }
 
 // ReplayFacts are what replay needs to know of a syscall beside its

@@ -1,0 +1,41 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/hermes-trace/hermes/internal/testbin"
+)
+
+// TestReplayKernelState records testdata/c/kstate in each of its modes,
+// whose output is what the kernel hands a program differently in every
+// run (pids inside structures, ids it allocates, clocks inside the
+// structures it fills, time read without a syscall, timers), and replays
+// each recording 3 times: every replay prints what the recording printed
+// and reports no divergence. A mode whose calls the machine refuses
+// (keyrings in some containers) still replays what it printed.
+func TestReplayKernelState(t *testing.T) {
+	bin := testbin.C(t, "kstate")
+	for _, tc := range []struct {
+		mode string
+		want []string // lines the recording must have, so the test sees real values
+	}{
+		{"pids", []string{"capget: pid ", "owner_ex: ", "fiogetown: ", "ioprio: "}},
+		{"ids", []string{"msgget: ", "semget: ", "shmget: ", "add_key: "}},
+	} {
+		t.Run(tc.mode, func(t *testing.T) {
+			trace, out, code := recordRun(t, nil, bin, tc.mode)
+			if code != 0 {
+				t.Fatalf("record: exit %d, output:\n%s", code, out)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(out, w) {
+					t.Fatalf("recorded output lacks %q:\n%s", w, out)
+				}
+			}
+			for i := 0; i < 3; i++ {
+				replayOK(t, trace, out, 0)
+			}
+		})
+	}
+}
