@@ -3,6 +3,10 @@ package replay
 import (
 	"encoding/binary"
 
+	"github.com/hermes-trace/hermes/format/tracepb"
+	"github.com/hermes-trace/hermes/tracer"
+	"github.com/hermes-trace/hermes/tracer/abi"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -64,4 +68,17 @@ func (b *clockBook) virtual(id uint32, start int64) int64 {
 // timespecNs reads a timespec (unit 1) or timeval (unit 1000) as ns.
 func timespecNs(b []byte, unit int64) int64 {
 	return int64(binary.LittleEndian.Uint64(b))*1e9 + int64(binary.LittleEndian.Uint64(b[8:]))*unit
+}
+
+// giveTimeLeft gives a sleep a signal interrupted, as it was when recorded,
+// the time left the recording had, not the one this run's signal (sent
+// where the recording had it, but not as late into the sleep) left.
+func (rp *Replayer) giveTimeLeft(sc *tracer.Syscall, e *entry, act *tracer.Action) {
+	for _, m := range e.s.Mem {
+		if m.Kind != tracepb.MemKind_MEM_KIND_OUT || len(m.Data) == 0 || int(m.Arg) >= len(sc.Info.Args) ||
+			sc.Info.Args[m.Arg].Kind != abi.KindStructOut || len(m.Data) != int(sc.Info.Args[m.Arg].Size) {
+			continue
+		}
+		exitWrite(sc, act, relocate(&sc.Args, e, m), m.Data)
+	}
 }

@@ -32,10 +32,13 @@ func (rp *Replayer) decide(sc *tracer.Syscall, e *entry, act *tracer.Action) uin
 	}
 	c := rp.opts.Emulate
 	f := callFlags[sc.Nr]
-	if f&fMeta != 0 && c&Meta != 0 && rp.ofFile(sc, e) && rp.givesBack(sc, e) {
+	if f&fMeta != 0 && c&Meta != 0 && rp.givesBack(sc, e) {
 		// What a file's inode, times, owner and block count were, and
 		// the order of a directory: the view has the files' contents
-		// but not their identity (see fsview).
+		// but not their identity (see fsview). A pipe's, a socket's, an
+		// anonymous file's inode and times, what is under /proc, and
+		// the free counts of pseudo file systems cannot be the same
+		// twice either.
 		rp.emulate(sc, e, act)
 		return modeEmulated
 	}
@@ -163,34 +166,6 @@ func aboutFD(sc *tracer.Syscall) bool {
 		return sc.Args[2]&unix.AT_EMPTY_PATH != 0 && emptyString(sc, 1)
 	}
 	return true
-}
-
-// ofFile reports whether a Meta call is about a file or directory (not a
-// descriptor of a pipe or socket, nor anything under /proc, /sys or /dev).
-func (rp *Replayer) ofFile(sc *tracer.Syscall, e *entry) bool {
-	switch sc.Nr {
-	case unix.SYS_FSTAT, unix.SYS_FSTATFS, unix.SYS_GETDENTS64, unix.SYS_GETDENTS:
-		return recorded.FileBacked(sc.Thread.Proc.FDPath(int(int32(sc.Args[0]))))
-	case unix.SYS_NEWFSTATAT, unix.SYS_STATX:
-		if aboutFD(sc) {
-			return recorded.FileBacked(sc.Thread.Proc.FDPath(int(int32(sc.Args[0]))))
-		}
-		return recordedPathOfFile(e, 1)
-	}
-	return recordedPathOfFile(e, 0)
-}
-
-// recordedPathOfFile reports whether the path argument arg of a recorded
-// call is not under /proc, /sys or /dev.
-func recordedPathOfFile(e *entry, arg uint32) bool {
-	for _, m := range e.s.Mem {
-		if m.Kind == tracepb.MemKind_MEM_KIND_IN && m.Arg == arg && m.Addr == e.args[arg] {
-			p := string(bytes.TrimSuffix(m.Data, []byte{0}))
-			return !strings.HasPrefix(p, "/proc/") && !strings.HasPrefix(p, "/sys/") && !strings.HasPrefix(p, "/dev/") &&
-				p != "/proc" && p != "/sys" && p != "/dev"
-		}
-	}
-	return false
 }
 
 func emptyString(sc *tracer.Syscall, arg int) bool {

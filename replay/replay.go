@@ -526,6 +526,9 @@ func (rp *Replayer) exit(sc *tracer.Syscall, act *tracer.Action) {
 			th.nhist--
 			rp.calls--
 		}
+		if e.restart && abi.Interrupted(sc.Info, sc.Ret) && rp.opts.Emulate&Time != 0 {
+			rp.giveTimeLeft(sc, e, act)
+		}
 		rp.overlayExit(sc, act)
 		return
 	}

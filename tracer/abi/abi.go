@@ -223,6 +223,7 @@ const (
 	ReplayFDInfo                            // asks what its descriptor (argument 0) is
 	ReplayMeta                              // stat, statfs or a listing of a file
 	ReplayVisible                           // its effect reaches outside the process
+	ReplayTimeLeft                          // interrupted by a signal, it writes the time left into its out-structs
 )
 
 // FSWhen says when a call with an FSEffect changes the file system.
@@ -295,4 +296,12 @@ func (e *FSEffect) Changes(args *[6]uint64, how uint64) bool {
 func openChanges(flags uint64) bool {
 	const accMode, wrOnly, rdWr, creat, trunc, tmpfile = 0x3, 0x1, 0x2, 0x40, 0x200, 0x410000
 	return flags&accMode == wrOnly || flags&accMode == rdWr || flags&(creat|trunc) != 0 || flags&tmpfile == tmpfile
+}
+
+// Interrupted reports whether a call of sc that returned ret was cut short
+// by a signal after writing the time it had left (ReplayTimeLeft): EINTR,
+// or a restart code the tracer sees before the signal's handler runs.
+func Interrupted(sc *Syscall, ret int64) bool {
+	const eintr, erestartsys, erestartRestartblock = 4, 512, 516
+	return sc.Replay&ReplayTimeLeft != 0 && (ret == -eintr || (ret <= -erestartsys && ret >= -erestartRestartblock))
 }

@@ -170,11 +170,11 @@ var sysX86_64 = [...]Syscall{
 	{Nr: 35, Name: "nanosleep", Args: []Arg{
 		{Name: "rqtp", Type: "struct __kernel_timespec *", Kind: KindStructIn, SizeArg: NoArg, Size: 16},
 		{Name: "rmtp", Type: "struct __kernel_timespec *", Kind: KindStructOut, SizeArg: NoArg, Size: 16},
-	}, Ret: RetInt, Class: 0, Replay: ReplayNoise | ReplayTime},
+	}, Ret: RetInt, Class: 0, Replay: ReplayNoise | ReplayTime | ReplayTimeLeft},
 	{Nr: 36, Name: "getitimer", Args: []Arg{
 		{Name: "which", Type: "int", Kind: KindInt, SizeArg: NoArg},
 		{Name: "value", Type: "struct __kernel_old_itimerval *", Kind: KindStructOut, SizeArg: NoArg, Size: 32},
-	}, Ret: RetInt, Class: 0},
+	}, Ret: RetInt, Class: 0, Replay: ReplayTime},
 	{Nr: 37, Name: "alarm", Args: []Arg{
 		{Name: "seconds", Type: "unsigned int", Kind: KindUint, SizeArg: NoArg},
 	}, Ret: RetInt, Class: 0},
@@ -670,7 +670,7 @@ var sysX86_64 = [...]Syscall{
 	}, Ret: RetInt, Class: 0},
 	{Nr: 159, Name: "adjtimex", Args: []Arg{
 		{Name: "txc_p", Type: "struct __kernel_timex *", Kind: KindStructInOut, SizeArg: NoArg, Size: 208},
-	}, Ret: RetInt, Class: ClassClock},
+	}, Ret: RetInt, Class: ClassClock, Replay: ReplayTime},
 	{Nr: 160, Name: "setrlimit", Args: []Arg{
 		{Name: "resource", Type: "unsigned int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagRlimit},
 		{Name: "rlim", Type: "struct rlimit *", Kind: KindStructIn, SizeArg: NoArg, Size: 16},
@@ -980,10 +980,10 @@ var sysX86_64 = [...]Syscall{
 	{Nr: 224, Name: "timer_gettime", Args: []Arg{
 		{Name: "timer_id", Type: "timer_t", Kind: KindInt, SizeArg: NoArg},
 		{Name: "setting", Type: "struct __kernel_itimerspec *", Kind: KindStructOut, SizeArg: NoArg, Size: 32},
-	}, Ret: RetInt, Class: 0, IDs: []IDRef{{Kind: IDTimer, Arg: 0, Off: -1, If: NoArg}}},
+	}, Ret: RetInt, Class: 0, Replay: ReplayTime, IDs: []IDRef{{Kind: IDTimer, Arg: 0, Off: -1, If: NoArg}}},
 	{Nr: 225, Name: "timer_getoverrun", Args: []Arg{
 		{Name: "timer_id", Type: "timer_t", Kind: KindInt, SizeArg: NoArg},
-	}, Ret: RetInt, Class: 0, IDs: []IDRef{{Kind: IDTimer, Arg: 0, Off: -1, If: NoArg}}},
+	}, Ret: RetInt, Class: 0, Replay: ReplayTime, IDs: []IDRef{{Kind: IDTimer, Arg: 0, Off: -1, If: NoArg}}},
 	{Nr: 226, Name: "timer_delete", Args: []Arg{
 		{Name: "timer_id", Type: "timer_t", Kind: KindInt, SizeArg: NoArg},
 	}, Ret: RetInt, Class: 0, IDs: []IDRef{{Kind: IDTimer, Arg: 0, Off: -1, If: NoArg}}},
@@ -1004,7 +1004,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "flags", Type: "int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagTimer},
 		{Name: "rqtp", Type: "const struct __kernel_timespec *", Kind: KindStructIn, SizeArg: NoArg, Size: 16},
 		{Name: "rmtp", Type: "struct __kernel_timespec *", Kind: KindStructOut, SizeArg: NoArg, Size: 16},
-	}, Ret: RetInt, Class: 0, Replay: ReplayNoise | ReplayTime},
+	}, Ret: RetInt, Class: 0, Replay: ReplayNoise | ReplayTime | ReplayTimeLeft},
 	{Nr: 231, Name: "exit_group", Args: []Arg{
 		{Name: "error_code", Type: "int", Kind: KindInt, SizeArg: NoArg},
 	}, Ret: RetNone, Class: ClassProcess, Replay: ReplayVisible},
@@ -1322,7 +1322,7 @@ var sysX86_64 = [...]Syscall{
 	{Nr: 287, Name: "timerfd_gettime", Args: []Arg{
 		{Name: "ufd", Type: "int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "otmr", Type: "struct __kernel_itimerspec *", Kind: KindStructOut, SizeArg: NoArg, Size: 32},
-	}, Ret: RetInt, Class: ClassDesc},
+	}, Ret: RetInt, Class: ClassDesc, Replay: ReplayTime},
 	{Nr: 288, Name: "accept4", Args: []Arg{
 		{Name: "fd", Type: "int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "upeer_sockaddr", Type: "struct sockaddr *", Kind: KindSockaddrOut, SizeArg: 2},
@@ -1420,7 +1420,7 @@ var sysX86_64 = [...]Syscall{
 	{Nr: 305, Name: "clock_adjtime", Args: []Arg{
 		{Name: "which_clock", Type: "const clockid_t", Kind: KindFlags, SizeArg: NoArg, Flags: FlagClockID},
 		{Name: "utx", Type: "struct __kernel_timex *", Kind: KindStructInOut, SizeArg: NoArg, Size: 208},
-	}, Ret: RetInt, Class: ClassClock},
+	}, Ret: RetInt, Class: ClassClock, Replay: ReplayTime},
 	{Nr: 306, Name: "syncfs", Args: []Arg{
 		{Name: "fd", Type: "int", Kind: KindFD, SizeArg: NoArg},
 	}, Ret: RetInt, Class: ClassDesc},
