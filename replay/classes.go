@@ -122,6 +122,7 @@ const (
 	fFDInfo    = abi.ReplayFDInfo
 	fMeta      = abi.ReplayMeta
 	fVisible   = abi.ReplayVisible
+	fTimeSet   = abi.ReplayTimeSet
 )
 
 var callFlags [512]abi.ReplayFacts

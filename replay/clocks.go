@@ -82,3 +82,42 @@ func (rp *Replayer) giveTimeLeft(sc *tracer.Syscall, e *entry, act *tracer.Actio
 		exitWrite(sc, act, relocate(&sc.Args, e, m), m.Data)
 	}
 }
+
+// timerOutcome reports whether a call that ran is one whose outcome a
+// timer's timing decides: it arms a timer (and learns what the one it
+// replaces had left), or reads a timerfd (how many expiries) or a
+// signalfd (the siginfo of a timer's signal: overruns, CPU times).
+func (rp *Replayer) timerOutcome(sc *tracer.Syscall) bool {
+	if sc.Arch != abi.ArchX86_64 {
+		return false
+	}
+	if callFlags[sc.Nr]&fTimeSet != 0 {
+		return true
+	}
+	if callFlags[sc.Nr]&fRead == 0 {
+		return false
+	}
+	switch sc.Thread.Proc.FDPath(int(int32(sc.Args[0]))) {
+	case "anon_inode:[timerfd]", "anon_inode:[signalfd]":
+		return true
+	}
+	return false
+}
+
+// giveRecorded gives a call that ran the recorded result and out-memory,
+// where it succeeded (or failed) as it did when recorded.
+func (rp *Replayer) giveRecorded(sc *tracer.Syscall, e *entry, act *tracer.Action) {
+	if (sc.Ret < 0) != (e.s.Ret < 0) || !rp.givesBack(sc, e) {
+		return
+	}
+	args := &sc.Args
+	if a, ok := rp.entryArgs[sc.Thread]; ok {
+		args = a // as the program made the call
+	}
+	act.Skip, act.Value, act.By = true, e.s.Ret, "replay"
+	for _, m := range e.s.Mem {
+		if m.Kind == tracepb.MemKind_MEM_KIND_OUT && len(m.Data) > 0 {
+			act.Writes = append(act.Writes, tracer.MemWrite{Addr: relocate(args, e, m), Data: m.Data})
+		}
+	}
+}

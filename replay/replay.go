@@ -538,6 +538,9 @@ func (rp *Replayer) exit(sc *tracer.Syscall, act *tracer.Action) {
 		return
 	}
 	rp.translateResult(sc, e, act)
+	if th.mode == modeReal && rp.opts.Emulate&Time != 0 && rp.timerOutcome(sc) {
+		rp.giveRecorded(sc, e, act)
+	}
 	switch th.mode {
 	case modeReal:
 		if reason := rp.compareExit(sc, e, act); reason != "" {

@@ -23,6 +23,7 @@ func TestReplayKernelState(t *testing.T) {
 		{"pids", []string{"capget: pid ", "owner_ex: ", "fiogetown: ", "ioprio: "}},
 		{"ids", []string{"msgget: ", "semget: ", "shmget: ", "add_key: "}},
 		{"clocks", []string{"adjtimex: ", "pipe: ino ", "memfd: ino ", "statfs: ", "sleep: interrupted left "}},
+		{"timers", []string{"alarm: ", "getitimer: ", "setitimer old: ", "timer: id ", "signalfd: ", "timerfd: left ", "timerfd: expired "}},
 	} {
 		t.Run(tc.mode, func(t *testing.T) {
 			trace, out, code := recordRun(t, nil, bin, tc.mode)

@@ -224,6 +224,7 @@ const (
 	ReplayMeta                              // stat, statfs or a listing of a file
 	ReplayVisible                           // its effect reaches outside the process
 	ReplayTimeLeft                          // interrupted by a signal, it writes the time left into its out-structs
+	ReplayTimeSet                           // arms a timer: runs, and gives the program the recorded time left of the one it replaces
 )
 
 // FSWhen says when a call with an FSEffect changes the file system.

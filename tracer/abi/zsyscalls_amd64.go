@@ -177,12 +177,12 @@ var sysX86_64 = [...]Syscall{
 	}, Ret: RetInt, Class: 0, Replay: ReplayTime},
 	{Nr: 37, Name: "alarm", Args: []Arg{
 		{Name: "seconds", Type: "unsigned int", Kind: KindUint, SizeArg: NoArg},
-	}, Ret: RetInt, Class: 0},
+	}, Ret: RetInt, Class: 0, Replay: ReplayTimeSet},
 	{Nr: 38, Name: "setitimer", Args: []Arg{
 		{Name: "which", Type: "int", Kind: KindInt, SizeArg: NoArg},
 		{Name: "value", Type: "struct __kernel_old_itimerval *", Kind: KindStructIn, SizeArg: NoArg, Size: 32},
 		{Name: "ovalue", Type: "struct __kernel_old_itimerval *", Kind: KindStructOut, SizeArg: NoArg, Size: 32},
-	}, Ret: RetInt, Class: 0},
+	}, Ret: RetInt, Class: 0, Replay: ReplayTimeSet},
 	{Nr: 39, Name: "getpid", Args: nil, Ret: RetInt, Class: ClassPure, Replay: ReplayNoise | ReplayPidRet},
 	{Nr: 40, Name: "sendfile", Args: []Arg{
 		{Name: "out_fd", Type: "int", Kind: KindFD, SizeArg: NoArg},
@@ -976,7 +976,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "flags", Type: "int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagTimer},
 		{Name: "new_setting", Type: "const struct __kernel_itimerspec *", Kind: KindStructIn, SizeArg: NoArg, Size: 32},
 		{Name: "old_setting", Type: "struct __kernel_itimerspec *", Kind: KindStructOut, SizeArg: NoArg, Size: 32},
-	}, Ret: RetInt, Class: 0, IDs: []IDRef{{Kind: IDTimer, Arg: 0, Off: -1, If: NoArg}}},
+	}, Ret: RetInt, Class: 0, Replay: ReplayTimeSet, IDs: []IDRef{{Kind: IDTimer, Arg: 0, Off: -1, If: NoArg}}},
 	{Nr: 224, Name: "timer_gettime", Args: []Arg{
 		{Name: "timer_id", Type: "timer_t", Kind: KindInt, SizeArg: NoArg},
 		{Name: "setting", Type: "struct __kernel_itimerspec *", Kind: KindStructOut, SizeArg: NoArg, Size: 32},
@@ -1318,7 +1318,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "flags", Type: "int", Kind: KindInt, SizeArg: NoArg},
 		{Name: "utmr", Type: "const struct __kernel_itimerspec *", Kind: KindStructIn, SizeArg: NoArg, Size: 32},
 		{Name: "otmr", Type: "struct __kernel_itimerspec *", Kind: KindStructOut, SizeArg: NoArg, Size: 32},
-	}, Ret: RetInt, Class: ClassDesc},
+	}, Ret: RetInt, Class: ClassDesc, Replay: ReplayTimeSet},
 	{Nr: 287, Name: "timerfd_gettime", Args: []Arg{
 		{Name: "ufd", Type: "int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "otmr", Type: "struct __kernel_itimerspec *", Kind: KindStructOut, SizeArg: NoArg, Size: 32},

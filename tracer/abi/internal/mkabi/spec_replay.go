@@ -29,6 +29,9 @@ import (
 //	meta      stat, statfs or a directory listing of a file (class meta)
 //	visible   its effect reaches outside the process: a replay that never
 //	          made it missed something the program's user can see
+//	timeset   arms a timer: it runs (the program waits for what the timer
+//	          sends), and its result and out-structures (the time the
+//	          timer it replaces had left) come from the recording
 //	timeleft  interrupted by a signal, it writes the time left into its
 //	          out-structures (a sleep's remaining time)
 var replaySpecs = map[string]string{
@@ -47,6 +50,10 @@ var replaySpecs = map[string]string{
 	"timer_gettime":      "time",
 	"timer_getoverrun":   "time",
 	"timerfd_gettime":    "time",
+	"alarm":              "timeset",
+	"setitimer":          "timeset",
+	"timer_settime":      "timeset",
+	"timerfd_settime":    "timeset",
 	"getrandom":          "random",
 	"getpid":             "pidret noise",
 	"getppid":            "pidret",
@@ -152,7 +159,7 @@ var replayTokens = map[string]string{
 	"poll": "ReplayPoll", "read": "ReplayRead", "write": "ReplayWrite", "sock": "ReplaySock",
 	"accept": "ReplayAccept", "pidresult": "ReplayPidResult", "wait": "ReplayWait", "pidargs": "ReplayPidArgs",
 	"socket": "ReplaySocket", "noise": "ReplayNoise", "fdinfo": "ReplayFDInfo", "meta": "ReplayMeta",
-	"visible": "ReplayVisible", "timeleft": "ReplayTimeLeft",
+	"visible": "ReplayVisible", "timeleft": "ReplayTimeLeft", "timeset": "ReplayTimeSet",
 }
 
 // replayLiteral renders the Replay field of a table entry ("" for none).
