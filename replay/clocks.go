@@ -121,3 +121,45 @@ func (rp *Replayer) giveRecorded(sc *tracer.Syscall, e *entry, act *tracer.Actio
 		}
 	}
 }
+
+// tsc is a read of the time stamp counter: its value, and rdtscp's aux.
+type tsc struct {
+	v   uint64
+	aux uint32
+}
+
+// TSCStep is how far the time stamp counter moves between two reads replay
+// has no recorded value for (reads after a departure, or more than the
+// recording made).
+const TSCStep = 1000
+
+// tscRead completes a read of the time stamp counter that faulted (the
+// recording trapped them): with the thread's next recorded value, or,
+// past them, the last one given plus TSCStep. It reports whether ev was
+// such a read.
+func (rp *Replayer) tscRead(ev *tracer.ProcessEvent) bool {
+	rdtscp, ok := ev.TSCRead()
+	if !ok {
+		return false
+	}
+	th := rp.thread(ev.Thread.Lineage)
+	if rp.dep == nil {
+		for len(th.tscs) == 0 && rp.pull() {
+		}
+	}
+	var v tsc
+	if rp.dep == nil && len(th.tscs) > 0 {
+		v = th.tscs[0]
+		th.tscs = th.tscs[1:]
+	} else {
+		if rp.tsc.v == 0 {
+			rp.tsc.v, _ = tracer.ReadTSC()
+		}
+		v = tsc{rp.tsc.v + TSCStep, rp.tsc.aux}
+	}
+	if v.v > rp.tsc.v {
+		rp.tsc = v
+	}
+	_ = ev.CompleteTSC(rdtscp, v.v, v.aux)
+	return true
+}

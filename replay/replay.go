@@ -123,6 +123,7 @@ type Replayer struct {
 	// moved keeps the structures replay passed in scratch memory.
 	idMaps map[abi.IDKind]*idMap
 	moved  map[*tracer.Thread]movedStruct
+	tsc    tsc // the last time stamp counter given
 
 	ov      tracer.Action
 	ovx     tracer.Action
@@ -574,6 +575,9 @@ func (rp *Replayer) overlayExit(sc *tracer.Syscall, act *tracer.Action) {
 func (rp *Replayer) Process(ev *tracer.ProcessEvent) {
 	switch ev.Kind {
 	case tracer.EventSignal:
+		if rp.hdr.TscTrapped && rp.tscRead(ev) {
+			return
+		}
 		if rp.dep == nil {
 			rp.signal(ev) // after a departure, signals come when they come
 		}

@@ -4,7 +4,7 @@
  * structures it fills, time read without a syscall, timers), for replay
  * tests.
  *
- * Usage: kstate pids|ids|clocks|tsc|timers
+ * Usage: kstate pids|ids|clocks|tsc|timers|tsctrap
  *   pids    capget with its own pid, fcntl F_SETOWN_EX/F_GETOWN_EX and
  *           FIOSETOWN with its own pid/tid, ioprio_get of itself, kcmp of
  *           itself, move_pages of itself (no pages)
@@ -15,6 +15,9 @@
  *   tsc     rdtsc, rdtscp, cpuid's vendor
  *   timers  alarm, setitimer/getitimer, a POSIX timer read through a
  *           signalfd, a timerfd
+ *   tsctrap asks for rdtsc to fault (prctl PR_SET_TSC, PR_TSC_SIGSEGV) and
+ *           runs it: killed by SIGSEGV where the CPU honours that; else it
+ *           prints "rdtsc: not trapped" and exits 3 (some hypervisors)
  * Each line is "label: values". A call the machine does not allow prints
  * "label: unavailable (errno)". Exit 0; an unexpected failure: exit 1.
  */
@@ -32,6 +35,7 @@
 #include <sys/ioctl.h>
 #include <sys/ipc.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/msg.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
@@ -284,11 +288,21 @@ static void timers(void)
 	printf("timerfd: expired %llu\n", (unsigned long long)n);
 }
 
+static int tsctrap(void)
+{
+	if (prctl(PR_SET_TSC, PR_TSC_SIGSEGV) < 0)
+		die("prctl");
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	printf("rdtsc: not trapped\n");
+	return 3;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc != 2) {
-		fprintf(stderr, "usage: kstate pids|ids|clocks|tsc|timers\n");
+		fprintf(stderr, "usage: kstate pids|ids|clocks|tsc|timers|tsctrap\n");
 		return 2;
 	}
 	if (!strcmp(argv[1], "pids"))
@@ -301,6 +315,8 @@ int main(int argc, char **argv)
 		tsc();
 	else if (!strcmp(argv[1], "timers"))
 		timers();
+	else if (!strcmp(argv[1], "tsctrap"))
+		return tsctrap();
 	else {
 		fprintf(stderr, "kstate: unknown mode %s\n", argv[1]);
 		return 2;
