@@ -4,7 +4,7 @@
  * structures it fills, time read without a syscall, timers), for replay
  * tests.
  *
- * Usage: kstate pids|ids|clocks|tsc|timers|tsctrap
+ * Usage: kstate pids|ids|clocks|tsc|tscsim|timers|tsctrap
  *   pids    capget with its own pid, fcntl F_SETOWN_EX/F_GETOWN_EX and
  *           FIOSETOWN with its own pid/tid, ioprio_get of itself, kcmp of
  *           itself, move_pages of itself (no pages)
@@ -15,6 +15,10 @@
  *   tsc     rdtsc, rdtscp, cpuid's vendor
  *   timers  alarm, setitimer/getitimer, a POSIX timer read through a
  *           signalfd, a timerfd
+ *   tscsim  as tsc, but each rdtsc/rdtscp comes right after the program
+ *           sends itself the SIGSEGV (si_code SI_KERNEL) a trapped one
+ *           raises: for machines whose CPU never faults them; only hermes
+ *           record/replay survive it (natively, the SIGSEGV kills it)
  *   tsctrap asks for rdtsc to fault (prctl PR_SET_TSC, PR_TSC_SIGSEGV) and
  *           runs it: killed by SIGSEGV where the CPU honours that; else it
  *           prints "rdtsc: not trapped" and exits 3 (some hypervisors)
@@ -288,6 +292,25 @@ static void timers(void)
 	printf("timerfd: expired %llu\n", (unsigned long long)n);
 }
 
+/* Sends the process the SIGSEGV a faulted rdtsc (or rdtscp) raises, from
+ * the instruction just before it: the signal is delivered with the thread
+ * at that instruction, as if it had faulted. */
+static void tscsim(void)
+{
+	siginfo_t si;
+	memset(&si, 0, sizeof si);
+	si.si_signo = SIGSEGV;
+	si.si_code = SI_KERNEL;
+	uint64_t a = SYS_rt_sigqueueinfo, d = (uint64_t)(uintptr_t)&si, c;
+	__asm__ volatile("syscall\n\trdtsc" : "+a"(a), "+d"(d) : "D"((long)getpid()), "S"((long)SIGSEGV) : "rcx", "r11", "memory");
+	uint64_t t1 = d << 32 | (uint32_t)a;
+	printf("rdtsc: %llu\n", (unsigned long long)t1);
+	a = SYS_rt_sigqueueinfo, d = (uint64_t)(uintptr_t)&si;
+	__asm__ volatile("syscall\n\trdtscp" : "+a"(a), "+d"(d), "=c"(c) : "D"((long)getpid()), "S"((long)SIGSEGV) : "r11", "memory");
+	uint64_t t2 = d << 32 | (uint32_t)a;
+	printf("rdtscp: %llu aux %u later %d\n", (unsigned long long)t2, (unsigned)c, t2 >= t1);
+}
+
 static int tsctrap(void)
 {
 	if (prctl(PR_SET_TSC, PR_TSC_SIGSEGV) < 0)
@@ -302,7 +325,7 @@ int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc != 2) {
-		fprintf(stderr, "usage: kstate pids|ids|clocks|tsc|timers|tsctrap\n");
+		fprintf(stderr, "usage: kstate pids|ids|clocks|tsc|tscsim|timers|tsctrap\n");
 		return 2;
 	}
 	if (!strcmp(argv[1], "pids"))
@@ -315,6 +338,8 @@ int main(int argc, char **argv)
 		tsc();
 	else if (!strcmp(argv[1], "timers"))
 		timers();
+	else if (!strcmp(argv[1], "tscsim"))
+		tscsim();
 	else if (!strcmp(argv[1], "tsctrap"))
 		return tsctrap();
 	else {
