@@ -163,3 +163,27 @@ func (rp *Replayer) tscRead(ev *tracer.ProcessEvent) bool {
 	_ = ev.CompleteTSC(rdtscp, v.v, v.aux)
 	return true
 }
+
+// siTimer is the si_code of a POSIX timer's signal.
+const siTimer = -2
+
+// deferredInfo is deferred, and any signal a POSIX timer sent (whatever its
+// number): its expiry is moved to where the recording had it.
+func deferredInfo(sig int, info []byte) bool {
+	return deferred(sig) || (len(info) >= 12 && int32(binary.LittleEndian.Uint32(info[8:])) == siTimer)
+}
+
+// expecting reports whether replay sent the thread the signal ev stops at
+// (a timer's, whose siginfo now says tgkill).
+func (rp *Replayer) expecting(ev *tracer.ProcessEvent) bool {
+	th := rp.threads[ev.Thread.Lineage]
+	if th == nil {
+		return false
+	}
+	for _, s := range th.expect {
+		if s.sig == ev.Signal {
+			return true
+		}
+	}
+	return false
+}

@@ -154,7 +154,7 @@ func (rp *matcher) pull() bool {
 		case tracepb.ProcessKind_PROCESS_KIND_TSC:
 			th.tscs = append(th.tscs, tsc{p.Tsc, p.TscAux})
 		case tracepb.ProcessKind_PROCESS_KIND_SIGNAL:
-			if deferred(int(p.Signal)) {
+			if deferredInfo(int(p.Signal), p.Siginfo) {
 				th.pendingSigs = append(th.pendingSigs, sigRec{sig: int(p.Signal), info: p.Siginfo})
 			}
 		case tracepb.ProcessKind_PROCESS_KIND_EXIT:

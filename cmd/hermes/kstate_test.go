@@ -28,7 +28,8 @@ func TestReplayKernelState(t *testing.T) {
 		{"ids", []string{"msgget: ", "semget: ", "shmget: ", "add_key: "}},
 		{"clocks", []string{"adjtimex: ", "pipe: ino ", "memfd: ino ", "statfs: ", "sleep: interrupted left "}},
 		{"tsc", []string{"rdtsc: ", "rdtscp: "}},
-		{"timers", []string{"alarm: ", "getitimer: ", "setitimer old: ", "timer: id ", "signalfd: ", "timerfd: left ", "timerfd: expired "}},
+		{"timers", []string{"alarm: ", "getitimer: ", "setitimer old: ", "timer: id ", "signalfd: ", "timerfd: left ", "timerfd: expired ",
+			"timer signal: code SI_TIMER after "}},
 	} {
 		t.Run(tc.mode, func(t *testing.T) {
 			mode := tc.mode

@@ -14,7 +14,8 @@
  *           /dev/shm, a clock_nanosleep interrupted by a signal
  *   tsc     rdtsc, rdtscp, cpuid's vendor
  *   timers  alarm, setitimer/getitimer, a POSIX timer read through a
- *           signalfd, a timerfd
+ *           signalfd, a timerfd, and a POSIX timer whose real-time signal's
+ *           handler ends a loop of getppid calls: how many ran is timing
  *   tscsim  as tsc, but each rdtsc/rdtscp comes right after the program
  *           sends itself the SIGSEGV (si_code SI_KERNEL) a trapped one
  *           raises: for machines whose CPU never faults them; only hermes
@@ -171,6 +172,14 @@ static void ids(void)
 
 static void handler(int sig) { (void)sig; }
 
+static volatile sig_atomic_t fired;
+static void firehandler(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)uc;
+	fired = si->si_code == SI_TIMER ? 1 : 2;
+}
+
 static void clocks(void)
 {
 	struct timex tx = {0};
@@ -290,6 +299,22 @@ static void timers(void)
 	if (read(tfd, &n, sizeof n) != sizeof n)
 		die("read timerfd");
 	printf("timerfd: expired %llu\n", (unsigned long long)n);
+
+	struct sigaction sa = {0};
+	sa.sa_sigaction = firehandler;
+	sa.sa_flags = SA_SIGINFO;
+	if (sigaction(SIGRTMIN + 1, &sa, NULL) < 0)
+		die("sigaction");
+	ev.sigev_signo = SIGRTMIN + 1;
+	if (timer_create(CLOCK_MONOTONIC, &ev, &t) < 0)
+		die("timer_create");
+	struct itimerspec soon = {{0, 0}, {0, 5000000}};
+	if (timer_settime(t, 0, &soon, NULL) < 0)
+		die("timer_settime");
+	long loops = 0;
+	while (!fired)
+		loops += getppid() > 0;
+	printf("timer signal: code %s after %ld calls\n", fired == 1 ? "SI_TIMER" : "other", loops);
 }
 
 /* Sends the process the SIGSEGV a faulted rdtsc (or rdtscp) raises, from
