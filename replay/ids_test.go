@@ -1,9 +1,11 @@
 package replay
 
 import (
+	"encoding/binary"
 	"testing"
 
 	"github.com/hermes-trace/hermes/tracer/abi"
+	"golang.org/x/sys/unix"
 )
 
 // TestKernelIDs checks the translation of ids between a recording and a
@@ -41,6 +43,52 @@ func TestKernelIDs(t *testing.T) {
 		rec, ok := rp.recordedID(tc.kind, tc.live)
 		if tc.live != 0 && (ok != tc.toRecorded || (ok && rec != tc.rec)) {
 			t.Errorf("recordedID(%s, %d) = %d, %v; want %d, %v", tc.kind, tc.live, rec, ok, tc.rec, tc.toRecorded)
+		}
+	}
+}
+
+// TestTimerSignalsDeferred checks which signals replay moves to where the
+// recording had them: the deferred ones by number, and any a POSIX timer
+// sent (si_code SI_TIMER), by its siginfo.
+func TestTimerSignalsDeferred(t *testing.T) {
+	info := func(code int32) []byte {
+		b := make([]byte, 128)
+		binary.LittleEndian.PutUint32(b[8:], uint32(code))
+		return b
+	}
+	for _, tc := range []struct {
+		sig  int
+		info []byte
+		want bool
+	}{
+		{int(unix.SIGALRM), info(0x80), true},
+		{int(unix.SIGUSR1), nil, true},
+		{35, info(siTimer), true}, // a real-time signal from a timer
+		{35, info(-6), false},     // from tgkill
+		{35, nil, false},          // no siginfo
+		{int(unix.SIGSEGV), info(0x80), false},
+	} {
+		if got := deferredInfo(tc.sig, tc.info); got != tc.want {
+			t.Errorf("deferredInfo(%d, code %v) = %v, want %v", tc.sig, tc.info != nil, got, tc.want)
+		}
+	}
+}
+
+// TestInterrupted checks which failed calls wrote the time they had left.
+func TestInterrupted(t *testing.T) {
+	for _, tc := range []struct {
+		call string
+		ret  int64
+		want bool
+	}{
+		{"clock_nanosleep", -516, true}, // ERESTART_RESTARTBLOCK
+		{"nanosleep", -4, true},         // EINTR
+		{"nanosleep", -512, true},       // ERESTARTSYS
+		{"nanosleep", -22, false},       // EINVAL
+		{"read", -4, false},
+	} {
+		if got := abi.Interrupted(abi.Lookup(tc.call), tc.ret); got != tc.want {
+			t.Errorf("Interrupted(%s, %d) = %v, want %v", tc.call, tc.ret, got, tc.want)
 		}
 	}
 }
