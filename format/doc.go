@@ -13,7 +13,7 @@
 //
 //	header   magic    "HERMTRC\x00"                  8 bytes
 //	         major    u16   (currently 1)
-//	         minor    u16   (currently 5)
+//	         minor    u16   (currently 6)
 //	         length   u32   length of the message, at most 1 MiB
 //	         message  TraceHeader protobuf
 //	         crc      u32   CRC32C of all the header bytes before it

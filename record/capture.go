@@ -280,7 +280,18 @@ func (c *capturer) iov(mem *tracer.Memory, arg int, addr uint64, count int, kind
 // exit captures what the kernel wrote, sized by the syscall model's rules
 // from the return value.
 func (c *capturer) exit(sc *tracer.Syscall) {
-	if sc.Info == nil || sc.Ret < 0 {
+	if sc.Info == nil {
+		return
+	}
+	if sc.Ret < 0 {
+		if abi.Interrupted(sc.Info, sc.Ret) {
+			// A sleep a signal cut short: the time it had left.
+			for i, a := range sc.Info.Args {
+				if a.Kind == abi.KindStructOut && sc.Args[i] != 0 {
+					c.add(sc.Mem(), tracepb.MemKind_MEM_KIND_OUT, i, sc.Args[i], int(a.Size), int(a.Size))
+				}
+			}
+		}
 		return
 	}
 	mem := sc.Mem()

@@ -65,6 +65,10 @@ type Recorder struct {
 
 // Options configure a Recorder.
 type Options struct {
+	// TrapTSC: the command's reads of the time stamp counter fault
+	// (tracer.TrapTSCStep); the recorder completes each with the counter
+	// it reads itself, and records the value as a TSC event, for replay.
+	TrapTSC bool
 	// Summarize keeps only a summary (the first SummaryPrefix bytes and a
 	// CRC-32C of all of it, see tracepb.Mem.digest) of the data whose
 	// contents can be had again: what write-like calls passed in, and what
@@ -477,6 +481,25 @@ func (r *Recorder) flush(th *tracer.Thread, c *call) {
 // Process implements tracer.ProcessHandler.
 func (r *Recorder) Process(ev *tracer.ProcessEvent) {
 	th := ev.Thread
+	if r.opts.TrapTSC && ev.Kind == tracer.EventSignal {
+		if rdtscp, ok := ev.TSCRead(); ok {
+			tsc, aux := tracer.ReadTSC()
+			if !rdtscp {
+				aux = 0
+			}
+			if ev.CompleteTSC(rdtscp, tsc, aux) == nil {
+				p := &r.pe
+				*p = tracepb.Process{
+					Kind: tracepb.ProcessKind_PROCESS_KIND_TSC, Seq: r.nextSeq(), Lineage: th.Lineage,
+					Pid: int32(th.Proc.Pid), Tid: int32(th.Tid), TimeNs: r.round(ev.Time), Tsc: tsc, TscAux: aux, Tscp: rdtscp,
+				}
+				r.evp.Process = p
+				r.ev.Kind = &r.evp
+				r.append(&r.ev)
+				return
+			}
+		}
+	}
 	if ev.Kind == tracer.EventExit {
 		if th.Tid == th.Proc.Pid {
 			delete(r.timeNS, th.Proc)

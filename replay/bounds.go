@@ -43,6 +43,14 @@ func (e *UnsafeWriteError) Error() string {
 // and live memory.
 func outRegions(sc *tracer.Syscall, args *[6]uint64, ret int64, dst []region) []region {
 	info := sc.Info
+	if info != nil && ret < 0 && abi.Interrupted(info, ret) {
+		for i, a := range info.Args {
+			if a.Kind == abi.KindStructOut && args[i] != 0 && len(dst) < maxRegions {
+				dst = append(dst, region{args[i], uint64(a.Size)})
+			}
+		}
+		return dst
+	}
 	if info == nil || ret < 0 {
 		return dst
 	}
@@ -114,6 +122,7 @@ func outRegions(sc *tracer.Syscall, args *[6]uint64, ret int64, dst []region) []
 			}
 		}
 	}
+	idRegions(sc, args, add)
 	return dst
 }
 

@@ -122,29 +122,10 @@ const (
 	fFDInfo    = abi.ReplayFDInfo
 	fMeta      = abi.ReplayMeta
 	fVisible   = abi.ReplayVisible
+	fTimeSet   = abi.ReplayTimeSet
 )
 
 var callFlags [512]abi.ReplayFacts
-
-// pidArgIndexes returns which arguments of a call with fPidArgs are pids.
-func pidArgIndexes(nr int, args *[6]uint64) []int {
-	switch nr {
-	case unix.SYS_TGKILL, unix.SYS_RT_TGSIGQUEUEINFO, unix.SYS_SETPGID:
-		return pidArgs01
-	case unix.SYS_WAITID:
-		if args[0] == unix.P_PID || args[0] == unix.P_PGID {
-			return pidArgs1
-		}
-		return nil
-	}
-	return pidArgs0
-}
-
-var (
-	pidArgs0  = []int{0}
-	pidArgs1  = []int{1}
-	pidArgs01 = []int{0, 1}
-)
 
 func init() {
 	for _, sc := range abi.All() {

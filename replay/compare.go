@@ -89,6 +89,7 @@ func (rp *Replayer) translateResult(sc *tracer.Syscall, e *entry, act *tracer.Ac
 	if sc.Nr == unix.SYS_WAITID && sc.Ret == 0 {
 		rp.waitidPid(sc)
 	}
+	rp.translateIDResults(sc, e, act)
 	if f&fPidResult == 0 || sc.Ret == 0 {
 		return
 	}

@@ -32,10 +32,13 @@ func (rp *Replayer) decide(sc *tracer.Syscall, e *entry, act *tracer.Action) uin
 	}
 	c := rp.opts.Emulate
 	f := callFlags[sc.Nr]
-	if f&fMeta != 0 && c&Meta != 0 && rp.ofFile(sc, e) && rp.givesBack(sc, e) {
+	if f&fMeta != 0 && c&Meta != 0 && rp.givesBack(sc, e) {
 		// What a file's inode, times, owner and block count were, and
 		// the order of a directory: the view has the files' contents
-		// but not their identity (see fsview).
+		// but not their identity (see fsview). A pipe's, a socket's, an
+		// anonymous file's inode and times, what is under /proc, and
+		// the free counts of pseudo file systems cannot be the same
+		// twice either.
 		rp.emulate(sc, e, act)
 		return modeEmulated
 	}
@@ -165,34 +168,6 @@ func aboutFD(sc *tracer.Syscall) bool {
 	return true
 }
 
-// ofFile reports whether a Meta call is about a file or directory (not a
-// descriptor of a pipe or socket, nor anything under /proc, /sys or /dev).
-func (rp *Replayer) ofFile(sc *tracer.Syscall, e *entry) bool {
-	switch sc.Nr {
-	case unix.SYS_FSTAT, unix.SYS_FSTATFS, unix.SYS_GETDENTS64, unix.SYS_GETDENTS:
-		return recorded.FileBacked(sc.Thread.Proc.FDPath(int(int32(sc.Args[0]))))
-	case unix.SYS_NEWFSTATAT, unix.SYS_STATX:
-		if aboutFD(sc) {
-			return recorded.FileBacked(sc.Thread.Proc.FDPath(int(int32(sc.Args[0]))))
-		}
-		return recordedPathOfFile(e, 1)
-	}
-	return recordedPathOfFile(e, 0)
-}
-
-// recordedPathOfFile reports whether the path argument arg of a recorded
-// call is not under /proc, /sys or /dev.
-func recordedPathOfFile(e *entry, arg uint32) bool {
-	for _, m := range e.s.Mem {
-		if m.Kind == tracepb.MemKind_MEM_KIND_IN && m.Arg == arg && m.Addr == e.args[arg] {
-			p := string(bytes.TrimSuffix(m.Data, []byte{0}))
-			return !strings.HasPrefix(p, "/proc/") && !strings.HasPrefix(p, "/sys/") && !strings.HasPrefix(p, "/dev/") &&
-				p != "/proc" && p != "/sys" && p != "/dev"
-		}
-	}
-	return false
-}
-
 func emptyString(sc *tracer.Syscall, arg int) bool {
 	var b [1]byte
 	n, _ := sc.Mem().ReadAt(b[:], sc.Args[arg])
@@ -301,36 +276,6 @@ func (rp *Replayer) diedIn(th *thread, sc *tracer.Syscall, e *entry, act *tracer
 		act.Signal = int(proc.exit.Signal)
 	}
 	return modeUnchecked
-}
-
-// translatePidArgs rewrites recorded pids in arguments to the real ones,
-// where the program sees recorded pids.
-func (rp *Replayer) translatePidArgs(sc *tracer.Syscall, act *tracer.Action) {
-	if rp.opts.Emulate&Pid == 0 || sc.Arch != abi.ArchX86_64 || callFlags[sc.Nr]&fPidArgs == 0 {
-		return
-	}
-	for _, i := range pidArgIndexes(sc.Nr, &sc.Args) {
-		if act.SetArgs&(1<<i) != 0 {
-			continue
-		}
-		v := int32(sc.Args[i])
-		neg := v < -1
-		if neg {
-			v = -v
-		}
-		if v <= 0 {
-			continue
-		}
-		real, ok := rp.pids.toReal(v)
-		if !ok || real == int(v) {
-			continue
-		}
-		if neg {
-			real = -real
-		}
-		act.SetArgs |= 1 << i
-		act.Args[i] = uint64(uint32(int32(real)))
-	}
 }
 
 // translateProcPaths rewrites /proc/PID paths, where PID is a recorded

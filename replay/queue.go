@@ -54,6 +54,7 @@ type thread struct {
 	mapped bool
 	execs  [][]byte         // AT_RANDOM of recorded execs not yet replayed
 	exit   *tracepb.Process // the recorded exit of the thread, once read
+	tscs   []tsc            // recorded reads of the time stamp counter not yet given
 }
 
 // matcher holds the recorded calls not yet matched: a queue per thread,
@@ -150,8 +151,10 @@ func (rp *matcher) pull() bool {
 		switch p.Kind {
 		case tracepb.ProcessKind_PROCESS_KIND_EXEC:
 			th.execs = append(th.execs, p.AtRandom)
+		case tracepb.ProcessKind_PROCESS_KIND_TSC:
+			th.tscs = append(th.tscs, tsc{p.Tsc, p.TscAux})
 		case tracepb.ProcessKind_PROCESS_KIND_SIGNAL:
-			if deferred(int(p.Signal)) {
+			if deferredInfo(int(p.Signal), p.Siginfo) {
 				th.pendingSigs = append(th.pendingSigs, sigRec{sig: int(p.Signal), info: p.Siginfo})
 			}
 		case tracepb.ProcessKind_PROCESS_KIND_EXIT:

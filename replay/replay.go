@@ -119,6 +119,11 @@ type Replayer struct {
 	// bound at their exit.
 	entryArgs map[*tracer.Thread]*[6]uint64
 	gaveUp    bool // a lenient replay stopped after too many divergences
+	// idMaps maps the ids the kernel hands out, by kind (see ids.go);
+	// moved keeps the structures replay passed in scratch memory.
+	idMaps map[abi.IDKind]*idMap
+	moved  map[*tracer.Thread]movedStruct
+	tsc    tsc // the last time stamp counter given
 
 	ov      tracer.Action
 	ovx     tracer.Action
@@ -231,7 +236,7 @@ func (rp *Replayer) untraced(sc *tracer.Syscall) bool {
 func (rp *Replayer) Enter(sc *tracer.Syscall, act *tracer.Action) {
 	rp.enter(sc, act)
 	rp.bound(sc, &sc.Args, act)
-	if act.SetArgs != 0 || act.SetNr {
+	if act.SetArgs != 0 || act.SetNr || (len(act.Strings) > 0 && !act.Skip) {
 		// The exit sees the arguments the call ran with; its writes are
 		// bounded by the ones the program made it with.
 		if rp.entryArgs == nil {
@@ -461,6 +466,13 @@ func (rp *Replayer) applyOverlay(sc *tracer.Syscall, act, ov *tracer.Action, ent
 
 // Exit implements tracer.Handler.
 func (rp *Replayer) Exit(sc *tracer.Syscall, act *tracer.Action) {
+	if _, ok := rp.moved[sc.Thread]; ok {
+		if sc.Skipped {
+			delete(rp.moved, sc.Thread)
+		} else {
+			rp.restoreMoved(sc, act)
+		}
+	}
 	rp.exit(sc, act)
 	args := &sc.Args
 	if a, ok := rp.entryArgs[sc.Thread]; ok {
@@ -515,6 +527,9 @@ func (rp *Replayer) exit(sc *tracer.Syscall, act *tracer.Action) {
 			th.nhist--
 			rp.calls--
 		}
+		if e.restart && abi.Interrupted(sc.Info, sc.Ret) && rp.opts.Emulate&Time != 0 {
+			rp.giveTimeLeft(sc, e, act)
+		}
 		rp.overlayExit(sc, act)
 		return
 	}
@@ -524,6 +539,9 @@ func (rp *Replayer) exit(sc *tracer.Syscall, act *tracer.Action) {
 		return
 	}
 	rp.translateResult(sc, e, act)
+	if th.mode == modeReal && rp.opts.Emulate&Time != 0 && rp.timerOutcome(sc) {
+		rp.giveRecorded(sc, e, act)
+	}
 	switch th.mode {
 	case modeReal:
 		if reason := rp.compareExit(sc, e, act); reason != "" {
@@ -557,6 +575,9 @@ func (rp *Replayer) overlayExit(sc *tracer.Syscall, act *tracer.Action) {
 func (rp *Replayer) Process(ev *tracer.ProcessEvent) {
 	switch ev.Kind {
 	case tracer.EventSignal:
+		if rp.hdr.TscTrapped && rp.tscRead(ev) {
+			return
+		}
 		if rp.dep == nil {
 			rp.signal(ev) // after a departure, signals come when they come
 		}

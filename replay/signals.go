@@ -61,7 +61,11 @@ func (rp *Replayer) deliverDue(sc *tracer.Syscall, th *thread) {
 // arrives where the recording had it, goes through with the recorded
 // siginfo; any other deferred signal is held back.
 func (rp *Replayer) signal(ev *tracer.ProcessEvent) {
-	if !deferred(ev.Signal) || rp.stopped {
+	var info []byte
+	if ev.Siginfo != nil {
+		info = ev.Siginfo[:]
+	}
+	if (!deferredInfo(ev.Signal, info) && !rp.expecting(ev)) || rp.stopped {
 		return
 	}
 	th := rp.thread(ev.Thread.Lineage)

@@ -63,6 +63,7 @@ type traceInfo struct {
 	DurationNs     int64             `json:"duration_ns"`
 	Seed           uint64            `json:"seed"`
 	Deterministic  bool              `json:"deterministic"`
+	TSCTrapped     bool              `json:"tsc_trapped"`
 	TimeResolution int64             `json:"time_resolution_ns"`
 	Traced         []string          `json:"traced,omitempty"` // empty: all syscalls
 	Preimages      bool              `json:"preimages"`
@@ -133,7 +134,7 @@ func runInfo(path string, asJSON bool, stdout io.Writer) error {
 		File: in.name, Size: in.size, FormatVersion: fmt.Sprintf("%d.%d", major, minor),
 		Tool: h.GetTool(), HermesVersion: h.GetHermesVersion(), Argv: h.GetArgv(), Cwd: h.GetCwd(),
 		Env: []infoEnv{}, Kernel: h.GetKernelRelease(), Arch: h.GetArch(), StartUnixNs: h.GetStartTimeUnixNs(),
-		Seed: h.GetSeed(), Deterministic: h.GetDeterministic(), TimeResolution: h.GetTimeResolutionNs(),
+		Seed: h.GetSeed(), Deterministic: h.GetDeterministic(), TSCTrapped: h.GetTscTrapped(), TimeResolution: h.GetTimeResolutionNs(),
 		Preimages: h.GetPreimages(), PreimageMax: h.GetPreimageMax(), OutputPath: h.GetOutputPath(),
 		Extra: h.GetExtra(), Faults: []infoFault{}, Damage: []string{},
 		SettingsRecorded: major > 1 || minor >= settingsMinor, FaultScripts: []infoScript{}, FaultRules: h.GetFaultRules(),
@@ -279,6 +280,9 @@ func printInfo(w io.Writer, i *traceInfo) {
 		row("seed", "%d (drawn at random)", i.Seed)
 	}
 	row("deterministic", "%s", yesNo(i.Deterministic))
+	if i.TSCTrapped {
+		row("rdtsc", "%s", "made to fault, and recorded")
+	}
 	if i.SettingsRecorded {
 		if i.Pinned {
 			row("CPU pinning", "yes (one CPU, with the tracer)")

@@ -202,6 +202,7 @@ const (
 	ProcessKind_PROCESS_KIND_EXIT        ProcessKind = 4 // thread or process exit
 	ProcessKind_PROCESS_KIND_SIGNAL      ProcessKind = 5 // signal delivered
 	ProcessKind_PROCESS_KIND_STOP        ProcessKind = 6 // group stop
+	ProcessKind_PROCESS_KIND_TSC         ProcessKind = 7 // an instruction read the time stamp counter (rdtsc, rdtscp)
 )
 
 // Enum value maps for ProcessKind.
@@ -214,6 +215,7 @@ var (
 		4: "PROCESS_KIND_EXIT",
 		5: "PROCESS_KIND_SIGNAL",
 		6: "PROCESS_KIND_STOP",
+		7: "PROCESS_KIND_TSC",
 	}
 	ProcessKind_value = map[string]int32{
 		"PROCESS_KIND_UNSPECIFIED": 0,
@@ -223,6 +225,7 @@ var (
 		"PROCESS_KIND_EXIT":        4,
 		"PROCESS_KIND_SIGNAL":      5,
 		"PROCESS_KIND_STOP":        6,
+		"PROCESS_KIND_TSC":         7,
 	}
 )
 
@@ -326,8 +329,11 @@ type TraceHeader struct {
 	// io_uring_setup was let through (--allow-io-uring); else it failed
 	// with ENOSYS (the operations of a ring pass through no system call).
 	IoUringAllowed bool `protobuf:"varint,26,opt,name=io_uring_allowed,json=ioUringAllowed,proto3" json:"io_uring_allowed,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Reads of the time stamp counter (rdtsc, rdtscp) faulted
+	// (prctl PR_SET_TSC, PR_TSC_SIGSEGV) and were recorded as TSC events.
+	TscTrapped    bool `protobuf:"varint,30,opt,name=tsc_trapped,json=tscTrapped,proto3" json:"tsc_trapped,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *TraceHeader) Reset() {
@@ -538,6 +544,13 @@ func (x *TraceHeader) GetFaultStrict() bool {
 func (x *TraceHeader) GetIoUringAllowed() bool {
 	if x != nil {
 		return x.IoUringAllowed
+	}
+	return false
+}
+
+func (x *TraceHeader) GetTscTrapped() bool {
+	if x != nil {
+		return x.TscTrapped
 	}
 	return false
 }
@@ -1349,6 +1362,9 @@ type Process struct {
 	// Pre-images taken earlier whose data did not fit on the call that took
 	// them (see Syscall.preimages).
 	Preimages     []*FileImage `protobuf:"bytes,17,rep,name=preimages,proto3" json:"preimages,omitempty"`
+	Tsc           uint64       `protobuf:"varint,18,opt,name=tsc,proto3" json:"tsc,omitempty"`                     // TSC: the counter the instruction was given
+	TscAux        uint32       `protobuf:"varint,19,opt,name=tsc_aux,json=tscAux,proto3" json:"tsc_aux,omitempty"` // TSC: rdtscp's TSC_AUX (ecx); 0 for rdtsc
+	Tscp          bool         `protobuf:"varint,20,opt,name=tscp,proto3" json:"tscp,omitempty"`                   // TSC: the instruction was rdtscp
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1502,11 +1518,32 @@ func (x *Process) GetPreimages() []*FileImage {
 	return nil
 }
 
+func (x *Process) GetTsc() uint64 {
+	if x != nil {
+		return x.Tsc
+	}
+	return 0
+}
+
+func (x *Process) GetTscAux() uint32 {
+	if x != nil {
+		return x.TscAux
+	}
+	return 0
+}
+
+func (x *Process) GetTscp() bool {
+	if x != nil {
+		return x.Tscp
+	}
+	return false
+}
+
 var File_trace_proto protoreflect.FileDescriptor
 
 const file_trace_proto_rawDesc = "" +
 	"\n" +
-	"\vtrace.proto\x12\x0fhermes.trace.v1\"\xa8\a\n" +
+	"\vtrace.proto\x12\x0fhermes.trace.v1\"\xc9\a\n" +
 	"\vTraceHeader\x12\x12\n" +
 	"\x04argv\x18\x01 \x03(\tR\x04argv\x12\x10\n" +
 	"\x03env\x18\x02 \x03(\tR\x03env\x12\x10\n" +
@@ -1540,7 +1577,9 @@ const file_trace_proto_rawDesc = "" +
 	"\n" +
 	"redact_env\x18\x18 \x03(\tR\tredactEnv\x12!\n" +
 	"\ffault_strict\x18\x19 \x01(\bR\vfaultStrict\x12(\n" +
-	"\x10io_uring_allowed\x18\x1a \x01(\bR\x0eioUringAllowed\x1a8\n" +
+	"\x10io_uring_allowed\x18\x1a \x01(\bR\x0eioUringAllowed\x12\x1f\n" +
+	"\vtsc_trapped\x18\x1e \x01(\bR\n" +
+	"tscTrapped\x1a8\n" +
 	"\n" +
 	"ExtraEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
@@ -1619,7 +1658,7 @@ const file_trace_proto_rawDesc = "" +
 	"\x04args\x18\b \x03(\x04R\x04args\x12\x12\n" +
 	"\x04note\x18\t \x01(\tR\x04note\x12\x17\n" +
 	"\aat_exit\x18\n" +
-	" \x01(\bR\x06atExit\"\xfb\x03\n" +
+	" \x01(\bR\x06atExit\"\xba\x04\n" +
 	"\aProcess\x120\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x1c.hermes.trace.v1.ProcessKindR\x04kind\x12\x10\n" +
 	"\x03seq\x18\x02 \x01(\x04R\x03seq\x12\x18\n" +
@@ -1640,7 +1679,10 @@ const file_trace_proto_rawDesc = "" +
 	"\vclone_flags\x18\x0f \x01(\x04R\n" +
 	"cloneFlags\x12\x1b\n" +
 	"\tat_random\x18\x10 \x01(\fR\batRandom\x128\n" +
-	"\tpreimages\x18\x11 \x03(\v2\x1a.hermes.trace.v1.FileImageR\tpreimages*4\n" +
+	"\tpreimages\x18\x11 \x03(\v2\x1a.hermes.trace.v1.FileImageR\tpreimages\x12\x10\n" +
+	"\x03tsc\x18\x12 \x01(\x04R\x03tsc\x12\x17\n" +
+	"\atsc_aux\x18\x13 \x01(\rR\x06tscAux\x12\x12\n" +
+	"\x04tscp\x18\x14 \x01(\bR\x04tscp*4\n" +
 	"\x04Arch\x12\x0f\n" +
 	"\vARCH_X86_64\x10\x00\x12\r\n" +
 	"\tARCH_I386\x10\x01\x12\f\n" +
@@ -1656,7 +1698,7 @@ const file_trace_proto_rawDesc = "" +
 	"\rACTION_MODIFY\x10\x04\x12\x10\n" +
 	"\fACTION_DELAY\x10\x05\x12\x11\n" +
 	"\rACTION_SIGNAL\x10\x06\x12\x0f\n" +
-	"\vACTION_KILL\x10\a*\xb9\x01\n" +
+	"\vACTION_KILL\x10\a*\xcf\x01\n" +
 	"\vProcessKind\x12\x1c\n" +
 	"\x18PROCESS_KIND_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11PROCESS_KIND_FORK\x10\x01\x12\x17\n" +
@@ -1664,7 +1706,8 @@ const file_trace_proto_rawDesc = "" +
 	"\x11PROCESS_KIND_EXEC\x10\x03\x12\x15\n" +
 	"\x11PROCESS_KIND_EXIT\x10\x04\x12\x17\n" +
 	"\x13PROCESS_KIND_SIGNAL\x10\x05\x12\x15\n" +
-	"\x11PROCESS_KIND_STOP\x10\x06B/Z-github.com/hermes-trace/hermes/format/tracepbb\x06proto3"
+	"\x11PROCESS_KIND_STOP\x10\x06\x12\x14\n" +
+	"\x10PROCESS_KIND_TSC\x10\aB/Z-github.com/hermes-trace/hermes/format/tracepbb\x06proto3"
 
 var (
 	file_trace_proto_rawDescOnce sync.Once

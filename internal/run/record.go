@@ -155,6 +155,9 @@ func Record(ctx context.Context, o RecordOptions) (Result, error) {
 	slices.Sort(hdr.Traced)
 	hdr.Traced = slices.Compact(hdr.Traced)
 	hdr.Deterministic = o.Pid == 0 && !o.Nondeterministic
+	// Reads of the time stamp counter fault, and the recorder gives and
+	// records their values (off with --nondeterministic, and for -p).
+	hdr.TscTrapped = hdr.Deterministic
 	hdr.TimeResolutionNs = int64(o.TimePrecision)
 	var view *fsview.View
 	if o.View {
@@ -177,7 +180,7 @@ func Record(ctx context.Context, o RecordOptions) (Result, error) {
 		return Result{}, err
 	}
 	ropts := record.Options{Summarize: o.Summarize, Only: recorded, TimeResolution: hdr.TimeResolutionNs,
-		Hide: hide, Preimages: preimages, PreimageMax: o.PreimageMax, Stacks: o.Stacks}
+		Hide: hide, Preimages: preimages, PreimageMax: o.PreimageMax, Stacks: o.Stacks, TrapTSC: hdr.TscTrapped}
 	if len(red.Patterns()) > 0 {
 		ropts.Redact = red.Match
 	}
@@ -199,6 +202,9 @@ func Record(ctx context.Context, o RecordOptions) (Result, error) {
 	o.Inject.ioUring(&cfg, true)
 	if view != nil {
 		cfg.Setup = view.Setup()
+	}
+	if hdr.TscTrapped {
+		cfg.Setup = append(cfg.Setup, tracer.TrapTSCStep())
 	}
 	if inj.active() {
 		// The injection decides, the recorder writes down what it decided.

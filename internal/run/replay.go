@@ -163,6 +163,11 @@ func Replay(ctx context.Context, o ReplayOptions) (Result, error) {
 	if view != nil {
 		cfg.Setup = view.Setup()
 	}
+	if hdr.TscTrapped {
+		// Reads of the time stamp counter fault, and replay gives them
+		// the recorded values.
+		cfg.Setup = append(cfg.Setup, tracer.TrapTSCStep())
+	}
 	if inj.active() {
 		cfg.Trace = union(cfg.Trace, inj.trapped())
 	}

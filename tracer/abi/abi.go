@@ -139,6 +139,62 @@ type Syscall struct {
 	FS    *FSEffect // the files it changes; nil for calls that change none
 	// Replay says how replay has its outcome again (see ReplayFacts).
 	Replay ReplayFacts
+	// IDs lists where the call carries a pid or an id the kernel hands
+	// out (internal/mkabi/spec_ids.go, and every pid_t argument).
+	IDs []IDRef
+}
+
+// IDKind says what namespace an id belongs to: replay keeps one map from
+// recorded to live ids for each.
+type IDKind uint8
+
+// The kinds of ids that differ between two runs.
+const (
+	IDPid   IDKind = iota + 1 // a pid or tid; negated, a process group
+	IDMsq                     // a SysV message queue id (msgget)
+	IDSem                     // a SysV semaphore set id (semget)
+	IDShm                     // a SysV shared memory id (shmget)
+	IDKey                     // a key serial (add_key, request_key)
+	IDTimer                   // a POSIX timer id (timer_create)
+)
+
+func (k IDKind) String() string {
+	switch k {
+	case IDPid:
+		return "pid"
+	case IDMsq:
+		return "msq"
+	case IDSem:
+		return "sem"
+	case IDShm:
+		return "shm"
+	case IDKey:
+		return "key"
+	case IDTimer:
+		return "timer"
+	}
+	return "id?"
+}
+
+// ArgRet is IDRef.Arg for the return value.
+const ArgRet = 6
+
+// IDRef is one place a syscall carries an id: an argument's value, a
+// 32-bit field of the struct an argument points to, or the return value.
+type IDRef struct {
+	Kind IDKind
+	Arg  int8  // the argument, or ArgRet
+	Off  int16 // -1: the value itself; else the byte offset of the field
+	Out  bool  // the kernel writes it (a field of an out-struct, the return value)
+	// If is NoArg, or the argument (a command) that must equal IfVal for
+	// the call to carry the id there.
+	If    int8
+	IfVal uint64
+}
+
+// Applies reports whether a call made with args carries the id.
+func (r *IDRef) Applies(args *[6]uint64) bool {
+	return r.If == NoArg || args[r.If] == r.IfVal
 }
 
 // ReplayFacts are what replay needs to know of a syscall beside its
@@ -167,6 +223,8 @@ const (
 	ReplayFDInfo                            // asks what its descriptor (argument 0) is
 	ReplayMeta                              // stat, statfs or a listing of a file
 	ReplayVisible                           // its effect reaches outside the process
+	ReplayTimeLeft                          // interrupted by a signal, it writes the time left into its out-structs
+	ReplayTimeSet                           // arms a timer: runs, and gives the program the recorded time left of the one it replaces
 )
 
 // FSWhen says when a call with an FSEffect changes the file system.
@@ -239,4 +297,12 @@ func (e *FSEffect) Changes(args *[6]uint64, how uint64) bool {
 func openChanges(flags uint64) bool {
 	const accMode, wrOnly, rdWr, creat, trunc, tmpfile = 0x3, 0x1, 0x2, 0x40, 0x200, 0x410000
 	return flags&accMode == wrOnly || flags&accMode == rdWr || flags&(creat|trunc) != 0 || flags&tmpfile == tmpfile
+}
+
+// Interrupted reports whether a call of sc that returned ret was cut short
+// by a signal after writing the time it had left (ReplayTimeLeft): EINTR,
+// or a restart code the tracer sees before the signal's handler runs.
+func Interrupted(sc *Syscall, ret int64) bool {
+	const eintr, erestartsys, erestartRestartblock = 4, 512, 516
+	return sc.Replay&ReplayTimeLeft != 0 && (ret == -eintr || (ret <= -erestartsys && ret >= -erestartRestartblock))
 }

@@ -3,6 +3,7 @@
 package abi
 
 import (
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -350,4 +351,76 @@ func FuzzSelect(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestIDRefs checks where the table says calls carry pids and ids the
+// kernel hands out: every pid_t argument, and the places the C types do
+// not say (internal/mkabi/spec_ids.go).
+func TestIDRefs(t *testing.T) {
+	for _, tc := range []struct {
+		call string
+		args [6]uint64
+		want string // "KIND:ARG[@OFF][/out]" of the refs that apply, space-separated
+	}{
+		{"kill", [6]uint64{}, "pid:0"},
+		{"tgkill", [6]uint64{}, "pid:0 pid:1"},
+		{"kcmp", [6]uint64{}, "pid:0 pid:1"},
+		{"move_pages", [6]uint64{}, "pid:0"},
+		{"capget", [6]uint64{}, "pid:0@4"},
+		{"ioprio_get", [6]uint64{1}, "pid:1"},
+		{"ioprio_get", [6]uint64{3}, ""}, // IOPRIO_WHO_USER: a uid
+		{"fcntl", [6]uint64{3, 15}, "pid:2@4"},
+		{"fcntl", [6]uint64{3, 16}, "pid:2@4/out"},
+		{"fcntl", [6]uint64{3, 9}, "pid:6/out"},
+		{"fcntl", [6]uint64{3, 3}, ""},
+		{"ioctl", [6]uint64{3, 0x8901}, "pid:2@0"},
+		{"ioctl", [6]uint64{3, 0x8903}, "pid:2@0/out"},
+		{"msgget", [6]uint64{}, "msq:6/out"},
+		{"msgsnd", [6]uint64{}, "msq:0"},
+		{"semget", [6]uint64{}, "sem:6/out"},
+		{"shmat", [6]uint64{}, "shm:0"},
+		{"add_key", [6]uint64{}, "key:4 key:6/out"},
+		{"keyctl", [6]uint64{11}, "key:1"},
+		{"keyctl", [6]uint64{0}, "key:1 key:6/out"},
+		{"timer_create", [6]uint64{}, "timer:2@0/out"},
+		{"timer_gettime", [6]uint64{}, "timer:0"},
+		{"read", [6]uint64{}, ""},
+	} {
+		sc := Lookup(tc.call)
+		if sc == nil {
+			t.Fatalf("no %s", tc.call)
+		}
+		var got []string
+		for i := range sc.IDs {
+			r := &sc.IDs[i]
+			if !r.Applies(&tc.args) {
+				continue
+			}
+			s := fmt.Sprintf("%s:%d", r.Kind, r.Arg)
+			if r.Off >= 0 {
+				s += fmt.Sprintf("@%d", r.Off)
+			}
+			if r.Out {
+				s += "/out"
+			}
+			got = append(got, s)
+		}
+		if g := strings.Join(got, " "); g != tc.want {
+			t.Errorf("%s%v: IDs %q, want %q", tc.call, tc.args[:2], g, tc.want)
+		}
+	}
+	for _, sc := range All() {
+		for i, a := range sc.Args {
+			if a.Type != "pid_t" {
+				continue
+			}
+			found := false
+			for _, r := range sc.IDs {
+				found = found || (r.Kind == IDPid && int(r.Arg) == i)
+			}
+			if !found {
+				t.Errorf("%s: pid_t argument %d (%s) has no IDRef", sc.Name, i, a.Name)
+			}
+		}
+	}
 }

@@ -84,7 +84,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "fd", Type: "unsigned int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "cmd", Type: "unsigned int", Kind: KindUint, SizeArg: NoArg},
 		{Name: "arg", Type: "unsigned long", Kind: KindIoctlArg, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassDesc, Replay: ReplayFDInfo},
+	}, Ret: RetInt, Class: ClassDesc, Replay: ReplayFDInfo, IDs: []IDRef{{Kind: IDPid, Arg: 2, Off: 0, If: 1, IfVal: 0x8901}, {Kind: IDPid, Arg: 2, Off: 0, If: 1, IfVal: 0x8902}, {Kind: IDPid, Arg: 2, Off: 0, Out: true, If: 1, IfVal: 0x8903}, {Kind: IDPid, Arg: 2, Off: 0, Out: true, If: 1, IfVal: 0x8904}, {Kind: IDPid, Arg: 2, Off: 0, If: 1, IfVal: 0x5410}, {Kind: IDPid, Arg: 2, Off: 0, Out: true, If: 1, IfVal: 0x540f}, {Kind: IDPid, Arg: 2, Off: 0, Out: true, If: 1, IfVal: 0x5429}}},
 	{Nr: 17, Name: "pread64", Args: []Arg{
 		{Name: "fd", Type: "unsigned int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "buf", Type: "char *", Kind: KindBufOut, SizeArg: 2},
@@ -148,17 +148,17 @@ var sysX86_64 = [...]Syscall{
 		{Name: "key", Type: "key_t", Kind: KindInt, SizeArg: NoArg},
 		{Name: "size", Type: "size_t", Kind: KindUint, SizeArg: NoArg},
 		{Name: "shmflg", Type: "int", Kind: KindInt, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassIPC},
+	}, Ret: RetInt, Class: ClassIPC, IDs: []IDRef{{Kind: IDShm, Arg: 6, Off: -1, Out: true, If: NoArg}}},
 	{Nr: 30, Name: "shmat", Args: []Arg{
 		{Name: "shmid", Type: "int", Kind: KindInt, SizeArg: NoArg},
 		{Name: "shmaddr", Type: "char *", Kind: KindHex, SizeArg: NoArg},
 		{Name: "shmflg", Type: "int", Kind: KindInt, SizeArg: NoArg},
-	}, Ret: RetHex, Class: ClassIPC | ClassMemory},
+	}, Ret: RetHex, Class: ClassIPC | ClassMemory, IDs: []IDRef{{Kind: IDShm, Arg: 0, Off: -1, If: NoArg}}},
 	{Nr: 31, Name: "shmctl", Args: []Arg{
 		{Name: "shmid", Type: "int", Kind: KindInt, SizeArg: NoArg},
 		{Name: "cmd", Type: "int", Kind: KindInt, SizeArg: NoArg},
 		{Name: "buf", Type: "struct shmid_ds *", Kind: KindCmdArg, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassIPC},
+	}, Ret: RetInt, Class: ClassIPC, IDs: []IDRef{{Kind: IDShm, Arg: 0, Off: -1, If: NoArg}}},
 	{Nr: 32, Name: "dup", Args: []Arg{
 		{Name: "fildes", Type: "unsigned int", Kind: KindFD, SizeArg: NoArg},
 	}, Ret: RetFD, Class: ClassDesc},
@@ -170,19 +170,19 @@ var sysX86_64 = [...]Syscall{
 	{Nr: 35, Name: "nanosleep", Args: []Arg{
 		{Name: "rqtp", Type: "struct __kernel_timespec *", Kind: KindStructIn, SizeArg: NoArg, Size: 16},
 		{Name: "rmtp", Type: "struct __kernel_timespec *", Kind: KindStructOut, SizeArg: NoArg, Size: 16},
-	}, Ret: RetInt, Class: 0, Replay: ReplayNoise | ReplayTime},
+	}, Ret: RetInt, Class: 0, Replay: ReplayNoise | ReplayTime | ReplayTimeLeft},
 	{Nr: 36, Name: "getitimer", Args: []Arg{
 		{Name: "which", Type: "int", Kind: KindInt, SizeArg: NoArg},
 		{Name: "value", Type: "struct __kernel_old_itimerval *", Kind: KindStructOut, SizeArg: NoArg, Size: 32},
-	}, Ret: RetInt, Class: 0},
+	}, Ret: RetInt, Class: 0, Replay: ReplayTime},
 	{Nr: 37, Name: "alarm", Args: []Arg{
 		{Name: "seconds", Type: "unsigned int", Kind: KindUint, SizeArg: NoArg},
-	}, Ret: RetInt, Class: 0},
+	}, Ret: RetInt, Class: 0, Replay: ReplayTimeSet},
 	{Nr: 38, Name: "setitimer", Args: []Arg{
 		{Name: "which", Type: "int", Kind: KindInt, SizeArg: NoArg},
 		{Name: "value", Type: "struct __kernel_old_itimerval *", Kind: KindStructIn, SizeArg: NoArg, Size: 32},
 		{Name: "ovalue", Type: "struct __kernel_old_itimerval *", Kind: KindStructOut, SizeArg: NoArg, Size: 32},
-	}, Ret: RetInt, Class: 0},
+	}, Ret: RetInt, Class: 0, Replay: ReplayTimeSet},
 	{Nr: 39, Name: "getpid", Args: nil, Ret: RetInt, Class: ClassPure, Replay: ReplayNoise | ReplayPidRet},
 	{Nr: 40, Name: "sendfile", Args: []Arg{
 		{Name: "out_fd", Type: "int", Kind: KindFD, SizeArg: NoArg},
@@ -296,11 +296,11 @@ var sysX86_64 = [...]Syscall{
 		{Name: "stat_addr", Type: "int *", Kind: KindStructOut, SizeArg: NoArg, Size: 4},
 		{Name: "options", Type: "int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagWait},
 		{Name: "ru", Type: "struct rusage *", Kind: KindStructOut, SizeArg: NoArg, Size: 144},
-	}, Ret: RetInt, Class: ClassProcess, Replay: ReplayPidResult | ReplayWait},
+	}, Ret: RetInt, Class: ClassProcess, Replay: ReplayPidResult | ReplayWait, IDs: []IDRef{{Kind: IDPid, Arg: 0, Off: -1, If: NoArg}}},
 	{Nr: 62, Name: "kill", Args: []Arg{
 		{Name: "pid", Type: "pid_t", Kind: KindInt, SizeArg: NoArg},
 		{Name: "sig", Type: "int", Kind: KindSignal, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassSignal | ClassProcess, Replay: ReplayPidArgs | ReplayVisible},
+	}, Ret: RetInt, Class: ClassSignal | ClassProcess, Replay: ReplayPidArgs | ReplayVisible, IDs: []IDRef{{Kind: IDPid, Arg: 0, Off: -1, If: NoArg}}},
 	{Nr: 63, Name: "uname", Args: []Arg{
 		{Name: "name", Type: "struct new_utsname *", Kind: KindStructOut, SizeArg: NoArg, Size: 390},
 	}, Ret: RetInt, Class: 0, Replay: ReplayUname},
@@ -308,48 +308,48 @@ var sysX86_64 = [...]Syscall{
 		{Name: "key", Type: "key_t", Kind: KindInt, SizeArg: NoArg},
 		{Name: "nsems", Type: "int", Kind: KindInt, SizeArg: NoArg},
 		{Name: "semflg", Type: "int", Kind: KindInt, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassIPC},
+	}, Ret: RetInt, Class: ClassIPC, IDs: []IDRef{{Kind: IDSem, Arg: 6, Off: -1, Out: true, If: NoArg}}},
 	{Nr: 65, Name: "semop", Args: []Arg{
 		{Name: "semid", Type: "int", Kind: KindInt, SizeArg: NoArg},
 		{Name: "tsops", Type: "struct sembuf *", Kind: KindArrayIn, SizeArg: 2, Size: 6},
 		{Name: "nsops", Type: "unsigned", Kind: KindUint, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassIPC},
+	}, Ret: RetInt, Class: ClassIPC, IDs: []IDRef{{Kind: IDSem, Arg: 0, Off: -1, If: NoArg}}},
 	{Nr: 66, Name: "semctl", Args: []Arg{
 		{Name: "semid", Type: "int", Kind: KindInt, SizeArg: NoArg},
 		{Name: "semnum", Type: "int", Kind: KindInt, SizeArg: NoArg},
 		{Name: "cmd", Type: "int", Kind: KindInt, SizeArg: NoArg},
 		{Name: "arg", Type: "unsigned long", Kind: KindCmdArg, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassIPC},
+	}, Ret: RetInt, Class: ClassIPC, IDs: []IDRef{{Kind: IDSem, Arg: 0, Off: -1, If: NoArg}}},
 	{Nr: 67, Name: "shmdt", Args: []Arg{
 		{Name: "shmaddr", Type: "char *", Kind: KindHex, SizeArg: NoArg},
 	}, Ret: RetInt, Class: ClassIPC | ClassMemory},
 	{Nr: 68, Name: "msgget", Args: []Arg{
 		{Name: "key", Type: "key_t", Kind: KindInt, SizeArg: NoArg},
 		{Name: "msgflg", Type: "int", Kind: KindInt, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassIPC},
+	}, Ret: RetInt, Class: ClassIPC, IDs: []IDRef{{Kind: IDMsq, Arg: 6, Off: -1, Out: true, If: NoArg}}},
 	{Nr: 69, Name: "msgsnd", Args: []Arg{
 		{Name: "msqid", Type: "int", Kind: KindInt, SizeArg: NoArg},
 		{Name: "msgp", Type: "struct msgbuf *", Kind: KindHex, SizeArg: NoArg},
 		{Name: "msgsz", Type: "size_t", Kind: KindUint, SizeArg: NoArg},
 		{Name: "msgflg", Type: "int", Kind: KindInt, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassIPC},
+	}, Ret: RetInt, Class: ClassIPC, IDs: []IDRef{{Kind: IDMsq, Arg: 0, Off: -1, If: NoArg}}},
 	{Nr: 70, Name: "msgrcv", Args: []Arg{
 		{Name: "msqid", Type: "int", Kind: KindInt, SizeArg: NoArg},
 		{Name: "msgp", Type: "struct msgbuf *", Kind: KindOutUnknown, SizeArg: NoArg},
 		{Name: "msgsz", Type: "size_t", Kind: KindUint, SizeArg: NoArg},
 		{Name: "msgtyp", Type: "long", Kind: KindInt, SizeArg: NoArg},
 		{Name: "msgflg", Type: "int", Kind: KindInt, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassIPC},
+	}, Ret: RetInt, Class: ClassIPC, IDs: []IDRef{{Kind: IDMsq, Arg: 0, Off: -1, If: NoArg}}},
 	{Nr: 71, Name: "msgctl", Args: []Arg{
 		{Name: "msqid", Type: "int", Kind: KindInt, SizeArg: NoArg},
 		{Name: "cmd", Type: "int", Kind: KindInt, SizeArg: NoArg},
 		{Name: "buf", Type: "struct msqid_ds *", Kind: KindCmdArg, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassIPC},
+	}, Ret: RetInt, Class: ClassIPC, IDs: []IDRef{{Kind: IDMsq, Arg: 0, Off: -1, If: NoArg}}},
 	{Nr: 72, Name: "fcntl", Args: []Arg{
 		{Name: "fd", Type: "unsigned int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "cmd", Type: "unsigned int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagFcntlCmd},
 		{Name: "arg", Type: "unsigned long", Kind: KindCmdArg, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassDesc, Replay: ReplayFDInfo},
+	}, Ret: RetInt, Class: ClassDesc, Replay: ReplayFDInfo, IDs: []IDRef{{Kind: IDPid, Arg: 2, Off: -1, If: 1, IfVal: 0x8}, {Kind: IDPid, Arg: 2, Off: 4, If: 1, IfVal: 0xf}, {Kind: IDPid, Arg: 2, Off: 4, Out: true, If: 1, IfVal: 0x10}, {Kind: IDPid, Arg: 6, Off: -1, Out: true, If: 1, IfVal: 0x9}}},
 	{Nr: 73, Name: "flock", Args: []Arg{
 		{Name: "fd", Type: "unsigned int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "cmd", Type: "unsigned int", Kind: KindInt, SizeArg: NoArg},
@@ -463,7 +463,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "pid", Type: "long", Kind: KindInt, SizeArg: NoArg},
 		{Name: "addr", Type: "unsigned long", Kind: KindHex, SizeArg: NoArg},
 		{Name: "data", Type: "unsigned long", Kind: KindCmdArg, SizeArg: NoArg},
-	}, Ret: RetInt, Class: 0},
+	}, Ret: RetInt, Class: 0, IDs: []IDRef{{Kind: IDPid, Arg: 1, Off: -1, If: NoArg}}},
 	{Nr: 102, Name: "getuid", Args: nil, Ret: RetInt, Class: ClassCreds | ClassPure},
 	{Nr: 103, Name: "syslog", Args: []Arg{
 		{Name: "type", Type: "int", Kind: KindInt, SizeArg: NoArg},
@@ -482,7 +482,7 @@ var sysX86_64 = [...]Syscall{
 	{Nr: 109, Name: "setpgid", Args: []Arg{
 		{Name: "pid", Type: "pid_t", Kind: KindInt, SizeArg: NoArg},
 		{Name: "pgid", Type: "pid_t", Kind: KindInt, SizeArg: NoArg},
-	}, Ret: RetInt, Class: 0, Replay: ReplayPidArgs | ReplayVisible},
+	}, Ret: RetInt, Class: 0, Replay: ReplayPidArgs | ReplayVisible, IDs: []IDRef{{Kind: IDPid, Arg: 0, Off: -1, If: NoArg}, {Kind: IDPid, Arg: 1, Off: -1, If: NoArg}}},
 	{Nr: 110, Name: "getppid", Args: nil, Ret: RetInt, Class: ClassPure, Replay: ReplayPidRet},
 	{Nr: 111, Name: "getpgrp", Args: nil, Ret: RetInt, Class: ClassPure, Replay: ReplayPidRet},
 	{Nr: 112, Name: "setsid", Args: nil, Ret: RetInt, Class: 0, Replay: ReplayPidResult},
@@ -524,7 +524,7 @@ var sysX86_64 = [...]Syscall{
 	}, Ret: RetInt, Class: ClassCreds},
 	{Nr: 121, Name: "getpgid", Args: []Arg{
 		{Name: "pid", Type: "pid_t", Kind: KindInt, SizeArg: NoArg},
-	}, Ret: RetInt, Class: 0, Replay: ReplayPidArgs | ReplayPidResult},
+	}, Ret: RetInt, Class: 0, Replay: ReplayPidArgs | ReplayPidResult, IDs: []IDRef{{Kind: IDPid, Arg: 0, Off: -1, If: NoArg}}},
 	{Nr: 122, Name: "setfsuid", Args: []Arg{
 		{Name: "uid", Type: "uid_t", Kind: KindInt, SizeArg: NoArg},
 	}, Ret: RetInt, Class: ClassCreds},
@@ -533,15 +533,15 @@ var sysX86_64 = [...]Syscall{
 	}, Ret: RetInt, Class: ClassCreds},
 	{Nr: 124, Name: "getsid", Args: []Arg{
 		{Name: "pid", Type: "pid_t", Kind: KindInt, SizeArg: NoArg},
-	}, Ret: RetInt, Class: 0, Replay: ReplayPidArgs | ReplayPidResult},
+	}, Ret: RetInt, Class: 0, Replay: ReplayPidArgs | ReplayPidResult, IDs: []IDRef{{Kind: IDPid, Arg: 0, Off: -1, If: NoArg}}},
 	{Nr: 125, Name: "capget", Args: []Arg{
 		{Name: "header", Type: "cap_user_header_t", Kind: KindStructInOut, SizeArg: NoArg, Size: 8},
 		{Name: "dataptr", Type: "cap_user_data_t", Kind: KindOutUnknown, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassCreds},
+	}, Ret: RetInt, Class: ClassCreds, IDs: []IDRef{{Kind: IDPid, Arg: 0, Off: 4, If: NoArg}}},
 	{Nr: 126, Name: "capset", Args: []Arg{
 		{Name: "header", Type: "cap_user_header_t", Kind: KindStructIn, SizeArg: NoArg, Size: 8},
 		{Name: "data", Type: "const cap_user_data_t", Kind: KindHex, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassCreds},
+	}, Ret: RetInt, Class: ClassCreds, IDs: []IDRef{{Kind: IDPid, Arg: 0, Off: 4, If: NoArg}}},
 	{Nr: 127, Name: "rt_sigpending", Args: []Arg{
 		{Name: "uset", Type: "sigset_t *", Kind: KindSizedOut, SizeArg: 1},
 		{Name: "sigsetsize", Type: "size_t", Kind: KindUint, SizeArg: NoArg},
@@ -556,7 +556,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "pid", Type: "pid_t", Kind: KindInt, SizeArg: NoArg},
 		{Name: "sig", Type: "int", Kind: KindSignal, SizeArg: NoArg},
 		{Name: "uinfo", Type: "siginfo_t *", Kind: KindStructIn, SizeArg: NoArg, Size: 128},
-	}, Ret: RetInt, Class: ClassSignal | ClassProcess, Replay: ReplayPidArgs | ReplayVisible},
+	}, Ret: RetInt, Class: ClassSignal | ClassProcess, Replay: ReplayPidArgs | ReplayVisible, IDs: []IDRef{{Kind: IDPid, Arg: 0, Off: -1, If: NoArg}}},
 	{Nr: 130, Name: "rt_sigsuspend", Args: []Arg{
 		{Name: "unewset", Type: "sigset_t *", Kind: KindBufIn, SizeArg: 1},
 		{Name: "sigsetsize", Type: "size_t", Kind: KindUint, SizeArg: NoArg},
@@ -609,19 +609,19 @@ var sysX86_64 = [...]Syscall{
 	{Nr: 142, Name: "sched_setparam", Args: []Arg{
 		{Name: "pid", Type: "pid_t", Kind: KindInt, SizeArg: NoArg},
 		{Name: "param", Type: "struct sched_param *", Kind: KindStructIn, SizeArg: NoArg, Size: 4},
-	}, Ret: RetInt, Class: 0, Replay: ReplayPidArgs},
+	}, Ret: RetInt, Class: 0, Replay: ReplayPidArgs, IDs: []IDRef{{Kind: IDPid, Arg: 0, Off: -1, If: NoArg}}},
 	{Nr: 143, Name: "sched_getparam", Args: []Arg{
 		{Name: "pid", Type: "pid_t", Kind: KindInt, SizeArg: NoArg},
 		{Name: "param", Type: "struct sched_param *", Kind: KindStructOut, SizeArg: NoArg, Size: 4},
-	}, Ret: RetInt, Class: 0, Replay: ReplayPidArgs},
+	}, Ret: RetInt, Class: 0, Replay: ReplayPidArgs, IDs: []IDRef{{Kind: IDPid, Arg: 0, Off: -1, If: NoArg}}},
 	{Nr: 144, Name: "sched_setscheduler", Args: []Arg{
 		{Name: "pid", Type: "pid_t", Kind: KindInt, SizeArg: NoArg},
 		{Name: "policy", Type: "int", Kind: KindInt, SizeArg: NoArg},
 		{Name: "param", Type: "struct sched_param *", Kind: KindStructIn, SizeArg: NoArg, Size: 4},
-	}, Ret: RetInt, Class: 0, Replay: ReplayPidArgs},
+	}, Ret: RetInt, Class: 0, Replay: ReplayPidArgs, IDs: []IDRef{{Kind: IDPid, Arg: 0, Off: -1, If: NoArg}}},
 	{Nr: 145, Name: "sched_getscheduler", Args: []Arg{
 		{Name: "pid", Type: "pid_t", Kind: KindInt, SizeArg: NoArg},
-	}, Ret: RetInt, Class: 0, Replay: ReplayPidArgs},
+	}, Ret: RetInt, Class: 0, Replay: ReplayPidArgs, IDs: []IDRef{{Kind: IDPid, Arg: 0, Off: -1, If: NoArg}}},
 	{Nr: 146, Name: "sched_get_priority_max", Args: []Arg{
 		{Name: "policy", Type: "int", Kind: KindInt, SizeArg: NoArg},
 	}, Ret: RetInt, Class: 0},
@@ -631,7 +631,7 @@ var sysX86_64 = [...]Syscall{
 	{Nr: 148, Name: "sched_rr_get_interval", Args: []Arg{
 		{Name: "pid", Type: "pid_t", Kind: KindInt, SizeArg: NoArg},
 		{Name: "interval", Type: "struct __kernel_timespec *", Kind: KindStructOut, SizeArg: NoArg, Size: 16},
-	}, Ret: RetInt, Class: 0},
+	}, Ret: RetInt, Class: 0, IDs: []IDRef{{Kind: IDPid, Arg: 0, Off: -1, If: NoArg}}},
 	{Nr: 149, Name: "mlock", Args: []Arg{
 		{Name: "start", Type: "unsigned long", Kind: KindHex, SizeArg: NoArg},
 		{Name: "len", Type: "size_t", Kind: KindUint, SizeArg: NoArg},
@@ -670,7 +670,7 @@ var sysX86_64 = [...]Syscall{
 	}, Ret: RetInt, Class: 0},
 	{Nr: 159, Name: "adjtimex", Args: []Arg{
 		{Name: "txc_p", Type: "struct __kernel_timex *", Kind: KindStructInOut, SizeArg: NoArg, Size: 208},
-	}, Ret: RetInt, Class: ClassClock},
+	}, Ret: RetInt, Class: ClassClock, Replay: ReplayTime},
 	{Nr: 160, Name: "setrlimit", Args: []Arg{
 		{Name: "resource", Type: "unsigned int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagRlimit},
 		{Name: "rlim", Type: "struct rlimit *", Kind: KindStructIn, SizeArg: NoArg, Size: 16},
@@ -866,7 +866,7 @@ var sysX86_64 = [...]Syscall{
 	{Nr: 200, Name: "tkill", Args: []Arg{
 		{Name: "pid", Type: "pid_t", Kind: KindInt, SizeArg: NoArg},
 		{Name: "sig", Type: "int", Kind: KindSignal, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassSignal | ClassProcess, Replay: ReplayPidArgs | ReplayVisible},
+	}, Ret: RetInt, Class: ClassSignal | ClassProcess, Replay: ReplayPidArgs | ReplayVisible, IDs: []IDRef{{Kind: IDPid, Arg: 0, Off: -1, If: NoArg}}},
 	{Nr: 201, Name: "time", Args: []Arg{
 		{Name: "tloc", Type: "__kernel_old_time_t *", Kind: KindStructOut, SizeArg: NoArg, Size: 8},
 	}, Ret: RetInt, Class: ClassClock, Replay: ReplayTime},
@@ -882,12 +882,12 @@ var sysX86_64 = [...]Syscall{
 		{Name: "pid", Type: "pid_t", Kind: KindInt, SizeArg: NoArg},
 		{Name: "len", Type: "unsigned int", Kind: KindUint, SizeArg: NoArg},
 		{Name: "user_mask_ptr", Type: "unsigned long *", Kind: KindBufIn, SizeArg: 1},
-	}, Ret: RetInt, Class: 0, Replay: ReplayPidArgs},
+	}, Ret: RetInt, Class: 0, Replay: ReplayPidArgs, IDs: []IDRef{{Kind: IDPid, Arg: 0, Off: -1, If: NoArg}}},
 	{Nr: 204, Name: "sched_getaffinity", Args: []Arg{
 		{Name: "pid", Type: "pid_t", Kind: KindInt, SizeArg: NoArg},
 		{Name: "len", Type: "unsigned int", Kind: KindUint, SizeArg: NoArg},
 		{Name: "user_mask_ptr", Type: "unsigned long *", Kind: KindBufOut, SizeArg: 1},
-	}, Ret: RetInt, Class: 0, Replay: ReplayNoise | ReplayPidArgs},
+	}, Ret: RetInt, Class: 0, Replay: ReplayNoise | ReplayPidArgs, IDs: []IDRef{{Kind: IDPid, Arg: 0, Off: -1, If: NoArg}}},
 	{Nr: 205, Name: "set_thread_area", Args: []Arg{
 		{Name: "u_info", Type: "struct user_desc *", Kind: KindStructInOut, SizeArg: NoArg, Size: 16},
 	}, Ret: RetInt, Class: 0},
@@ -959,7 +959,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "tsops", Type: "struct sembuf *", Kind: KindArrayIn, SizeArg: 2, Size: 6},
 		{Name: "nsops", Type: "unsigned int", Kind: KindUint, SizeArg: NoArg},
 		{Name: "timeout", Type: "const struct __kernel_timespec *", Kind: KindStructIn, SizeArg: NoArg, Size: 16},
-	}, Ret: RetInt, Class: ClassIPC},
+	}, Ret: RetInt, Class: ClassIPC, IDs: []IDRef{{Kind: IDSem, Arg: 0, Off: -1, If: NoArg}}},
 	{Nr: 221, Name: "fadvise64", Args: []Arg{
 		{Name: "fd", Type: "int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "offset", Type: "loff_t", Kind: KindInt, SizeArg: NoArg},
@@ -970,23 +970,23 @@ var sysX86_64 = [...]Syscall{
 		{Name: "which_clock", Type: "const clockid_t", Kind: KindFlags, SizeArg: NoArg, Flags: FlagClockID},
 		{Name: "timer_event_spec", Type: "struct sigevent *", Kind: KindStructIn, SizeArg: NoArg, Size: 64},
 		{Name: "created_timer_id", Type: "timer_t *", Kind: KindStructOut, SizeArg: NoArg, Size: 4},
-	}, Ret: RetInt, Class: 0},
+	}, Ret: RetInt, Class: 0, IDs: []IDRef{{Kind: IDTimer, Arg: 2, Off: 0, Out: true, If: NoArg}}},
 	{Nr: 223, Name: "timer_settime", Args: []Arg{
 		{Name: "timer_id", Type: "timer_t", Kind: KindInt, SizeArg: NoArg},
 		{Name: "flags", Type: "int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagTimer},
 		{Name: "new_setting", Type: "const struct __kernel_itimerspec *", Kind: KindStructIn, SizeArg: NoArg, Size: 32},
 		{Name: "old_setting", Type: "struct __kernel_itimerspec *", Kind: KindStructOut, SizeArg: NoArg, Size: 32},
-	}, Ret: RetInt, Class: 0},
+	}, Ret: RetInt, Class: 0, Replay: ReplayTimeSet, IDs: []IDRef{{Kind: IDTimer, Arg: 0, Off: -1, If: NoArg}}},
 	{Nr: 224, Name: "timer_gettime", Args: []Arg{
 		{Name: "timer_id", Type: "timer_t", Kind: KindInt, SizeArg: NoArg},
 		{Name: "setting", Type: "struct __kernel_itimerspec *", Kind: KindStructOut, SizeArg: NoArg, Size: 32},
-	}, Ret: RetInt, Class: 0},
+	}, Ret: RetInt, Class: 0, Replay: ReplayTime, IDs: []IDRef{{Kind: IDTimer, Arg: 0, Off: -1, If: NoArg}}},
 	{Nr: 225, Name: "timer_getoverrun", Args: []Arg{
 		{Name: "timer_id", Type: "timer_t", Kind: KindInt, SizeArg: NoArg},
-	}, Ret: RetInt, Class: 0},
+	}, Ret: RetInt, Class: 0, Replay: ReplayTime, IDs: []IDRef{{Kind: IDTimer, Arg: 0, Off: -1, If: NoArg}}},
 	{Nr: 226, Name: "timer_delete", Args: []Arg{
 		{Name: "timer_id", Type: "timer_t", Kind: KindInt, SizeArg: NoArg},
-	}, Ret: RetInt, Class: 0},
+	}, Ret: RetInt, Class: 0, IDs: []IDRef{{Kind: IDTimer, Arg: 0, Off: -1, If: NoArg}}},
 	{Nr: 227, Name: "clock_settime", Args: []Arg{
 		{Name: "which_clock", Type: "const clockid_t", Kind: KindFlags, SizeArg: NoArg, Flags: FlagClockID},
 		{Name: "tp", Type: "const struct __kernel_timespec *", Kind: KindStructIn, SizeArg: NoArg, Size: 16},
@@ -1004,7 +1004,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "flags", Type: "int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagTimer},
 		{Name: "rqtp", Type: "const struct __kernel_timespec *", Kind: KindStructIn, SizeArg: NoArg, Size: 16},
 		{Name: "rmtp", Type: "struct __kernel_timespec *", Kind: KindStructOut, SizeArg: NoArg, Size: 16},
-	}, Ret: RetInt, Class: 0, Replay: ReplayNoise | ReplayTime},
+	}, Ret: RetInt, Class: 0, Replay: ReplayNoise | ReplayTime | ReplayTimeLeft},
 	{Nr: 231, Name: "exit_group", Args: []Arg{
 		{Name: "error_code", Type: "int", Kind: KindInt, SizeArg: NoArg},
 	}, Ret: RetNone, Class: ClassProcess, Replay: ReplayVisible},
@@ -1024,7 +1024,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "tgid", Type: "pid_t", Kind: KindInt, SizeArg: NoArg},
 		{Name: "pid", Type: "pid_t", Kind: KindInt, SizeArg: NoArg},
 		{Name: "sig", Type: "int", Kind: KindSignal, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassSignal | ClassProcess, Replay: ReplayNoise | ReplayPidArgs | ReplayVisible},
+	}, Ret: RetInt, Class: ClassSignal | ClassProcess, Replay: ReplayNoise | ReplayPidArgs | ReplayVisible, IDs: []IDRef{{Kind: IDPid, Arg: 0, Off: -1, If: NoArg}, {Kind: IDPid, Arg: 1, Off: -1, If: NoArg}}},
 	{Nr: 235, Name: "utimes", Args: []Arg{
 		{Name: "filename", Type: "char *", Kind: KindPath, SizeArg: NoArg},
 		{Name: "utimes", Type: "struct __kernel_old_timeval *", Kind: KindStructIn, SizeArg: NoArg, Size: 32},
@@ -1100,36 +1100,36 @@ var sysX86_64 = [...]Syscall{
 		{Name: "infop", Type: "struct siginfo *", Kind: KindStructOut, SizeArg: NoArg, Size: 128},
 		{Name: "options", Type: "int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagWait},
 		{Name: "ru", Type: "struct rusage *", Kind: KindStructOut, SizeArg: NoArg, Size: 144},
-	}, Ret: RetInt, Class: ClassProcess, Replay: ReplayPidArgs},
+	}, Ret: RetInt, Class: ClassProcess, Replay: ReplayPidArgs, IDs: []IDRef{{Kind: IDPid, Arg: 1, Off: -1, If: 0, IfVal: 0x1}, {Kind: IDPid, Arg: 1, Off: -1, If: 0, IfVal: 0x2}}},
 	{Nr: 248, Name: "add_key", Args: []Arg{
 		{Name: "_type", Type: "const char *", Kind: KindString, SizeArg: NoArg},
 		{Name: "_description", Type: "const char *", Kind: KindString, SizeArg: NoArg},
 		{Name: "_payload", Type: "const void *", Kind: KindBufIn, SizeArg: 3},
 		{Name: "plen", Type: "size_t", Kind: KindUint, SizeArg: NoArg},
 		{Name: "ringid", Type: "key_serial_t", Kind: KindInt, SizeArg: NoArg},
-	}, Ret: RetInt, Class: 0},
+	}, Ret: RetInt, Class: 0, IDs: []IDRef{{Kind: IDKey, Arg: 4, Off: -1, If: NoArg}, {Kind: IDKey, Arg: 6, Off: -1, Out: true, If: NoArg}}},
 	{Nr: 249, Name: "request_key", Args: []Arg{
 		{Name: "_type", Type: "const char *", Kind: KindString, SizeArg: NoArg},
 		{Name: "_description", Type: "const char *", Kind: KindString, SizeArg: NoArg},
 		{Name: "_callout_info", Type: "const char *", Kind: KindString, SizeArg: NoArg},
 		{Name: "destringid", Type: "key_serial_t", Kind: KindInt, SizeArg: NoArg},
-	}, Ret: RetInt, Class: 0},
+	}, Ret: RetInt, Class: 0, IDs: []IDRef{{Kind: IDKey, Arg: 3, Off: -1, If: NoArg}, {Kind: IDKey, Arg: 6, Off: -1, Out: true, If: NoArg}}},
 	{Nr: 250, Name: "keyctl", Args: []Arg{
 		{Name: "option", Type: "int", Kind: KindInt, SizeArg: NoArg},
 		{Name: "arg2", Type: "unsigned long", Kind: KindCmdArg, SizeArg: NoArg},
 		{Name: "arg3", Type: "unsigned long", Kind: KindCmdArg, SizeArg: NoArg},
 		{Name: "arg4", Type: "unsigned long", Kind: KindCmdArg, SizeArg: NoArg},
 		{Name: "arg5", Type: "unsigned long", Kind: KindCmdArg, SizeArg: NoArg},
-	}, Ret: RetInt, Class: 0},
+	}, Ret: RetInt, Class: 0, IDs: []IDRef{{Kind: IDKey, Arg: 1, Off: -1, If: NoArg}, {Kind: IDKey, Arg: 2, Off: -1, If: 0, IfVal: 0x8}, {Kind: IDKey, Arg: 2, Off: -1, If: 0, IfVal: 0x9}, {Kind: IDKey, Arg: 2, Off: -1, If: 0, IfVal: 0x1e}, {Kind: IDKey, Arg: 3, Off: -1, If: 0, IfVal: 0xa}, {Kind: IDKey, Arg: 3, Off: -1, If: 0, IfVal: 0x1e}, {Kind: IDKey, Arg: 6, Off: -1, Out: true, If: 0, IfVal: 0x0}, {Kind: IDKey, Arg: 6, Off: -1, Out: true, If: 0, IfVal: 0x1}, {Kind: IDKey, Arg: 6, Off: -1, Out: true, If: 0, IfVal: 0xa}}},
 	{Nr: 251, Name: "ioprio_set", Args: []Arg{
 		{Name: "which", Type: "int", Kind: KindInt, SizeArg: NoArg},
 		{Name: "who", Type: "int", Kind: KindInt, SizeArg: NoArg},
 		{Name: "ioprio", Type: "int", Kind: KindInt, SizeArg: NoArg},
-	}, Ret: RetInt, Class: 0},
+	}, Ret: RetInt, Class: 0, IDs: []IDRef{{Kind: IDPid, Arg: 1, Off: -1, If: 0, IfVal: 0x1}, {Kind: IDPid, Arg: 1, Off: -1, If: 0, IfVal: 0x2}}},
 	{Nr: 252, Name: "ioprio_get", Args: []Arg{
 		{Name: "which", Type: "int", Kind: KindInt, SizeArg: NoArg},
 		{Name: "who", Type: "int", Kind: KindInt, SizeArg: NoArg},
-	}, Ret: RetInt, Class: 0},
+	}, Ret: RetInt, Class: 0, IDs: []IDRef{{Kind: IDPid, Arg: 1, Off: -1, If: 0, IfVal: 0x1}, {Kind: IDPid, Arg: 1, Off: -1, If: 0, IfVal: 0x2}}},
 	{Nr: 253, Name: "inotify_init", Args: nil, Ret: RetFD, Class: ClassDesc},
 	{Nr: 254, Name: "inotify_add_watch", Args: []Arg{
 		{Name: "fd", Type: "int", Kind: KindFD, SizeArg: NoArg},
@@ -1145,7 +1145,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "maxnode", Type: "unsigned long", Kind: KindUint, SizeArg: NoArg},
 		{Name: "old_nodes", Type: "const unsigned long *", Kind: KindHex, SizeArg: NoArg},
 		{Name: "new_nodes", Type: "const unsigned long *", Kind: KindHex, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassMemory},
+	}, Ret: RetInt, Class: ClassMemory, IDs: []IDRef{{Kind: IDPid, Arg: 0, Off: -1, If: NoArg}}},
 	{Nr: 257, Name: "openat", Args: []Arg{
 		{Name: "dfd", Type: "int", Kind: KindDirFD, SizeArg: NoArg},
 		{Name: "filename", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
@@ -1280,7 +1280,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "nodes", Type: "const int *", Kind: KindHex, SizeArg: NoArg},
 		{Name: "status", Type: "int *", Kind: KindOutUnknown, SizeArg: NoArg},
 		{Name: "flags", Type: "int", Kind: KindInt, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassMemory},
+	}, Ret: RetInt, Class: ClassMemory, IDs: []IDRef{{Kind: IDPid, Arg: 0, Off: -1, If: NoArg}}},
 	{Nr: 280, Name: "utimensat", Args: []Arg{
 		{Name: "dfd", Type: "int", Kind: KindDirFD, SizeArg: NoArg},
 		{Name: "filename", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
@@ -1318,11 +1318,11 @@ var sysX86_64 = [...]Syscall{
 		{Name: "flags", Type: "int", Kind: KindInt, SizeArg: NoArg},
 		{Name: "utmr", Type: "const struct __kernel_itimerspec *", Kind: KindStructIn, SizeArg: NoArg, Size: 32},
 		{Name: "otmr", Type: "struct __kernel_itimerspec *", Kind: KindStructOut, SizeArg: NoArg, Size: 32},
-	}, Ret: RetInt, Class: ClassDesc},
+	}, Ret: RetInt, Class: ClassDesc, Replay: ReplayTimeSet},
 	{Nr: 287, Name: "timerfd_gettime", Args: []Arg{
 		{Name: "ufd", Type: "int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "otmr", Type: "struct __kernel_itimerspec *", Kind: KindStructOut, SizeArg: NoArg, Size: 32},
-	}, Ret: RetInt, Class: ClassDesc},
+	}, Ret: RetInt, Class: ClassDesc, Replay: ReplayTime},
 	{Nr: 288, Name: "accept4", Args: []Arg{
 		{Name: "fd", Type: "int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "upeer_sockaddr", Type: "struct sockaddr *", Kind: KindSockaddrOut, SizeArg: 2},
@@ -1373,14 +1373,14 @@ var sysX86_64 = [...]Syscall{
 		{Name: "pid", Type: "pid_t", Kind: KindInt, SizeArg: NoArg},
 		{Name: "sig", Type: "int", Kind: KindSignal, SizeArg: NoArg},
 		{Name: "uinfo", Type: "siginfo_t *", Kind: KindStructIn, SizeArg: NoArg, Size: 128},
-	}, Ret: RetInt, Class: ClassSignal | ClassProcess, Replay: ReplayPidArgs | ReplayVisible},
+	}, Ret: RetInt, Class: ClassSignal | ClassProcess, Replay: ReplayPidArgs | ReplayVisible, IDs: []IDRef{{Kind: IDPid, Arg: 0, Off: -1, If: NoArg}, {Kind: IDPid, Arg: 1, Off: -1, If: NoArg}}},
 	{Nr: 298, Name: "perf_event_open", Args: []Arg{
 		{Name: "attr_uptr", Type: "struct perf_event_attr *", Kind: KindHex, SizeArg: NoArg},
 		{Name: "pid", Type: "pid_t", Kind: KindInt, SizeArg: NoArg},
 		{Name: "cpu", Type: "int", Kind: KindInt, SizeArg: NoArg},
 		{Name: "group_fd", Type: "int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "flags", Type: "unsigned long", Kind: KindUint, SizeArg: NoArg},
-	}, Ret: RetFD, Class: ClassDesc},
+	}, Ret: RetFD, Class: ClassDesc, IDs: []IDRef{{Kind: IDPid, Arg: 1, Off: -1, If: NoArg}}},
 	{Nr: 299, Name: "recvmmsg", Args: []Arg{
 		{Name: "fd", Type: "int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "mmsg", Type: "struct mmsghdr *", Kind: KindOutUnknown, SizeArg: NoArg},
@@ -1404,7 +1404,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "resource", Type: "unsigned int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagRlimit},
 		{Name: "new_rlim", Type: "const struct rlimit64 *", Kind: KindStructIn, SizeArg: NoArg, Size: 16},
 		{Name: "old_rlim", Type: "struct rlimit64 *", Kind: KindStructOut, SizeArg: NoArg, Size: 16},
-	}, Ret: RetInt, Class: 0, Replay: ReplayPidArgs},
+	}, Ret: RetInt, Class: 0, Replay: ReplayPidArgs, IDs: []IDRef{{Kind: IDPid, Arg: 0, Off: -1, If: NoArg}}},
 	{Nr: 303, Name: "name_to_handle_at", Args: []Arg{
 		{Name: "dfd", Type: "int", Kind: KindDirFD, SizeArg: NoArg},
 		{Name: "name", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
@@ -1420,7 +1420,7 @@ var sysX86_64 = [...]Syscall{
 	{Nr: 305, Name: "clock_adjtime", Args: []Arg{
 		{Name: "which_clock", Type: "const clockid_t", Kind: KindFlags, SizeArg: NoArg, Flags: FlagClockID},
 		{Name: "utx", Type: "struct __kernel_timex *", Kind: KindStructInOut, SizeArg: NoArg, Size: 208},
-	}, Ret: RetInt, Class: ClassClock},
+	}, Ret: RetInt, Class: ClassClock, Replay: ReplayTime},
 	{Nr: 306, Name: "syncfs", Args: []Arg{
 		{Name: "fd", Type: "int", Kind: KindFD, SizeArg: NoArg},
 	}, Ret: RetInt, Class: ClassDesc},
@@ -1446,7 +1446,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "rvec", Type: "const struct iovec *", Kind: KindHex, SizeArg: NoArg},
 		{Name: "riovcnt", Type: "unsigned long", Kind: KindUint, SizeArg: NoArg},
 		{Name: "flags", Type: "unsigned long", Kind: KindUint, SizeArg: NoArg},
-	}, Ret: RetInt, Class: 0, Replay: ReplayPidArgs},
+	}, Ret: RetInt, Class: 0, Replay: ReplayPidArgs, IDs: []IDRef{{Kind: IDPid, Arg: 0, Off: -1, If: NoArg}}},
 	{Nr: 311, Name: "process_vm_writev", Args: []Arg{
 		{Name: "pid", Type: "pid_t", Kind: KindInt, SizeArg: NoArg},
 		{Name: "lvec", Type: "const struct iovec *", Kind: KindIovIn, SizeArg: 2},
@@ -1454,14 +1454,14 @@ var sysX86_64 = [...]Syscall{
 		{Name: "rvec", Type: "const struct iovec *", Kind: KindHex, SizeArg: NoArg},
 		{Name: "riovcnt", Type: "unsigned long", Kind: KindUint, SizeArg: NoArg},
 		{Name: "flags", Type: "unsigned long", Kind: KindUint, SizeArg: NoArg},
-	}, Ret: RetInt, Class: 0, Replay: ReplayPidArgs},
+	}, Ret: RetInt, Class: 0, Replay: ReplayPidArgs, IDs: []IDRef{{Kind: IDPid, Arg: 0, Off: -1, If: NoArg}}},
 	{Nr: 312, Name: "kcmp", Args: []Arg{
 		{Name: "pid1", Type: "pid_t", Kind: KindInt, SizeArg: NoArg},
 		{Name: "pid2", Type: "pid_t", Kind: KindInt, SizeArg: NoArg},
 		{Name: "type", Type: "int", Kind: KindInt, SizeArg: NoArg},
 		{Name: "idx1", Type: "unsigned long", Kind: KindUint, SizeArg: NoArg},
 		{Name: "idx2", Type: "unsigned long", Kind: KindUint, SizeArg: NoArg},
-	}, Ret: RetInt, Class: 0},
+	}, Ret: RetInt, Class: 0, IDs: []IDRef{{Kind: IDPid, Arg: 0, Off: -1, If: NoArg}, {Kind: IDPid, Arg: 1, Off: -1, If: NoArg}}},
 	{Nr: 313, Name: "finit_module", Args: []Arg{
 		{Name: "fd", Type: "int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "uargs", Type: "const char *", Kind: KindString, SizeArg: NoArg},
@@ -1471,13 +1471,13 @@ var sysX86_64 = [...]Syscall{
 		{Name: "pid", Type: "pid_t", Kind: KindInt, SizeArg: NoArg},
 		{Name: "uattr", Type: "struct sched_attr *", Kind: KindHex, SizeArg: NoArg},
 		{Name: "flags", Type: "unsigned int", Kind: KindUint, SizeArg: NoArg},
-	}, Ret: RetInt, Class: 0},
+	}, Ret: RetInt, Class: 0, IDs: []IDRef{{Kind: IDPid, Arg: 0, Off: -1, If: NoArg}}},
 	{Nr: 315, Name: "sched_getattr", Args: []Arg{
 		{Name: "pid", Type: "pid_t", Kind: KindInt, SizeArg: NoArg},
 		{Name: "uattr", Type: "struct sched_attr *", Kind: KindSizedOut, SizeArg: 2},
 		{Name: "usize", Type: "unsigned int", Kind: KindUint, SizeArg: NoArg},
 		{Name: "flags", Type: "unsigned int", Kind: KindUint, SizeArg: NoArg},
-	}, Ret: RetInt, Class: 0},
+	}, Ret: RetInt, Class: 0, IDs: []IDRef{{Kind: IDPid, Arg: 0, Off: -1, If: NoArg}}},
 	{Nr: 316, Name: "renameat2", Args: []Arg{
 		{Name: "olddfd", Type: "int", Kind: KindDirFD, SizeArg: NoArg},
 		{Name: "oldname", Type: "const char *", Kind: KindPath, SizeArg: NoArg},
@@ -1651,7 +1651,7 @@ var sysX86_64 = [...]Syscall{
 	{Nr: 434, Name: "pidfd_open", Args: []Arg{
 		{Name: "pid", Type: "pid_t", Kind: KindInt, SizeArg: NoArg},
 		{Name: "flags", Type: "unsigned int", Kind: KindUint, SizeArg: NoArg},
-	}, Ret: RetFD, Class: ClassDesc, Replay: ReplayPidArgs},
+	}, Ret: RetFD, Class: ClassDesc, Replay: ReplayPidArgs, IDs: []IDRef{{Kind: IDPid, Arg: 0, Off: -1, If: NoArg}}},
 	{Nr: 435, Name: "clone3", Args: []Arg{
 		{Name: "uargs", Type: "struct clone_args *", Kind: KindBufIn, SizeArg: 1},
 		{Name: "size", Type: "size_t", Kind: KindUint, SizeArg: NoArg},

@@ -375,6 +375,11 @@ func entry(s sysnum, args []tpArg, sp spec) (string, error) {
 		return "", err
 	}
 	b.WriteString(rl)
+	ids, err := idsLiteral(s.name, args)
+	if err != nil {
+		return "", err
+	}
+	b.WriteString(ids)
 	b.WriteString("},\n")
 	return b.String(), nil
 }

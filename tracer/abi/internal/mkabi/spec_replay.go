@@ -29,16 +29,31 @@ import (
 //	meta      stat, statfs or a directory listing of a file (class meta)
 //	visible   its effect reaches outside the process: a replay that never
 //	          made it missed something the program's user can see
+//	timeset   arms a timer: it runs (the program waits for what the timer
+//	          sends), and its result and out-structures (the time the
+//	          timer it replaces had left) come from the recording
+//	timeleft  interrupted by a signal, it writes the time left into its
+//	          out-structures (a sleep's remaining time)
 var replaySpecs = map[string]string{
 	"clock_gettime":      "time noise",
 	"gettimeofday":       "time",
 	"time":               "time",
-	"clock_nanosleep":    "time noise",
-	"nanosleep":          "time noise",
+	"clock_nanosleep":    "time noise timeleft",
+	"nanosleep":          "time noise timeleft",
 	"times":              "time",
 	"getrusage":          "time",
 	"sysinfo":            "time",
 	"clock_getres":       "time",
+	"adjtimex":           "time",
+	"clock_adjtime":      "time",
+	"getitimer":          "time",
+	"timer_gettime":      "time",
+	"timer_getoverrun":   "time",
+	"timerfd_gettime":    "time",
+	"alarm":              "timeset",
+	"setitimer":          "timeset",
+	"timer_settime":      "timeset",
+	"timerfd_settime":    "timeset",
 	"getrandom":          "random",
 	"getpid":             "pidret noise",
 	"getppid":            "pidret",
@@ -144,7 +159,7 @@ var replayTokens = map[string]string{
 	"poll": "ReplayPoll", "read": "ReplayRead", "write": "ReplayWrite", "sock": "ReplaySock",
 	"accept": "ReplayAccept", "pidresult": "ReplayPidResult", "wait": "ReplayWait", "pidargs": "ReplayPidArgs",
 	"socket": "ReplaySocket", "noise": "ReplayNoise", "fdinfo": "ReplayFDInfo", "meta": "ReplayMeta",
-	"visible": "ReplayVisible",
+	"visible": "ReplayVisible", "timeleft": "ReplayTimeLeft", "timeset": "ReplayTimeSet",
 }
 
 // replayLiteral renders the Replay field of a table entry ("" for none).
