@@ -13,38 +13,7 @@ import (
 // the closing quote.
 func AppendQuoted(dst []byte, s []byte, truncated bool) []byte {
 	dst = append(dst, '"')
-	for i, c := range s {
-		switch c {
-		case '"':
-			dst = append(dst, '\\', '"')
-		case '\\':
-			dst = append(dst, '\\', '\\')
-		case '\t':
-			dst = append(dst, '\\', 't')
-		case '\n':
-			dst = append(dst, '\\', 'n')
-		case '\v':
-			dst = append(dst, '\\', 'v')
-		case '\f':
-			dst = append(dst, '\\', 'f')
-		case '\r':
-			dst = append(dst, '\\', 'r')
-		default:
-			if c >= ' ' && c < 0x7f {
-				dst = append(dst, c)
-				break
-			}
-			dst = append(dst, '\\')
-			full := i+1 < len(s) && s[i+1] >= '0' && s[i+1] <= '7'
-			if full || c >= 0100 {
-				dst = append(dst, '0'+c>>6)
-			}
-			if full || c >= 010 {
-				dst = append(dst, '0'+(c>>3)&7)
-			}
-			dst = append(dst, '0'+c&7)
-		}
-	}
+	dst = appendEscaped(dst, s, false)
 	dst = append(dst, '"')
 	if truncated {
 		dst = append(dst, "..."...)
@@ -57,8 +26,14 @@ func AppendQuoted(dst []byte, s []byte, truncated bool) []byte {
 // the quotes, and with "<" and ">" in octal too, so that the decoration
 // always ends at the first ">".
 func AppendFDPath(dst []byte, path string) []byte {
-	for i := 0; i < len(path); i++ {
-		c := path[i]
+	return appendEscaped(dst, path, true)
+}
+
+// appendEscaped appends s escaped as AppendQuoted describes, without the
+// quotes; angles puts "<" and ">" in octal too.
+func appendEscaped[S []byte | string](dst []byte, s S, angles bool) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
 		switch c {
 		case '"':
 			dst = append(dst, '\\', '"')
@@ -75,12 +50,12 @@ func AppendFDPath(dst []byte, path string) []byte {
 		case '\r':
 			dst = append(dst, '\\', 'r')
 		default:
-			if c >= ' ' && c < 0x7f && c != '<' && c != '>' {
+			if c >= ' ' && c < 0x7f && (!angles || (c != '<' && c != '>')) {
 				dst = append(dst, c)
 				break
 			}
 			dst = append(dst, '\\')
-			full := i+1 < len(path) && path[i+1] >= '0' && path[i+1] <= '7'
+			full := i+1 < len(s) && s[i+1] >= '0' && s[i+1] <= '7'
 			if full || c >= 0100 {
 				dst = append(dst, '0'+c>>6)
 			}
