@@ -178,11 +178,7 @@ func parseNear(r io.ReaderAt) (t *nearTable) {
 	if err != nil {
 		return t
 	}
-	for _, p := range f.Progs {
-		if p.Type == elf.PT_LOAD && p.Flags&elf.PF_X != 0 && p.Filesz > 0 {
-			t.segs = append(t.segs, segment{p.Off, p.Filesz, p.Vaddr})
-		}
-	}
+	t.segs = execSegments(f)
 	if len(t.segs) == 0 {
 		return t
 	}

@@ -210,11 +210,7 @@ func parseELF(r io.ReaderAt) (t *table) {
 	if err != nil {
 		return t
 	}
-	for _, p := range f.Progs {
-		if p.Type == elf.PT_LOAD && p.Flags&elf.PF_X != 0 && p.Filesz > 0 {
-			t.segs = append(t.segs, segment{p.Off, p.Filesz, p.Vaddr})
-		}
-	}
+	t.segs = execSegments(f)
 	if len(t.segs) == 0 {
 		return t
 	}
@@ -319,4 +315,15 @@ func bindRank(info byte) int {
 // passed to Maps.Find.
 func Symbolize(maps *Maps, c *Cache, addr, stamp uint64) string {
 	return c.Frame(maps.Pid, maps.Find(addr, stamp), addr)
+}
+
+// execSegments lists the executable loadable segments of f.
+func execSegments(f *elf.File) []segment {
+	var segs []segment
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_LOAD && p.Flags&elf.PF_X != 0 && p.Filesz > 0 {
+			segs = append(segs, segment{p.Off, p.Filesz, p.Vaddr})
+		}
+	}
+	return segs
 }
