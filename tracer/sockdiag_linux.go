@@ -115,6 +115,11 @@ func diagQuery(flags uint16, req []byte, parse func(body []byte) string) string 
 		return ""
 	}
 	defer unix.Close(fd)
+	// The tracer thread asks: never wait long for the kernel's answer.
+	tv := unix.Timeval{Usec: 200_000}
+	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
+		return ""
+	}
 	msg := make([]byte, nlmsgHdrLen+len(req))
 	binary.LittleEndian.PutUint32(msg[0:], uint32(len(msg)))
 	binary.LittleEndian.PutUint16(msg[4:], sockDiagByFamily)
@@ -151,6 +156,9 @@ func diagQuery(flags uint16, req []byte, parse func(body []byte) string) string 
 				return ""
 			}
 			b = b[min((l+3)&^3, len(b)):]
+		}
+		if flags&unix.NLM_F_DUMP != unix.NLM_F_DUMP {
+			return "" // a lookup is answered in one datagram, with no NLMSG_DONE after it
 		}
 	}
 	return ""

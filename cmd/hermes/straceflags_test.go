@@ -580,3 +580,20 @@ func TestStatsSummary(t *testing.T) {
 		}
 	}
 }
+
+// TestYYUnboundUnixSocket: -yy names an unbound AF_UNIX socket, whose
+// sock_diag lookup is answered in one datagram with no NLMSG_DONE; the
+// lookup waited for more forever, on the tracer thread.
+func TestYYUnboundUnixSocket(t *testing.T) {
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("no python3")
+	}
+	out := filepath.Join(t.TempDir(), "out.txt")
+	_, stderr, code := runFor(t, time.Minute, hermesBin, "trace", "-yy", "-e", "trace=socket", "-o", out, "--",
+		py, "-c", "import socket; socket.socket(socket.AF_UNIX)")
+	b, _ := os.ReadFile(out)
+	if code != 0 || !strings.Contains(string(b), "<UNIX-STREAM:[") {
+		t.Fatalf("exit %d\n%s\nstderr:\n%s", code, b, stderr)
+	}
+}
