@@ -96,15 +96,7 @@ func TestReplayVDSO(t *testing.T) {
 		{"go", testbin.Go(t, "gotime"), []string{"unixnano: ", "rand: "}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			trace, out, code := recordRun(t, nil, tc.bin)
-			if code != 0 {
-				t.Fatalf("record: exit %d, output:\n%s", code, out)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(out, w) {
-					t.Fatalf("recorded output lacks %q:\n%s", w, out)
-				}
-			}
+			trace, out := recordWant(t, tc.want, tc.bin)
 			for i := 0; i < 2; i++ {
 				replayOK(t, trace, out, 0)
 			}
@@ -665,4 +657,20 @@ func TestReplayInjectRule(t *testing.T) {
 	}
 	_, stderr, code = hermes(t, "replay", "-e", "trace=write", trace)
 	oneLine(t, "replay -e trace=", code, stderr, "only inject= and fault= go with replay")
+}
+
+// recordWant records argv and checks that its output holds every string
+// of want; it returns the trace and the output.
+func recordWant(t *testing.T, want []string, argv ...string) (string, string) {
+	t.Helper()
+	trace, out, code := recordRun(t, nil, argv...)
+	if code != 0 {
+		t.Fatalf("record: exit %d, output:\n%s", code, out)
+	}
+	for _, w := range want {
+		if !strings.Contains(out, w) {
+			t.Fatalf("recorded output lacks %q:\n%s", w, out)
+		}
+	}
+	return trace, out
 }
