@@ -48,6 +48,7 @@ type Recorder struct {
 	timeNS    map[*tracer.Process]bool
 	ownTimeNS string
 	seq       uint64
+	order     uint64 // recorded calls entered so far (Syscall.order)
 	ev        tracepb.Event
 	evs       tracepb.Event_Syscall
 	evp       tracepb.Event_Process
@@ -296,6 +297,8 @@ func (r *Recorder) Enter(sc *tracer.Syscall, act *tracer.Action) {
 		Nr: int32(sc.Nr), Arch: recorded.ArchPB(sc.Arch), EnterNs: r.round(sc.Enter),
 		Regs: c.regs[:0], ExitRegs: s.ExitRegs[:0],
 	}
+	r.order++
+	s.Order = r.order
 	if regs, err := sc.Regs(); err == nil {
 		// The registers as the call was made, before any modification.
 		s.Regs = append(s.Regs, unsafe.Slice((*byte)(unsafe.Pointer(regs)), regsSize)...)
@@ -419,6 +422,7 @@ func (r *Recorder) Exit(sc *tracer.Syscall, act *tracer.Action) {
 	}
 	s := &c.sc
 	s.Ret, s.ExitNs = sc.Ret, exitTime(sc.Leave, r.opts.TimeResolution)
+	s.ExitAfter = r.order
 	if !sc.Skipped {
 		c.cap.summarize = r.opts.Summarize && fileData(sc)
 		c.cap.exit(sc)

@@ -42,6 +42,9 @@ type Options struct {
 	// call runs for real, and the replay departs there. An Overlay can put
 	// some of them back (hermes explore --minimize does).
 	DropFaults bool
+	// Order is how calls of different threads are ordered (OrderStrict,
+	// the zero value, by default).
+	Order Order
 }
 
 // historyLen is how many calls before a divergence its report shows.
@@ -157,6 +160,9 @@ func New(r *format.Reader, opts Options) (*Replayer, error) {
 	if len(hdr.Traced) > 0 {
 		rp.declared = &rp.traced
 	}
+	if opts.Order != OrderOff {
+		rp.book = newOrderBook(opts.Order)
+	}
 	return rp, nil
 }
 
@@ -230,6 +236,7 @@ func (rp *Replayer) untraced(sc *tracer.Syscall) bool {
 // Enter implements tracer.Handler.
 func (rp *Replayer) Enter(sc *tracer.Syscall, act *tracer.Action) {
 	rp.enter(sc, act)
+	rp.orderEnter(sc, act)
 	rp.bound(sc, &sc.Args, act)
 	if act.SetArgs != 0 || act.SetNr {
 		// The exit sees the arguments the call ran with; its writes are
@@ -461,7 +468,12 @@ func (rp *Replayer) applyOverlay(sc *tracer.Syscall, act, ov *tracer.Action, ent
 
 // Exit implements tracer.Handler.
 func (rp *Replayer) Exit(sc *tracer.Syscall, act *tracer.Action) {
+	var cur *entry
+	if th := rp.threads[sc.Thread.Lineage]; th != nil {
+		cur = th.cur
+	}
 	rp.exit(sc, act)
+	rp.orderExit(sc, cur, act)
 	args := &sc.Args
 	if a, ok := rp.entryArgs[sc.Thread]; ok {
 		args = a
@@ -559,6 +571,14 @@ func (rp *Replayer) Process(ev *tracer.ProcessEvent) {
 	case tracer.EventSignal:
 		if rp.dep == nil {
 			rp.signal(ev) // after a departure, signals come when they come
+		}
+	case tracer.EventExit:
+		if th := rp.threads[ev.Thread.Lineage]; th != nil {
+			th.gone = true
+			rp.atStop(th)
+			for _, e := range th.q[th.head:] {
+				e.entered = true
+			}
 		}
 	case tracer.EventFork, tracer.EventThread:
 		if ev.Child != nil {

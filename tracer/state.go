@@ -41,7 +41,8 @@ type Thread struct {
 	wantExit  bool   // resume with PTRACE_SYSCALL to see the exit
 	skipRet   *int64
 	attached  bool // attach mode: syscall stops, not seccomp
-	parked    bool // held by a Delay
+	parked    bool // held by a Delay or a Hold
+	hold      uint8 // holdApply, holdResume: held by a Hold, what comes on release
 	resumeSig int
 	deadline  int64
 	gone      bool

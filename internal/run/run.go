@@ -39,7 +39,11 @@ type Result struct {
 	// Divergences counts, in a replay, the divergences reported (with
 	// Lenient the run goes on after them, and Divergence stays nil).
 	Divergences int
-	Matched     int  // replay: calls matched
+	Matched     int // replay: calls matched
+	// Relaxed counts, in an ordered replay, the waits for a thread's turn
+	// that were cut short (the program could not go on in the recorded
+	// order there).
+	Relaxed     int
 	CheckRan    bool // Check was run
 	CheckStatus int  // its exit status (128+N for a signal)
 	View        bool // the run happened in a private view of the file system
