@@ -79,6 +79,11 @@ type orderBook struct {
 	slots []*entry // slots[i] is the call of order base+i, nil until read
 	t0    time.Time
 
+	// exits are the calls that count, in the order of the trace, which
+	// is the order they returned in; exits[0] is the first that has not
+	// returned in this run.
+	exits []*entry
+
 	runner      *thread // (strict) the thread running alone, nil if none
 	runnerSince time.Duration
 
@@ -103,6 +108,9 @@ func counts(e *entry) bool { return e.s.Order != 0 && !e.noise }
 
 // add notes a recorded call read from the trace.
 func (b *orderBook) add(e *entry) {
+	if counts(e) && !e.entered && e.s.ExitAfter != 0 {
+		b.exits = append(b.exits, e)
+	}
 	o := e.s.Order
 	if o < b.base {
 		return
@@ -142,6 +150,49 @@ func (rp *matcher) turn() uint64 {
 		b.slots = b.slots[1:]
 		b.base++
 	}
+}
+
+// nextExit returns the first call that counts, in the order the recorded
+// calls returned, that has not returned in this run (nil: none, as far as
+// the trace was read ahead).
+func (rp *matcher) nextExit() *entry {
+	b := rp.book
+	pulled := 0
+	for {
+		for len(b.exits) > 0 && b.exits[0].exited {
+			b.exits[0] = nil
+			b.exits = b.exits[1:]
+		}
+		if len(b.exits) > 0 {
+			return b.exits[0]
+		}
+		if pulled >= orderPullLimit || !rp.pull() {
+			return nil
+		}
+		pulled++
+	}
+}
+
+// mayEnter reports whether the recorded call e may be entered now: every
+// call entered before it when recorded was entered, and every call that
+// returned before it returned.
+func (rp *Replayer) mayEnter(e *entry) bool {
+	if rp.turn() < e.s.Order {
+		return false
+	}
+	x := rp.nextExit()
+	return x == nil || x == e || x.s.ExitAfter >= e.s.Order
+}
+
+// mayReturn reports whether the recorded call e may return now: every
+// call entered before it returned when recorded was entered, and every
+// call that returned before it returned.
+func (rp *Replayer) mayReturn(e *entry) bool {
+	if rp.turn() <= e.s.ExitAfter {
+		return false
+	}
+	x := rp.nextExit()
+	return x == nil || x == e || x.s.Seq > e.s.Seq
 }
 
 // blocking reports whether the call in flight lets the others go: it
@@ -191,12 +242,13 @@ func (rp *Replayer) orderEnter(sc *tracer.Syscall, act *tracer.Action) {
 	e := th.cur
 	if rp.stopped || rp.dep != nil || act.Kill {
 		if e != nil {
-			e.entered = true
+			e.entered, e.exited = true, true
 		}
 		return
 	}
 	th.blocking = blocking(sc, e)
 	th.holdE = e
+	th.atExit = false
 	switch {
 	case e != nil && counts(e) && !e.entered:
 		th.hold = holdEntry
@@ -222,7 +274,7 @@ func (rp *Replayer) orderExit(sc *tracer.Syscall, e *entry, act *tracer.Action) 
 	rp.atStop(th)
 	th.holdE = e
 	switch {
-	case e != nil && e.s.ExitAfter > e.s.Order && rp.turn() <= e.s.ExitAfter:
+	case e != nil && counts(e) && !e.exited && !rp.mayReturn(e):
 		th.hold = holdExit
 	case b.mode == OrderStrict && b.runner != nil:
 		th.hold = holdRunner
@@ -231,6 +283,7 @@ func (rp *Replayer) orderExit(sc *tracer.Syscall, e *entry, act *tracer.Action) 
 		return
 	}
 	th.blocking = false
+	th.atExit = true
 	th.heldFrom = b.now()
 	act.Hold = true
 }
@@ -238,8 +291,13 @@ func (rp *Replayer) orderExit(sc *tracer.Syscall, e *entry, act *tracer.Action) 
 // goOn notes that th leaves its stop.
 func (rp *Replayer) goOn(th *thread, exit bool) {
 	b := rp.book
-	if !exit && th.holdE != nil {
-		th.holdE.entered = true
+	if e := th.holdE; e != nil {
+		if !exit {
+			e.entered = true
+		}
+		if exit || e.s.ExitAfter == 0 {
+			e.exited = true // or it never returns (exit)
+		}
 	}
 	th.hold, th.holdE = holdNone, nil
 	if b.mode == OrderStrict && (exit || !th.blocking) {
@@ -255,7 +313,7 @@ func (rp *Replayer) Release(t *tracer.Thread) bool {
 		return true
 	}
 	if rp.stopped || rp.dep != nil {
-		rp.goOn(th, th.hold == holdExit)
+		rp.goOn(th, th.atExit)
 		return true
 	}
 	now := b.now()
@@ -266,9 +324,9 @@ func (rp *Replayer) Release(t *tracer.Thread) bool {
 	if ok {
 		switch th.hold {
 		case holdEntry:
-			ok = rp.turn() >= th.holdE.s.Order
+			ok = rp.mayEnter(th.holdE)
 		case holdExit:
-			ok = rp.turn() > th.holdE.s.ExitAfter
+			ok = rp.mayReturn(th.holdE)
 		}
 	}
 	if !ok && now-th.heldFrom > relaxAfter {
@@ -276,7 +334,7 @@ func (rp *Replayer) Release(t *tracer.Thread) bool {
 		ok = true
 	}
 	if ok {
-		rp.goOn(th, th.hold == holdExit)
+		rp.goOn(th, th.atExit)
 	}
 	return ok
 }

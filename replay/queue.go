@@ -22,6 +22,8 @@ type entry struct {
 	valued  bool     // a noise call whose result the program uses (getpid, gettid)
 	restart bool     // a signal interrupted it (ERESTARTSYS and friends)
 	entered bool     // ordered replay: entered, or dropped (see orderBook)
+	exited  bool     // ordered replay: returned, or dropped
+	dropped bool     // not made in this run
 	sigs    []sigRec // signals the recording delivered before it
 }
 
@@ -62,6 +64,7 @@ type thread struct {
 	holdE    *entry        // the call it waits with
 	heldFrom time.Duration // since when
 	blocking bool          // the call it is released into may block
+	atExit   bool          // it is held at the exit of its call
 	gone     bool          // it ended in this run: its calls left do not count
 }
 
@@ -160,7 +163,7 @@ func (rp *matcher) pull() bool {
 		e.idx = th.nrec
 		th.nrec++
 		e.sigs, th.pendingSigs = th.pendingSigs, nil
-		e.entered = th.gone
+		e.entered, e.exited = th.gone, th.gone
 		th.push(e)
 		if rp.book != nil {
 			rp.book.add(e)
@@ -226,7 +229,7 @@ const stealBudget = 4096
 func (th *thread) take(i int) *entry {
 	e := th.q[th.head+i]
 	for _, d := range th.q[th.head : th.head+i] {
-		d.entered = true // dropped: not made in this run
+		d.entered, d.exited, d.dropped = true, true, true // not made in this run
 	}
 	clear(th.q[th.head : th.head+i+1])
 	th.head += i + 1

@@ -577,7 +577,10 @@ func (rp *Replayer) Process(ev *tracer.ProcessEvent) {
 			th.gone = true
 			rp.atStop(th)
 			for _, e := range th.q[th.head:] {
-				e.entered = true
+				e.entered, e.exited, e.dropped = true, true, true
+			}
+			if e := th.holdE; e != nil {
+				e.entered, e.exited = true, true
 			}
 		}
 	case tracer.EventFork, tracer.EventThread:

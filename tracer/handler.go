@@ -102,6 +102,13 @@ type Scheduler interface {
 	Release(th *Thread) bool
 }
 
+// An Admitter is a handler told when a call that runs is let into the
+// kernel: after the Delay or Hold its entry got, if any (Enter saw it
+// before them). A recorder numbers calls in the order they ran with it.
+type Admitter interface {
+	Admitted(sc *Syscall)
+}
+
 // HoldPoll is how often a Scheduler is asked about held threads when
 // nothing else happens.
 const HoldPoll = 500 * time.Microsecond

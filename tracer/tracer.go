@@ -148,6 +148,7 @@ type Tracer struct {
 	info      syscallInfo
 	parked    []*Thread
 	sched     Scheduler
+	admitH    []Admitter
 	nheld     int // threads held by a Hold
 	errFd     int
 	execSeen  bool
@@ -183,6 +184,9 @@ func New(cfg Config) *Tracer {
 	for _, h := range cfg.Handlers {
 		if ph, ok := h.(ProcessHandler); ok {
 			t.procH = append(t.procH, ph)
+		}
+		if a, ok := h.(Admitter); ok {
+			t.admitH = append(t.admitH, a)
 		}
 		if s, ok := h.(Scheduler); ok && t.sched == nil {
 			t.sched = s
@@ -853,6 +857,7 @@ func (t *Tracer) apply(th *Thread) {
 		th.inSyscall = false
 	}
 	if delay > 0 {
+		th.admit = !act.Skip
 		t.park(th, delay, 0)
 		return
 	}
@@ -860,7 +865,21 @@ func (t *Tracer) apply(th *Thread) {
 		t.holdThread(th, holdResume)
 		return
 	}
+	if !act.Skip {
+		t.admitted(th)
+	}
 	t.resume(th, 0)
+}
+
+// admitted tells the Admitters that th's current call goes into the kernel.
+func (t *Tracer) admitted(th *Thread) {
+	th.admit = false
+	if th.unseen {
+		return
+	}
+	for _, a := range t.admitH {
+		a.Admitted(&th.sc)
+	}
 }
 
 // flushRegs writes back registers a handler's action changed.
@@ -1178,6 +1197,9 @@ func (t *Tracer) handleBell() {
 			kept = append(kept, th)
 		case th.deadline <= now || t.stopReq.Load() != 0:
 			th.parked = false
+			if th.admit {
+				t.admitted(th)
+			}
 			t.resume(th, th.resumeSig)
 		default:
 			kept = append(kept, th)

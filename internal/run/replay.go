@@ -60,6 +60,9 @@ func Replay(ctx context.Context, o ReplayOptions) (Result, error) {
 	if o.Report == nil {
 		o.Report = io.Discard
 	}
+	if o.Inject.Chaos {
+		return Result{}, errors.New("chaos scheduling is for trace, record and explore: a replay keeps the recorded order (see --order)")
+	}
 	r, err := format.Open(path)
 	if err != nil {
 		return Result{}, err
