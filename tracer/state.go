@@ -241,3 +241,6 @@ func (p *Process) Maps() ([]Mapping, error) {
 	}
 	return out, s.Err()
 }
+
+// Gone reports whether the thread exited or was killed.
+func (th *Thread) Gone() bool { return th.gone }
