@@ -33,7 +33,7 @@ var cPrograms = []string{
 	"vdso", "futexwake", "envexec", "straceflags", "mutexorder",
 }
 
-var goPrograms = []string{"goroutines", "gohello", "gonet", "gotime", "goecho"}
+var goPrograms = []string{"goroutines", "gohello", "gonet", "gotime", "goecho", "gofinish"}
 
 func TestRoot(t *testing.T) {
 	root := Root(t)
