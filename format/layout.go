@@ -11,7 +11,7 @@ import (
 // version of MajorVersion.
 const (
 	MajorVersion = 1
-	MinorVersion = 6 // 1: TraceHeader.traced, .deterministic; Process.at_random. 2: TraceHeader.time_resolution_ns. 3: Syscall.preimages, TraceHeader.output_path, .preimages, .preimage_max. 4: Syscall.frames. 5: the settings of the recording in TraceHeader (fault_scripts to io_uring_allowed). 6: TraceHeader.tsc_trapped; Process TSC events (tsc, tsc_aux, tscp)
+	MinorVersion = 7 // 1: TraceHeader.traced, .deterministic; Process.at_random. 2: TraceHeader.time_resolution_ns. 3: Syscall.preimages, TraceHeader.output_path, .preimages, .preimage_max. 4: Syscall.frames. 5: the settings of the recording in TraceHeader (fault_scripts to io_uring_allowed). 6: TraceHeader.tsc_trapped; Process TSC events (tsc, tsc_aux, tscp). 7: Syscall.order, .exit_after; TraceHeader.chaos
 )
 
 // Chunk types.

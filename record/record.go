@@ -37,6 +37,7 @@ type call struct {
 	clock  bool     // a clock read answered by readClock
 	ts     [16]byte // its timespec
 	frames []string // reused for sc.Frames (Options.Stacks)
+	admit  bool     // its order is taken when it goes into the kernel (Admitted)
 }
 
 // Recorder is the tracer handler of `hermes record`. Put it last in the
@@ -48,6 +49,7 @@ type Recorder struct {
 	timeNS    map[*tracer.Process]bool
 	ownTimeNS string
 	seq       uint64
+	order     uint64 // recorded calls entered so far (Syscall.order)
 	ev        tracepb.Event
 	evs       tracepb.Event_Syscall
 	evp       tracepb.Event_Process
@@ -264,6 +266,20 @@ func (r *Recorder) nextSeq() uint64 {
 	return r.seq
 }
 
+// Admitted implements tracer.Admitter: a call held at its entry (chaos)
+// takes its place in the order when it goes into the kernel.
+func (r *Recorder) Admitted(sc *tracer.Syscall) {
+	if c := r.pend[sc.Thread]; c != nil && c.admit {
+		r.admit(c)
+	}
+}
+
+func (r *Recorder) admit(c *call) {
+	c.admit = false
+	r.order++
+	c.sc.Order = r.order
+}
+
 // Enter implements tracer.Handler: it captures the registers and what the
 // kernel will read.
 func (r *Recorder) Enter(sc *tracer.Syscall, act *tracer.Action) {
@@ -299,6 +315,11 @@ func (r *Recorder) Enter(sc *tracer.Syscall, act *tracer.Action) {
 		Lineage: th.Lineage, Pid: int32(th.Proc.Pid), Tid: int32(th.Tid),
 		Nr: int32(sc.Nr), Arch: recorded.ArchPB(sc.Arch), EnterNs: r.round(sc.Enter),
 		Regs: c.regs[:0], ExitRegs: s.ExitRegs[:0],
+	}
+	c.admit = (act.Delay > 0 || act.Hold) && !act.Skip
+	if !c.admit {
+		r.order++
+		s.Order = r.order
 	}
 	if regs, err := sc.Regs(); err == nil {
 		// The registers as the call was made, before any modification.
@@ -423,6 +444,10 @@ func (r *Recorder) Exit(sc *tracer.Syscall, act *tracer.Action) {
 	}
 	s := &c.sc
 	s.Ret, s.ExitNs = sc.Ret, exitTime(sc.Leave, r.opts.TimeResolution)
+	if c.admit {
+		r.admit(c)
+	}
+	s.ExitAfter = r.order
 	if !sc.Skipped {
 		c.cap.summarize = r.opts.Summarize && fileData(sc)
 		c.cap.exit(sc)
@@ -464,6 +489,9 @@ func fileData(sc *tracer.Syscall) bool {
 }
 
 func (r *Recorder) flush(th *tracer.Thread, c *call) {
+	if c.admit {
+		r.admit(c) // never admitted (killed while held): numbered now
+	}
 	c.sc.Seq = r.nextSeq()
 	c.sc.Mem = c.cap.list()
 	c.sc.Preimages = c.sc.Preimages[:0]

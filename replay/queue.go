@@ -3,6 +3,7 @@ package replay
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/hermes-trace/hermes/format/recorded"
 
@@ -20,6 +21,9 @@ type entry struct {
 	noise   bool     // isNoise: its count in a thread depends on timing
 	valued  bool     // a noise call whose result the program uses (getpid, gettid)
 	restart bool     // a signal interrupted it (ERESTARTSYS and friends)
+	entered bool     // ordered replay: entered, or dropped (see orderBook)
+	exited  bool     // ordered replay: returned, or dropped
+	dropped bool     // not made in this run
 	sigs    []sigRec // signals the recording delivered before it
 }
 
@@ -55,6 +59,14 @@ type thread struct {
 	execs  [][]byte         // AT_RANDOM of recorded execs not yet replayed
 	exit   *tracepb.Process // the recorded exit of the thread, once read
 	tscs   []tsc            // recorded reads of the time stamp counter not yet given
+
+	// Ordered replay (order.go).
+	hold     uint8         // what the thread waits for in its stop
+	holdE    *entry        // the call it waits with
+	heldFrom time.Duration // since when
+	blocking bool          // the call it is released into may block
+	atExit   bool          // it is held at the exit of its call
+	gone     bool          // it ended in this run: its calls left do not count
 }
 
 // matcher holds the recorded calls not yet matched: a queue per thread,
@@ -74,6 +86,7 @@ type matcher struct {
 	// all); an event outside them ends the replay (foreign).
 	declared *[512]bool
 	foreign  *OutsideError
+	book     *orderBook // nil: calls are not ordered across threads
 }
 
 // OutsideError is a trace holding a call outside the set its header
@@ -130,9 +143,16 @@ func (rp *matcher) pull() bool {
 			return false
 		}
 		e := &entry{s: s, args: format.Args(s)}
+		if rp.book != nil && s.Order == 0 {
+			rp.book = nil // an older trace: the order calls were entered in is not known
+		}
 		if key, ok := clockKey(a, int(s.Nr), e.args[0]); ok && !s.EntryOnly {
 			q := rp.clockQueue(procLineage(s.Lineage), key)
 			q.recs = append(q.recs, e)
+			e.entered = true // clock reads do not count in the order
+			if rp.book != nil {
+				rp.book.add(e)
+			}
 			break
 		}
 		// A call a signal interrupted (its restart, if any, comes later)
@@ -144,7 +164,11 @@ func (rp *matcher) pull() bool {
 		e.idx = th.nrec
 		th.nrec++
 		e.sigs, th.pendingSigs = th.pendingSigs, nil
+		e.entered, e.exited = th.gone, th.gone
 		th.push(e)
+		if rp.book != nil {
+			rp.book.add(e)
+		}
 	case *tracepb.Event_Process:
 		p := k.Process
 		th := rp.thread(p.Lineage)
@@ -207,6 +231,9 @@ const stealBudget = 4096
 // are dropped (calls the recording made that this run does not).
 func (th *thread) take(i int) *entry {
 	e := th.q[th.head+i]
+	for _, d := range th.q[th.head : th.head+i] {
+		d.entered, d.exited, d.dropped = true, true, true // not made in this run
+	}
 	clear(th.q[th.head : th.head+i+1])
 	th.head += i + 1
 	return e

@@ -42,6 +42,9 @@ type Options struct {
 	// call runs for real, and the replay departs there. An Overlay can put
 	// some of them back (hermes explore --minimize does).
 	DropFaults bool
+	// Order is how calls of different threads are ordered (OrderStrict,
+	// the zero value, by default).
+	Order Order
 }
 
 // historyLen is how many calls before a divergence its report shows.
@@ -162,6 +165,9 @@ func New(r *format.Reader, opts Options) (*Replayer, error) {
 	if len(hdr.Traced) > 0 {
 		rp.declared = &rp.traced
 	}
+	if opts.Order != OrderOff {
+		rp.book = newOrderBook(opts.Order)
+	}
 	return rp, nil
 }
 
@@ -235,6 +241,7 @@ func (rp *Replayer) untraced(sc *tracer.Syscall) bool {
 // Enter implements tracer.Handler.
 func (rp *Replayer) Enter(sc *tracer.Syscall, act *tracer.Action) {
 	rp.enter(sc, act)
+	rp.orderEnter(sc, act)
 	rp.bound(sc, &sc.Args, act)
 	if act.SetArgs != 0 || act.SetNr || (len(act.Strings) > 0 && !act.Skip) {
 		// The exit sees the arguments the call ran with; its writes are
@@ -473,7 +480,12 @@ func (rp *Replayer) Exit(sc *tracer.Syscall, act *tracer.Action) {
 			rp.restoreMoved(sc, act)
 		}
 	}
+	var cur *entry
+	if th := rp.threads[sc.Thread.Lineage]; th != nil {
+		cur = th.cur
+	}
 	rp.exit(sc, act)
+	rp.orderExit(sc, cur, act)
 	args := &sc.Args
 	if a, ok := rp.entryArgs[sc.Thread]; ok {
 		args = a
@@ -580,6 +592,17 @@ func (rp *Replayer) Process(ev *tracer.ProcessEvent) {
 		}
 		if rp.dep == nil {
 			rp.signal(ev) // after a departure, signals come when they come
+		}
+	case tracer.EventExit:
+		if th := rp.threads[ev.Thread.Lineage]; th != nil {
+			th.gone = true
+			rp.atStop(th)
+			for _, e := range th.q[th.head:] {
+				e.entered, e.exited, e.dropped = true, true, true
+			}
+			if e := th.holdE; e != nil {
+				e.entered, e.exited = true, true
+			}
 		}
 	case tracer.EventFork, tracer.EventThread:
 		if ev.Child != nil {

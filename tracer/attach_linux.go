@@ -139,6 +139,7 @@ func (t *Tracer) detachAll() {
 	for _, th := range t.parked {
 		if !th.gone && th.parked {
 			th.parked = false
+			th.hold = 0
 			t.detach(th, th.resumeSig)
 		}
 	}

@@ -74,6 +74,10 @@ type Action struct {
 	// Delay holds the calling thread this long before the call runs (at
 	// entry) or before it returns (at exit). Other threads keep running.
 	Delay time.Duration
+	// Hold keeps the calling thread in its stop until the Scheduler among
+	// the handlers releases it: at entry before the action is applied, at
+	// exit before the thread returns. Without a Scheduler it is ignored.
+	Hold bool
 	// Signal, if non-zero, is sent to the calling thread.
 	Signal int
 	// Kill kills the whole process with SIGKILL.
@@ -88,6 +92,26 @@ type Action struct {
 	// By names the handler that injected the action, for the record.
 	By string
 }
+
+// A Scheduler is a handler that holds threads in their stops (Action.Hold)
+// and says when they go on. Release is asked on the tracer loop after every
+// stop the loop handles and every HoldPoll while a thread is held; it
+// reports whether th may go on now. Threads are released when the run
+// stops, whatever Release says.
+type Scheduler interface {
+	Release(th *Thread) bool
+}
+
+// An Admitter is a handler told when a call that runs is let into the
+// kernel: after the Delay or Hold its entry got, if any (Enter saw it
+// before them). A recorder numbers calls in the order they ran with it.
+type Admitter interface {
+	Admitted(sc *Syscall)
+}
+
+// HoldPoll is how often a Scheduler is asked about held threads when
+// nothing else happens.
+const HoldPoll = 500 * time.Microsecond
 
 // Deny returns an action that skips the call and fails it with errno.
 func Deny(errno unix.Errno) Action { return Action{Skip: true, Value: -int64(errno)} }

@@ -40,8 +40,10 @@ type Thread struct {
 	inSyscall bool   // between an entry and the exit stop we asked for
 	wantExit  bool   // resume with PTRACE_SYSCALL to see the exit
 	skipRet   *int64
-	attached  bool // attach mode: syscall stops, not seccomp
-	parked    bool // held by a Delay
+	attached  bool  // attach mode: syscall stops, not seccomp
+	parked    bool  // held by a Delay or a Hold
+	hold      uint8 // holdApply, holdResume: held by a Hold, what comes on release
+	admit     bool  // parked at the entry of a call that runs: Admitted when resumed
 	resumeSig int
 	deadline  int64
 	gone      bool
@@ -239,3 +241,6 @@ func (p *Process) Maps() ([]Mapping, error) {
 	}
 	return out, s.Err()
 }
+
+// Gone reports whether the thread exited or was killed.
+func (th *Thread) Gone() bool { return th.gone }

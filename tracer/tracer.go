@@ -148,6 +148,9 @@ type Tracer struct {
 	bell      *doorbell
 	info      syscallInfo
 	parked    []*Thread
+	sched     Scheduler
+	admitH    []Admitter
+	nheld     int // threads held by a Hold
 	errFd     int
 	execSeen  bool
 	childErr  error
@@ -182,6 +185,12 @@ func New(cfg Config) *Tracer {
 	for _, h := range cfg.Handlers {
 		if ph, ok := h.(ProcessHandler); ok {
 			t.procH = append(t.procH, ph)
+		}
+		if a, ok := h.(Admitter); ok {
+			t.admitH = append(t.admitH, a)
+		}
+		if s, ok := h.(Scheduler); ok && t.sched == nil {
+			t.sched = s
 		}
 	}
 	t.traced = make([]bool, maxNr)
@@ -583,6 +592,10 @@ func (t *Tracer) loop() error {
 			continue
 		}
 		t.handle(th, ws)
+		if t.nheld > 0 {
+			t.pollHeld()
+			t.armTimer()
+		}
 	}
 	return nil
 }
@@ -820,6 +833,17 @@ func (t *Tracer) enter(th *Thread, info *syscallInfo, foreign bool) {
 		t.kill(th)
 		return
 	}
+	if act.Hold && t.sched != nil && !th.attached {
+		t.holdThread(th, holdApply)
+		return
+	}
+	t.proceed(th)
+}
+
+// proceed applies the entry action of th's current call (after its
+// scratch memory is mapped, if it needs it) and resumes it.
+func (t *Tracer) proceed(th *Thread) {
+	act := &th.act
 	if len(act.Strings) > 0 && !act.Skip && t.needScratch(th, act) {
 		return // the thread maps it first, then makes the call again: apply then
 	}
@@ -868,10 +892,29 @@ func (t *Tracer) apply(th *Thread) {
 		th.inSyscall = false
 	}
 	if delay > 0 {
+		th.admit = !act.Skip
 		t.park(th, delay, 0)
 		return
 	}
+	if act.Skip && th.xact.Hold && t.sched != nil && !th.attached {
+		t.holdThread(th, holdResume)
+		return
+	}
+	if !act.Skip {
+		t.admitted(th)
+	}
 	t.resume(th, 0)
+}
+
+// admitted tells the Admitters that th's current call goes into the kernel.
+func (t *Tracer) admitted(th *Thread) {
+	th.admit = false
+	if th.unseen {
+		return
+	}
+	for _, a := range t.admitH {
+		a.Admitted(&th.sc)
+	}
 }
 
 // flushRegs writes back registers a handler's action changed.
@@ -917,6 +960,10 @@ func (t *Tracer) exit(th *Thread, rval int64) {
 	t.flushRegs(th)
 	if delay > 0 {
 		t.park(th, delay, 0)
+		return
+	}
+	if th.xact.Hold && t.sched != nil && !th.attached {
+		t.holdThread(th, holdResume)
 		return
 	}
 	t.resume(th, 0)
@@ -1064,6 +1111,62 @@ func (t *Tracer) park(th *Thread, d time.Duration, sig int) {
 	t.armTimer()
 }
 
+// What a thread held by a Hold does when released.
+const (
+	holdApply  uint8 = 1 + iota // apply its entry action, then resume
+	holdResume                  // resume it
+)
+
+// holdThread keeps th in its stop until the Scheduler releases it.
+func (t *Tracer) holdThread(th *Thread, stage uint8) {
+	th.hold = stage
+	t.nheld++
+	t.park(th, HoldPoll, 0)
+}
+
+// unhold lets a held thread go on.
+func (t *Tracer) unhold(th *Thread) {
+	th.parked = false
+	stage := th.hold
+	th.hold = 0
+	t.nheld--
+	if stage == holdApply {
+		t.proceed(th)
+		return
+	}
+	t.resume(th, 0)
+}
+
+// pollHeld asks the Scheduler about every held thread, again as long as
+// one of them went on (one going on may let another go).
+func (t *Tracer) pollHeld() {
+	for t.nheld > 0 {
+		var next *Thread
+		for _, th := range t.parked {
+			if th.hold != 0 && th.parked && !th.gone && t.sched.Release(th) {
+				next = th
+				break
+			}
+		}
+		if next == nil {
+			return
+		}
+		t.unhold(next)
+		kept := t.parked[:0]
+		for _, th := range t.parked {
+			switch {
+			case th.gone && th.hold != 0:
+				th.hold = 0
+				t.nheld--
+			case th.parked && !th.gone:
+				kept = append(kept, th)
+			}
+		}
+		clear(t.parked[len(kept):])
+		t.parked = kept
+	}
+}
+
 // armTimer makes sure the doorbell rings when the earliest parked thread
 // is due.
 func (t *Tracer) armTimer() {
@@ -1112,17 +1215,39 @@ func (t *Tracer) replaceBell() error {
 func (t *Tracer) handleBell() {
 	now := t.now()
 	kept := t.parked[:0]
+	var release []*Thread
 	for _, th := range t.parked {
 		switch {
 		case th.gone:
+			if th.hold != 0 {
+				th.hold = 0
+				t.nheld--
+			}
+		case th.hold != 0 && t.stopReq.Load() != 0:
+			release = append(release, th)
+		case th.hold != 0:
+			if th.deadline <= now {
+				th.deadline = now + int64(HoldPoll)
+			}
+			kept = append(kept, th)
 		case th.deadline <= now || t.stopReq.Load() != 0:
 			th.parked = false
+			if th.admit {
+				t.admitted(th)
+			}
 			t.resume(th, th.resumeSig)
 		default:
 			kept = append(kept, th)
 		}
 	}
+	clear(t.parked[len(kept):])
 	t.parked = kept
+	for _, th := range release {
+		t.unhold(th)
+	}
+	if t.stopReq.Load() == 0 {
+		t.pollHeld()
+	}
 	t.armTimer()
 	if sig := t.stopReq.Load(); sig != 0 {
 		t.stopRun(int(sig))

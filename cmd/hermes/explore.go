@@ -20,6 +20,7 @@ import (
 )
 
 type exploreOpts struct {
+	chaos    string
 	check    string
 	faults   []string
 	paths    []string
@@ -104,6 +105,7 @@ flags, no private view of the files).`,
 	f.StringVar(&o.failOn, "fail-on", "crashed,hung,corrupt", "exit 1 if a try ends in one of these `OUTCOMES`")
 	f.StringVar(&o.minimize, "minimize", "", "minimise the faults of the recording `TRACE` instead")
 	f.BoolVar(&o.schema, "schema", false, "print the JSON Schema of --report and exit")
+	addChaosFlag(f, &o.chaos)
 	return cmd
 }
 
@@ -126,6 +128,11 @@ func runExplore(o *exploreOpts, argv []string, stdout, stderr io.Writer) error {
 		Timeout: o.timeout, Out: o.out, FailOn: failOn, Hermes: hermesName(),
 		Logf: func(format string, args ...any) { fmt.Fprintf(stderr, "hermes: "+format+"\n", args...) },
 	}
+	var chaosIn hrun.Inject
+	if err := chaosSeed(o.chaos, &chaosIn); err != nil {
+		return err
+	}
+	opts.Chaos, opts.ChaosSeed, opts.ChaosSeedSet = chaosIn.Chaos, chaosIn.Seed, chaosIn.SeedSet
 	if o.perSite < 1 {
 		return &usageError{fmt.Errorf("--per-site %d: want 1 or more", o.perSite)}
 	}

@@ -23,6 +23,37 @@ type injectOpts struct {
 	onError      string
 	strict       bool
 	noWatch      bool
+	chaos        string
+}
+
+// chaosOn is --chaos given without a seed.
+const chaosOn = "on"
+
+// addChaosFlag adds --chaos[=SEED] (trace, record, explore).
+func addChaosFlag(f *pflag.FlagSet, p *string) {
+	f.StringVar(p, "chaos", "", "perturb the schedule at trapped calls (futex too): hold a thread, or let another go first, by decisions drawn from the run's seed (`SEED` sets it; default random, printed)")
+	f.Lookup("chaos").NoOptDefVal = chaosOn
+}
+
+// chaosSeed reads --chaos's value into in: on, with the seed (if given)
+// as the run's seed.
+func chaosSeed(v string, in *hrun.Inject) error {
+	if v == "" {
+		return nil
+	}
+	in.Chaos = true
+	if v == chaosOn {
+		return nil
+	}
+	seed, err := strconv.ParseUint(v, 0, 64)
+	if err != nil {
+		return &usageError{fmt.Errorf("--chaos=%q: not an unsigned integer seed", v)}
+	}
+	if in.SeedSet && in.Seed != seed {
+		return &usageError{fmt.Errorf("--chaos=%d and --seed %d: a run has one seed", seed, in.Seed)}
+	}
+	in.Seed, in.SeedSet = seed, true
+	return nil
 }
 
 func (o *injectOpts) addFlags(f *pflag.FlagSet) {
@@ -49,6 +80,9 @@ func (o *injectOpts) toInject(rules []inject.Rule, stderr io.Writer) (hrun.Injec
 			return in, &usageError{fmt.Errorf("--seed %q: not an unsigned integer", o.seed)}
 		}
 		in.Seed, in.SeedSet = seed, true
+	}
+	if err := chaosSeed(o.chaos, &in); err != nil {
+		return in, err
 	}
 	if len(o.scripts) == 0 && len(rules) == 0 {
 		if len(o.params) > 0 {

@@ -109,6 +109,7 @@ hermes exits with the command's exit status.`,
 	f.BoolVar(&o.noPreimages, "no-preimages", false, "keep no pre-images of the files the command changes (replay then runs on the live file system)")
 	f.BoolVar(&o.stacks, "stacks", false, "record each call's call sites (frame-pointer walk, symbolized; hermes dump prints them)")
 	o.inject.addFlags(f)
+	addChaosFlag(f, &o.inject.chaos)
 	return cmd
 }
 

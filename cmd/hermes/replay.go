@@ -23,6 +23,7 @@ type replayOpts struct {
 	env     []string
 	exprs   []string
 	noFault bool
+	order   string
 	inject  injectOpts
 }
 
@@ -80,12 +81,17 @@ net, input, poll), or removes them with -NAME; "none" emulates nothing,
 	f.BoolVar(&o.noPin, "no-pin", false, "let the command use every CPU (see hermes trace --help)")
 	f.StringArrayVarP(&o.exprs, "expr", "e", nil, "fault `EXPR`: inject=..., fault=... (strace syntax; repeatable)")
 	f.BoolVar(&o.noFault, "no-recorded-faults", false, "leave out the faults the recording injected: the replay departs at the first (-e inject= rules can put some back; hermes explore --minimize prints such reproducers)")
+	f.StringVar(&o.order, "order", "strict", "order of the calls of different threads: `strict` (the recorded order, one thread at a time between calls), relaxed (the recorded order, threads at once between calls) or off")
 	o.inject.addFlags(f)
 	return cmd
 }
 
 func runReplay(o *replayOpts, path string, command []string, stderr io.Writer) error {
 	classes, err := replay.ParseClasses(o.emulate)
+	if err != nil {
+		return &usageError{err}
+	}
+	order, err := replay.ParseOrder(o.order)
 	if err != nil {
 		return &usageError{err}
 	}
@@ -111,7 +117,7 @@ func runReplay(o *replayOpts, path string, command []string, stderr io.Writer) e
 	ctl, done := forwardSignals(stderr)
 	defer done()
 	res, err := hrun.Replay(context.Background(), hrun.ReplayOptions{
-		Trace: path, Argv: command, Env: o.env, Emulate: classes, Lenient: o.lenient, Inject: inj, DropFaults: o.noFault,
+		Trace: path, Argv: command, Env: o.env, Emulate: classes, Lenient: o.lenient, Inject: inj, DropFaults: o.noFault, Order: order,
 		LiveFS: o.liveFS, KeepFS: o.keepFS, Check: o.check, NoPin: o.noPin,
 		Report: stderr, Control: ctl, Logf: logTo(stderr),
 	})

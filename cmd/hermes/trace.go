@@ -67,6 +67,7 @@ with syscall stops and left running when hermes is interrupted.`,
 	f.IntVarP(&o.strSize, "string-limit", "s", 32, "print at most `N` bytes of each string")
 	o.times.addFlags(f)
 	o.inject.addFlags(f)
+	addChaosFlag(f, &o.inject.chaos)
 	f.BoolVar(&o.noPin, "no-pin", false, "let the command use every CPU (by default it shares hermes's CPU, as under rr: much cheaper ptrace stops on VMs)")
 	f.CountVarP(&o.follow, "follow-forks", "f", "follow forks, vforks and clones (always on; accepted for strace compatibility); -ff with -o FILE writes each thread to FILE.TID")
 	f.BoolVar(&o.separately, "output-separately", false, "with -o FILE, write each thread's lines to FILE.TID (as -ff)")

@@ -331,7 +331,10 @@ type TraceHeader struct {
 	IoUringAllowed bool `protobuf:"varint,26,opt,name=io_uring_allowed,json=ioUringAllowed,proto3" json:"io_uring_allowed,omitempty"`
 	// Reads of the time stamp counter (rdtsc, rdtscp) faulted
 	// (prctl PR_SET_TSC, PR_TSC_SIGSEGV) and were recorded as TSC events.
-	TscTrapped    bool `protobuf:"varint,30,opt,name=tsc_trapped,json=tscTrapped,proto3" json:"tsc_trapped,omitempty"`
+	TscTrapped bool `protobuf:"varint,30,opt,name=tsc_trapped,json=tscTrapped,proto3" json:"tsc_trapped,omitempty"`
+	// The run was recorded with chaos scheduling (--chaos): its decisions
+	// were drawn from a stream derived from seed.
+	Chaos         bool `protobuf:"varint,27,opt,name=chaos,proto3" json:"chaos,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -551,6 +554,13 @@ func (x *TraceHeader) GetIoUringAllowed() bool {
 func (x *TraceHeader) GetTscTrapped() bool {
 	if x != nil {
 		return x.TscTrapped
+	}
+	return false
+}
+
+func (x *TraceHeader) GetChaos() bool {
+	if x != nil {
+		return x.Chaos
 	}
 	return false
 }
@@ -778,7 +788,17 @@ type Syscall struct {
 	// "MODULE+0xOFF" (file offset) when no symbol covers the address, or "?"
 	// in anonymous memory. They do not depend on where ASLR put the
 	// modules: the same binary gives the same strings on every run.
-	Frames        []string `protobuf:"bytes,19,rep,name=frames,proto3" json:"frames,omitempty"`
+	Frames []string `protobuf:"bytes,19,rep,name=frames,proto3" json:"frames,omitempty"`
+	// The call's place in the order in which the recorded calls were
+	// entered, across all threads: 1, 2, 3... with no gaps (seq is the order
+	// in which they were written, at their exits). 0 in older traces.
+	Order uint64 `protobuf:"varint,20,opt,name=order,proto3" json:"order,omitempty"`
+	// The order of the last call entered (by any thread) when this one
+	// returned: order itself if no other call was entered while it was in
+	// the kernel, more if it blocked while others went on. 0 when the exit
+	// was not seen, and in older traces. Ordered replay lets the call
+	// return once the calls up to exit_after have been entered.
+	ExitAfter     uint64 `protobuf:"varint,21,opt,name=exit_after,json=exitAfter,proto3" json:"exit_after,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -944,6 +964,20 @@ func (x *Syscall) GetFrames() []string {
 		return x.Frames
 	}
 	return nil
+}
+
+func (x *Syscall) GetOrder() uint64 {
+	if x != nil {
+		return x.Order
+	}
+	return 0
+}
+
+func (x *Syscall) GetExitAfter() uint64 {
+	if x != nil {
+		return x.ExitAfter
+	}
+	return 0
 }
 
 // FileImage is a pre-image: what one path was before the recorded program
@@ -1543,7 +1577,7 @@ var File_trace_proto protoreflect.FileDescriptor
 
 const file_trace_proto_rawDesc = "" +
 	"\n" +
-	"\vtrace.proto\x12\x0fhermes.trace.v1\"\xc9\a\n" +
+	"\vtrace.proto\x12\x0fhermes.trace.v1\"\xdf\a\n" +
 	"\vTraceHeader\x12\x12\n" +
 	"\x04argv\x18\x01 \x03(\tR\x04argv\x12\x10\n" +
 	"\x03env\x18\x02 \x03(\tR\x03env\x12\x10\n" +
@@ -1579,7 +1613,8 @@ const file_trace_proto_rawDesc = "" +
 	"\ffault_strict\x18\x19 \x01(\bR\vfaultStrict\x12(\n" +
 	"\x10io_uring_allowed\x18\x1a \x01(\bR\x0eioUringAllowed\x12\x1f\n" +
 	"\vtsc_trapped\x18\x1e \x01(\bR\n" +
-	"tscTrapped\x1a8\n" +
+	"tscTrapped\x12\x14\n" +
+	"\x05chaos\x18\x1b \x01(\bR\x05chaos\x1a8\n" +
 	"\n" +
 	"ExtraEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
@@ -1596,7 +1631,7 @@ const file_trace_proto_rawDesc = "" +
 	"\x05Event\x124\n" +
 	"\asyscall\x18\x01 \x01(\v2\x18.hermes.trace.v1.SyscallH\x00R\asyscall\x124\n" +
 	"\aprocess\x18\x02 \x01(\v2\x18.hermes.trace.v1.ProcessH\x00R\aprocessB\x06\n" +
-	"\x04kind\"\xba\x04\n" +
+	"\x04kind\"\xef\x04\n" +
 	"\aSyscall\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12\x18\n" +
 	"\alineage\x18\x02 \x01(\tR\alineage\x12\x10\n" +
@@ -1619,7 +1654,10 @@ const file_trace_proto_rawDesc = "" +
 	"\n" +
 	"entry_only\x18\x11 \x01(\bR\tentryOnly\x128\n" +
 	"\tpreimages\x18\x12 \x03(\v2\x1a.hermes.trace.v1.FileImageR\tpreimages\x12\x16\n" +
-	"\x06frames\x18\x13 \x03(\tR\x06frames\"\x85\x03\n" +
+	"\x06frames\x18\x13 \x03(\tR\x06frames\x12\x14\n" +
+	"\x05order\x18\x14 \x01(\x04R\x05order\x12\x1d\n" +
+	"\n" +
+	"exit_after\x18\x15 \x01(\x04R\texitAfter\"\x85\x03\n" +
 	"\tFileImage\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x16\n" +
 	"\x06exists\x18\x02 \x01(\bR\x06exists\x12\x12\n" +

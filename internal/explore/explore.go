@@ -56,6 +56,12 @@ type Options struct {
 	Logf func(format string, args ...any)
 	// Hermes is how a reproducer names the hermes command ("hermes").
 	Hermes string
+	// Chaos records the clean run under chaos scheduling (its seed
+	// ChaosSeed if ChaosSeedSet, else random); every try replays that
+	// schedule.
+	Chaos        bool
+	ChaosSeed    uint64
+	ChaosSeedSet bool
 }
 
 // Defaults.
@@ -152,7 +158,7 @@ func Explore(ctx context.Context, o Options) (*Report, error) {
 		Argv: o.Argv, Env: o.Env, Dir: dir,
 		Stdout: stdout, Stderr: stderr, CheckStdout: stdout, CheckStderr: stderr,
 		Output: tracePath, Stacks: true, View: true, Hide: hide, Check: o.Check,
-		Inject: run.Inject{Handler: col},
+		Inject: run.Inject{Handler: col, Chaos: o.Chaos, Seed: o.ChaosSeed, SeedSet: o.ChaosSeedSet},
 		Logf:   func(format string, args ...any) { fmt.Fprintf(stderr, "hermes: "+format+"\n", args...) },
 	})
 	stdout.Close()

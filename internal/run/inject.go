@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/hermes-trace/hermes/internal/chaos"
+
 	"github.com/hermes-trace/hermes/inject"
 	"github.com/hermes-trace/hermes/tracer"
 )
@@ -42,12 +44,17 @@ type Inject struct {
 	// Log receives the scripts' hermes.log output, their runtime errors
 	// and warnings (nil discards them).
 	Log io.Writer
+	// Chaos perturbs the schedule at trapped calls (futex too) with
+	// decisions drawn from a stream derived from the run's seed (trace,
+	// record and explore; see package chaos).
+	Chaos bool
 }
 
 // injection is the built injection of a run.
 type injection struct {
 	engines []*inject.Engine // the scripts in order; the first also has the rules
 	handler *counted
+	chaos   *chaos.Chaos
 	seed    uint64
 	failed  error  // with Strict, the first script error
 	stop    func() // ends the run; set once the tracer exists
@@ -71,6 +78,10 @@ func (in *Inject) build(seed uint64, logf func(string, ...any)) (*injection, err
 	inj := &injection{seed: seed}
 	if in.Handler != nil {
 		inj.handler = &counted{h: in.Handler}
+	}
+	if in.Chaos {
+		inj.chaos = chaos.New(seed)
+		logf("chaos: seed %d (repeat with --chaos=%d)", seed, seed)
 	}
 	opts := inject.Options{OnError: in.OnError, Log: in.Log, Reload: in.Reload, Params: in.Params}
 	if opts.Params == nil {
@@ -155,11 +166,16 @@ func (inj *injection) fail(err error) {
 }
 
 // active reports whether anything injects.
-func (inj *injection) active() bool { return len(inj.engines) > 0 || inj.handler != nil }
+func (inj *injection) active() bool {
+	return len(inj.engines) > 0 || inj.handler != nil || inj.chaos != nil
+}
 
 // handlers are the injecting handlers, in order.
 func (inj *injection) handlers() []tracer.Handler {
 	var hs []tracer.Handler
+	if inj.chaos != nil {
+		hs = append(hs, inj.chaos)
+	}
 	for _, e := range inj.engines {
 		hs = append(hs, e)
 	}
@@ -172,10 +188,13 @@ func (inj *injection) handlers() []tracer.Handler {
 // trapped is what the injection needs trapped: nil (all) with a Go handler
 // or a script that declares no hermes.trap.
 func (inj *injection) trapped() []int {
-	if inj.handler != nil || len(inj.engines) == 0 {
+	if inj.handler != nil || (len(inj.engines) == 0 && inj.chaos == nil) {
 		return nil
 	}
 	var all []int
+	if inj.chaos != nil {
+		all = append(all, chaos.Trapped()...)
+	}
 	for _, e := range inj.engines {
 		t := e.Trapped()
 		if t == nil {
@@ -208,6 +227,15 @@ func (inj *injection) injected() int {
 		n += inj.handler.n
 	}
 	return n
+}
+
+// chaosDecisions returns the chaos decisions of the run (the first 65536)
+// and how many held a thread.
+func (inj *injection) chaosDecisions() ([]chaos.Decision, int) {
+	if inj.chaos == nil {
+		return nil, 0
+	}
+	return inj.chaos.Decisions()
 }
 
 // bind makes a script error end the run on t (with Strict).

@@ -276,6 +276,7 @@ func header(args []string, pid int, env []string, dir string, start time.Time) *
 // built), and its settings for repeatable runs and what the events carry.
 func settings(h *tracepb.TraceHeader, o *RecordOptions, red *Redactor, inj *injection, logf func(string, ...any)) {
 	h.Env, h.Argv = red.Env(h.Env), red.Argv(h.Argv)
+	h.Chaos = o.Inject.Chaos
 	h.RedactEnv = red.Patterns()
 	in := &o.Inject
 	for _, r := range in.Rules {

@@ -32,7 +32,10 @@ type ReplayOptions struct {
 	// DropFaults leaves out the faults the recording injected: each such
 	// call runs, and the replay departs there (Inject can put some back).
 	DropFaults bool
-	LiveFS     bool // replay on the real files
+	// Order is how the calls of different threads are ordered
+	// (replay.OrderStrict, the zero value, by default).
+	Order  replay.Order
+	LiveFS bool // replay on the real files
 	// RequireView fails (an error wrapping fsview.ErrUnavailable) instead
 	// of falling back to the live file system.
 	RequireView bool
@@ -57,12 +60,15 @@ func Replay(ctx context.Context, o ReplayOptions) (Result, error) {
 	if o.Report == nil {
 		o.Report = io.Discard
 	}
+	if o.Inject.Chaos {
+		return Result{}, errors.New("chaos scheduling is for trace, record and explore: a replay keeps the recorded order (see --order)")
+	}
 	r, err := format.Open(path)
 	if err != nil {
 		return Result{}, err
 	}
 	defer r.Close()
-	rp, err := replay.New(r, replay.Options{Lenient: o.Lenient, Emulate: o.Emulate, Command: len(o.Argv) > 0, Report: o.Report, DropFaults: o.DropFaults})
+	rp, err := replay.New(r, replay.Options{Lenient: o.Lenient, Emulate: o.Emulate, Command: len(o.Argv) > 0, Report: o.Report, DropFaults: o.DropFaults, Order: o.Order})
 	if err != nil {
 		return Result{}, fmt.Errorf("%s: %w", path, err)
 	}
@@ -188,6 +194,10 @@ func Replay(ctx context.Context, o ReplayOptions) (Result, error) {
 			}
 			matched, emulated := rp.Calls()
 			out.Matched = matched
+			if n, notes := rp.Relaxed(); n > 0 {
+				out.Relaxed = n
+				logf("replay: the recorded order of calls across threads was relaxed %d times (--order=%s), first: %s", n, rp.OrderMode(), strings.Join(notes, "; "))
+			}
 			out.Divergences = rp.Divergences()
 			if res.Interrupted {
 				// Stopped from outside: what the rest of the run would have
@@ -209,6 +219,7 @@ func Replay(ctx context.Context, o ReplayOptions) (Result, error) {
 		})
 	r0 := result(res, inj)
 	r0.Departure, r0.Divergence, r0.Divergences, r0.Matched, r0.View = out.Departure, out.Divergence, out.Divergences, out.Matched, view != nil
+	r0.Relaxed = out.Relaxed
 	if r0.Divergence != nil && r0.Divergences == 0 {
 		r0.Divergences = 1
 	}

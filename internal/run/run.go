@@ -17,6 +17,8 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/hermes-trace/hermes/internal/chaos"
+
 	"github.com/hermes-trace/hermes/replay"
 	"github.com/hermes-trace/hermes/tracer"
 )
@@ -39,10 +41,18 @@ type Result struct {
 	// Divergences counts, in a replay, the divergences reported (with
 	// Lenient the run goes on after them, and Divergence stays nil).
 	Divergences int
-	Matched     int  // replay: calls matched
-	CheckRan    bool // Check was run
-	CheckStatus int  // its exit status (128+N for a signal)
-	View        bool // the run happened in a private view of the file system
+	Matched     int // replay: calls matched
+	// Relaxed counts, in an ordered replay, the waits for a thread's turn
+	// that were cut short (the program could not go on in the recorded
+	// order there).
+	Relaxed int
+	// ChaosDecisions are, in a run with Inject.Chaos, the decisions that
+	// held a thread (the first 65536, in order); ChaosHolds counts them all.
+	ChaosDecisions []chaos.Decision
+	ChaosHolds     int
+	CheckRan       bool // Check was run
+	CheckStatus    int  // its exit status (128+N for a signal)
+	View           bool // the run happened in a private view of the file system
 }
 
 // StopSignal is a cancellation cause (context.WithCancelCause) carrying
@@ -169,7 +179,9 @@ func runTracer(ctx context.Context, cfg tracer.Config, pid int, argv []string, c
 
 // result fills the common part of a Result.
 func result(res tracer.Result, inj *injection) Result {
-	return Result{ExitCode: res.ExitCode, Signal: res.Signal, Interrupted: res.Interrupted, Seed: inj.seed, Injected: inj.injected()}
+	out := Result{ExitCode: res.ExitCode, Signal: res.Signal, Interrupted: res.Interrupted, Seed: inj.seed, Injected: inj.injected()}
+	out.ChaosDecisions, out.ChaosHolds = inj.chaosDecisions()
+	return out
 }
 
 // ShellQuote quotes s for a POSIX shell where it needs it, for the

@@ -30,10 +30,10 @@ var cPrograms = []string{
 	"sleeper", "files", "seccomp_exec", "zombieleader", "probe", "msg", "restart", "tcpserve", "edges", "nondet",
 	"tcpget", "chaoswrite", "envdiv", "save", "explorestack", "forkwrite",
 	"badsave", "goodsave", "nullfopen", "spinretry", "flaky", "escape", "writekinds",
-	"vdso", "futexwake", "envexec", "straceflags", "kstate",
+	"vdso", "futexwake", "envexec", "straceflags", "kstate", "mutexorder",
 }
 
-var goPrograms = []string{"goroutines", "gohello", "gonet", "gotime", "goecho"}
+var goPrograms = []string{"goroutines", "gohello", "gonet", "gotime", "goecho", "gofinish"}
 
 func TestRoot(t *testing.T) {
 	root := Root(t)

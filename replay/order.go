@@ -1,0 +1,380 @@
+package replay
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/hermes-trace/hermes/tracer"
+	"github.com/hermes-trace/hermes/tracer/abi"
+	"golang.org/x/sys/unix"
+)
+
+// Order says how replay orders the calls of different threads.
+type Order uint8
+
+const (
+	// OrderStrict releases calls in the recorded order (Syscall.order) and
+	// runs one thread at a time between them: a thread released into a
+	// call runs alone until its next stop (or until it blocks), as the
+	// recorded run, pinned to one CPU, mostly did.
+	OrderStrict Order = iota
+	// OrderRelaxed releases calls in the recorded order; between them the
+	// threads run at once.
+	OrderRelaxed
+	// OrderOff lets every thread go as it comes (hermes before ordered
+	// replay).
+	OrderOff
+)
+
+// ParseOrder parses --order's value.
+func ParseOrder(s string) (Order, error) {
+	switch s {
+	case "", "strict":
+		return OrderStrict, nil
+	case "relaxed":
+		return OrderRelaxed, nil
+	case "off":
+		return OrderOff, nil
+	}
+	return 0, fmt.Errorf("unknown --order %q (strict, relaxed or off)", s)
+}
+
+func (o Order) String() string {
+	switch o {
+	case OrderRelaxed:
+		return "relaxed"
+	case OrderOff:
+		return "off"
+	}
+	return "strict"
+}
+
+// Bounds of the waits of ordered replay. A thread that waits for its turn
+// longer than relaxAfter goes on anyway (the order is relaxed there: the
+// program cannot progress in the recorded order, a thread spins in user
+// space for one replay holds). A thread running alone (strict) that makes
+// no call for runAlone is taken to be busy or blocked, and the others may
+// go.
+const (
+	relaxAfter = 20 * time.Millisecond
+	runAlone   = 2 * time.Millisecond
+)
+
+// maxRelaxNotes bounds the relaxations a replay describes (the rest are
+// counted).
+const maxRelaxNotes = 3
+
+// Holds of a thread (thread.hold).
+const (
+	holdNone   uint8 = iota
+	holdEntry        // at the entry of holdE, until its turn
+	holdExit         // at the exit of holdE, until the calls up to its exit_after were entered
+	holdRunner       // (strict) until the thread running alone stops
+)
+
+// orderBook keeps which recorded calls were entered, by Syscall.order.
+type orderBook struct {
+	mode  Order
+	base  uint64   // every call before base was entered (or does not count)
+	slots []*entry // slots[i] is the call of order base+i, nil until read
+	t0    time.Time
+
+	// exits are the calls that count, in the order of the trace, which
+	// is the order they returned in; exits[0] is the first that has not
+	// returned in this run.
+	exits []*entry
+
+	runner      *thread // (strict) the thread running alone, nil if none
+	runnerSince time.Duration
+
+	relaxed int      // how many waits were cut short
+	notes   []string // where, the first few
+}
+
+// orderPullLimit bounds how far ahead replay reads the trace to learn
+// which call comes next in the recorded order (calls are written at their
+// exits: a call that blocked long is far behind its turn in the file).
+const orderPullLimit = 1 << 15
+
+func newOrderBook(mode Order) *orderBook {
+	return &orderBook{mode: mode, base: 1, t0: time.Now()}
+}
+
+func (b *orderBook) now() time.Duration { return time.Since(b.t0) }
+
+// counts reports whether a recorded call takes part in the order: calls
+// whose count depends on timing (scheduling calls) and clock reads do not.
+func counts(e *entry) bool { return e.s.Order != 0 && !e.noise }
+
+// add notes a recorded call read from the trace.
+func (b *orderBook) add(e *entry) {
+	if counts(e) && !e.entered && e.s.ExitAfter != 0 {
+		b.exits = append(b.exits, e)
+	}
+	o := e.s.Order
+	if o < b.base {
+		return
+	}
+	i := o - b.base
+	for uint64(len(b.slots)) <= i {
+		b.slots = append(b.slots, nil)
+	}
+	b.slots[i] = e
+}
+
+// turn returns the order of the first recorded call not yet entered,
+// reading the trace ahead as far as it must.
+func (rp *matcher) turn() uint64 {
+	b := rp.book
+	pulled := 0
+	for {
+		if len(b.slots) == 0 {
+			if pulled < orderPullLimit && rp.pull() {
+				pulled++
+				continue
+			}
+			return b.base
+		}
+		e := b.slots[0]
+		if e == nil {
+			if pulled < orderPullLimit && rp.pull() {
+				pulled++
+				continue
+			}
+			return b.base
+		}
+		if counts(e) && !e.entered {
+			return b.base
+		}
+		b.slots[0] = nil
+		b.slots = b.slots[1:]
+		b.base++
+	}
+}
+
+// nextExit returns the first call that counts, in the order the recorded
+// calls returned, that has not returned in this run (nil: none, as far as
+// the trace was read ahead).
+func (rp *matcher) nextExit() *entry {
+	b := rp.book
+	pulled := 0
+	for {
+		for len(b.exits) > 0 && b.exits[0].exited {
+			b.exits[0] = nil
+			b.exits = b.exits[1:]
+		}
+		if len(b.exits) > 0 {
+			return b.exits[0]
+		}
+		if pulled >= orderPullLimit || !rp.pull() {
+			return nil
+		}
+		pulled++
+	}
+}
+
+// mayEnter reports whether the recorded call e may be entered now: every
+// call entered before it when recorded was entered, and every call that
+// returned before it returned.
+func (rp *Replayer) mayEnter(e *entry) bool {
+	if rp.turn() < e.s.Order {
+		return false
+	}
+	x := rp.nextExit()
+	return x == nil || x == e || x.s.ExitAfter >= e.s.Order
+}
+
+// mayReturn reports whether the recorded call e may return now: every
+// call entered before it returned when recorded was entered, and every
+// call that returned before it returned.
+func (rp *Replayer) mayReturn(e *entry) bool {
+	if rp.turn() <= e.s.ExitAfter {
+		return false
+	}
+	x := rp.nextExit()
+	return x == nil || x == e || x.s.Seq > e.s.Seq
+}
+
+// blocking reports whether the call in flight lets the others go: it
+// blocked when recorded (others were entered before it returned), or,
+// with no recorded counterpart, it is a call that waits.
+func blocking(sc *tracer.Syscall, e *entry) bool {
+	if e != nil && e.s.ExitAfter != 0 {
+		return e.s.ExitAfter > e.s.Order
+	}
+	if sc.Arch != abi.ArchX86_64 {
+		return false
+	}
+	switch sc.Nr {
+	case unix.SYS_FUTEX:
+		switch sc.Args[1] & 0x7f {
+		case 1, 3, 4, 5, 7, 8: // wake, requeue, cmp_requeue, wake_op, unlock_pi, trylock_pi
+			return false
+		}
+		return true
+	case unix.SYS_NANOSLEEP, unix.SYS_CLOCK_NANOSLEEP, unix.SYS_SCHED_YIELD,
+		unix.SYS_EPOLL_WAIT, unix.SYS_EPOLL_PWAIT, unix.SYS_EPOLL_PWAIT2, unix.SYS_POLL, unix.SYS_PPOLL,
+		unix.SYS_SELECT, unix.SYS_PSELECT6, unix.SYS_WAIT4, unix.SYS_WAITID, unix.SYS_PAUSE,
+		unix.SYS_RT_SIGSUSPEND, unix.SYS_RT_SIGTIMEDWAIT, unix.SYS_READ, unix.SYS_ACCEPT, unix.SYS_ACCEPT4,
+		unix.SYS_RECVFROM, unix.SYS_RECVMSG, unix.SYS_EXIT, unix.SYS_EXIT_GROUP:
+		return true
+	}
+	return false
+}
+
+// atStop notes that th is at a stop: if it was running alone, it is not
+// any more.
+func (rp *Replayer) atStop(th *thread) {
+	if b := rp.book; b != nil && b.runner == th {
+		b.runner = nil
+	}
+}
+
+// orderEnter decides, after the replay decided what to do with the call
+// sc, whether its thread waits for its turn.
+func (rp *Replayer) orderEnter(sc *tracer.Syscall, act *tracer.Action) {
+	b := rp.book
+	if b == nil {
+		return
+	}
+	th := rp.thread(sc.Thread.Lineage)
+	rp.atStop(th)
+	e := th.cur
+	if rp.stopped || rp.dep != nil || act.Kill {
+		if e != nil {
+			e.entered, e.exited = true, true
+		}
+		return
+	}
+	th.blocking = blocking(sc, e)
+	th.holdE = e
+	th.atExit = false
+	switch {
+	case e != nil && counts(e) && !e.entered:
+		th.hold = holdEntry
+	case b.mode == OrderStrict && b.runner != nil:
+		th.hold = holdRunner
+	default:
+		rp.goOn(th, false)
+		return
+	}
+	th.heldFrom = b.now()
+	act.Hold = true
+}
+
+// orderExit decides whether a thread at the exit of its call waits: a
+// call that blocked when recorded returns once the calls entered before
+// it returned then have been entered now.
+func (rp *Replayer) orderExit(sc *tracer.Syscall, e *entry, act *tracer.Action) {
+	b := rp.book
+	if b == nil || rp.stopped || rp.dep != nil || act.Kill {
+		return
+	}
+	th := rp.thread(sc.Thread.Lineage)
+	rp.atStop(th)
+	th.holdE = e
+	switch {
+	case e != nil && counts(e) && !e.exited && !rp.mayReturn(e):
+		th.hold = holdExit
+	case b.mode == OrderStrict && b.runner != nil:
+		th.hold = holdRunner
+	default:
+		rp.goOn(th, true)
+		return
+	}
+	th.blocking = false
+	th.atExit = true
+	th.heldFrom = b.now()
+	act.Hold = true
+}
+
+// goOn notes that th leaves its stop.
+func (rp *Replayer) goOn(th *thread, exit bool) {
+	b := rp.book
+	if e := th.holdE; e != nil {
+		if !exit {
+			e.entered = true
+		}
+		if exit || e.s.ExitAfter == 0 {
+			e.exited = true // or it never returns (exit)
+		}
+	}
+	th.hold, th.holdE = holdNone, nil
+	if b.mode == OrderStrict && (exit || !th.blocking) {
+		b.runner, b.runnerSince = th, b.now()
+	}
+}
+
+// Release implements tracer.Scheduler.
+func (rp *Replayer) Release(t *tracer.Thread) bool {
+	b := rp.book
+	th := rp.threads[t.Lineage]
+	if b == nil || th == nil || th.hold == holdNone {
+		return true
+	}
+	if rp.stopped || rp.dep != nil {
+		rp.goOn(th, th.atExit)
+		return true
+	}
+	now := b.now()
+	if b.runner != nil && (b.runner == th || now-b.runnerSince > runAlone) {
+		b.runner = nil
+	}
+	ok := b.mode != OrderStrict || b.runner == nil
+	if ok {
+		switch th.hold {
+		case holdEntry:
+			ok = rp.mayEnter(th.holdE)
+		case holdExit:
+			ok = rp.mayReturn(th.holdE)
+		}
+	}
+	if !ok && now-th.heldFrom > relaxAfter {
+		rp.relax(th)
+		ok = true
+	}
+	if ok {
+		rp.goOn(th, th.atExit)
+	}
+	return ok
+}
+
+// relax notes that th goes on out of the recorded order.
+func (rp *Replayer) relax(th *thread) {
+	b := rp.book
+	b.relaxed++
+	if len(b.notes) >= maxRelaxNotes {
+		return
+	}
+	e := th.holdE
+	var what string
+	switch {
+	case th.hold == holdRunner:
+		what = "went on while another thread ran"
+	case e == nil:
+		what = "went on out of order"
+	case th.hold == holdExit:
+		what = fmt.Sprintf("call #%d %s returned before recorded call %d was entered", e.idx, rp.render(e), rp.turn())
+	default:
+		what = fmt.Sprintf("call #%d %s was entered before recorded call %d", e.idx, rp.render(e), rp.turn())
+	}
+	b.notes = append(b.notes, th.lineage+" "+what)
+}
+
+// OrderMode returns the order the replay keeps (OrderOff for a trace
+// that does not say in which order its calls were entered).
+func (rp *Replayer) OrderMode() Order {
+	if rp.book == nil {
+		return OrderOff
+	}
+	return rp.book.mode
+}
+
+// Relaxed returns how many times the order was relaxed, and where, for
+// the first few.
+func (rp *Replayer) Relaxed() (int, []string) {
+	if rp.book == nil {
+		return 0, nil
+	}
+	return rp.book.relaxed, rp.book.notes
+}
