@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/hermes-trace/hermes/inject"
+	"github.com/hermes-trace/hermes/internal/chaos"
 	"github.com/hermes-trace/hermes/internal/run"
 	"github.com/hermes-trace/hermes/replay"
 	"github.com/hermes-trace/hermes/tracer"
@@ -46,6 +48,14 @@ type Injection struct {
 	Strict bool
 	// Reload reloads the script when its file changes.
 	Reload bool
+	// Chaos perturbs the schedule (Trace and Record): at trapped calls,
+	// futex waits and wakes included, it holds the calling thread or lets
+	// another go first, one thread at a time between calls, by decisions
+	// drawn from the run's seed (Seed, or a random one in Result.Seed).
+	// The same seed gives the same decisions at the same calls
+	// (Result.ChaosDecisions); a recording made with it replays in its
+	// order.
+	Chaos bool
 	// Log receives the script's hermes.log output and its errors; nil
 	// discards them.
 	Log io.Writer
@@ -53,7 +63,7 @@ type Injection struct {
 
 func (in *Injection) internal() (run.Inject, error) {
 	out := run.Inject{Params: in.Params, Handler: in.Handler, Seed: in.Seed, SeedSet: in.SeedSet,
-		Strict: in.Strict, Reload: in.Reload, Log: in.Log}
+		Strict: in.Strict, Reload: in.Reload, Log: in.Log, Chaos: in.Chaos}
 	if in.Script != "" {
 		out.Scripts = append(out.Scripts, in.Script)
 	}
@@ -108,12 +118,45 @@ type Result struct {
 	// View is set when the command ran in a private view of the file
 	// system.
 	View bool
+	// Relaxed counts, in an ordered replay, the waits for a thread's turn
+	// that were cut short because the program could not go on in the
+	// recorded order there.
+	Relaxed int
+	// ChaosDecisions are, in a run with Injection.Chaos, the decisions that
+	// held a thread or let another go first (the first 65536, in order);
+	// ChaosHolds counts them all.
+	ChaosDecisions []ChaosDecision
+	ChaosHolds     int
+}
+
+// ChaosDecision is one choice chaos scheduling made at a call.
+type ChaosDecision struct {
+	Lineage string        // the thread, as a lineage ("1", "1.2")
+	Syscall string        // the call's name
+	Nth     int           // calls of that syscall the thread made before this one
+	Kind    string        // "hold" (the thread waits Hold) or "yield" (another thread goes first, at most Hold)
+	Hold    time.Duration // how long at most
+}
+
+func (d ChaosDecision) String() string {
+	return fmt.Sprintf("%s %s#%d %s %v", d.Lineage, d.Syscall, d.Nth, d.Kind, d.Hold)
+}
+
+func chaosDecisions(ds []chaos.Decision) []ChaosDecision {
+	if ds == nil {
+		return nil
+	}
+	out := make([]ChaosDecision, len(ds))
+	for i, d := range ds {
+		out[i] = ChaosDecision{Lineage: d.Lineage, Syscall: abi.Name(abi.ArchX86_64, d.Nr), Nth: d.Nth, Kind: d.Kind.String(), Hold: d.Hold}
+	}
+	return out
 }
 
 func result(r run.Result) Result {
 	return Result{ExitCode: r.ExitCode, Signal: r.Signal, Interrupted: r.Interrupted, Seed: r.Seed, Injected: r.Injected,
 		Departure: r.Departure, Divergence: r.Divergence, Divergences: r.Divergences, Matched: r.Matched, CheckRan: r.CheckRan,
-		CheckStatus: r.CheckStatus, View: r.View}
+		CheckStatus: r.CheckStatus, View: r.View, Relaxed: r.Relaxed, ChaosDecisions: chaosDecisions(r.ChaosDecisions), ChaosHolds: r.ChaosHolds}
 }
 
 // syscalls reads a syscall selection in strace's syntax.
@@ -253,6 +296,10 @@ type ReplayOptions struct {
 	Emulate string
 	// Lenient reports divergences and carries on.
 	Lenient bool
+	// Order is the order in which the threads' calls are let go, as hermes
+	// replay --order: "strict" (the default: the recorded order, one
+	// thread at a time between calls), "relaxed" or "off".
+	Order string
 	// Inject tampers with the replayed calls: where it changes a call the
 	// run departs from the recording (Result.Departure).
 	Inject Injection
@@ -287,11 +334,15 @@ func Replay(ctx context.Context, trace string, opts ReplayOptions) (Result, erro
 	if err != nil {
 		return Result{}, err
 	}
+	order, err := replay.ParseOrder(opts.Order)
+	if err != nil {
+		return Result{}, err
+	}
 	in, err := opts.Inject.internal()
 	if err != nil {
 		return Result{}, err
 	}
-	r, err := run.Replay(ctx, run.ReplayOptions{Trace: trace, Argv: opts.Argv, Env: opts.Env, Emulate: classes, Lenient: opts.Lenient,
+	r, err := run.Replay(ctx, run.ReplayOptions{Trace: trace, Argv: opts.Argv, Env: opts.Env, Emulate: classes, Lenient: opts.Lenient, Order: order,
 		Inject: in, LiveFS: opts.LiveFS, RequireView: opts.RequireView, Hide: opts.Hide, KeepFS: opts.KeepFS, Check: opts.Check,
 		CheckStdout: opts.CheckStdout, CheckStderr: opts.CheckStderr, Stdin: opts.Stdin, Stdout: opts.Stdout, Stderr: opts.Stderr,
 		Report: opts.Report, NoPin: opts.NoPin, Logf: opts.Logf})

@@ -27,11 +27,19 @@ type injectOpts struct {
 }
 
 // chaosOn is --chaos given without a seed.
-const chaosOn = "on"
+const chaosOn = "random"
+
+// optValue is a string flag whose value is optional: its help reads
+// --NAME[=DEFAULT] rather than pflag's --NAME string[="DEFAULT"].
+type optValue struct{ p *string }
+
+func (v optValue) String() string     { return *v.p }
+func (v optValue) Set(s string) error { *v.p = s; return nil }
+func (optValue) Type() string         { return "" }
 
 // addChaosFlag adds --chaos[=SEED] (trace, record, explore).
 func addChaosFlag(f *pflag.FlagSet, p *string) {
-	f.StringVar(p, "chaos", "", "perturb the schedule at trapped calls (futex too): hold a thread, or let another go first, by decisions drawn from the run's seed (`SEED` sets it; default random, printed)")
+	f.Var(optValue{p}, "chaos", "perturb the schedule at trapped calls (futex too), one thread at a time between them: hold a thread, or let another go first, by decisions drawn from the run's seed, random and printed unless given as --chaos=SEED")
 	f.Lookup("chaos").NoOptDefVal = chaosOn
 }
 
