@@ -17,6 +17,10 @@
 //     hermes with a script that traps a call the loop never makes
 //     (idle.lua), against the bare filter.
 //   - fork/exec: a shell loop running /bin/true, everything traced.
+//   - threads (alone with -threads-only): 4 threads making getpid and
+//     write calls, recorded with and without --chaos and replayed with
+//     --order=off, relaxed and strict: what ordered replay and chaos
+//     scheduling cost.
 //   - explore (alone with -explore-only): hermes explore on an sqlite3
 //     insert with --jobs 1 and 2, in tries per second, against as many
 //     native runs and strace -e inject= runs.
@@ -53,9 +57,11 @@ func main() {
 	nChaos := flag.Int("chaos-n", 200000, "writes of the chaos loop")
 	recordOnly := flag.Bool("record-only", false, "run only the record and replay tables")
 	exploreOnly := flag.Bool("explore-only", false, "run only the explore table")
+	threadsOnly := flag.Bool("threads-only", false, "run only the threads table")
+	threadIters := flag.Int("threads-n", 2000, "iterations of each thread of the threads workload")
 	recordRuns := flag.Int("record-runs", 1, "runs of each record workload (find /usr/share is long under strace)")
 	flag.Parse()
-	if err := run(*runs, *n, *nTraced, *forks, *nChaos, *recordRuns, *recordOnly, *exploreOnly); err != nil {
+	if err := run(*runs, *n, *nTraced, *forks, *nChaos, *recordRuns, *threadIters, *recordOnly, *exploreOnly, *threadsOnly); err != nil {
 		fmt.Fprintln(os.Stderr, "hermes-bench:", err)
 		os.Exit(1)
 	}
@@ -67,7 +73,7 @@ type variant struct {
 	argv []string
 }
 
-func run(runs, n, nTraced, forks, nChaos, recordRuns int, recordOnly, exploreOnly bool) error {
+func run(runs, n, nTraced, forks, nChaos, recordRuns, threadIters int, recordOnly, exploreOnly, threadsOnly bool) error {
 	root, err := moduleRoot()
 	if err != nil {
 		return err
@@ -83,8 +89,9 @@ func run(runs, n, nTraced, forks, nChaos, recordRuns int, recordOnly, exploreOnl
 	}
 	loop := filepath.Join(tmp, "loop")
 	filter := filepath.Join(tmp, "seccomp_exec")
-	for bin, src := range map[string]string{loop: "loop.c", filter: "seccomp_exec.c"} {
-		if out, err := command(root, "gcc", "-O2", "-o", bin, filepath.Join("testdata/c", src)).CombinedOutput(); err != nil {
+	threads := filepath.Join(tmp, "threads")
+	for bin, src := range map[string]string{loop: "loop.c", filter: "seccomp_exec.c", threads: "threads.c"} {
+		if out, err := command(root, "gcc", "-O2", "-pthread", "-o", bin, filepath.Join("testdata/c", src)).CombinedOutput(); err != nil {
 			return fmt.Errorf("building %s: %v\n%s", src, err, out)
 		}
 	}
@@ -103,6 +110,9 @@ func run(runs, n, nTraced, forks, nChaos, recordRuns int, recordOnly, exploreOnl
 	}
 	if recordOnly {
 		return recordTables(recordRuns, tmp, hermes, strace, taskset, loop)
+	}
+	if threadsOnly {
+		return threadsTable(runs, tmp, hermes, strace, threads, 4, threadIters)
 	}
 	ns := strconv.Itoa(n)
 	untraced := []string{loop, ns, "getppid"}
@@ -156,6 +166,9 @@ func run(runs, n, nTraced, forks, nChaos, recordRuns int, recordOnly, exploreOnl
 		return err
 	}
 	if err := exploreTable(tmp, hermes, strace); err != nil {
+		return err
+	}
+	if err := threadsTable(runs, tmp, hermes, strace, threads, 4, threadIters); err != nil {
 		return err
 	}
 

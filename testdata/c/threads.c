@@ -1,12 +1,14 @@
 /*
  * threads: many threads racing through cheap syscalls.
  *
- * Usage: threads [N [M]]
+ * Usage: threads [N [M [nofiles]]]
  * Starts N pthreads (default 8) that are released together from a barrier.
  * Each thread opens /dev/null O_WRONLY once, then does M iterations
  * (default 200) of:
  *     getpid(); write(devnull, "x", 1); fd = openat(AT_FDCWD, "/dev/zero",
  *     O_RDONLY); close(fd);
+ * With "nofiles" an iteration is getpid() and the write only: no
+ * descriptor's number then depends on the order of the threads.
  * then closes its /dev/null descriptor. After joining all threads the main
  * thread prints "threads done N\n" and exits 0. Any syscall failure prints a
  * message to stderr and exits 1.
@@ -18,9 +20,11 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 static int iters = 200;
+static int nofiles;
 static pthread_barrier_t barrier;
 
 static void *worker(void *arg)
@@ -41,6 +45,8 @@ static void *worker(void *arg)
 			perror("threads: write");
 			exit(1);
 		}
+		if (nofiles)
+			continue;
 		int fd = openat(AT_FDCWD, "/dev/zero", O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
 			perror("threads: openat /dev/zero");
@@ -60,8 +66,10 @@ int main(int argc, char **argv)
 	int n = argc > 1 ? atoi(argv[1]) : 8;
 	if (argc > 2)
 		iters = atoi(argv[2]);
-	if (n < 1 || n > 4096 || iters < 0) {
-		fprintf(stderr, "usage: threads [N [M]]\n");
+	if (argc > 3)
+		nofiles = strcmp(argv[3], "nofiles") == 0;
+	if (n < 1 || n > 4096 || iters < 0 || (argc > 3 && !nofiles)) {
+		fprintf(stderr, "usage: threads [N [M [nofiles]]]\n");
 		return 2;
 	}
 	pthread_t *tids = calloc(n, sizeof *tids);
