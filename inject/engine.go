@@ -80,6 +80,18 @@ type Options struct {
 	// OnError applied, with the message of the report (--strict stops the
 	// run there).
 	Failed func(error)
+	// Strict says that Failed ends the run at the first failing callback
+	// (hermes's --strict): reports name that, not OnError, which the
+	// call the callback failed on got anyway.
+	Strict bool
+}
+
+// policy names, in reports, what a failing callback leads to.
+func (o *Options) policy() string {
+	if o.Strict {
+		return "--strict: the run ends"
+	}
+	return "on-error=" + o.OnError.String()
 }
 
 // NewSeed returns a random seed for Options.Seed.
@@ -444,7 +456,7 @@ func (e *Engine) reportError(s *script, err error, sc *tracer.Syscall, ph phase)
 	msg := fmt.Sprintf("%s (in %s)", luaMessage(err), ctx)
 	switch {
 	case e.errMsg <= maxErrorReports:
-		e.write(fmt.Sprintf("hermes: %s (in %s; on-error=%s)\n", luaMessage(err), ctx, e.opts.OnError))
+		e.write(fmt.Sprintf("hermes: %s (in %s; %s)\n", luaMessage(err), ctx, e.opts.policy()))
 	case e.errMsg == maxErrorReports+1:
 		e.write("hermes: " + s.name + ": too many errors; further ones are counted, not printed\n")
 	}
@@ -562,7 +574,11 @@ func (e *Engine) summary() {
 		if n == 1 {
 			what = "callback"
 		}
-		e.write(fmt.Sprintf("hermes: %s: %d %s failed (on-error=%s); %d calls injected\n", e.name, n, what, e.opts.OnError, e.stats.Injected))
+		policy := e.opts.policy()
+		if e.opts.Strict {
+			policy = "--strict"
+		}
+		e.write(fmt.Sprintf("hermes: %s: %d %s failed (%s); %d calls injected\n", e.name, n, what, policy, e.stats.Injected))
 	}
 }
 

@@ -88,7 +88,7 @@ func (in *Inject) build(seed uint64, logf func(string, ...any)) (*injection, err
 		opts.Params = map[string]string{}
 	}
 	if in.Strict {
-		opts.Failed = inj.fail
+		opts.Failed, opts.Strict = inj.fail, true
 	}
 	for i, path := range in.Scripts {
 		opts.Seed = scriptSeed(seed, i)
