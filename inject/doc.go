@@ -45,14 +45,19 @@
 //
 //	hermes.deny(errno)        fail the call: skip it at entry, or replace its
 //	                          result at exit. errno: a number, a name
-//	                          ("EACCES", case-insensitive) or hermes.EACCES
+//	                          ("EACCES", case-insensitive) or hermes.EACCES.
+//	                          A call the kernel never fails with an error
+//	                          fails its way instead: brk at entry runs as
+//	                          brk(0), the break unchanged
 //	hermes.ret(value)         skip the call (entry) or replace its result
 //	                          (exit) with value (number, u64)
 //	hermes.modify_arg(i, v)   entry only. i is 1..6 like ev.args. v an
 //	                          integer number (negative: two's complement),
 //	                          a u64 (the exact 64 bits), or a string, which
-//	                          is written into the tracee (below its stack
-//	                          pointer) and the argument pointed at it
+//	                          is written into a mapping hermes makes in the
+//	                          tracee and the argument pointed at it. The
+//	                          program gets its own registers back when the
+//	                          call returns
 //	hermes.delay(ms)          hold the calling thread ms milliseconds
 //	                          (fractions allowed) before the call (entry)
 //	                          or before it returns (exit)

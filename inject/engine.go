@@ -413,7 +413,9 @@ func (e *Engine) run(s *script, fn *lua.LFunction, sc *tracer.Syscall, act *trac
 	}
 	changed := false
 	if p.skip {
-		act.Skip, act.Value = true, p.value
+		if !(p.denied && ph == phaseEnter && failUnchanged(sc, act)) {
+			act.Skip, act.Value = true, p.value
+		}
 		changed = true
 	}
 	for i := 0; i < 6; i++ {

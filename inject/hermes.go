@@ -165,7 +165,7 @@ func checkSignal(L *lua.LState, n int, fn string) int {
 func (s *script) luaDeny(L *lua.LState) int {
 	p := s.action(L, "deny", true)
 	e := checkErrno(L, 1, "deny")
-	p.skip, p.value = true, -int64(e)
+	p.skip, p.denied, p.value = true, true, -int64(e)
 	return 0
 }
 
@@ -173,7 +173,7 @@ func (s *script) luaDeny(L *lua.LState) int {
 func (s *script) luaRet(L *lua.LState) int {
 	p := s.action(L, "ret", true)
 	v := checkBits(L, 1, "hermes.ret")
-	p.skip, p.value = true, int64(v)
+	p.skip, p.denied, p.value = true, false, int64(v)
 	return 0
 }
 

@@ -57,6 +57,7 @@ func (p phase) hook() string {
 type pending struct {
 	any     bool
 	skip    bool
+	denied  bool // skip comes from hermes.deny: value is -errno
 	value   int64
 	setArgs uint8
 	args    [6]uint64

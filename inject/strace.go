@@ -427,7 +427,9 @@ func (rs *ruleSet) enter(sc *tracer.Syscall, act *tracer.Action) bool {
 	}
 	switch {
 	case r.Errno != 0:
-		act.Skip, act.Value = true, -int64(r.Errno)
+		if !failUnchanged(sc, act) {
+			act.Skip, act.Value = true, -int64(r.Errno)
+		}
 	case r.HasRetval:
 		act.Skip, act.Value = true, r.Retval
 	case r.HasShort:

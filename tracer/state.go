@@ -54,6 +54,8 @@ type Thread struct {
 	unseen    bool        // the current call is trapped for the guard only: no handler sees it
 	remote    *remoteMmap // the thread is making an mmap for hermes in place of its call
 	redo      bool        // its call is to be entered again after remote
+	argSaved  uint8       // argument registers a handler changed in the current call
+	argOrig   [6]uint64   // what they held, given back at the call's exit
 }
 
 // Threads returns how many threads of p are alive.

@@ -855,6 +855,10 @@ func (t *Tracer) apply(th *Thread) {
 	sc := &th.sc
 	act := &th.act
 	if act.SetArgs != 0 || (len(act.Strings) > 0 && !act.Skip) {
+		th.saveArgs(act.SetArgs | stringArgs(act))
+		if !act.Skip {
+			act.WantExit = true // to give the program its registers back
+		}
 		if err := t.modifyArgs(th, act); err != nil && !act.Skip {
 			// Fail closed: the call must not run as the program made it.
 			t.logf("%s: %s denied with EPERM: cannot change its arguments: %v", th.Lineage, sc.Name(), err)
@@ -881,6 +885,7 @@ func (t *Tracer) apply(th *Thread) {
 			// The call will not run: report its exit now, without a stop.
 			delay = max(delay, t.runExit(th))
 			th.inSyscall = false
+			th.restoreArgs()
 		}
 	}
 	if act.Signal != 0 {
@@ -957,6 +962,9 @@ func (t *Tracer) exit(th *Thread, rval int64) {
 		t.updateState(th)
 		delay = t.runExit(th)
 	}
+	if !th.xact.Redo {
+		th.restoreArgs()
+	}
 	t.flushRegs(th)
 	if delay > 0 {
 		t.park(th, delay, 0)
@@ -1002,6 +1010,7 @@ func (t *Tracer) runExit(th *Thread) time.Duration {
 		// Back to the syscall instruction (2 bytes), as the kernel does to
 		// restart a call: the thread enters the call again, with the
 		// arguments changed as asked.
+		th.saveArgs(act.SetArgs)
 		if regs, err := sc.Regs(); err == nil {
 			regs.Rip -= 2
 			regs.Rax = regs.Orig_rax

@@ -30,7 +30,7 @@ var cPrograms = []string{
 	"sleeper", "files", "seccomp_exec", "zombieleader", "probe", "msg", "restart", "tcpserve", "edges", "nondet",
 	"tcpget", "chaoswrite", "envdiv", "save", "explorestack", "forkwrite",
 	"badsave", "goodsave", "nullfopen", "spinretry", "flaky", "escape", "writekinds",
-	"vdso", "futexwake", "envexec", "straceflags", "kstate", "mutexorder",
+	"vdso", "futexwake", "envexec", "straceflags", "kstate", "mutexorder", "racecount", "argregs",
 }
 
 var goPrograms = []string{"goroutines", "gohello", "gonet", "gotime", "goecho", "gofinish"}

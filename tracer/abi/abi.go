@@ -225,6 +225,7 @@ const (
 	ReplayVisible                           // its effect reaches outside the process
 	ReplayTimeLeft                          // interrupted by a signal, it writes the time left into its out-structs
 	ReplayTimeSet                           // arms a timer: runs, and gives the program the recorded time left of the one it replaces
+	ReplayUnchanged                         // never fails with an error: it changes nothing and returns the current state (asked for with argument 0 = 0)
 )
 
 // FSWhen says when a call with an FSEffect changes the file system.

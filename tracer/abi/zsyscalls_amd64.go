@@ -66,7 +66,7 @@ var sysX86_64 = [...]Syscall{
 	}, Ret: RetInt, Class: ClassMemory, Replay: ReplayNoise},
 	{Nr: 12, Name: "brk", Args: []Arg{
 		{Name: "brk", Type: "unsigned long", Kind: KindHex, SizeArg: NoArg},
-	}, Ret: RetHex, Class: ClassMemory},
+	}, Ret: RetHex, Class: ClassMemory, Replay: ReplayUnchanged},
 	{Nr: 13, Name: "rt_sigaction", Args: []Arg{
 		{Name: "sig", Type: "int", Kind: KindSignal, SizeArg: NoArg},
 		{Name: "act", Type: "const struct sigaction *", Kind: KindStructIn, SizeArg: NoArg, Size: 32},

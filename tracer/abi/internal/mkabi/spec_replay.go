@@ -34,6 +34,11 @@ import (
 //	          timer it replaces had left) come from the recording
 //	timeleft  interrupted by a signal, it writes the time left into its
 //	          out-structures (a sleep's remaining time)
+//	unchanged the kernel never fails it with an error: where it cannot do
+//	          what was asked it changes nothing and returns the current
+//	          state, which is what argument 0 set to 0 asks for (brk
+//	          returns the current break, and libc's sbrk reports ENOMEM);
+//	          an injected failure is made that way
 var replaySpecs = map[string]string{
 	"clock_gettime":      "time noise",
 	"gettimeofday":       "time",
@@ -55,6 +60,7 @@ var replaySpecs = map[string]string{
 	"timer_settime":      "timeset",
 	"timerfd_settime":    "timeset",
 	"getrandom":          "random",
+	"brk":                "unchanged",
 	"getpid":             "pidret noise",
 	"getppid":            "pidret",
 	"gettid":             "pidret noise",
@@ -159,7 +165,7 @@ var replayTokens = map[string]string{
 	"poll": "ReplayPoll", "read": "ReplayRead", "write": "ReplayWrite", "sock": "ReplaySock",
 	"accept": "ReplayAccept", "pidresult": "ReplayPidResult", "wait": "ReplayWait", "pidargs": "ReplayPidArgs",
 	"socket": "ReplaySocket", "noise": "ReplayNoise", "fdinfo": "ReplayFDInfo", "meta": "ReplayMeta",
-	"visible": "ReplayVisible", "timeleft": "ReplayTimeLeft", "timeset": "ReplayTimeSet",
+	"visible": "ReplayVisible", "timeleft": "ReplayTimeLeft", "timeset": "ReplayTimeSet", "unchanged": "ReplayUnchanged",
 }
 
 // replayLiteral renders the Replay field of a table entry ("" for none).
