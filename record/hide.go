@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/hermes-trace/hermes/format"
 	"github.com/hermes-trace/hermes/format/recorded"
@@ -130,11 +132,14 @@ func removeDirents(b []byte, drop func(name []byte) bool) []byte {
 
 // redactExec masks, in the argv and envp strings an execve or execveat
 // captured, the values of the environment variables redact names (see
-// Options.Redact): in "NAME=value" (in argv, NAME a variable name as env
-// and make take them), each byte of the value becomes '*'. The strings
-// keep their length, so that they stay where they were in the captured
-// memory, with the other strings after them.
-func redactExec(sc *tracepb.Syscall, redact func(name string) bool) {
+// Options.Redact), and returns secrets with the values such variables
+// have in this envp added. In envp, "NAME=value" keeps its name and each
+// byte of the value becomes '*'; in argv, what RedactString finds (a
+// "NAME=value" argument, such an assignment inside one, and the secrets
+// anywhere) is masked the same way. The strings keep their length, so
+// that they stay where they were in the captured memory, with the other
+// strings after them.
+func redactExec(sc *tracepb.Syscall, redact func(name string) bool, secrets []string) []string {
 	var argv, envp uint32
 	switch recorded.Name(sc) {
 	case "execve":
@@ -142,29 +147,53 @@ func redactExec(sc *tracepb.Syscall, redact func(name string) bool) {
 	case "execveat":
 		argv, envp = 2, 3
 	default:
-		return
+		return secrets
 	}
 	args := format.Args(sc)
-	for _, m := range sc.Mem {
-		if m.Kind != tracepb.MemKind_MEM_KIND_IN || (m.Arg != argv && m.Arg != envp) || m.Addr == args[m.Arg] {
-			continue // not a string the array points to, but the array
+	str := func(m *tracepb.Mem) []byte {
+		if m.Kind != tracepb.MemKind_MEM_KIND_IN || m.Addr == args[m.Arg] {
+			return nil // not a string the array points to, but the array
 		}
 		s := m.Data
 		if i := bytes.IndexByte(s, 0); i >= 0 {
 			s = s[:i]
 		}
-		eq := bytes.IndexByte(s, '=')
-		if eq < 0 {
+		return s
+	}
+	stars := func(v string) string { return strings.Repeat("*", len(v)) }
+	// The environment first: its values are secrets in the arguments too.
+	for _, m := range sc.Mem {
+		if m.Arg != envp {
 			continue
 		}
-		name := string(s[:eq])
-		if (m.Arg == argv && !IsEnvName(name)) || !redact(name) {
+		s := str(m)
+		eq := bytes.IndexByte(s, '=')
+		if eq < 0 || !redact(string(s[:eq])) {
 			continue
+		}
+		if v := string(s[eq+1:]); len(v) >= MinSecret && strings.Trim(v, "*") != "" && !slices.Contains(secrets, v) {
+			secrets = append(secrets, v)
 		}
 		for i := eq + 1; i < len(s); i++ {
 			s[i] = '*'
 		}
 	}
+	prev := "" // the argument before, in the order captured
+	for _, m := range sc.Mem {
+		if m.Arg != argv {
+			continue
+		}
+		s := str(m)
+		if s == nil {
+			continue
+		}
+		arg := string(s)
+		if red := RedactString(arg, prev == "-c", redact, secrets, stars); red != arg && len(red) == len(s) {
+			copy(s, red)
+		}
+		prev = arg
+	}
+	return secrets
 }
 
 // IsEnvName reports whether s is a portable environment variable name: a

@@ -2,6 +2,7 @@ package record
 
 import (
 	"encoding/binary"
+	"slices"
 	"strings"
 	"testing"
 
@@ -92,10 +93,12 @@ func TestRedactExec(t *testing.T) {
 		}
 		return sc
 	}
-	argv := []string{"env", "MY_TOKEN=s3cret", "--my_token=flag", "sh"}
+	// A shell command line's assignments, and a secret the environment
+	// holds (GH_TOKEN's value) in an argument, are masked too.
+	argv := []string{"env", "MY_TOKEN=s3cret", "--my_token=flag", "sh", "-c", "MY_TOKEN=s3cret run; A_TOKEN='x y' echo ok", "Bearer ghp_x."}
 	envp := []string{"PATH=/bin", "GH_TOKEN=ghp_x", "GH_TOKEN=", "X=GH_TOKEN=y"}
 	masked := map[bool][]string{
-		true:  {"env", "MY_TOKEN=******", "--my_token=flag", "sh"},
+		true:  {"env", "MY_TOKEN=******", "--my_token=flag", "sh", "-c", "MY_TOKEN=****** run; A_TOKEN='***' echo ok", "Bearer *****."},
 		false: {"PATH=/bin", "GH_TOKEN=*****", "GH_TOKEN=", "X=GH_TOKEN=y"},
 	}
 	for _, tc := range []struct {
@@ -109,7 +112,9 @@ func TestRedactExec(t *testing.T) {
 		{"not an exec", call(tracepb.Arch_ARCH_X86_64, unix.SYS_WRITE, 1, map[uint32][]string{1: argv, 2: envp}), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			redactExec(tc.sc, redact)
+			if got := redactExec(tc.sc, redact, nil); tc.want && !slices.Equal(got, []string{"ghp_x"}) {
+				t.Errorf("secrets %q, want the value of GH_TOKEN", got)
+			}
 			var got []string
 			for _, m := range tc.sc.Mem {
 				if m.Addr == argvAt || m.Addr == envpAt {

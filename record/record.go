@@ -13,6 +13,7 @@ package record
 import (
 	"encoding/binary"
 	"os"
+	"slices"
 	"strconv"
 	"unsafe"
 
@@ -49,7 +50,8 @@ type Recorder struct {
 	timeNS    map[*tracer.Process]bool
 	ownTimeNS string
 	seq       uint64
-	order     uint64 // recorded calls entered so far (Syscall.order)
+	order     uint64   // recorded calls entered so far (Syscall.order)
+	secrets   []string // values redactExec masks wherever an argument holds them
 	ev        tracepb.Event
 	evs       tracepb.Event_Syscall
 	evp       tracepb.Event_Process
@@ -116,6 +118,11 @@ type Options struct {
 	// "NAME=value" keeps its name and length, and its value becomes '*'s
 	// (in argv, only where NAME is a variable name).
 	Redact func(name string) bool
+	// RedactValues are, with Redact, secrets known from the start (the
+	// values the launch environment gives the variables Redact names):
+	// masked wherever an exec's argument holds them, as the values such
+	// variables get in the environment of any exec are from then on.
+	RedactValues []string
 }
 
 // DefaultStackDepth is Options.StackDepth's default.
@@ -148,7 +155,8 @@ const SummaryPrefix = 64
 
 // New returns a Recorder writing to w.
 func New(w *format.Writer, opts Options) *Recorder {
-	r := &Recorder{w: w, opts: opts, pend: make(map[*tracer.Thread]*call), timeNS: make(map[*tracer.Process]bool)}
+	r := &Recorder{w: w, opts: opts, pend: make(map[*tracer.Thread]*call), timeNS: make(map[*tracer.Process]bool),
+		secrets: slices.Clone(opts.RedactValues)}
 	if len(opts.Hide) > 0 {
 		r.hide = newHidden(opts.Hide)
 	}
@@ -251,7 +259,7 @@ func (r *Recorder) append(ev *tracepb.Event) {
 	}
 	if r.opts.Redact != nil {
 		if sc := ev.GetSyscall(); sc != nil {
-			redactExec(sc, r.opts.Redact)
+			r.secrets = redactExec(sc, r.opts.Redact, r.secrets)
 		}
 	}
 	if err := r.w.Append(ev); err != nil {

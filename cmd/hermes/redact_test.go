@@ -127,6 +127,24 @@ func TestRedactEnvEverywhere(t *testing.T) {
 			replayEnv: []string{"DB_PASSWORD=" + secret},
 			visible:   "DB_PASSWORD len=20",
 		},
+		{
+			// An assignment inside a shell's command line: masked there,
+			// and put back from --env by its digest.
+			name:    "inside a shell command line",
+			args:    []string{"sh", "-c", "DB_PASSWORD=" + secret + " exec " + envexec + " show DB_PASSWORD"},
+			masked:  []string{"DB_PASSWORD=" + strings.Repeat("*", len(secret)) + " exec "},
+			replay:  []string{"--env", "DB_PASSWORD=" + secret},
+			visible: "DB_PASSWORD len=20",
+		},
+		{
+			// A secret of the environment in a child's argument.
+			name:      "in a child's argument",
+			env:       []string{"SECRET_TOKEN=" + secret},
+			args:      []string{"sh", "-c", `/bin/true "Bearer $SECRET_TOKEN"; exec ` + envexec + " show SECRET_TOKEN"},
+			masked:    []string{"Bearer " + strings.Repeat("*", len(secret))},
+			replayEnv: []string{"SECRET_TOKEN=" + secret},
+			visible:   "SECRET_TOKEN len=20",
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			trace := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-")+".trace")

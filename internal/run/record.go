@@ -123,7 +123,8 @@ func Record(ctx context.Context, o RecordOptions) (Result, error) {
 	// prints the wall clock of each call.
 	epoch := time.Now()
 	hdr := header(o.Argv, o.Pid, o.Env, o.Dir, epoch)
-	settings(hdr, &o, red, inj, logf)
+	secrets := red.Secrets(hdr.Env) // before settings redacts them
+	settings(hdr, &o, red, secrets, inj, logf)
 	hdr.Seed = inj.seed
 	trapped := o.Trace
 	if inj.active() {
@@ -182,7 +183,7 @@ func Record(ctx context.Context, o RecordOptions) (Result, error) {
 	ropts := record.Options{Summarize: o.Summarize, Only: recorded, TimeResolution: hdr.TimeResolutionNs,
 		Hide: hide, Preimages: preimages, PreimageMax: o.PreimageMax, Stacks: o.Stacks, TrapTSC: hdr.TscTrapped}
 	if len(red.Patterns()) > 0 {
-		ropts.Redact = red.Match
+		ropts.Redact, ropts.RedactValues = red.Match, secrets
 	}
 	rec := record.New(w, ropts)
 	cfg := tracer.Config{
@@ -272,10 +273,11 @@ func header(args []string, pid int, env []string, dir string, start time.Time) *
 }
 
 // settings fills in the header what the recording does and how: what it
-// redacts (and redacts it in env and argv), its fault injection (inj,
+// redacts (and redacts it in env and argv, where it looks for secrets
+// too), its fault injection (inj,
 // built), and its settings for repeatable runs and what the events carry.
-func settings(h *tracepb.TraceHeader, o *RecordOptions, red *Redactor, inj *injection, logf func(string, ...any)) {
-	h.Env, h.Argv = red.Env(h.Env), red.Argv(h.Argv)
+func settings(h *tracepb.TraceHeader, o *RecordOptions, red *Redactor, secrets []string, inj *injection, logf func(string, ...any)) {
+	h.Env, h.Argv = red.Env(h.Env), red.Argv(h.Argv, secrets)
 	h.Chaos = o.Inject.Chaos
 	h.RedactEnv = red.Patterns()
 	in := &o.Inject

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/hermes-trace/hermes/record"
@@ -141,33 +143,66 @@ func (r *Redactor) Value(v string) string { return RedactedValue(r.salt, v) }
 // Env returns env ("NAME=value" strings) with the values of the variables
 // r redacts replaced by their RedactedValue. env itself is not modified.
 func (r *Redactor) Env(env []string) []string {
-	return r.replace(env, func(string) bool { return true })
-}
-
-// Argv returns argv with the arguments that set such a variable
-// ("NAME=value", NAME a variable name r redacts, as env and make take
-// them) redacted as Env does. argv itself is not modified.
-func (r *Redactor) Argv(argv []string) []string {
-	return r.replace(argv, record.IsEnvName)
-}
-
-func (r *Redactor) replace(kvs []string, nameOK func(string) bool) []string {
 	if len(r.pats) == 0 {
-		return kvs
+		return env
 	}
 	var out []string
-	for i, kv := range kvs {
+	for i, kv := range env {
 		name, val, ok := strings.Cut(kv, "=")
-		if !ok || strings.HasPrefix(val, RedactedPrefix) || !nameOK(name) || !r.Match(name) {
+		if !ok || strings.HasPrefix(val, RedactedPrefix) || !r.Match(name) {
 			continue
 		}
 		if out == nil {
-			out = append([]string(nil), kvs...)
+			out = append([]string(nil), env...)
 		}
 		out[i] = name + "=" + r.Value(val)
 	}
 	if out == nil {
-		return kvs
+		return env
+	}
+	return out
+}
+
+// Secrets returns the values env gives the variables r redacts: what
+// Argv looks for anywhere in an argument (record.MinSecret bytes or more).
+func (r *Redactor) Secrets(env []string) []string {
+	var out []string
+	for _, kv := range env {
+		name, val, ok := strings.Cut(kv, "=")
+		if ok && len(val) >= record.MinSecret && !strings.HasPrefix(val, RedactedPrefix) && r.Match(name) && !slices.Contains(out, val) {
+			out = append(out, val)
+		}
+	}
+	return out
+}
+
+// Argv returns argv with what record.RedactString finds redacted as Env
+// redacts: the arguments that set such a variable ("NAME=value", NAME a
+// variable name r redacts, as env and make take them), such assignments
+// inside an argument (a shell command line), and the secrets (Secrets of
+// the environment) wherever they appear. argv itself is not modified.
+func (r *Redactor) Argv(argv []string, secrets []string) []string {
+	if len(r.pats) == 0 {
+		return argv
+	}
+	var out []string
+	for i, a := range argv {
+		red := record.RedactString(a, i > 0 && argv[i-1] == "-c", r.Match, secrets, func(v string) string {
+			if strings.HasPrefix(v, RedactedPrefix) {
+				return v
+			}
+			return r.Value(v)
+		})
+		if red == a {
+			continue
+		}
+		if out == nil {
+			out = append([]string(nil), argv...)
+		}
+		out[i] = red
+	}
+	if out == nil {
+		return argv
 	}
 	return out
 }
@@ -197,8 +232,70 @@ func RestoreRedactedEnvWith(env, set []string, lookup func(string) (string, bool
 // its NAME=VALUE arguments whose values record redacted get them back
 // from --env or hermes's environment the same way.
 func RestoreRedactedArgs(argv, set []string, logf func(format string, a ...any)) []string {
-	return restoreRedacted(argv, set, os.LookupEnv, "command-line NAME=VALUE arguments", logf)
+	return RestoreRedactedArgsWith(argv, set, os.Environ(), logf)
 }
+
+// RestoreRedactedArgsWith is RestoreRedactedArgs with environ in place of
+// hermes's environment. A value record redacted inside an argument (an
+// assignment in a shell command line, a secret in "Bearer VALUE") is put
+// back from the --env setting or variable of environ whose value it is,
+// found by its digest; one that none has stays a placeholder, and a line
+// says so.
+func RestoreRedactedArgsWith(argv, set, environ []string, logf func(format string, a ...any)) []string {
+	lookup := func(name string) (string, bool) {
+		for i := len(environ) - 1; i >= 0; i-- {
+			if v, ok := strings.CutPrefix(environ[i], name+"="); ok {
+				return v, true
+			}
+		}
+		return "", false
+	}
+	argv = restoreRedacted(argv, set, lookup, "command-line NAME=VALUE arguments", logf)
+	var candidates []string // values the placeholders may stand for, --env first
+	for _, kv := range append(slices.Clone(set), environ...) {
+		if _, v, ok := strings.Cut(kv, "="); ok && len(v) > 0 && !strings.HasPrefix(v, RedactedPrefix) {
+			candidates = append(candidates, v)
+		}
+	}
+	var out []string
+	restored, kept := 0, 0
+	for i, a := range argv {
+		if !strings.Contains(a, RedactedPrefix) {
+			continue
+		}
+		if name, v, ok := strings.Cut(a, "="); ok && record.IsEnvName(name) && placeholderRE.FindString(v) == v {
+			continue // a NAME=VALUE argument: restoreRedacted's
+		}
+		red := placeholderRE.ReplaceAllStringFunc(a, func(ph string) string {
+			for _, v := range candidates {
+				if match, _ := RedactedMatches(ph, v); match {
+					restored++
+					return v
+				}
+			}
+			kept++
+			return ph
+		})
+		if red == a {
+			continue
+		}
+		if out == nil {
+			out = slices.Clone(argv)
+		}
+		out[i] = red
+	}
+	if logf != nil && kept > 0 {
+		logf("the trace's command line holds %d redacted value(s) that no --env setting or variable of hermes's environment has: left as placeholders (set the variable, or give --env NAME=VALUE)", kept)
+	}
+	if out == nil {
+		return argv
+	}
+	return out
+}
+
+// placeholderRE finds a RedactedValue (or an older trace's digest) inside
+// a string.
+var placeholderRE = regexp.MustCompile(`hermes-redacted:(?:hmac-sha256:[0-9a-f]+:[0-9a-f]{64}|sha256:[0-9a-f]{64})`)
 
 func restoreRedacted(env, set []string, lookup func(string) (string, bool), what string, logf func(format string, a ...any)) []string {
 	given := map[string]bool{}
@@ -211,8 +308,8 @@ func restoreRedacted(env, set []string, lookup func(string) (string, bool), what
 	var fromEnv, fromFlag, kept []string
 	for i, kv := range env {
 		name, val, ok := strings.Cut(kv, "=")
-		if !ok || !strings.HasPrefix(val, RedactedPrefix) {
-			continue
+		if !ok || !strings.HasPrefix(val, RedactedPrefix) || placeholderRE.FindString(val) != val {
+			continue // not a redacted value, or one inside the string
 		}
 		if out == nil {
 			out = append([]string(nil), env...)
