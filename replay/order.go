@@ -2,6 +2,7 @@ package replay
 
 import (
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/hermes-trace/hermes/tracer"
@@ -74,7 +75,13 @@ const (
 
 // orderBook keeps which recorded calls were entered, by Syscall.order.
 type orderBook struct {
-	mode  Order
+	mode Order
+	// exact: the recording ran one thread at a time between trapped
+	// calls (chaos), so every recorded call takes part in the order,
+	// scheduling calls and clock reads too: the run's threads then see
+	// memory as they did when recorded, and a runtime's scheduler (Go's
+	// sysmon, its idle threads) makes the decisions it made.
+	exact bool
 	base  uint64   // every call before base was entered (or does not count)
 	slots []*entry // slots[i] is the call of order base+i, nil until read
 	t0    time.Time
@@ -96,19 +103,20 @@ type orderBook struct {
 // exits: a call that blocked long is far behind its turn in the file).
 const orderPullLimit = 1 << 15
 
-func newOrderBook(mode Order) *orderBook {
-	return &orderBook{mode: mode, base: 1, t0: time.Now()}
+func newOrderBook(mode Order, exact bool) *orderBook {
+	return &orderBook{mode: mode, exact: exact, base: 1, t0: time.Now()}
 }
 
 func (b *orderBook) now() time.Duration { return time.Since(b.t0) }
 
 // counts reports whether a recorded call takes part in the order: calls
-// whose count depends on timing (scheduling calls) and clock reads do not.
-func counts(e *entry) bool { return e.s.Order != 0 && !e.noise }
+// whose count depends on timing (scheduling calls) and clock reads do not,
+// unless the order is exact.
+func (b *orderBook) counts(e *entry) bool { return e.s.Order != 0 && (b.exact || !e.noise) }
 
 // add notes a recorded call read from the trace.
 func (b *orderBook) add(e *entry) {
-	if counts(e) && !e.entered && e.s.ExitAfter != 0 {
+	if b.counts(e) && !e.entered && e.s.ExitAfter != 0 {
 		b.exits = append(b.exits, e)
 	}
 	o := e.s.Order
@@ -143,7 +151,7 @@ func (rp *matcher) turn() uint64 {
 			}
 			return b.base
 		}
-		if counts(e) && !e.entered {
+		if b.counts(e) && !e.entered {
 			return b.base
 		}
 		b.slots[0] = nil
@@ -240,6 +248,9 @@ func (rp *Replayer) orderEnter(sc *tracer.Syscall, act *tracer.Action) {
 	th := rp.thread(sc.Thread.Lineage)
 	rp.atStop(th)
 	e := th.cur
+	if e == nil {
+		e = th.clock
+	}
 	if rp.stopped || rp.dep != nil || act.Kill {
 		if e != nil {
 			e.entered, e.exited = true, true
@@ -250,7 +261,7 @@ func (rp *Replayer) orderEnter(sc *tracer.Syscall, act *tracer.Action) {
 	th.holdE = e
 	th.atExit = false
 	switch {
-	case e != nil && counts(e) && !e.entered:
+	case e != nil && b.counts(e) && !e.entered:
 		th.hold = holdEntry
 	case b.mode == OrderStrict && b.runner != nil:
 		th.hold = holdRunner
@@ -274,7 +285,7 @@ func (rp *Replayer) orderExit(sc *tracer.Syscall, e *entry, act *tracer.Action) 
 	rp.atStop(th)
 	th.holdE = e
 	switch {
-	case e != nil && counts(e) && !e.exited && !rp.mayReturn(e):
+	case e != nil && b.counts(e) && !e.exited && !rp.mayReturn(e):
 		th.hold = holdExit
 	case b.mode == OrderStrict && b.runner != nil:
 		th.hold = holdRunner
@@ -291,6 +302,13 @@ func (rp *Replayer) orderExit(sc *tracer.Syscall, e *entry, act *tracer.Action) 
 // goOn notes that th leaves its stop.
 func (rp *Replayer) goOn(th *thread, exit bool) {
 	b := rp.book
+	if debugMatch {
+		var o, a uint64
+		if th.holdE != nil {
+			o, a = th.holdE.s.Order, th.holdE.s.ExitAfter
+		}
+		fmt.Fprintf(os.Stderr, "GO %s order=%d after=%d exit=%v turn=%d blocking=%v\n", th.lineage, o, a, exit, b.base, th.blocking)
+	}
 	if e := th.holdE; e != nil {
 		if !exit {
 			e.entered = true
@@ -318,6 +336,9 @@ func (rp *Replayer) Release(t *tracer.Thread) bool {
 	}
 	now := b.now()
 	if b.runner != nil && (b.runner == th || now-b.runnerSince > runAlone) {
+		if debugMatch && b.runner != th {
+			fmt.Fprintf(os.Stderr, "RUNALONE %s expired\n", b.runner.lineage)
+		}
 		b.runner = nil
 	}
 	ok := b.mode != OrderStrict || b.runner == nil
@@ -342,6 +363,9 @@ func (rp *Replayer) Release(t *tracer.Thread) bool {
 // relax notes that th goes on out of the recorded order.
 func (rp *Replayer) relax(th *thread) {
 	b := rp.book
+	if debugMatch {
+		fmt.Fprintf(os.Stderr, "RELAX %s hold=%d\n", th.lineage, th.hold)
+	}
 	b.relaxed++
 	if len(b.notes) >= maxRelaxNotes {
 		return
