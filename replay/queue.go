@@ -37,12 +37,12 @@ type thread struct {
 	nrec    int // recorded calls read so far: the next one's idx
 	live    int // calls this run made in the thread (matched or not)
 
-	cur  *entry    // the recorded counterpart of the call in flight
+	cur *entry // the recorded counterpart of the call in flight
 	// clock is the recorded reading the clock read in flight was given:
 	// its place in the order (exact ordered replay).
 	clock *entry
-	mode uint8     // what was done to the call in flight
-	args [6]uint64 // the call in flight's arguments, as made
+	mode  uint8     // what was done to the call in flight
+	args  [6]uint64 // the call in flight's arguments, as made
 	// ungot is the entry of a call a signal interrupted in this run, put
 	// back for its restart; the restart re-enters with the arguments
 	// replay gave it.
