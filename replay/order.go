@@ -51,11 +51,12 @@ func (o Order) String() string {
 }
 
 // Bounds of the waits of ordered replay. A thread that waits for its turn
-// longer than relaxAfter goes on anyway (the order is relaxed there: the
-// program cannot progress in the recorded order, a thread spins in user
-// space for one replay holds). A thread running alone (strict) that makes
-// no call for runAlone is taken to be busy or blocked, and the others may
-// go.
+// longer than relaxAfter, while no thread runs alone, goes on anyway (the
+// order is relaxed there: the program cannot progress in the recorded
+// order). A thread running alone (strict) lets the others go when it
+// sleeps in the kernel, or when it ran runAlone on a CPU without a trapped
+// call (busy, or spinning on memory a held thread would write): see
+// tracer.Solo.
 const (
 	relaxAfter = 20 * time.Millisecond
 	runAlone   = 2 * time.Millisecond
@@ -91,8 +92,8 @@ type orderBook struct {
 	// returned in this run.
 	exits []*entry
 
-	runner      *thread // (strict) the thread running alone, nil if none
-	runnerSince time.Duration
+	runner *thread     // (strict) the thread running alone, nil if none
+	solo   tracer.Solo // its live thread
 
 	relaxed int      // how many waits were cut short
 	notes   []string // where, the first few
@@ -235,6 +236,7 @@ func blocking(sc *tracer.Syscall, e *entry) bool {
 func (rp *Replayer) atStop(th *thread) {
 	if b := rp.book; b != nil && b.runner == th {
 		b.runner = nil
+		b.solo.Set(nil)
 	}
 }
 
@@ -246,6 +248,7 @@ func (rp *Replayer) orderEnter(sc *tracer.Syscall, act *tracer.Action) {
 		return
 	}
 	th := rp.thread(sc.Thread.Lineage)
+	th.tt = sc.Thread
 	rp.atStop(th)
 	e := th.cur
 	if e == nil {
@@ -282,6 +285,7 @@ func (rp *Replayer) orderExit(sc *tracer.Syscall, e *entry, act *tracer.Action) 
 		return
 	}
 	th := rp.thread(sc.Thread.Lineage)
+	th.tt = sc.Thread
 	rp.atStop(th)
 	th.holdE = e
 	switch {
@@ -318,8 +322,10 @@ func (rp *Replayer) goOn(th *thread, exit bool) {
 		}
 	}
 	th.hold, th.holdE = holdNone, nil
-	if b.mode == OrderStrict && (exit || !th.blocking) {
-		b.runner, b.runnerSince = th, b.now()
+	if b.mode == OrderStrict {
+		// Into a call that waits too: the others go once it waits.
+		b.runner = th
+		b.solo.Set(th.tt)
 	}
 }
 
@@ -335,11 +341,12 @@ func (rp *Replayer) Release(t *tracer.Thread) bool {
 		return true
 	}
 	now := b.now()
-	if b.runner != nil && (b.runner == th || now-b.runnerSince > runAlone) {
+	if b.runner != nil && (b.runner == th || b.solo.Over(runAlone)) {
 		if debugMatch && b.runner != th {
-			fmt.Fprintf(os.Stderr, "RUNALONE %s expired\n", b.runner.lineage)
+			fmt.Fprintf(os.Stderr, "RUNALONE %s over\n", b.runner.lineage)
 		}
 		b.runner = nil
+		b.solo.Set(nil)
 	}
 	ok := b.mode != OrderStrict || b.runner == nil
 	if ok {
@@ -350,7 +357,7 @@ func (rp *Replayer) Release(t *tracer.Thread) bool {
 			ok = rp.mayReturn(th.holdE)
 		}
 	}
-	if !ok && now-th.heldFrom > relaxAfter {
+	if !ok && b.runner == nil && now-th.heldFrom > relaxAfter {
 		rp.relax(th)
 		ok = true
 	}

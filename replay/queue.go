@@ -9,6 +9,7 @@ import (
 
 	"github.com/hermes-trace/hermes/format"
 	"github.com/hermes-trace/hermes/format/tracepb"
+	"github.com/hermes-trace/hermes/tracer"
 	"github.com/hermes-trace/hermes/tracer/abi"
 	"golang.org/x/sys/unix"
 )
@@ -64,12 +65,13 @@ type thread struct {
 	tscs   []tsc            // recorded reads of the time stamp counter not yet given
 
 	// Ordered replay (order.go).
-	hold     uint8         // what the thread waits for in its stop
-	holdE    *entry        // the call it waits with
-	heldFrom time.Duration // since when
-	blocking bool          // the call it is released into may block
-	atExit   bool          // it is held at the exit of its call
-	gone     bool          // it ended in this run: its calls left do not count
+	hold     uint8          // what the thread waits for in its stop
+	holdE    *entry         // the call it waits with
+	heldFrom time.Duration  // since when
+	blocking bool           // the call it is released into may block
+	atExit   bool           // it is held at the exit of its call
+	gone     bool           // it ended in this run: its calls left do not count
+	tt       *tracer.Thread // the live thread, as of its last stop
 }
 
 // matcher holds the recorded calls not yet matched: a queue per thread,
