@@ -236,7 +236,7 @@ func blocking(sc *tracer.Syscall, e *entry) bool {
 func (rp *Replayer) atStop(th *thread) {
 	if b := rp.book; b != nil && b.runner == th {
 		b.runner = nil
-		b.solo.Set(nil)
+		b.solo.Set(nil, false)
 	}
 }
 
@@ -261,6 +261,7 @@ func (rp *Replayer) orderEnter(sc *tracer.Syscall, act *tracer.Action) {
 		return
 	}
 	th.blocking = blocking(sc, e)
+	th.exiting = sc.Arch == abi.ArchX86_64 && (sc.Nr == unix.SYS_EXIT || sc.Nr == unix.SYS_EXIT_GROUP)
 	th.holdE = e
 	th.atExit = false
 	switch {
@@ -325,7 +326,7 @@ func (rp *Replayer) goOn(th *thread, exit bool) {
 	if b.mode == OrderStrict {
 		// Into a call that waits too: the others go once it waits.
 		b.runner = th
-		b.solo.Set(th.tt)
+		b.solo.Set(th.tt, !exit && th.exiting)
 	}
 }
 
@@ -346,7 +347,7 @@ func (rp *Replayer) Release(t *tracer.Thread) bool {
 			fmt.Fprintf(os.Stderr, "RUNALONE %s over\n", b.runner.lineage)
 		}
 		b.runner = nil
-		b.solo.Set(nil)
+		b.solo.Set(nil, false)
 	}
 	ok := b.mode != OrderStrict || b.runner == nil
 	if ok {

@@ -70,6 +70,7 @@ type thread struct {
 	heldFrom time.Duration  // since when
 	blocking bool           // the call it is released into may block
 	atExit   bool           // it is held at the exit of its call
+	exiting  bool           // its call is exit or exit_group
 	gone     bool           // it ended in this run: its calls left do not count
 	tt       *tracer.Thread // the live thread, as of its last stop
 }

@@ -58,18 +58,23 @@ func (th *Thread) procPath(name string) string {
 // with other programs makes a thread wait for a CPU, and the schedule
 // must not change for that.
 type Solo struct {
-	th    *Thread
-	cpu   time.Duration // its CPU time when it was let go
-	since time.Time
+	th      *Thread
+	exiting bool          // let into exit or exit_group
+	cpu     time.Duration // its CPU time when it was let go
+	since   time.Time
 }
 
 // soloWall bounds, in multiples of the CPU budget, the wall time a thread
 // runs alone when its CPU time cannot tell (a starved machine).
 const soloWall = 100
 
-// Set makes th the thread running alone (nil: none).
-func (s *Solo) Set(th *Thread) {
-	s.th = th
+// Set makes th the thread running alone (nil: none). exiting says it was
+// let into exit or exit_group: it runs alone until it is gone, for what it
+// does on its way out (a thread clears its id for pthread_join and wakes
+// the joiner) is no trapped call, and a joiner let go before must not find
+// it half gone.
+func (s *Solo) Set(th *Thread, exiting bool) {
+	s.th, s.exiting = th, exiting
 	if th != nil {
 		s.cpu, _ = th.CPUTime()
 		s.since = time.Now()
@@ -87,7 +92,10 @@ func (s *Solo) Thread() *Thread { return s.th }
 // then depends on timing).
 func (s *Solo) Over(budget time.Duration) bool {
 	th := s.th
-	if th == nil || th.gone || th.Asleep() {
+	if th == nil || th.gone {
+		return true
+	}
+	if st, ok := th.runState(); !ok || st == 'Z' || st == 'X' || (!s.exiting && st != 'R') {
 		return true
 	}
 	if cpu, ok := th.CPUTime(); !ok || cpu-s.cpu > budget {

@@ -99,6 +99,7 @@ type thread struct {
 	after   time.Duration // eligible from then (a hold)
 	since   uint64        // a yield: eligible once stops passed this
 	from    time.Duration // held since
+	exiting bool          // at exit or exit_group
 }
 
 // New returns a Chaos drawing from the stream of seed (StreamSeed).
@@ -143,7 +144,7 @@ func (c *Chaos) thread(t *tracer.Thread) *thread {
 func (c *Chaos) Enter(sc *tracer.Syscall, act *tracer.Action) {
 	c.stops++
 	if c.solo.Thread() == sc.Thread {
-		c.solo.Set(nil)
+		c.solo.Set(nil, false)
 	}
 	if sc.Arch != abi.ArchX86_64 || act.Kill {
 		return
@@ -154,6 +155,7 @@ func (c *Chaos) Enter(sc *tracer.Syscall, act *tracer.Action) {
 	d, prio := c.Decide(th.lineage, sc.Nr, nth)
 	now := c.now()
 	th.prio, th.after, th.since, th.from = prio, now, 0, now
+	th.exiting = sc.Nr == unix.SYS_EXIT || sc.Nr == unix.SYS_EXIT_GROUP
 	switch d.Kind {
 	case Hold:
 		th.after = now + d.Hold
@@ -179,12 +181,12 @@ func (c *Chaos) Enter(sc *tracer.Syscall, act *tracer.Action) {
 // goes on only when no other runs.
 func (c *Chaos) Exit(sc *tracer.Syscall, act *tracer.Action) {
 	if r := c.solo.Thread(); r == nil || r == sc.Thread || c.solo.Over(runAlone) {
-		c.solo.Set(sc.Thread)
+		c.solo.Set(sc.Thread, false)
 		return
 	}
 	th := c.thread(sc.Thread)
 	now := c.now()
-	th.held, th.prio, th.after, th.since, th.from = true, ^uint64(0), now, 0, now
+	th.held, th.prio, th.after, th.since, th.from, th.exiting = true, ^uint64(0), now, 0, now, false
 	if !c.Release(sc.Thread) {
 		act.Hold = true
 	}
@@ -215,7 +217,7 @@ func (c *Chaos) Release(t *tracer.Thread) bool {
 	th.held = false
 	// Into a call that waits too: the others go once it waits, so that
 	// a wake-up finds it waiting (replay waits for that as well).
-	c.solo.Set(t)
+	c.solo.Set(t, th.exiting)
 	return true
 }
 
@@ -227,7 +229,7 @@ func (c *Chaos) eligible(th *thread, now time.Duration) bool {
 func (c *Chaos) Process(ev *tracer.ProcessEvent) {
 	if ev.Kind == tracer.EventExit {
 		if c.solo.Thread() == ev.Thread {
-			c.solo.Set(nil)
+			c.solo.Set(nil, false)
 		}
 		delete(c.threads, ev.Thread)
 	}
