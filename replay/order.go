@@ -51,7 +51,7 @@ func (o Order) String() string {
 }
 
 // Bounds of the waits of ordered replay. A thread that waits for its turn
-// longer than relaxAfter, while no thread runs alone, goes on anyway (the
+// longer than relaxAfter, while no thread runs (or starveAfter), goes on anyway (the
 // order is relaxed there: the program cannot progress in the recorded
 // order). A thread running alone (strict) lets the others go when it
 // sleeps in the kernel, or when it ran runAlone on a CPU without a trapped
@@ -59,7 +59,10 @@ func (o Order) String() string {
 // tracer.Solo.
 const (
 	relaxAfter = 20 * time.Millisecond
-	runAlone   = 2 * time.Millisecond
+	// starveAfter bounds the wait while some thread is on a CPU (one
+	// spinning on memory a held thread would write never stops).
+	starveAfter = 50 * relaxAfter
+	runAlone    = 2 * time.Millisecond
 )
 
 // maxRelaxNotes bounds the relaxations a replay describes (the rest are
@@ -358,7 +361,7 @@ func (rp *Replayer) Release(t *tracer.Thread) bool {
 			ok = rp.mayReturn(th.holdE)
 		}
 	}
-	if !ok && b.runner == nil && now-th.heldFrom > relaxAfter {
+	if !ok && b.runner == nil && now-th.heldFrom > relaxAfter && (now-th.heldFrom > starveAfter || !rp.anyRunning()) {
 		rp.relax(th)
 		ok = true
 	}
@@ -366,6 +369,18 @@ func (rp *Replayer) Release(t *tracer.Thread) bool {
 		rp.goOn(th, th.atExit)
 	}
 	return ok
+}
+
+// anyRunning reports whether a thread replay let go is still on a CPU, or
+// waiting for one (a busy machine): the order is not relaxed while one
+// may still reach its turn.
+func (rp *Replayer) anyRunning() bool {
+	for _, o := range rp.threads {
+		if o.tt != nil && o.hold == holdNone && !o.gone && !o.tt.Asleep() {
+			return true
+		}
+	}
+	return false
 }
 
 // relax notes that th goes on out of the recorded order.
