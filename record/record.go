@@ -39,6 +39,9 @@ type call struct {
 	ts     [16]byte // its timespec
 	frames []string // reused for sc.Frames (Options.Stacks)
 	admit  bool     // its order is taken when it goes into the kernel (Admitted)
+	// held: its thread is held at its exit (chaos); the call is written
+	// when the thread goes on (Returned), in the order threads went on.
+	held bool
 }
 
 // Recorder is the tracer handler of `hermes record`. Put it last in the
@@ -309,6 +312,13 @@ func (r *Recorder) Enter(sc *tracer.Syscall, act *tracer.Action) {
 	}
 	act.WantExit = true
 	c := r.pend[sc.Thread]
+	if c != nil && c.held {
+		// Held at its exit, and let go without a word (a tracer that
+		// does not hold attached threads).
+		c.held = false
+		r.flush(sc.Thread, c)
+		c = nil
+	}
 	if c == nil {
 		if n := len(r.free); n > 0 {
 			c, r.free = r.free[n-1], r.free[:n-1]
@@ -475,7 +485,11 @@ func (r *Recorder) Exit(sc *tracer.Syscall, act *tracer.Action) {
 			s.ExitRegs = append(s.ExitRegs[:0], unsafe.Slice((*byte)(unsafe.Pointer(regs)), regsSize)...)
 		}
 	}
-	r.flush(sc.Thread, c)
+	if act.Hold {
+		c.held = true // written when its thread goes on (Returned)
+	} else {
+		r.flush(sc.Thread, c)
+	}
 	if hid && !act.Skip {
 		act.Skip, act.Value = true, sc.Ret
 	}
@@ -514,6 +528,16 @@ func (r *Recorder) flush(th *tracer.Thread, c *call) {
 	r.free = append(r.free, c)
 }
 
+// Returned implements tracer.Returner: a call whose thread was held at its
+// exit returned now, after the calls entered so far.
+func (r *Recorder) Returned(sc *tracer.Syscall) {
+	if c := r.pend[sc.Thread]; c != nil && c.held {
+		c.held = false
+		c.sc.ExitAfter = r.order
+		r.flush(sc.Thread, c)
+	}
+}
+
 // Process implements tracer.ProcessHandler.
 func (r *Recorder) Process(ev *tracer.ProcessEvent) {
 	th := ev.Thread
@@ -540,7 +564,11 @@ func (r *Recorder) Process(ev *tracer.ProcessEvent) {
 		if th.Tid == th.Proc.Pid {
 			delete(r.timeNS, th.Proc)
 		}
-		if c := r.pend[th]; c != nil {
+		if c := r.pend[th]; c != nil && c.held {
+			// Died while held at the exit of its call: it returned.
+			c.held = false
+			r.flush(th, c)
+		} else if c != nil {
 			// Died inside a syscall.
 			c.sc.EntryOnly, c.sc.Exited = true, true
 			r.flush(th, c)

@@ -328,7 +328,8 @@ func (rp *Replayer) reinjectExit(e *entry, act *tracer.Action) {
 func (rp *Replayer) clockRead(sc *tracer.Syscall, key uint64, act *tracer.Action) {
 	th := rp.thread(sc.Thread.Lineage)
 	th.cur, th.mode = nil, modeFloat
-	e := rp.nextClock(th.proc, key)
+	e := rp.nextClock(th.lineage, key)
+	th.clock = e
 	if debugMatch {
 		where := "none"
 		if e != nil {

@@ -2,6 +2,7 @@ package replay
 
 import (
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/hermes-trace/hermes/tracer"
@@ -50,14 +51,18 @@ func (o Order) String() string {
 }
 
 // Bounds of the waits of ordered replay. A thread that waits for its turn
-// longer than relaxAfter goes on anyway (the order is relaxed there: the
-// program cannot progress in the recorded order, a thread spins in user
-// space for one replay holds). A thread running alone (strict) that makes
-// no call for runAlone is taken to be busy or blocked, and the others may
-// go.
+// longer than relaxAfter, while no thread runs (or starveAfter), goes on anyway (the
+// order is relaxed there: the program cannot progress in the recorded
+// order). A thread running alone (strict) lets the others go when it
+// sleeps in the kernel, or when it ran runAlone on a CPU without a trapped
+// call (busy, or spinning on memory a held thread would write): see
+// tracer.Solo.
 const (
 	relaxAfter = 20 * time.Millisecond
-	runAlone   = 2 * time.Millisecond
+	// starveAfter bounds the wait while some thread is on a CPU (one
+	// spinning on memory a held thread would write never stops).
+	starveAfter = 50 * relaxAfter
+	runAlone    = 2 * time.Millisecond
 )
 
 // maxRelaxNotes bounds the relaxations a replay describes (the rest are
@@ -74,7 +79,13 @@ const (
 
 // orderBook keeps which recorded calls were entered, by Syscall.order.
 type orderBook struct {
-	mode  Order
+	mode Order
+	// exact: the recording ran one thread at a time between trapped
+	// calls (chaos), so every recorded call takes part in the order,
+	// scheduling calls and clock reads too: the run's threads then see
+	// memory as they did when recorded, and a runtime's scheduler (Go's
+	// sysmon, its idle threads) makes the decisions it made.
+	exact bool
 	base  uint64   // every call before base was entered (or does not count)
 	slots []*entry // slots[i] is the call of order base+i, nil until read
 	t0    time.Time
@@ -84,8 +95,8 @@ type orderBook struct {
 	// returned in this run.
 	exits []*entry
 
-	runner      *thread // (strict) the thread running alone, nil if none
-	runnerSince time.Duration
+	runner *thread     // (strict) the thread running alone, nil if none
+	solo   tracer.Solo // its live thread
 
 	relaxed int      // how many waits were cut short
 	notes   []string // where, the first few
@@ -96,19 +107,20 @@ type orderBook struct {
 // exits: a call that blocked long is far behind its turn in the file).
 const orderPullLimit = 1 << 15
 
-func newOrderBook(mode Order) *orderBook {
-	return &orderBook{mode: mode, base: 1, t0: time.Now()}
+func newOrderBook(mode Order, exact bool) *orderBook {
+	return &orderBook{mode: mode, exact: exact, base: 1, t0: time.Now()}
 }
 
 func (b *orderBook) now() time.Duration { return time.Since(b.t0) }
 
 // counts reports whether a recorded call takes part in the order: calls
-// whose count depends on timing (scheduling calls) and clock reads do not.
-func counts(e *entry) bool { return e.s.Order != 0 && !e.noise }
+// whose count depends on timing (scheduling calls) and clock reads do not,
+// unless the order is exact.
+func (b *orderBook) counts(e *entry) bool { return e.s.Order != 0 && (b.exact || !e.noise) }
 
 // add notes a recorded call read from the trace.
 func (b *orderBook) add(e *entry) {
-	if counts(e) && !e.entered && e.s.ExitAfter != 0 {
+	if b.counts(e) && !e.entered && e.s.ExitAfter != 0 {
 		b.exits = append(b.exits, e)
 	}
 	o := e.s.Order
@@ -143,7 +155,7 @@ func (rp *matcher) turn() uint64 {
 			}
 			return b.base
 		}
-		if counts(e) && !e.entered {
+		if b.counts(e) && !e.entered {
 			return b.base
 		}
 		b.slots[0] = nil
@@ -227,6 +239,7 @@ func blocking(sc *tracer.Syscall, e *entry) bool {
 func (rp *Replayer) atStop(th *thread) {
 	if b := rp.book; b != nil && b.runner == th {
 		b.runner = nil
+		b.solo.Set(nil, false)
 	}
 }
 
@@ -238,8 +251,12 @@ func (rp *Replayer) orderEnter(sc *tracer.Syscall, act *tracer.Action) {
 		return
 	}
 	th := rp.thread(sc.Thread.Lineage)
+	th.tt = sc.Thread
 	rp.atStop(th)
 	e := th.cur
+	if e == nil {
+		e = th.clock
+	}
 	if rp.stopped || rp.dep != nil || act.Kill {
 		if e != nil {
 			e.entered, e.exited = true, true
@@ -247,10 +264,11 @@ func (rp *Replayer) orderEnter(sc *tracer.Syscall, act *tracer.Action) {
 		return
 	}
 	th.blocking = blocking(sc, e)
+	th.exiting = sc.Arch == abi.ArchX86_64 && (sc.Nr == unix.SYS_EXIT || sc.Nr == unix.SYS_EXIT_GROUP)
 	th.holdE = e
 	th.atExit = false
 	switch {
-	case e != nil && counts(e) && !e.entered:
+	case e != nil && b.counts(e) && !e.entered:
 		th.hold = holdEntry
 	case b.mode == OrderStrict && b.runner != nil:
 		th.hold = holdRunner
@@ -271,10 +289,11 @@ func (rp *Replayer) orderExit(sc *tracer.Syscall, e *entry, act *tracer.Action) 
 		return
 	}
 	th := rp.thread(sc.Thread.Lineage)
+	th.tt = sc.Thread
 	rp.atStop(th)
 	th.holdE = e
 	switch {
-	case e != nil && counts(e) && !e.exited && !rp.mayReturn(e):
+	case e != nil && b.counts(e) && !e.exited && !rp.mayReturn(e):
 		th.hold = holdExit
 	case b.mode == OrderStrict && b.runner != nil:
 		th.hold = holdRunner
@@ -291,6 +310,13 @@ func (rp *Replayer) orderExit(sc *tracer.Syscall, e *entry, act *tracer.Action) 
 // goOn notes that th leaves its stop.
 func (rp *Replayer) goOn(th *thread, exit bool) {
 	b := rp.book
+	if debugMatch {
+		var o, a uint64
+		if th.holdE != nil {
+			o, a = th.holdE.s.Order, th.holdE.s.ExitAfter
+		}
+		fmt.Fprintf(os.Stderr, "GO %s order=%d after=%d exit=%v turn=%d blocking=%v\n", th.lineage, o, a, exit, b.base, th.blocking)
+	}
 	if e := th.holdE; e != nil {
 		if !exit {
 			e.entered = true
@@ -300,8 +326,10 @@ func (rp *Replayer) goOn(th *thread, exit bool) {
 		}
 	}
 	th.hold, th.holdE = holdNone, nil
-	if b.mode == OrderStrict && (exit || !th.blocking) {
-		b.runner, b.runnerSince = th, b.now()
+	if b.mode == OrderStrict {
+		// Into a call that waits too: the others go once it waits.
+		b.runner = th
+		b.solo.Set(th.tt, !exit && th.exiting)
 	}
 }
 
@@ -317,8 +345,12 @@ func (rp *Replayer) Release(t *tracer.Thread) bool {
 		return true
 	}
 	now := b.now()
-	if b.runner != nil && (b.runner == th || now-b.runnerSince > runAlone) {
+	if b.runner != nil && (b.runner == th || b.solo.Over(runAlone)) {
+		if debugMatch && b.runner != th {
+			fmt.Fprintf(os.Stderr, "RUNALONE %s over\n", b.runner.lineage)
+		}
 		b.runner = nil
+		b.solo.Set(nil, false)
 	}
 	ok := b.mode != OrderStrict || b.runner == nil
 	if ok {
@@ -329,7 +361,7 @@ func (rp *Replayer) Release(t *tracer.Thread) bool {
 			ok = rp.mayReturn(th.holdE)
 		}
 	}
-	if !ok && now-th.heldFrom > relaxAfter {
+	if !ok && b.runner == nil && now-th.heldFrom > relaxAfter && (now-th.heldFrom > starveAfter || !rp.anyRunning()) {
 		rp.relax(th)
 		ok = true
 	}
@@ -339,9 +371,24 @@ func (rp *Replayer) Release(t *tracer.Thread) bool {
 	return ok
 }
 
+// anyRunning reports whether a thread replay let go is still on a CPU, or
+// waiting for one (a busy machine): the order is not relaxed while one
+// may still reach its turn.
+func (rp *Replayer) anyRunning() bool {
+	for _, o := range rp.threads {
+		if o.tt != nil && o.hold == holdNone && !o.gone && !o.tt.Asleep() {
+			return true
+		}
+	}
+	return false
+}
+
 // relax notes that th goes on out of the recorded order.
 func (rp *Replayer) relax(th *thread) {
 	b := rp.book
+	if debugMatch {
+		fmt.Fprintf(os.Stderr, "RELAX %s hold=%d\n", th.lineage, th.hold)
+	}
 	b.relaxed++
 	if len(b.notes) >= maxRelaxNotes {
 		return

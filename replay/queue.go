@@ -9,6 +9,7 @@ import (
 
 	"github.com/hermes-trace/hermes/format"
 	"github.com/hermes-trace/hermes/format/tracepb"
+	"github.com/hermes-trace/hermes/tracer"
 	"github.com/hermes-trace/hermes/tracer/abi"
 	"golang.org/x/sys/unix"
 )
@@ -37,9 +38,12 @@ type thread struct {
 	nrec    int // recorded calls read so far: the next one's idx
 	live    int // calls this run made in the thread (matched or not)
 
-	cur  *entry    // the recorded counterpart of the call in flight
-	mode uint8     // what was done to the call in flight
-	args [6]uint64 // the call in flight's arguments, as made
+	cur *entry // the recorded counterpart of the call in flight
+	// clock is the recorded reading the clock read in flight was given:
+	// its place in the order (exact ordered replay).
+	clock *entry
+	mode  uint8     // what was done to the call in flight
+	args  [6]uint64 // the call in flight's arguments, as made
 	// ungot is the entry of a call a signal interrupted in this run, put
 	// back for its restart; the restart re-enters with the arguments
 	// replay gave it.
@@ -61,12 +65,14 @@ type thread struct {
 	tscs   []tsc            // recorded reads of the time stamp counter not yet given
 
 	// Ordered replay (order.go).
-	hold     uint8         // what the thread waits for in its stop
-	holdE    *entry        // the call it waits with
-	heldFrom time.Duration // since when
-	blocking bool          // the call it is released into may block
-	atExit   bool          // it is held at the exit of its call
-	gone     bool          // it ended in this run: its calls left do not count
+	hold     uint8          // what the thread waits for in its stop
+	holdE    *entry         // the call it waits with
+	heldFrom time.Duration  // since when
+	blocking bool           // the call it is released into may block
+	atExit   bool           // it is held at the exit of its call
+	exiting  bool           // its call is exit or exit_group
+	gone     bool           // it ended in this run: its calls left do not count
+	tt       *tracer.Thread // the live thread, as of its last stop
 }
 
 // matcher holds the recorded calls not yet matched: a queue per thread,
@@ -149,7 +155,8 @@ func (rp *matcher) pull() bool {
 		if key, ok := clockKey(a, int(s.Nr), e.args[0]); ok && !s.EntryOnly {
 			q := rp.clockQueue(procLineage(s.Lineage), key)
 			q.recs = append(q.recs, e)
-			e.entered = true // clock reads do not count in the order
+			// Clock reads count in the order only where it is exact.
+			e.entered = rp.book == nil || !rp.book.exact
 			if rp.book != nil {
 				rp.book.add(e)
 			}
@@ -372,15 +379,39 @@ func (rp *matcher) clockQueue(proc string, key uint64) *clockQueue {
 const clockPullLimit = 1 << 14
 
 // nextClock returns the process's next recorded reading of a clock, or nil.
-func (rp *matcher) nextClock(proc string, key uint64) *entry {
-	q := rp.clockQueue(proc, key)
+// Where the order is exact, threads keep the goroutines they had when
+// recorded, and a thread gets its own next reading, if the trace has one
+// (read ahead as far as clockPullLimit): the readings of the others are
+// theirs, at their own places in the order.
+func (rp *matcher) nextClock(lineage string, key uint64) *entry {
+	q := rp.clockQueue(procLineage(lineage), key)
 	for i := 0; len(q.recs) == 0 && i < clockPullLimit && rp.pull(); i++ {
 	}
 	if len(q.recs) == 0 {
 		return nil
 	}
-	e := q.recs[0]
+	at := 0
+	if rp.book != nil && rp.book.exact {
+		at = q.own(lineage)
+		for i := 0; at < 0 && i < clockPullLimit && rp.pull(); i++ {
+			at = q.own(lineage)
+		}
+		at = max(at, 0)
+	}
+	e := q.recs[at]
+	copy(q.recs[1:at+1], q.recs[:at])
 	q.recs[0] = nil
 	q.recs = q.recs[1:]
 	return e
+}
+
+// own returns the index of the first reading of lineage in the queue, or
+// -1.
+func (q *clockQueue) own(lineage string) int {
+	for i, e := range q.recs {
+		if e.s.Lineage == lineage {
+			return i
+		}
+	}
+	return -1
 }

@@ -166,7 +166,9 @@ func New(r *format.Reader, opts Options) (*Replayer, error) {
 		rp.declared = &rp.traced
 	}
 	if opts.Order != OrderOff {
-		rp.book = newOrderBook(opts.Order)
+		// A recording made one thread at a time (chaos) is replayed in
+		// its exact order when the order is strict.
+		rp.book = newOrderBook(opts.Order, opts.Order == OrderStrict && hdr.Chaos)
 	}
 	return rp, nil
 }
@@ -240,6 +242,9 @@ func (rp *Replayer) untraced(sc *tracer.Syscall) bool {
 
 // Enter implements tracer.Handler.
 func (rp *Replayer) Enter(sc *tracer.Syscall, act *tracer.Action) {
+	if th := rp.threads[sc.Thread.Lineage]; th != nil {
+		th.clock = nil
+	}
 	rp.enter(sc, act)
 	rp.orderEnter(sc, act)
 	rp.bound(sc, &sc.Args, act)
@@ -483,6 +488,9 @@ func (rp *Replayer) Exit(sc *tracer.Syscall, act *tracer.Action) {
 	var cur *entry
 	if th := rp.threads[sc.Thread.Lineage]; th != nil {
 		cur = th.cur
+		if cur == nil {
+			cur = th.clock
+		}
 	}
 	rp.exit(sc, act)
 	rp.orderExit(sc, cur, act)

@@ -109,6 +109,14 @@ type Admitter interface {
 	Admitted(sc *Syscall)
 }
 
+// A Returner is a handler told when a thread held at the exit of its call
+// (a Hold in the exit's Action) goes back to its program: a recorder
+// writes such a call then, so that the trace has calls in the order their
+// threads went on after them, which is what a replay of a schedule needs.
+type Returner interface {
+	Returned(sc *Syscall)
+}
+
 // HoldPoll is how often a Scheduler is asked about held threads when
 // nothing else happens.
 const HoldPoll = 500 * time.Microsecond

@@ -150,6 +150,7 @@ type Tracer struct {
 	parked    []*Thread
 	sched     Scheduler
 	admitH    []Admitter
+	returnH   []Returner
 	nheld     int // threads held by a Hold
 	errFd     int
 	execSeen  bool
@@ -188,6 +189,9 @@ func New(cfg Config) *Tracer {
 		}
 		if a, ok := h.(Admitter); ok {
 			t.admitH = append(t.admitH, a)
+		}
+		if r, ok := h.(Returner); ok {
+			t.returnH = append(t.returnH, r)
 		}
 		if s, ok := h.(Scheduler); ok && t.sched == nil {
 			t.sched = s
@@ -1142,6 +1146,11 @@ func (t *Tracer) unhold(th *Thread) {
 	if stage == holdApply {
 		t.proceed(th)
 		return
+	}
+	if !th.unseen {
+		for _, r := range t.returnH {
+			r.Returned(&th.sc)
+		}
 	}
 	t.resume(th, 0)
 }

@@ -61,9 +61,11 @@ func StreamSeed(seed uint64) uint64 { return mix(seed ^ 0x6368616f73) } // "chao
 // maxLog bounds the decisions kept for Decisions.
 const maxLog = 1 << 16
 
-// Bounds of the schedule. A thread running alone that makes no trapped
-// call for runAlone is taken to be busy or blocked, and another may go; a
-// thread held longer than starve goes whatever its priority.
+// Bounds of the schedule. A thread running alone lets another go when it
+// sleeps in the kernel (a call that waits), or when it ran runAlone on a
+// CPU without a trapped call (busy, or spinning on memory another thread
+// would write): see tracer.Solo. A thread held longer than starve goes
+// whatever its priority, once no thread runs alone.
 const (
 	runAlone = 2 * time.Millisecond
 	starve   = 50 * time.Millisecond
@@ -82,8 +84,7 @@ type Chaos struct {
 	stops   uint64 // stops of any thread seen so far
 	t0      time.Time
 
-	runner      *tracer.Thread // the thread running alone, nil if none
-	runnerSince time.Duration
+	solo tracer.Solo // the thread running alone
 
 	mu    sync.Mutex
 	log   []Decision
@@ -91,14 +92,14 @@ type Chaos struct {
 }
 
 type thread struct {
-	lineage  string
-	nth      map[int]int
-	held     bool
-	prio     uint64
-	after    time.Duration // eligible from then (a hold)
-	since    uint64        // a yield: eligible once stops passed this
-	from     time.Duration // held since
-	blocking bool          // released into a call that may wait
+	lineage string
+	nth     map[int]int
+	held    bool
+	prio    uint64
+	after   time.Duration // eligible from then (a hold)
+	since   uint64        // a yield: eligible once stops passed this
+	from    time.Duration // held since
+	exiting bool          // at exit or exit_group
 }
 
 // New returns a Chaos drawing from the stream of seed (StreamSeed).
@@ -142,8 +143,8 @@ func (c *Chaos) thread(t *tracer.Thread) *thread {
 // Enter implements tracer.Handler.
 func (c *Chaos) Enter(sc *tracer.Syscall, act *tracer.Action) {
 	c.stops++
-	if c.runner == sc.Thread {
-		c.runner = nil
+	if c.solo.Thread() == sc.Thread {
+		c.solo.Set(nil, false)
 	}
 	if sc.Arch != abi.ArchX86_64 || act.Kill {
 		return
@@ -154,7 +155,7 @@ func (c *Chaos) Enter(sc *tracer.Syscall, act *tracer.Action) {
 	d, prio := c.Decide(th.lineage, sc.Nr, nth)
 	now := c.now()
 	th.prio, th.after, th.since, th.from = prio, now, 0, now
-	th.blocking = blocking(sc)
+	th.exiting = sc.Nr == unix.SYS_EXIT || sc.Nr == unix.SYS_EXIT_GROUP
 	switch d.Kind {
 	case Hold:
 		th.after = now + d.Hold
@@ -179,13 +180,13 @@ func (c *Chaos) Enter(sc *tracer.Syscall, act *tracer.Action) {
 // Exit implements tracer.Handler: a thread back from a call that waited
 // goes on only when no other runs.
 func (c *Chaos) Exit(sc *tracer.Syscall, act *tracer.Action) {
-	if c.runner == nil || c.runner == sc.Thread {
-		c.runner, c.runnerSince = sc.Thread, c.now()
+	if r := c.solo.Thread(); r == nil || r == sc.Thread || c.solo.Over(runAlone) {
+		c.solo.Set(sc.Thread, false)
 		return
 	}
 	th := c.thread(sc.Thread)
 	now := c.now()
-	th.held, th.prio, th.after, th.since, th.from, th.blocking = true, ^uint64(0), now, 0, now, false
+	th.held, th.prio, th.after, th.since, th.from, th.exiting = true, ^uint64(0), now, 0, now, false
 	if !c.Release(sc.Thread) {
 		act.Hold = true
 	}
@@ -199,10 +200,10 @@ func (c *Chaos) Release(t *tracer.Thread) bool {
 	if th == nil || !th.held {
 		return true
 	}
-	now := c.now()
-	if c.runner != nil && c.runner != t && now-c.runnerSince < runAlone && now-th.from < starve {
+	if r := c.solo.Thread(); r != nil && r != t && !c.solo.Over(runAlone) {
 		return false
 	}
+	now := c.now()
 	if now-th.from < starve {
 		if !c.eligible(th, now) {
 			return false
@@ -214,11 +215,9 @@ func (c *Chaos) Release(t *tracer.Thread) bool {
 		}
 	}
 	th.held = false
-	if th.blocking {
-		c.runner = nil
-	} else {
-		c.runner, c.runnerSince = t, now
-	}
+	// Into a call that waits too: the others go once it waits, so that
+	// a wake-up finds it waiting (replay waits for that as well).
+	c.solo.Set(t, th.exiting)
 	return true
 }
 
@@ -226,31 +225,11 @@ func (c *Chaos) eligible(th *thread, now time.Duration) bool {
 	return now >= th.after && (th.since == 0 || c.stops > th.since || now-th.from > 2*time.Millisecond)
 }
 
-// blocking reports whether a call may wait for another thread: the one
-// running alone lets the others go when it makes one.
-func blocking(sc *tracer.Syscall) bool {
-	switch sc.Nr {
-	case unix.SYS_FUTEX:
-		switch sc.Args[1] & 0x7f {
-		case 1, 3, 4, 5, 7, 8: // wake, requeue, cmp_requeue, wake_op, unlock_pi, trylock_pi
-			return false
-		}
-		return true
-	case unix.SYS_NANOSLEEP, unix.SYS_CLOCK_NANOSLEEP, unix.SYS_SCHED_YIELD,
-		unix.SYS_EPOLL_WAIT, unix.SYS_EPOLL_PWAIT, unix.SYS_EPOLL_PWAIT2, unix.SYS_POLL, unix.SYS_PPOLL,
-		unix.SYS_SELECT, unix.SYS_PSELECT6, unix.SYS_WAIT4, unix.SYS_WAITID, unix.SYS_PAUSE,
-		unix.SYS_RT_SIGSUSPEND, unix.SYS_RT_SIGTIMEDWAIT, unix.SYS_READ, unix.SYS_ACCEPT, unix.SYS_ACCEPT4,
-		unix.SYS_RECVFROM, unix.SYS_RECVMSG, unix.SYS_EXIT, unix.SYS_EXIT_GROUP, unix.SYS_EXECVE, unix.SYS_EXECVEAT:
-		return true
-	}
-	return false
-}
-
 // Process implements tracer.ProcessHandler: it forgets threads that ended.
 func (c *Chaos) Process(ev *tracer.ProcessEvent) {
 	if ev.Kind == tracer.EventExit {
-		if c.runner == ev.Thread {
-			c.runner = nil
+		if c.solo.Thread() == ev.Thread {
+			c.solo.Set(nil, false)
 		}
 		delete(c.threads, ev.Thread)
 	}

@@ -4,6 +4,7 @@
 //
 //	testdata/c/NAME.c       single-file C programs, built with gcc by [C]
 //	testdata/go/NAME/       Go main packages (stdlib only), built by [Go]
+//	testdata/go/NAME/       or Go test packages (only _test.go files), built by [Go] as test binaries
 //
 // Each program documents at its top what it does, what it prints and how it
 // exits.
@@ -29,7 +30,10 @@
 //
 // Go programs are built with "go build -o BIN ./testdata/go/NAME" run in the
 // module root. (Directories named testdata are skipped by "./..." patterns,
-// but an explicit package path inside one builds fine.)
+// but an explicit package path inside one builds fine.) A directory that
+// holds only _test.go files is a test binary, built with "go test -c -o BIN
+// ./testdata/go/NAME": it runs its tests and takes the go test binary's
+// -test.* flags.
 package testbin
 
 import (
@@ -100,8 +104,9 @@ func C(tb testing.TB, name string) string {
 	return path
 }
 
-// Go builds the main package testdata/go/NAME with "go build" and returns the
-// path of the binary. On failure it calls tb.Fatalf with the compiler output.
+// Go builds the main package testdata/go/NAME with "go build" (a package of
+// only _test.go files with "go test -c") and returns the path of the binary.
+// On failure it calls tb.Fatalf with the compiler output.
 func Go(tb testing.TB, name string) string {
 	tb.Helper()
 	path, err := buildGo(name)
@@ -245,15 +250,43 @@ func buildGo(name string) (string, error) {
 		return "", err
 	}
 	key := hex.EncodeToString(h.Sum(nil))[:24]
+	testOnly, err := IsGoTest(pkgDir)
+	if err != nil {
+		return "", err
+	}
 	return once(CacheDir()+"/go/"+key, func() (string, error) {
 		return install(key, name, func(out string) (string, []byte, error) {
 			args := []string{"build", "-o", out, "./" + filepath.ToSlash(filepath.Join("testdata", "go", name))}
+			if testOnly {
+				args = append([]string{"test", "-c"}, args[1:]...)
+			}
 			cmd := exec.Command(goTool, args...)
 			cmd.Dir = root
 			o, err := cmd.CombinedOutput()
 			return goTool + " " + strings.Join(args, " "), o, err
 		})
 	})
+}
+
+// IsGoTest reports whether the Go package in dir is a test package: it has
+// _test.go files and no other Go files.
+func IsGoTest(dir string) (bool, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return false, err
+	}
+	tests := false
+	for _, e := range ents {
+		n := e.Name()
+		switch {
+		case !e.Type().IsRegular() || !strings.HasSuffix(n, ".go"):
+		case strings.HasSuffix(n, "_test.go"):
+			tests = true
+		default:
+			return false, nil
+		}
+	}
+	return tests, nil
 }
 
 // goCommand returns the go tool to use: $GOROOT/bin/go if GOROOT is set in

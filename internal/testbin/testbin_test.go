@@ -33,7 +33,7 @@ var cPrograms = []string{
 	"vdso", "futexwake", "envexec", "straceflags", "kstate", "mutexorder", "racecount", "argregs",
 }
 
-var goPrograms = []string{"goroutines", "gohello", "gonet", "gotime", "goecho", "gofinish"}
+var goPrograms = []string{"goroutines", "gohello", "gonet", "gotime", "goecho", "gofinish", "gotempdir"}
 
 func TestRoot(t *testing.T) {
 	root := Root(t)
@@ -59,6 +59,12 @@ func TestAllProgramsCovered(t *testing.T) {
 		}
 	}
 	gos, _ := filepath.Glob(filepath.Join(root, "testdata", "go", "*", "main.go"))
+	tests, _ := filepath.Glob(filepath.Join(root, "testdata", "go", "*", "*_test.go"))
+	for _, f := range tests {
+		if only, err := IsGoTest(filepath.Dir(f)); err == nil && only {
+			gos = append(gos, f)
+		}
+	}
 	for _, f := range gos {
 		name := filepath.Base(filepath.Dir(f))
 		if !slices.Contains(goPrograms, name) {
@@ -314,6 +320,8 @@ func TestRunPrograms(t *testing.T) {
 			`gettimeofday: [0-9]+\.[0-9]{6}\ntime: [0-9]+\ngetcpu: ok\ngetrandom: [0-9a-f]{32}\n$`)},
 		{prog: "futexwake", args: []string{"20", "5"}, stdout: "futexwake: 20 waiters woken\n"},
 		{prog: "futexwake", args: []string{"1"}, exit: 2},
+		{prog: "gotempdir", goProg: true, args: []string{"-test.v"}, re: regexp.MustCompile(`^=== RUN   TestTempDir\n` +
+			`dir TestTempDir[0-9]+/001 files f0 f1 f2 f3 size 14\n--- PASS: TestTempDir \([0-9.]+s\)\nPASS\n$`)},
 		{prog: "gotime", goProg: true, re: regexp.MustCompile(`^unixnano: [0-9]+\nrfc3339: [0-9]{4}-[0-9T:.+Z-]+\n` +
 			`rand: [0-9a-f]{32}\npid: [0-9]+\nuptime: [0-9.]+ [0-9.]+\n$`)},
 	}
