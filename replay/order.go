@@ -376,7 +376,7 @@ func (rp *Replayer) Release(t *tracer.Thread) bool {
 // may still reach its turn.
 func (rp *Replayer) anyRunning() bool {
 	for _, o := range rp.threads {
-		if o.tt != nil && o.hold == holdNone && !o.gone && !o.tt.Asleep() {
+		if o.tt != nil && o.hold == holdNone && !o.gone && !o.tt.Waiting() {
 			return true
 		}
 	}

@@ -7,13 +7,27 @@ import (
 	"time"
 )
 
-// Asleep reports whether the thread sleeps in the kernel (state S or D in
-// /proc/PID/task/TID/stat), is stopped, or is gone. A thread let into a
-// call that waits is asleep once the call waits; only then is a wake-up
-// another thread makes sure to find it, as it found it when recorded.
-func (th *Thread) Asleep() bool {
+// Waiting reports whether the thread waits for something else than a CPU
+// or the tracer: it sleeps inside a system call (a call that waits: a
+// wake-up another thread makes finds it waiting), the scheduler holds it
+// at a stop (or a delay does), it is in a group stop, or it is gone. A
+// thread on a CPU or waiting for one, blocked outside any call (a page
+// fault, a lock of its memory map), or at a stop the tracer has not served
+// yet (it runs on after that), is not waiting: it will go on by itself.
+func (th *Thread) Waiting() bool {
+	if th.gone || th.parked {
+		return true
+	}
 	st, ok := th.runState()
-	return !ok || st != 'R'
+	switch {
+	case !ok:
+		return true
+	case st == 'R' || st == 't':
+		return false
+	case st == 'S' || st == 'D':
+		return th.blockedInCall()
+	}
+	return true // T (a group stop), Z, X
 }
 
 // runState returns the state letter of the thread in /proc (R, S, D, t...),
@@ -52,6 +66,18 @@ func (th *Thread) procPath(name string) string {
 	return "/proc/" + strconv.Itoa(th.Proc.Pid) + "/task/" + strconv.Itoa(th.Tid) + "/" + name
 }
 
+// blockedInCall reports whether the thread waits inside a system call:
+// /proc/PID/task/TID/syscall names the call ("202 0x..."), not "running"
+// nor "-1 ..." (blocked outside any call: a page fault, a lock taken for
+// a memory map).
+func (th *Thread) blockedInCall() bool {
+	b, err := os.ReadFile(th.procPath("syscall"))
+	if err != nil || len(b) == 0 {
+		return false
+	}
+	return b[0] >= '0' && b[0] <= '9'
+}
+
 // Solo is the thread a Scheduler lets run alone between trapped calls
 // (one thread at a time), and tells when the others may go. Whether it
 // still runs is read from /proc, not from the wall clock: a machine busy
@@ -59,14 +85,21 @@ func (th *Thread) procPath(name string) string {
 // must not change for that.
 type Solo struct {
 	th      *Thread
-	exiting bool          // let into exit or exit_group
-	cpu     time.Duration // its CPU time when it was let go
+	exiting bool // let into exit or exit_group
 	since   time.Time
+	checked time.Time     // when /proc was last read for it (zero: never)
+	cpu     time.Duration // its CPU time when /proc was first read
 }
 
 // soloWall bounds, in multiples of the CPU budget, the wall time a thread
-// runs alone when its CPU time cannot tell (a starved machine).
+// runs alone when its CPU time cannot tell (a starved machine, a thread
+// stopped for good).
 const soloWall = 100
+
+// soloRecheck bounds how often /proc is read for the thread running
+// alone: a turn costs no read at all when it ends in a trapped call
+// within it, as most do.
+const soloRecheck = 100 * time.Microsecond
 
 // Set makes th the thread running alone (nil: none). exiting says it was
 // let into exit or exit_group: it runs alone until it is gone, for what it
@@ -74,9 +107,8 @@ const soloWall = 100
 // the joiner) is no trapped call, and a joiner let go before must not find
 // it half gone.
 func (s *Solo) Set(th *Thread, exiting bool) {
-	s.th, s.exiting = th, exiting
+	*s = Solo{th: th, exiting: exiting}
 	if th != nil {
-		s.cpu, _ = th.CPUTime()
 		s.since = time.Now()
 	}
 }
@@ -84,22 +116,35 @@ func (s *Solo) Set(th *Thread, exiting bool) {
 // Thread returns the thread running alone, nil if none.
 func (s *Solo) Thread() *Thread { return s.th }
 
-// Over reports whether the others may go: no thread runs alone, or it
-// sleeps in the kernel (in a call that waits: a wake-up another thread
-// makes finds it waiting, as when recorded), stopped or ended, or it ran
-// on a CPU for budget without reaching a trapped call (a long loop, or a
-// spin on memory another thread writes: where it is when the others go
-// then depends on timing).
+// Over reports whether the others may go: no thread runs alone, or it is
+// Waiting (one let into exit or exit_group: it is gone), or it ran on a
+// CPU for budget without reaching a trapped call (a long loop, or a spin
+// on memory another thread writes: where it is when the others go then
+// depends on timing).
 func (s *Solo) Over(budget time.Duration) bool {
 	th := s.th
 	if th == nil || th.gone {
 		return true
 	}
-	if st, ok := th.runState(); !ok || st == 'Z' || st == 'X' || (!s.exiting && st != 'R') {
+	now := time.Now()
+	if now.Sub(s.checked) < soloRecheck || now.Sub(s.since) < soloRecheck {
+		return false
+	}
+	first := s.checked.IsZero()
+	s.checked = now
+	if s.exiting {
+		if st, ok := th.runState(); !ok || st == 'Z' || st == 'X' {
+			return true
+		}
+	} else if th.Waiting() {
 		return true
 	}
-	if cpu, ok := th.CPUTime(); !ok || cpu-s.cpu > budget {
+	cpu, ok := th.CPUTime()
+	if first {
+		s.cpu = cpu
+	}
+	if !ok || cpu-s.cpu > budget {
 		return true
 	}
-	return time.Since(s.since) > soloWall*budget
+	return now.Sub(s.since) > soloWall*budget
 }
