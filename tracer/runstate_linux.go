@@ -123,7 +123,10 @@ func (s *Solo) Thread() *Thread { return s.th }
 // depends on timing).
 func (s *Solo) Over(budget time.Duration) bool {
 	th := s.th
-	if th == nil || th.gone {
+	if th == nil || (th.gone && !s.exiting) {
+		// (An exiting thread is gone for the tracer at its exit event,
+		// before the kernel clears its thread id and wakes the joiner:
+		// it is over only when /proc says it is dead.)
 		return true
 	}
 	now := time.Now()

@@ -408,6 +408,11 @@ type jsonSyscall struct {
 	Mem       []jsonMem     `json:"mem,omitempty"`
 	Injected  *jsonInjected `json:"injected,omitempty"`
 	Frames    []string      `json:"frames,omitempty"` // call-site frames, innermost first (record --stacks)
+	// Order is the call's place in the order the threads entered their
+	// calls, ExitAfter the order of the last call entered when it
+	// returned (format 1.7; what ordered replay keeps).
+	Order     uint64 `json:"order,omitempty"`
+	ExitAfter uint64 `json:"exit_after,omitempty"`
 }
 
 type jsonProcess struct {
@@ -450,7 +455,7 @@ func jsonEvent(ev *tracepb.Event, opts *decode.Options) any {
 			EnterNs: s.EnterNs, ExitNs: s.ExitNs, Arch: arch.String(), Nr: s.Nr,
 			Name: abi.Name(arch, int(s.Nr)), Text: string(recorded.AppendSyscall(nil, s, opts)),
 			EntryOnly: s.EntryOnly, Regs: hex.EncodeToString(s.Regs), ExitRegs: hex.EncodeToString(s.ExitRegs),
-			Mem: jsonMems(s.Mem), Frames: s.Frames,
+			Mem: jsonMems(s.Mem), Frames: s.Frames, Order: s.Order, ExitAfter: s.ExitAfter,
 		}
 		for _, a := range format.Args(s) {
 			j.Args = append(j.Args, fmt.Sprintf("%#x", a))
