@@ -39,6 +39,10 @@ type call struct {
 	ts     [16]byte // its timespec
 	frames []string // reused for sc.Frames (Options.Stacks)
 	admit  bool     // its order is taken when it goes into the kernel (Admitted)
+	// noReturn: exit or exit_group held at its entry, written when it is
+	// admitted (it has its place in the order only then: a joiner's wait
+	// depends on when the thread really went).
+	noReturn bool
 	// held: its thread is held at its exit (chaos); the call is written
 	// when the thread goes on (Returned), in the order threads went on.
 	held bool
@@ -282,6 +286,10 @@ func (r *Recorder) nextSeq() uint64 {
 func (r *Recorder) Admitted(sc *tracer.Syscall) {
 	if c := r.pend[sc.Thread]; c != nil && c.admit {
 		r.admit(c)
+		if c.noReturn {
+			c.noReturn = false
+			r.flush(sc.Thread, c)
+		}
 	}
 }
 
@@ -366,6 +374,10 @@ func (r *Recorder) Enter(sc *tracer.Syscall, act *tracer.Action) {
 	if sc.Info != nil && sc.Info.Ret == abi.RetNone {
 		// exit and exit_group never return.
 		s.EntryOnly, s.Exited = true, true
+		if c.admit {
+			c.noReturn = true // written when it goes (Admitted), or dies held
+			return
+		}
 		r.flush(th, c)
 		return
 	}
@@ -514,6 +526,7 @@ func (r *Recorder) flush(th *tracer.Thread, c *call) {
 	if c.admit {
 		r.admit(c) // never admitted (killed while held): numbered now
 	}
+	c.noReturn = false
 	c.sc.Seq = r.nextSeq()
 	c.sc.Mem = c.cap.list()
 	c.sc.Preimages = c.sc.Preimages[:0]

@@ -9,33 +9,6 @@ import (
 	"github.com/hermes-trace/hermes/internal/testbin"
 )
 
-// TestReplayThreadOrder records testdata/c/mutexorder, whose 4 threads
-// print the order in which they got a mutex, 5 times under --chaos with
-// different seeds so that the orders differ, and replays each recording
-// 5 times: every replay prints the recorded order and reports no
-// divergence. Without ordered replay (--order=off) the threads go as they
-// come, and replays printed the order they happened to take.
-func TestReplayThreadOrder(t *testing.T) {
-	bin := testbin.C(t, "mutexorder")
-	orders := map[string]bool{}
-	for seed := 1; seed <= 5; seed++ {
-		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
-			trace, out, code := recordRun(t, []string{fmt.Sprintf("--chaos=%d", seed)}, bin)
-			if code != 0 || !strings.HasPrefix(out, "order ") {
-				t.Fatalf("record --chaos=%d: exit %d, output %q", seed, code, out)
-			}
-			orders[out] = true
-			for i := 0; i < 5; i++ {
-				replayOK(t, trace, out, 0)
-			}
-		})
-	}
-	if len(orders) < 2 {
-		t.Errorf("5 chaos seeds gave one order: %v", orders)
-	}
-	t.Logf("orders recorded: %v", orders)
-}
-
 // TestChaosFindsRace: testdata/c/racecount loses an update in about one
 // native run in a hundred. Ten hermes record --chaos runs with different
 // seeds find it at least once, and the recording of a failing run replays
