@@ -143,7 +143,7 @@ func TestAppendSiginfo(t *testing.T) {
 		{siginfo(17, 0, 1, int32(7674), int32(0), int32(3), int32(0), 0, 0),
 			"{si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=7674, si_uid=0, si_status=3, si_utime=0, si_stime=0}"},
 		{siginfo(17, 0, 2, int32(7675), int32(0), int32(9), int32(0), 1, 2),
-			"{si_signo=SIGCHLD, si_code=CLD_KILLED, si_pid=7675, si_uid=0, si_status=SIGKILL, si_utime=1, si_stime=2}"},
+			"{si_signo=SIGCHLD, si_code=CLD_KILLED, si_pid=7675, si_uid=0, si_status=SIGKILL, si_utime=1 /* 0.01 s */, si_stime=2 /* 0.02 s */}"},
 		{siginfo(17, 0, 6, int32(10522), int32(0), int32(18), int32(0), 0, 0),
 			"{si_signo=SIGCHLD, si_code=CLD_CONTINUED, si_pid=10522, si_uid=0, si_status=SIGCONT, si_utime=0, si_stime=0}"},
 		{siginfo(10, 0, 0, int32(7673), int32(0)), "{si_signo=SIGUSR1, si_code=SI_USER, si_pid=7673, si_uid=0}"},
