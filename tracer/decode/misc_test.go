@@ -178,6 +178,12 @@ func TestAllocs(t *testing.T) {
 		mk(t, "newfstatat", 0, 3, path, stb, 0x1000),
 		mk(t, "mmap", 0x7f0000000000, 0, 8192, 3, 0x22, uint64(0xffffffffffffffff), 0),
 		mk(t, "openat", -2, uint64(0xffffffffffffff9c), path, 0x80000, 0),
+		mk(t, "fcntl", 0, 3, 6, m.alloc(le(uint16(1), uint16(0), uint32(0), 0, 10, int32(0), uint32(0)))),
+		mk(t, "fcntl", 0, 3, 5, m.alloc(le(uint16(2), uint16(0), uint32(0), 0, 10, int32(0), uint32(0)))),
+		mk(t, "futex", -110, 0x1000, 0x109, 0, m.alloc(le(0, 1000)), 0, 0xff),
+		mk(t, "futex", 0, 0x1000, 0x85, 1, 2, 0x2000, 0x14001000),
+		mk(t, "ioctl", -95, 4, 0x4020940d, m.alloc(le(3, 1, 2, 3))),
+		mk(t, "ioctl", -95, 4, 0x40049409, 3),
 	}
 	dst := make([]byte, 0, 4096)
 	o := &Options{}
