@@ -190,6 +190,14 @@ func (c *capturer) entry(sc *tracer.Syscall) {
 		case abi.KindMsghdrOut:
 			// The header (where the kernel will write) as it was passed.
 			c.add(mem, tracepb.MemKind_MEM_KIND_IN, i, addr, msghdrSize, msghdrSize)
+		case abi.KindCmdArg:
+			if m := sc.Info.CmdMemFor(&sc.Args, i); m != nil && m.In {
+				c.add(mem, tracepb.MemKind_MEM_KIND_IN, i, addr, int(m.Size), int(m.Size))
+			}
+		case abi.KindIoctlArg:
+			if n := recorded.IoctlInSize(sc.Args[1]); n > 0 {
+				c.add(mem, tracepb.MemKind_MEM_KIND_IN, i, addr, n, maxIn)
+			}
 		}
 	}
 }
@@ -328,6 +336,10 @@ func (c *capturer) exit(sc *tracer.Syscall) {
 		case abi.KindIoctlArg:
 			if n := recorded.IoctlOutSize(sc.Args[1]); n > 0 {
 				c.add(mem, out, i, addr, n, maxOut)
+			}
+		case abi.KindCmdArg:
+			if m := sc.Info.CmdMemFor(&sc.Args, i); m != nil && m.Out {
+				c.add(mem, out, i, addr, int(m.Size), int(m.Size))
 			}
 		}
 	}

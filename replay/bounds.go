@@ -120,6 +120,10 @@ func outRegions(sc *tracer.Syscall, args *[6]uint64, ret int64, dst []region) []
 			if n := recorded.IoctlOutSize(args[1]); n > 0 {
 				add(addr, uint64(n))
 			}
+		case abi.KindCmdArg:
+			if m := info.CmdMemFor(args, i); m != nil && m.Out {
+				add(addr, uint64(m.Size))
+			}
 		}
 	}
 	idRegions(sc, args, add)

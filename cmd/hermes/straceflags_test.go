@@ -44,6 +44,11 @@ var (
 	normChild    = regexp.MustCompile(`^(clone3?\(.*\) = )\d+$`)
 	normRandom   = regexp.MustCompile(`getrandom\("[^"]*"`)
 	normSleepAbs = regexp.MustCompile(`tv_sec=\d+, tv_nsec=\d+`)
+	// A child's pid and the CPU time it used, in SIGCHLD's siginfo: the
+	// user time is kept as zero or not, with its comment.
+	normSigPid   = regexp.MustCompile(`(si_pid=)\d+`)
+	normSigUtime = regexp.MustCompile(`(si_utime=)[1-9]\d* /\* \d+\.\d\d s \*/`)
+	normSigStime = regexp.MustCompile(`(si_stime=)\d+( /\* \d+\.\d\d s \*/)?`)
 )
 
 // normalize reduces one line of strace or hermes output to what two runs
@@ -61,6 +66,11 @@ func normalize(line string) string {
 	line = normTid.ReplaceAllString(line, "${1}TID")
 	line = normChild.ReplaceAllString(line, "${1}TID")
 	line = normRandom.ReplaceAllString(line, `getrandom("RANDOM"`)
+	if strings.HasPrefix(line, "--- SIGCHLD ") {
+		line = normSigPid.ReplaceAllString(line, "${1}PID")
+		line = normSigUtime.ReplaceAllString(line, "${1}N /* S s */")
+		line = normSigStime.ReplaceAllString(line, "${1}T")
+	}
 	return normSleepAbs.ReplaceAllString(line, "tv_sec=S, tv_nsec=NS")
 }
 
@@ -131,7 +141,8 @@ func dataFile(t *testing.T) string {
 
 // TestStraceFlagsMatch compares hermes's output with strace's, flag by
 // flag, on calls made the same way on every run: decoded structures
-// (statx, fadvise64, epoll), -y and -yy, -z, -Z and -P.
+// (statx, fadvise64, epoll; fcntl locks, set-id modes, ioctls, futex ops
+// and SIGCHLD's times), -y and -yy, -z, -Z and -P.
 func TestStraceFlagsMatch(t *testing.T) {
 	prog := testbin.C(t, "straceflags")
 	data := dataFile(t)
@@ -147,6 +158,7 @@ func TestStraceFlagsMatch(t *testing.T) {
 		stderr string // a line hermes prints as strace does, after "hermes: "
 	}{
 		{"decode", nil, []string{prog, "decode", data}, ""},
+		{"gaps", []string{"-f", "-e", "trace=fcntl,newfstatat,statx,ioctl,futex"}, []string{prog, "gaps", data}, ""},
 		{"-y", []string{"-y"}, []string{prog, "fds", data}, ""},
 		{"-yy", []string{"-yy"}, []string{prog, "fds", data}, ""},
 		{"-z", []string{"-z"}, []string{prog, "mixed", data}, ""},
@@ -595,5 +607,33 @@ func TestYYUnboundUnixSocket(t *testing.T) {
 	b, _ := os.ReadFile(out)
 	if code != 0 || !strings.Contains(string(b), "<UNIX-STREAM:[") {
 		t.Fatalf("exit %d\n%s\nstderr:\n%s", code, b, stderr)
+	}
+}
+
+// TestStraceGapsDump records the gaps calls and dumps the trace: what
+// dump decodes from the memory the recording captured (struct flock at
+// entry and F_GETLK's at exit, f_owner_ex, ioctl in-structs, futex
+// timeouts) is what strace prints live; and the trace replays.
+func TestStraceGapsDump(t *testing.T) {
+	prog := testbin.C(t, "straceflags")
+	data := dataFile(t)
+	argv := []string{prog, "gaps", data}
+	filter := "trace=fcntl,newfstatat,statx,ioctl,futex"
+	dir := t.TempDir()
+	sout, trace := filepath.Join(dir, "strace.out"), filepath.Join(dir, "gaps.trace")
+	if out, err := exec.Command(straceBin(t), append([]string{"-f", "-e", filter, "-o", sout}, argv...)...).CombinedOutput(); err != nil {
+		t.Fatalf("strace: %v\n%s", err, out)
+	}
+	if _, stderr, code := hermes(t, append([]string{"record", "-o", trace, "--"}, argv...)...); code != 0 {
+		t.Fatalf("record: exit %d\n%s", code, stderr)
+	}
+	text, stderr, code := hermes(t, "dump", "-e", filter, trace)
+	if code != 0 {
+		t.Fatalf("dump: exit %d\n%s", code, stderr)
+	}
+	s, _ := os.ReadFile(sout)
+	diffLines(t, "dump", normLines(string(s), nil), normLines(text, nil))
+	if _, stderr, code := hermes(t, "replay", trace); code != 0 {
+		t.Fatalf("replay: exit %d\n%s", code, stderr)
 	}
 }

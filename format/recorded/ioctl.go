@@ -9,6 +9,7 @@ const (
 	fionclex = 0x5450
 	fioclex  = 0x5451
 	fioasync = 0x5452
+	ficlone  = 0x40049409 // _IOW(0x94, 9, int): the argument is a descriptor
 )
 
 // IoctlOutSize returns how many bytes an ioctl writes through its third
@@ -25,8 +26,34 @@ func IoctlOutSize(cmd uint64) int {
 		return 36 // struct termios (the kernel's, without speeds)
 	case unix.TIOCGWINSZ:
 		return 8 // struct winsize
-	case unix.TIOCGPGRP, unix.TIOCGSID, fionread, unix.TIOCOUTQ, unix.TIOCMGET:
+	case unix.TIOCGPGRP, unix.TIOCGSID, fionread, unix.TIOCOUTQ, unix.TIOCMGET, unix.TIOCGETD:
 		return 4
+	}
+	return 0
+}
+
+// IoctlInSize returns how many bytes an ioctl reads through its third
+// argument, what the recording captures at entry: _IOC_SIZE for commands
+// with _IOC_WRITE (but FICLONE's, a descriptor), the struct size for the
+// legacy tty commands that take one, 0 otherwise.
+func IoctlInSize(cmd uint64) int {
+	c := uint32(cmd)
+	const iocWrite = 1
+	if c == ficlone {
+		return 0
+	}
+	if (c>>30)&iocWrite != 0 {
+		return int((c >> 16) & 0x3fff)
+	}
+	switch c {
+	case unix.TCSETS, unix.TCSETSW, unix.TCSETSF:
+		return 36
+	case unix.TIOCSWINSZ:
+		return 8
+	case unix.TIOCSPGRP, fionbio, fioasync:
+		return 4
+	case unix.TIOCSTI:
+		return 1
 	}
 	return 0
 }

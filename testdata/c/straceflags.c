@@ -23,6 +23,15 @@
  *               nobody writes, then does what block does
  *   stack       calls write(2) from level2(), called from level1(), called
  *               from main (built with frame pointers and -g)
+ *   gaps        the structures and commands strace decodes beyond the
+ *               argument kinds: fcntl locks on ARG (F_SETLK, F_SETLKW,
+ *               F_GETLK, the F_OFD_ ones, F_SETOWN_EX, F_GETOWN_EX, a
+ *               failing F_GETLK), stat of a sticky directory ARG.d and of
+ *               a set-id file ARG.suid (newfstatat, statx), ioctls
+ *               (FICLONE, FICLONERANGE, FIONBIO, FIOCLEX, FIONCLEX,
+ *               TIOCNOTTY, TIOCSCTTY, FIOASYNC), futex ops (each prints
+ *               its own arguments), and a child that burns CPU for a
+ *               while before it exits (SIGCHLD's si_utime)
  * Exits 0; 1 if a call that should succeed fails; 2 on bad usage.
  */
 #define _GNU_SOURCE
@@ -35,10 +44,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <linux/futex.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -234,6 +247,91 @@ __attribute__((noinline)) static void level2(void)
 		die("write");
 }
 
+static long futex(int *uaddr, int op, unsigned val, unsigned long val2, int *uaddr2, unsigned val3)
+{
+	return syscall(SYS_futex, uaddr, op, val, val2, uaddr2, val3);
+}
+
+static int gaps(const char *path)
+{
+	char name[4096];
+	int fd = open(path, O_RDWR);
+	if (fd < 0)
+		die("open");
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 10};
+	if (fcntl(fd, F_SETLK, &fl) < 0 || fcntl(fd, F_SETLKW, &fl) < 0 || fcntl(fd, F_GETLK, &fl) < 0)
+		die("fcntl lock");
+	struct flock ofd = {.l_type = F_RDLCK, .l_whence = SEEK_CUR, .l_start = 100, .l_len = 0};
+	if (fcntl(fd, F_OFD_SETLK, &ofd) < 0 || fcntl(fd, F_OFD_SETLKW, &ofd) < 0)
+		die("fcntl ofd lock");
+	ofd.l_type = F_WRLCK;
+	ofd.l_whence = SEEK_SET;
+	ofd.l_start = 200;
+	if (fcntl(fd, F_OFD_GETLK, &ofd) < 0)
+		die("fcntl F_OFD_GETLK");
+	fcntl(fd, F_GETLK, (void *)8);
+	struct f_owner_ex own = {.type = F_OWNER_PGRP, .pid = 0};
+	if (fcntl(fd, F_SETOWN_EX, &own) < 0 || fcntl(fd, F_GETOWN_EX, &own) < 0)
+		die("fcntl owner");
+
+	struct stat st;
+	struct statx stx;
+	snprintf(name, sizeof name, "%s.d", path);
+	rmdir(name);
+	if (mkdir(name, 0700) < 0 || chmod(name, 01777) < 0)
+		die("mkdir");
+	if (stat(name, &st) < 0 || statx(AT_FDCWD, name, 0, STATX_MODE | STATX_SIZE, &stx) < 0)
+		die("stat dir");
+	rmdir(name);
+	snprintf(name, sizeof name, "%s.suid", path);
+	int fd2 = open(name, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (fd2 < 0 || fchmod(fd2, 06755) < 0)
+		die("suid file");
+	if (stat(name, &st) < 0)
+		die("stat suid");
+	unlink(name);
+
+	int one = 1;
+	ioctl(fd2, FICLONE, fd);
+	struct file_clone_range r = {.src_fd = fd, .src_offset = 0, .src_length = 4096, .dest_offset = 0};
+	ioctl(fd2, FICLONERANGE, &r);
+	ioctl(fd2, FIONBIO, &one);
+	ioctl(fd2, FIOCLEX);
+	ioctl(fd2, FIONCLEX);
+	ioctl(fd2, FIOASYNC, &one);
+	ioctl(fd2, TIOCNOTTY);
+	ioctl(fd2, TIOCSCTTY, 0);
+
+	int word = 0, other = 0;
+	struct timespec ts = {0, 1000};
+	futex(&word, FUTEX_WAKE_PRIVATE, 1, 0, NULL, 0);
+	futex(&word, FUTEX_WAIT_PRIVATE, 1, 0, NULL, 0);
+	futex(&word, FUTEX_WAIT, 0, (unsigned long)&ts, NULL, 0);
+	futex(&word, FUTEX_WAIT_BITSET | FUTEX_CLOCK_REALTIME, 0, (unsigned long)&ts, NULL, 0xff);
+	futex(&word, FUTEX_WAKE_BITSET_PRIVATE, 1, 0, NULL, FUTEX_BITSET_MATCH_ANY);
+	futex(&word, FUTEX_REQUEUE_PRIVATE, 1, 2, &other, 0);
+	futex(&word, FUTEX_CMP_REQUEUE, 1, 2, &other, 0);
+	futex(&word, FUTEX_WAKE_OP_PRIVATE, 1, 2, &other, FUTEX_OP(FUTEX_OP_ADD, 1, FUTEX_OP_CMP_GT, 0));
+	futex(&word, FUTEX_WAKE_OP, 1, 2, &other, 0x7fffffff);
+	futex(&word, FUTEX_TRYLOCK_PI, 0, 0, NULL, 0);
+	futex(&word, FUTEX_UNLOCK_PI, 0, 0, NULL, 0);
+	futex(&word, 99, 1, 2, &other, 5);
+	close(fd2);
+
+	pid_t pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (pid == 0) {
+		volatile long x = 0;
+		for (long i = 0; i < 100000000; i++)
+			x += i;
+		_exit(0);
+	}
+	if (waitpid(pid, NULL, 0) != pid)
+		die("waitpid");
+	return 0;
+}
+
 __attribute__((noinline)) static void level1(void)
 {
 	level2();
@@ -257,6 +355,8 @@ int main(int argc, char **argv)
 		return block();
 	if (!strcmp(m, "blockthreads"))
 		return blockthreads();
+	if (!strcmp(m, "gaps"))
+		return gaps(arg);
 	if (!strcmp(m, "stack")) {
 		level1();
 		return 0;

@@ -76,7 +76,7 @@ const (
 	KindStructInOut // fixed-size struct the kernel reads at entry and may rewrite; Size bytes (socklen_t *, select timeout, adjtimex)
 	KindMsghdrIn    // struct msghdr * the kernel reads (sendmsg): name, iovecs, control
 	KindMsghdrOut   // struct msghdr * whose iovecs the kernel fills (recvmsg): total clamped by the return value; name, control and flags rewritten
-	KindCmdArg      // meaning depends on a command argument (fcntl, ioctl-like multiplexers: prctl, ptrace, keyctl, bpf, futex's timeout/val2): integer or pointer, direction unknown to the model; printed in hex, never captured as memory
+	KindCmdArg      // meaning depends on a command argument (fcntl, ioctl-like multiplexers: prctl, ptrace, keyctl, bpf, futex's timeout/val2): integer or pointer, direction unknown to the model; printed in hex, captured as memory only where Syscall.CmdMem lists a struct for the command
 )
 
 // NoArg marks an Arg.SizeArg that does not apply.
@@ -142,6 +142,42 @@ type Syscall struct {
 	// IDs lists where the call carries a pid or an id the kernel hands
 	// out (internal/mkabi/spec_ids.go, and every pid_t argument).
 	IDs []IDRef
+	// CmdMem lists the structs a KindCmdArg argument points to for some
+	// values of a command argument (internal/mkabi/spec_cmdmem.go):
+	// fcntl's struct flock for F_SETLK and F_GETLK.
+	CmdMem []CmdMem
+}
+
+// CmdMem is a struct a command-dependent argument (KindCmdArg) points to
+// when the command argument If equals IfVal (the bits of it IfMask
+// selects, when not 0: futex's op without its flags): what record captures, replay
+// may write and the decoder prints, as for KindStructIn (In),
+// KindStructOut (Out) or KindStructInOut (both).
+type CmdMem struct {
+	Arg    int8   // the pointer argument
+	Size   uint16 // bytes on x86_64
+	If     int8   // the command argument
+	IfVal  uint64
+	IfMask uint64 // 0: all of the command's bits
+	In     bool   // the kernel reads it at entry
+	Out    bool   // the kernel writes it when the call succeeds
+}
+
+// CmdMemFor returns the struct argument arg points to for a call made
+// with args, or nil when it points to none the table knows (or is no
+// pointer for that command).
+func (s *Syscall) CmdMemFor(args *[6]uint64, arg int) *CmdMem {
+	for i := range s.CmdMem {
+		m := &s.CmdMem[i]
+		cmd := args[m.If]
+		if m.IfMask != 0 {
+			cmd &= m.IfMask
+		}
+		if int(m.Arg) == arg && cmd == m.IfVal {
+			return m
+		}
+	}
+	return nil
 }
 
 // IDKind says what namespace an id belongs to: replay keeps one map from

@@ -349,7 +349,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "fd", Type: "unsigned int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "cmd", Type: "unsigned int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagFcntlCmd},
 		{Name: "arg", Type: "unsigned long", Kind: KindCmdArg, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassDesc, Replay: ReplayFDInfo, IDs: []IDRef{{Kind: IDPid, Arg: 2, Off: -1, If: 1, IfVal: 0x8}, {Kind: IDPid, Arg: 2, Off: 4, If: 1, IfVal: 0xf}, {Kind: IDPid, Arg: 2, Off: 4, Out: true, If: 1, IfVal: 0x10}, {Kind: IDPid, Arg: 6, Off: -1, Out: true, If: 1, IfVal: 0x9}}},
+	}, Ret: RetInt, Class: ClassDesc, Replay: ReplayFDInfo, IDs: []IDRef{{Kind: IDPid, Arg: 2, Off: -1, If: 1, IfVal: 0x8}, {Kind: IDPid, Arg: 2, Off: 4, If: 1, IfVal: 0xf}, {Kind: IDPid, Arg: 2, Off: 4, Out: true, If: 1, IfVal: 0x10}, {Kind: IDPid, Arg: 2, Off: 24, Out: true, If: 1, IfVal: 0x5}, {Kind: IDPid, Arg: 6, Off: -1, Out: true, If: 1, IfVal: 0x9}}, CmdMem: []CmdMem{{Arg: 2, Size: 32, If: 1, IfVal: 0x6, In: true}, {Arg: 2, Size: 32, If: 1, IfVal: 0x7, In: true}, {Arg: 2, Size: 32, If: 1, IfVal: 0x25, In: true}, {Arg: 2, Size: 32, If: 1, IfVal: 0x26, In: true}, {Arg: 2, Size: 32, If: 1, IfVal: 0x5, In: true, Out: true}, {Arg: 2, Size: 32, If: 1, IfVal: 0x24, In: true, Out: true}, {Arg: 2, Size: 8, If: 1, IfVal: 0xf, In: true}, {Arg: 2, Size: 8, If: 1, IfVal: 0x10, Out: true}}},
 	{Nr: 73, Name: "flock", Args: []Arg{
 		{Name: "fd", Type: "unsigned int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "cmd", Type: "unsigned int", Kind: KindInt, SizeArg: NoArg},
@@ -877,7 +877,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "utime", Type: "const struct __kernel_timespec *", Kind: KindCmdArg, SizeArg: NoArg},
 		{Name: "uaddr2", Type: "u32 *", Kind: KindHex, SizeArg: NoArg},
 		{Name: "val3", Type: "u32", Kind: KindUint, SizeArg: NoArg},
-	}, Ret: RetInt, Class: 0, Replay: ReplayNoise},
+	}, Ret: RetInt, Class: 0, Replay: ReplayNoise, CmdMem: []CmdMem{{Arg: 3, Size: 16, If: 1, IfVal: 0x0, IfMask: 0x7f, In: true}, {Arg: 3, Size: 16, If: 1, IfVal: 0x6, IfMask: 0x7f, In: true}, {Arg: 3, Size: 16, If: 1, IfVal: 0x9, IfMask: 0x7f, In: true}, {Arg: 3, Size: 16, If: 1, IfVal: 0xb, IfMask: 0x7f, In: true}, {Arg: 3, Size: 16, If: 1, IfVal: 0xd, IfMask: 0x7f, In: true}}},
 	{Nr: 203, Name: "sched_setaffinity", Args: []Arg{
 		{Name: "pid", Type: "pid_t", Kind: KindInt, SizeArg: NoArg},
 		{Name: "len", Type: "unsigned int", Kind: KindUint, SizeArg: NoArg},

@@ -33,8 +33,14 @@ func (st *state) appendArgs(dst []byte) []byte {
 		return st.appendClone(dst)
 	case "clone3":
 		return st.appendClone3(dst)
+	case "futex":
+		return st.appendFutex(dst)
 	case "fcntl":
 		if fcntlTakesNoArg(uint32(c.Args[1])) && n > 2 {
+			n = 2
+		}
+	case "ioctl":
+		if ioctlTakesNoArg(uint32(c.Args[1])) && n > 2 {
 			n = 2
 		}
 	}
@@ -69,6 +75,12 @@ func (st *state) exitSplit(n int) int {
 			if ioctlWrites(uint32(c.Args[1])) {
 				return i
 			}
+		case abi.KindCmdArg:
+			// A struct the kernel writes back (fcntl's F_GETLK): strace
+			// prints it when the call returns.
+			if m := c.Info.CmdMemFor(&c.Args, i); m != nil && m.Out {
+				return i
+			}
 		}
 	}
 	return n
@@ -77,7 +89,7 @@ func (st *state) exitSplit(n int) int {
 // ioctlWrites reports ioctl requests whose argument the kernel fills.
 func ioctlWrites(cmd uint32) bool {
 	switch cmd {
-	case 0x5401, 0x5413, 0x541B, 0x540F, 0x5429, 0x80045430: // TCGETS, TIOCGWINSZ, FIONREAD, TIOCGPGRP, TIOCGSID, TIOCGPTN
+	case 0x5401, 0x5413, 0x541B, 0x540F, 0x5429, 0x5411, 0x5424: // TCGETS, TIOCGWINSZ, FIONREAD, TIOCGPGRP, TIOCGSID, TIOCOUTQ, TIOCGETD
 		return true
 	}
 	return cmd>>30&2 != 0 // _IOC_READ
@@ -125,7 +137,7 @@ func (st *state) appendArg(dst []byte, i int) []byte {
 		}
 	case "fcntl":
 		if i == 2 {
-			return appendFcntlArg(dst, uint32(c.Args[1]), v)
+			return st.appendFcntlArg(dst, uint32(c.Args[1]), v)
 		}
 	case "getcwd":
 		if i == 0 {
@@ -145,18 +157,6 @@ func (st *state) appendArg(dst []byte, i int) []byte {
 				return appendPtr(dst, v)
 			}
 			return st.appendStructAt(dst, "struct __kernel_timespec", 16, v)
-		}
-	case "futex":
-		if i == 3 {
-			op := c.Args[1] & 0x7f // without FUTEX_PRIVATE_FLAG and FUTEX_CLOCK_REALTIME
-			switch op {
-			case 0, 9, 11, 13: // WAIT, WAIT_BITSET, WAIT_REQUEUE_PI, LOCK_PI2
-				if v == 0 {
-					return append(dst, "NULL"...)
-				}
-				return st.appendStructAt(dst, "struct __kernel_timespec", 16, v)
-			}
-			return appendUint(dst, uint64(uint32(v)))
 		}
 	case "rseq":
 		if i == 1 {

@@ -30,6 +30,10 @@ func FuzzAppendCall(f *testing.F) {
 	f.Add(uint16(59), uint8(0), []byte{0, 0x10, 0, 0, 0, 0, 0, 0, 8, 0x10}, []byte("/bin/ls\x00\x00\x00\x00\x00\x00\x00\x00\x00"), int64(0), true, uint8(4))
 	f.Add(uint16(0), uint8(1), []byte{3, 0, 0, 0, 0, 0, 0, 0, 0, 0x10}, []byte("abcdef"), int64(6), true, uint8(0))
 	f.Add(uint16(20), uint8(0), []byte{}, []byte{}, int64(-14), false, uint8(1))
+	// fcntl F_GETLK and futex FUTEX_WAKE_OP, ioctl FICLONERANGE: structs and commands.
+	f.Add(uint16(72), uint8(0), []byte{3, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0x10}, make([]byte, 32), int64(0), true, uint8(0))
+	f.Add(uint16(202), uint8(0), []byte{0, 0x10, 0, 0, 0, 0, 0, 0, 0x85, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0x10, 0, 0, 0, 0, 0, 0, 0, 0x10, 0, 0, 0, 0, 0, 0, 0, 0x10, 0, 0x14}, make([]byte, 16), int64(0), true, uint8(0))
+	f.Add(uint16(16), uint8(0), []byte{4, 0, 0, 0, 0, 0, 0, 0, 0x0d, 0x94, 0x20, 0x40, 0, 0, 0, 0, 0, 0x10}, make([]byte, 32), int64(-95), true, uint8(0))
 	f.Fuzz(func(t *testing.T, nr uint16, arch uint8, rawArgs []byte, mem []byte, ret int64, exited bool, strSize uint8) {
 		c := &Call{Arch: abi.Arch(arch % 3), Nr: int(nr % 512), Ret: ret, Exited: exited}
 		if c.Arch == abi.ArchX86_64 {

@@ -143,7 +143,7 @@ func TestAppendSiginfo(t *testing.T) {
 		{siginfo(17, 0, 1, int32(7674), int32(0), int32(3), int32(0), 0, 0),
 			"{si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=7674, si_uid=0, si_status=3, si_utime=0, si_stime=0}"},
 		{siginfo(17, 0, 2, int32(7675), int32(0), int32(9), int32(0), 1, 2),
-			"{si_signo=SIGCHLD, si_code=CLD_KILLED, si_pid=7675, si_uid=0, si_status=SIGKILL, si_utime=1, si_stime=2}"},
+			"{si_signo=SIGCHLD, si_code=CLD_KILLED, si_pid=7675, si_uid=0, si_status=SIGKILL, si_utime=1 /* 0.01 s */, si_stime=2 /* 0.02 s */}"},
 		{siginfo(17, 0, 6, int32(10522), int32(0), int32(18), int32(0), 0, 0),
 			"{si_signo=SIGCHLD, si_code=CLD_CONTINUED, si_pid=10522, si_uid=0, si_status=SIGCONT, si_utime=0, si_stime=0}"},
 		{siginfo(10, 0, 0, int32(7673), int32(0)), "{si_signo=SIGUSR1, si_code=SI_USER, si_pid=7673, si_uid=0}"},
@@ -178,6 +178,12 @@ func TestAllocs(t *testing.T) {
 		mk(t, "newfstatat", 0, 3, path, stb, 0x1000),
 		mk(t, "mmap", 0x7f0000000000, 0, 8192, 3, 0x22, uint64(0xffffffffffffffff), 0),
 		mk(t, "openat", -2, uint64(0xffffffffffffff9c), path, 0x80000, 0),
+		mk(t, "fcntl", 0, 3, 6, m.alloc(le(uint16(1), uint16(0), uint32(0), 0, 10, int32(0), uint32(0)))),
+		mk(t, "fcntl", 0, 3, 5, m.alloc(le(uint16(2), uint16(0), uint32(0), 0, 10, int32(0), uint32(0)))),
+		mk(t, "futex", -110, 0x1000, 0x109, 0, m.alloc(le(0, 1000)), 0, 0xff),
+		mk(t, "futex", 0, 0x1000, 0x85, 1, 2, 0x2000, 0x14001000),
+		mk(t, "ioctl", -95, 4, 0x4020940d, m.alloc(le(3, 1, 2, 3))),
+		mk(t, "ioctl", -95, 4, 0x40049409, 3),
 	}
 	dst := make([]byte, 0, 4096)
 	o := &Options{}

@@ -144,9 +144,9 @@ func appendSiginfo(dst []byte, b []byte) []byte {
 			dst = appendSignal(dst, status)
 		}
 		dst = append(dst, ", si_utime="...)
-		dst = appendInt(dst, int64(le64(u[16:])))
+		dst = appendClock(dst, le64(u[16:]))
 		dst = append(dst, ", si_stime="...)
-		dst = appendInt(dst, int64(le64(u[24:])))
+		dst = appendClock(dst, le64(u[24:]))
 	case sigSEGV, sigBUS, sigILL, sigFPE, sigTRAP:
 		dst = append(dst, ", si_addr="...)
 		dst = appendPtr(dst, le64(u))
@@ -176,6 +176,24 @@ func appendSiginfo(dst []byte, b []byte) []byte {
 		}
 	}
 	return append(dst, '}')
+}
+
+// clockTicks is the clock tick rate clock_t values count in (USER_HZ,
+// sysconf(_SC_CLK_TCK)): 100 on every Linux x86_64 kernel.
+const clockTicks = 100
+
+// appendClock appends a clock_t as strace does: the ticks, with the
+// seconds they make in a comment when not zero: "3 /* 0.03 s */".
+func appendClock(dst []byte, v uint64) []byte {
+	dst = appendUint(dst, v)
+	if v == 0 {
+		return dst
+	}
+	dst = append(dst, " /* "...)
+	dst = appendUint(dst, v/clockTicks)
+	frac := v % clockTicks
+	dst = append(dst, '.', byte('0'+frac/10), byte('0'+frac%10))
+	return append(dst, " s */"...)
 }
 
 // appendSyscallNr appends __NR_name, or the number when it has no name.

@@ -157,10 +157,11 @@ var fileTypes = [...]struct {
 	{0040000, "S_IFDIR"}, {0020000, "S_IFCHR"}, {0010000, "S_IFIFO"},
 }
 
-// appendFileMode appends st_mode: S_IFREG|0644.
+// appendFileMode appends st_mode as strace's print_symbolic_mode_t does:
+// S_IFREG|0644, S_IFDIR|S_ISVTX|0777; the whole mode in octal when its
+// file type has no name.
 func appendFileMode(dst []byte, m uint32) []byte {
-	t := m & 0170000
-	if t != 0 {
+	if t := m & 0170000; t != 0 {
 		named := false
 		for _, ft := range fileTypes {
 			if ft.bits == t {
@@ -170,11 +171,20 @@ func appendFileMode(dst []byte, m uint32) []byte {
 			}
 		}
 		if !named {
-			dst = appendOctalMode(dst, uint64(t))
+			return appendOctalMode(dst, uint64(m))
 		}
 		dst = append(dst, '|')
 	}
-	return appendOctalMode(dst, uint64(m&07777))
+	if m&04000 != 0 {
+		dst = append(dst, "S_ISUID|"...)
+	}
+	if m&02000 != 0 {
+		dst = append(dst, "S_ISGID|"...)
+	}
+	if m&01000 != 0 {
+		dst = append(dst, "S_ISVTX|"...)
+	}
+	return appendOctalMode(dst, uint64(m&0777))
 }
 
 // appendMakedev appends a device number: makedev(0x1, 0x3).
@@ -585,10 +595,33 @@ func (st *state) appendClone3(dst []byte) []byte {
 // ioctl commands strace names that are common enough to matter.
 var ioctlNames = map[uint32]string{
 	0x5401: "TCGETS", 0x5402: "TCSETS", 0x5403: "TCSETSW", 0x5404: "TCSETSF",
-	0x540B: "TCFLSH", 0x540E: "TIOCSCTTY", 0x540F: "TIOCGPGRP", 0x5410: "TIOCSPGRP",
-	0x5413: "TIOCGWINSZ", 0x5414: "TIOCSWINSZ", 0x541B: "FIONREAD", 0x5421: "FIONBIO",
-	0x5450: "FIONCLEX", 0x5451: "FIOCLEX", 0x5452: "FIOASYNC", 0x80045430: "TIOCGPTN",
-	0x40045431: "TIOCSPTLCK", 0x5429: "TIOCGSID",
+	0x5409: "TCSBRK", 0x540A: "TCXONC", 0x540B: "TCFLSH", 0x540C: "TIOCEXCL", 0x540D: "TIOCNXCL",
+	0x540E: "TIOCSCTTY", 0x540F: "TIOCGPGRP", 0x5410: "TIOCSPGRP", 0x5411: "TIOCOUTQ", 0x5412: "TIOCSTI",
+	0x5413: "TIOCGWINSZ", 0x5414: "TIOCSWINSZ", 0x541B: "FIONREAD", 0x5421: "FIONBIO", 0x5422: "TIOCNOTTY",
+	0x5424: "TIOCGETD", 0x5427: "TIOCSBRK", 0x5428: "TIOCCBRK", 0x5429: "TIOCGSID", 0x5441: "TIOCGPTPEER",
+	0x5450: "FIONCLEX", 0x5451: "FIOCLEX", 0x5452: "FIOASYNC", 0x5460: "FIOQSIZE",
+	0x80045430: "TIOCGPTN", 0x40045431: "TIOCSPTLCK", 0x80045439: "TIOCGPTLCK", 0x80045440: "TIOCGEXCL",
+	0x2: "FIGETBSZ",
+	// The btrfs names come first: strace lists both, as the kernel
+	// defines the generic ones with the same numbers.
+	ioctlFiclone: "BTRFS_IOC_CLONE or FICLONE", ioctlFicloneRange: "BTRFS_IOC_CLONE_RANGE or FICLONERANGE",
+	0xc0189436: "BTRFS_IOC_FILE_EXTENT_SAME or FIDEDUPERANGE",
+}
+
+// ioctl commands decoded below.
+const (
+	ioctlFiclone      = 0x40049409 // _IOW(0x94, 9, int)
+	ioctlFicloneRange = 0x4020940d // _IOW(0x94, 13, struct file_clone_range)
+)
+
+// ioctlTakesNoArg reports the ioctl commands strace prints with two
+// arguments: the ones without a parameter.
+func ioctlTakesNoArg(cmd uint32) bool {
+	switch cmd {
+	case 0x5450, 0x5451, 0x5422, 0x540C, 0x540D, 0x5427, 0x5428: // FIONCLEX, FIOCLEX, TIOCNOTTY, TIOCEXCL, TIOCNXCL, TIOCSBRK, TIOCCBRK
+		return true
+	}
+	return false
 }
 
 // appendIoctlCmd appends an ioctl request: its name or hex.
@@ -598,6 +631,9 @@ func appendIoctlCmd(dst []byte, cmd uint32) []byte {
 	}
 	return appendHexZero(dst, uint64(cmd))
 }
+
+// tcxonc names TCXONC's argument.
+var tcxonc = [...]string{"TCOOFF", "TCOON", "TCIOFF", "TCION"}
 
 // appendIoctlArg appends ioctl's third argument for the commands decoded.
 func (st *state) appendIoctlArg(dst []byte, cmd uint32, v uint64) []byte {
@@ -617,7 +653,8 @@ func (st *state) appendIoctlArg(dst []byte, cmd uint32, v uint64) []byte {
 		dst = append(dst, ", ws_ypixel="...)
 		dst = appendUint(dst, uint64(le16(b[6:])))
 		return append(dst, '}')
-	case 0x541B, 0x540F, 0x5429, 0x80045430: // FIONREAD, TIOCGPGRP, TIOCGSID, TIOCGPTN: int out
+	case 0x541B, 0x540F, 0x5429, 0x80045430, 0x5411, 0x5424, 0x80045440:
+		// FIONREAD, TIOCGPGRP, TIOCGSID, TIOCGPTN, TIOCOUTQ, TIOCGETD, TIOCGEXCL: int out
 		if v == 0 || !c.succeeded() || !readFull(st.mem, st.word[:4], v) {
 			return appendPtr(dst, v)
 		}
@@ -631,8 +668,39 @@ func (st *state) appendIoctlArg(dst []byte, cmd uint32, v uint64) []byte {
 		dst = append(dst, '[')
 		dst = appendInt(dst, int64(int32(le32(st.word[:]))))
 		return append(dst, ']')
-	case 0x5450, 0x5451, 0x540E, 0x540B: // no pointer argument
+	case 0x540E, 0x5409, ioctlFiclone: // TIOCSCTTY, TCSBRK: an int; FICLONE: the source descriptor
+		if cmd == ioctlFiclone {
+			return st.appendFD(dst, int32(v))
+		}
+		return appendInt(dst, int64(int32(v)))
+	case 0x540B: // TCFLSH
 		return appendUint(dst, v)
+	case 0x540A: // TCXONC
+		if v < uint64(len(tcxonc)) {
+			return append(dst, tcxonc[v]...)
+		}
+		dst = appendHexZero(dst, v)
+		return append(dst, " /* TC??? */"...)
+	case 0x5412: // TIOCSTI: the character
+		if v == 0 {
+			return appendPtr(dst, v)
+		}
+		return st.appendBuf(dst, v, 1, false)
+	case ioctlFicloneRange:
+		// struct file_clone_range {s64 src_fd; u64 src_offset, src_length, dest_offset}
+		b := st.raw[:32]
+		if v == 0 || !readFull(st.mem, b, v) {
+			return appendPtr(dst, v)
+		}
+		dst = append(dst, "{src_fd="...)
+		dst = st.appendFD(dst, int32(le64(b)))
+		dst = append(dst, ", src_offset="...)
+		dst = appendUint(dst, le64(b[8:]))
+		dst = append(dst, ", src_length="...)
+		dst = appendUint(dst, le64(b[16:]))
+		dst = append(dst, ", dest_offset="...)
+		dst = appendUint(dst, le64(b[24:]))
+		return append(dst, '}')
 	}
 	return appendPtr(dst, v)
 }
@@ -662,8 +730,20 @@ func appendFDFlags(dst []byte, v uint64) []byte {
 	return appendHexZero(dst, v)
 }
 
+// fcntl commands whose argument points to a struct.
+const (
+	fGetlk     = 5
+	fSetlk     = 6
+	fSetlkw    = 7
+	fSetownEx  = 15
+	fGetownEx  = 16
+	fOFDGetlk  = 36
+	fOFDSetlk  = 37
+	fOFDSetlkw = 38
+)
+
 // appendFcntlArg appends fcntl's third argument by command.
-func appendFcntlArg(dst []byte, cmd uint32, v uint64) []byte {
+func (st *state) appendFcntlArg(dst []byte, cmd uint32, v uint64) []byte {
 	switch cmd {
 	case 2: // F_SETFD
 		return appendFDFlags(dst, v)
@@ -671,8 +751,67 @@ func appendFcntlArg(dst []byte, cmd uint32, v uint64) []byte {
 		return abi.FlagOpenBits.Append(dst, uint64(uint32(v)))
 	case 0, 1030, 8, 10, 1024, 1031, 1033: // F_DUPFD, F_DUPFD_CLOEXEC, F_SETOWN, F_SETSIG, F_SETLEASE, F_SETPIPE_SZ, F_ADD_SEALS
 		return appendInt(dst, int64(int32(v)))
+	case fSetlk, fSetlkw, fOFDSetlk, fOFDSetlkw:
+		return st.appendFlock(dst, v, false)
+	case fGetlk, fOFDGetlk:
+		// The lock found, which the kernel wrote back: with its owner.
+		if !st.c.succeeded() {
+			return appendPtr(dst, v)
+		}
+		return st.appendFlock(dst, v, true)
+	case fSetownEx, fGetownEx:
+		if v == 0 || (cmd == fGetownEx && !st.c.succeeded()) || !readFull(st.mem, st.word[:8], v) {
+			return appendPtr(dst, v)
+		}
+		// struct f_owner_ex {int type; pid_t pid;}
+		dst = append(dst, "{type="...)
+		dst = appendXval(dst, uint64(le32(st.word[:])), fOwnerTypes[:], " /* F_OWNER_??? */")
+		dst = append(dst, ", pid="...)
+		dst = appendInt(dst, int64(int32(le32(st.word[4:]))))
+		return append(dst, '}')
 	}
 	return appendPtr(dst, v)
+}
+
+// Names in struct flock and struct f_owner_ex.
+var (
+	flockTypes  = [...]string{0: "F_RDLCK", 1: "F_WRLCK", 2: "F_UNLCK", 4: "F_EXLCK", 8: "F_SHLCK"}
+	seekWhences = [...]string{"SEEK_SET", "SEEK_CUR", "SEEK_END", "SEEK_DATA", "SEEK_HOLE"}
+	fOwnerTypes = [...]string{"F_OWNER_TID", "F_OWNER_PID", "F_OWNER_PGRP"}
+)
+
+// appendXval appends v's name in names, or v in hex followed by unknown
+// (strace's printxval).
+func appendXval(dst []byte, v uint64, names []string, unknown string) []byte {
+	if v < uint64(len(names)) && names[v] != "" {
+		return append(dst, names[v]...)
+	}
+	dst = appendHexZero(dst, v)
+	return append(dst, unknown...)
+}
+
+// appendFlock appends the struct flock at v as strace does:
+// {l_type=F_WRLCK, l_whence=SEEK_SET, l_start=0, l_len=10}, and l_pid
+// for the lock F_GETLK found.
+func (st *state) appendFlock(dst []byte, v uint64, getlk bool) []byte {
+	// struct flock {short l_type, l_whence; off_t l_start, l_len; pid_t l_pid;}
+	b := st.raw[:32]
+	if v == 0 || !readFull(st.mem, b, v) {
+		return appendPtr(dst, v)
+	}
+	dst = append(dst, "{l_type="...)
+	dst = appendXval(dst, uint64(le16(b)), flockTypes[:], " /* F_??? */")
+	dst = append(dst, ", l_whence="...)
+	dst = appendXval(dst, uint64(le16(b[2:])), seekWhences[:], " /* SEEK_??? */")
+	dst = append(dst, ", l_start="...)
+	dst = appendInt(dst, int64(le64(b[8:])))
+	dst = append(dst, ", l_len="...)
+	dst = appendInt(dst, int64(le64(b[16:])))
+	if getlk {
+		dst = append(dst, ", l_pid="...)
+		dst = appendInt(dst, int64(int32(le32(b[24:]))))
+	}
+	return append(dst, '}')
 }
 
 // epollEventSize is the size of the packed x86_64 struct epoll_event.

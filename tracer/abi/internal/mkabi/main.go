@@ -380,6 +380,11 @@ func entry(s sysnum, args []tpArg, sp spec) (string, error) {
 		return "", err
 	}
 	b.WriteString(ids)
+	cm, err := cmdMemLiteral(s.name, args)
+	if err != nil {
+		return "", err
+	}
+	b.WriteString(cm)
 	b.WriteString("},\n")
 	return b.String(), nil
 }

@@ -29,7 +29,7 @@ var idSpecs = map[string]string{
 	// pids inside structures and behind commands
 	"capget": "0:pid@4",
 	"capset": "0:pid@4",
-	"fcntl":  "2:pid?1=8 ret:pid?1=9 2:pid@4?1=15 2:pid@4/out?1=16", // F_SETOWN, F_GETOWN, F_SETOWN_EX, F_GETOWN_EX
+	"fcntl":  "2:pid?1=8 ret:pid?1=9 2:pid@4?1=15 2:pid@4/out?1=16 2:pid@24/out?1=5", // F_SETOWN, F_GETOWN, F_SETOWN_EX, F_GETOWN_EX, F_GETLK's l_pid
 	"ioctl": "2:pid@0?1=0x8901 2:pid@0?1=0x8902 2:pid@0/out?1=0x8903 2:pid@0/out?1=0x8904 " + // FIOSETOWN, SIOCSPGRP, FIOGETOWN, SIOCGPGRP
 		"2:pid@0?1=0x5410 2:pid@0/out?1=0x540f 2:pid@0/out?1=0x5429", // TIOCSPGRP, TIOCGPGRP, TIOCGSID
 	"ioprio_get":      "1:pid?0=1 1:pid?0=2", // IOPRIO_WHO_PROCESS, IOPRIO_WHO_PGRP

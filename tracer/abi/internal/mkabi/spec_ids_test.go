@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -55,4 +56,39 @@ func FuzzParseIDToken(f *testing.F) {
 			t.Fatalf("parseIDToken(%q) = %+v", tok, r)
 		}
 	})
+}
+
+func TestParseCmdMemToken(t *testing.T) {
+	for _, tc := range []struct {
+		tok  string
+		want []cmdMemRef
+		err  bool
+	}{
+		{tok: "2:32/in?1=6,7", want: []cmdMemRef{
+			{arg: 2, size: 32, in: true, ifArg: 1, ifMask: ^uint64(0), ifVal: 6},
+			{arg: 2, size: 32, in: true, ifArg: 1, ifMask: ^uint64(0), ifVal: 7}}},
+		{tok: "2:8/out?1=0x10", want: []cmdMemRef{{arg: 2, size: 8, out: true, ifArg: 1, ifMask: ^uint64(0), ifVal: 16}}},
+		{tok: "0:16/inout?1&0x7f=9", want: []cmdMemRef{{arg: 0, size: 16, in: true, out: true, ifArg: 1, ifMask: 0x7f, ifVal: 9}}},
+		{tok: "2:32/in", err: true},
+		{tok: "2:32?1=5", err: true},
+		{tok: "2:0/in?1=5", err: true},
+		{tok: "3:32/in?1=5", err: true},
+		{tok: "2:32/up?1=5", err: true},
+		{tok: "2:32/in?2=5", err: true},
+		{tok: "2:32/in?1&0x7f=0x80", err: true},
+		{tok: "2:32/in?1&0=1", err: true},
+		{tok: "2:32/in?1=x", err: true},
+	} {
+		got, err := parseCmdMemToken(tc.tok, 3)
+		if (err != nil) != tc.err || (err == nil && !slices.Equal(got, tc.want)) {
+			t.Errorf("parseCmdMemToken(%q) = %+v, %v; want %+v, error %v", tc.tok, got, err, tc.want, tc.err)
+		}
+	}
+	for name, s := range cmdMemSpecs {
+		for _, tok := range strings.Fields(s) {
+			if _, err := parseCmdMemToken(tok, 6); err != nil {
+				t.Errorf("%s: %v", name, err)
+			}
+		}
+	}
 }
