@@ -238,8 +238,7 @@ func blocking(sc *tracer.Syscall, e *entry) bool {
 // any more.
 func (rp *Replayer) atStop(th *thread) {
 	if b := rp.book; b != nil && b.runner == th {
-		b.runner = nil
-		b.solo.Set(nil, false)
+		b.runner = nil // (b.solo keeps its turn, which goOn may go on with)
 	}
 }
 
@@ -325,9 +324,18 @@ func (rp *Replayer) goOn(th *thread, exit bool) {
 			e.exited = true // or it never returns (exit)
 		}
 	}
+	counted := th.holdE != nil && b.counts(th.holdE)
 	th.hold, th.holdE = holdNone, nil
 	if b.mode == OrderStrict {
 		// Into a call that waits too: the others go once it waits.
+		if !counted && !th.exiting && b.solo.Thread() == th.tt {
+			// A call outside the order (a sched_yield, a clock read of a
+			// recording made without chaos): the same turn goes on, and
+			// its CPU time counts on, so that a thread spinning on such
+			// calls for one replay holds back lets the others go.
+			b.runner = th
+			return
+		}
 		b.runner = th
 		b.solo.Set(th.tt, !exit && th.exiting)
 	}
@@ -376,7 +384,7 @@ func (rp *Replayer) Release(t *tracer.Thread) bool {
 // may still reach its turn.
 func (rp *Replayer) anyRunning() bool {
 	for _, o := range rp.threads {
-		if o.tt != nil && o.hold == holdNone && !o.gone && !o.tt.Waiting() {
+		if o.tt != nil && o.hold == holdNone && !o.gone && !o.exiting && !o.tt.Waiting() {
 			return true
 		}
 	}
