@@ -234,6 +234,13 @@ func blocking(sc *tracer.Syscall, e *entry) bool {
 	return false
 }
 
+// unordered reports whether the replay no longer keeps the order: it
+// stopped, departed (an injection changed the run), or diverged (with
+// --lenient it goes on, but the recorded order no longer says what comes
+// next: holding threads to it would only make them wait for calls that
+// never come).
+func (rp *Replayer) unordered() bool { return rp.stopped || rp.dep != nil || rp.reports > 0 }
+
 // atStop notes that th is at a stop: if it was running alone, it is not
 // any more.
 func (rp *Replayer) atStop(th *thread) {
@@ -256,7 +263,7 @@ func (rp *Replayer) orderEnter(sc *tracer.Syscall, act *tracer.Action) {
 	if e == nil {
 		e = th.clock
 	}
-	if rp.stopped || rp.dep != nil || act.Kill {
+	if rp.unordered() || act.Kill {
 		if e != nil {
 			e.entered, e.exited = true, true
 		}
@@ -284,7 +291,7 @@ func (rp *Replayer) orderEnter(sc *tracer.Syscall, act *tracer.Action) {
 // it returned then have been entered now.
 func (rp *Replayer) orderExit(sc *tracer.Syscall, e *entry, act *tracer.Action) {
 	b := rp.book
-	if b == nil || rp.stopped || rp.dep != nil || act.Kill {
+	if b == nil || rp.unordered() || act.Kill {
 		return
 	}
 	th := rp.thread(sc.Thread.Lineage)
@@ -348,7 +355,7 @@ func (rp *Replayer) Release(t *tracer.Thread) bool {
 	if b == nil || th == nil || th.hold == holdNone {
 		return true
 	}
-	if rp.stopped || rp.dep != nil {
+	if rp.unordered() {
 		rp.goOn(th, th.atExit)
 		return true
 	}
