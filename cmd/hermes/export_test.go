@@ -278,7 +278,10 @@ func TestExportPerfettoThreads(t *testing.T) {
 			}
 		}
 	}
-	if calls != syscalls || writes < 4 || opens < 1 {
+	// The first thread whose second write fails exits the process: the
+	// others may be killed before any write of theirs (a loaded machine
+	// runs them late), so only that thread's two writes are certain.
+	if calls != syscalls || writes < 2 || opens < 1 {
 		t.Fatalf("%d syscalls (want %d), %d writes of x, %d openat of /dev/zero", calls, syscalls, writes, opens)
 	}
 
