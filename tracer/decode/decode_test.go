@@ -433,14 +433,21 @@ func TestPhases(t *testing.T) {
 		{mk(t, "exit_group", 0, 0), `exit_group(0`, `)`},
 		{&Call{Arch: abi.ArchI386, Nr: 1, Args: [6]uint64{3}}, `exit(0x3, 0, 0, 0, 0, 0`, `)`},
 	} {
-		entry := string(AppendCallEntry(nil, tt.c, m, nil))
-		exit := string(AppendCallExit(nil, tt.c, m, nil))
-		whole := string(AppendCall(nil, tt.c, m, nil))
-		if entry != tt.entry || exit != tt.exit {
-			t.Errorf("%s:\n entry %q, want %q\n exit  %q, want %q", whole, entry, tt.entry, exit, tt.exit)
-		}
-		if entry+exit != whole {
-			t.Errorf("entry %q + exit %q != %q", entry, exit, whole)
-		}
+		checkHalves(t, tt.c, m, tt.entry, tt.exit)
+	}
+}
+
+// checkHalves checks what a call prints at its entry and at its exit, and
+// that together they are what it prints whole.
+func checkHalves(t *testing.T, c *Call, m Memory, wantEntry, wantExit string) {
+	t.Helper()
+	entry := string(AppendCallEntry(nil, c, m, nil))
+	exit := string(AppendCallExit(nil, c, m, nil))
+	whole := string(AppendCall(nil, c, m, nil))
+	if entry != wantEntry || exit != wantExit {
+		t.Errorf("%s:\n entry %q, want %q\n exit  %q, want %q", whole, entry, wantEntry, exit, wantExit)
+	}
+	if entry+exit != whole {
+		t.Errorf("entry %q + exit %q != %q", entry, exit, whole)
 	}
 }

@@ -131,15 +131,7 @@ func TestGapsPhases(t *testing.T) {
 		{mk(t, "ioctl", 0, 3, 0x5411, m.alloc(le(int32(7)))), `ioctl(3, TIOCOUTQ, `, `[7])`},
 		{mk(t, "ioctl", 0, 3, 0x5451), `ioctl(3, FIOCLEX`, `)`},
 	} {
-		entry := string(AppendCallEntry(nil, tt.c, m, nil))
-		exit := string(AppendCallExit(nil, tt.c, m, nil))
-		whole := string(AppendCall(nil, tt.c, m, nil))
-		if entry != tt.entry || exit != tt.exit {
-			t.Errorf("%s:\n entry %q, want %q\n exit  %q, want %q", whole, entry, tt.entry, exit, tt.exit)
-		}
-		if entry+exit != whole {
-			t.Errorf("entry %q + exit %q != %q", entry, exit, whole)
-		}
+		checkHalves(t, tt.c, m, tt.entry, tt.exit)
 	}
 	// Before F_GETLK returns, its struct is an address.
 	c := mk(t, "fcntl", 0, 3, 5, fl)
