@@ -117,16 +117,13 @@ func (s *Solo) Set(th *Thread, exiting bool) {
 func (s *Solo) Thread() *Thread { return s.th }
 
 // Over reports whether the others may go: no thread runs alone, or it is
-// Waiting (one let into exit or exit_group: it is gone), or it ran on a
+// Waiting (one let into exit or exit_group: it is dead), or it ran on a
 // CPU for budget without reaching a trapped call (a long loop, or a spin
 // on memory another thread writes: where it is when the others go then
 // depends on timing).
 func (s *Solo) Over(budget time.Duration) bool {
 	th := s.th
-	if th == nil || (th.gone && !s.exiting) {
-		// (An exiting thread is gone for the tracer at its exit event,
-		// before the kernel clears its thread id and wakes the joiner:
-		// it is over only when /proc says it is dead.)
+	if th == nil || th.gone { // reaped: dead, its thread id cleared
 		return true
 	}
 	now := time.Now()
