@@ -3,6 +3,7 @@ package replay
 import (
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/hermes-trace/hermes/tracer"
@@ -421,6 +422,17 @@ func (rp *Replayer) relax(th *thread) {
 		what = fmt.Sprintf("call #%d %s was entered before recorded call %d", e.idx, rp.render(e), rp.turn())
 	}
 	b.notes = append(b.notes, th.lineage+" "+what)
+}
+
+// Threaded reports whether the run had more than one thread in a process
+// (a lineage "P/tN").
+func (rp *Replayer) Threaded() bool {
+	for l := range rp.threads {
+		if strings.Contains(l, "/t") {
+			return true
+		}
+	}
+	return false
 }
 
 // OrderMode returns the order the replay keeps (OrderOff for a trace

@@ -80,6 +80,7 @@ type traceInfo struct {
 	FaultStrict      bool         `json:"fault_strict"`
 	IOUringAllowed   bool         `json:"io_uring_allowed"`
 	SeedGiven        bool         `json:"seed_given"`
+	Chaos            bool         `json:"chaos"` // recorded with chaos scheduling (--chaos), its decisions from the seed
 	Pinned           bool         `json:"pinned"`
 	Summarized       bool         `json:"summarized"`
 	Stacks           bool         `json:"stacks"`
@@ -139,7 +140,7 @@ func runInfo(path string, asJSON bool, stdout io.Writer) error {
 		Extra: h.GetExtra(), Faults: []infoFault{}, Damage: []string{},
 		SettingsRecorded: major > 1 || minor >= settingsMinor, FaultScripts: []infoScript{}, FaultRules: h.GetFaultRules(),
 		FaultOnError: h.GetFaultOnError(), FaultStrict: h.GetFaultStrict(), IOUringAllowed: h.GetIoUringAllowed(),
-		SeedGiven: h.GetSeedGiven(), Pinned: h.GetPinned(),
+		SeedGiven: h.GetSeedGiven(), Chaos: h.GetChaos(), Pinned: h.GetPinned(),
 		Summarized: h.GetSummarized(), Stacks: h.GetStacks(), RedactEnv: h.GetRedactEnv(),
 	}
 	for _, fs := range h.GetFaultScripts() {
@@ -278,6 +279,9 @@ func printInfo(w io.Writer, i *traceInfo) {
 		row("seed", "%d (given with --seed)", i.Seed)
 	default:
 		row("seed", "%d (drawn at random)", i.Seed)
+	}
+	if i.Chaos {
+		row("chaos", "yes: one thread at a time, decisions from the seed (--chaos=%d makes them again)", i.Seed)
 	}
 	row("deterministic", "%s", yesNo(i.Deterministic))
 	if i.TSCTrapped {

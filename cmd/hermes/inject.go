@@ -33,9 +33,15 @@ const chaosOn = "random"
 // --NAME[=DEFAULT] rather than pflag's --NAME string[="DEFAULT"].
 type optValue struct{ p *string }
 
-func (v optValue) String() string     { return *v.p }
-func (v optValue) Set(s string) error { *v.p = s; return nil }
-func (optValue) Type() string         { return "" }
+func (v optValue) String() string { return *v.p }
+func (v optValue) Set(s string) error {
+	if s == "" {
+		return errors.New("empty: give a seed, or the flag alone for a random one")
+	}
+	*v.p = s
+	return nil
+}
+func (optValue) Type() string { return "" }
 
 // addChaosFlag adds --chaos[=SEED] (trace, record, explore).
 func addChaosFlag(f *pflag.FlagSet, p *string) {

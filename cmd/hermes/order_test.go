@@ -46,6 +46,9 @@ func TestChaosFindsRace(t *testing.T) {
 	for i := 0; i < 5; i++ {
 		replayOK(t, failing, out, 1)
 	}
+	if info, _, code := hermes(t, "info", failing); code != 0 || !strings.Contains(info, "chaos:            yes") {
+		t.Errorf("hermes info: exit %d, no chaos line:\n%s", code, info)
+	}
 }
 
 // TestOrderChaosFlagErrors: bad --order and --chaos values get one line
@@ -63,6 +66,8 @@ func TestOrderChaosFlagErrors(t *testing.T) {
 		{[]string{"record", "-o", trace + "2", "--chaos=lots", "--", "true"}, `--chaos="lots": not an unsigned integer seed`},
 		{[]string{"trace", "--chaos=-1", "--", "true"}, `--chaos="-1": not an unsigned integer seed`},
 		{[]string{"trace", "--chaos=5", "--seed", "6", "--", "true"}, "--chaos=5 and --seed 6: a run has one seed"},
+		{[]string{"trace", "--chaos=", "--", "true"}, `invalid argument "" for "--chaos" flag: empty: give a seed, or the flag alone for a random one`},
+		{[]string{"replay", "--order=", trace}, "--order=: empty (strict, relaxed or off)"},
 	} {
 		t.Run(strings.Join(tc.args[:2], " "), func(t *testing.T) {
 			_, stderr, code := hermes(t, tc.args...)

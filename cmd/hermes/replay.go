@@ -81,7 +81,7 @@ net, input, poll), or removes them with -NAME; "none" emulates nothing,
 	f.BoolVar(&o.noPin, "no-pin", false, "let the command use every CPU (see hermes trace --help)")
 	f.StringArrayVarP(&o.exprs, "expr", "e", nil, "fault `EXPR`: inject=..., fault=... (strace syntax; repeatable)")
 	f.BoolVar(&o.noFault, "no-recorded-faults", false, "leave out the faults the recording injected: the replay departs at the first (-e inject= rules can put some back; hermes explore --minimize prints such reproducers)")
-	f.StringVar(&o.order, "order", "strict", "order of the calls of different threads: `strict` (the recorded order, one thread at a time between calls), relaxed (the recorded order, threads at once between calls) or off")
+	f.StringVar(&o.order, "order", "strict", "the order, `MODE`, in which the calls of different threads go: strict (the recorded order, one thread at a time between calls), relaxed (the recorded order, threads at once between calls) or off (as they come)")
 	o.inject.addFlags(f)
 	return cmd
 }
@@ -90,6 +90,9 @@ func runReplay(o *replayOpts, path string, command []string, stderr io.Writer) e
 	classes, err := replay.ParseClasses(o.emulate)
 	if err != nil {
 		return &usageError{err}
+	}
+	if o.order == "" {
+		return &usageError{errors.New("--order=: empty (strict, relaxed or off)")}
 	}
 	order, err := replay.ParseOrder(o.order)
 	if err != nil {

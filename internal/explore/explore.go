@@ -164,6 +164,13 @@ func Explore(ctx context.Context, o Options) (*Report, error) {
 	stdout.Close()
 	stderr.Close()
 	cleanTime := time.Since(cleanStart)
+	if o.Chaos && err == nil {
+		logf("explore: the clean run ran under chaos scheduling, seed %d (--chaos=%d makes the same decisions again)", res.Seed, res.Seed)
+	}
+	chaosNote := ""
+	if o.Chaos {
+		chaosNote = fmt.Sprintf(", under chaos scheduling with seed %d", res.Seed)
+	}
 	switch {
 	case errors.Is(err, fsview.ErrUnavailable):
 		return nil, errorf("explore: %v: explore runs every try in a private view of the files and refuses to run them on the real tree", err)
@@ -172,7 +179,7 @@ func Explore(ctx context.Context, o Options) (*Report, error) {
 	case res.Interrupted:
 		return nil, errorf("explore: interrupted")
 	case res.ExitCode != 0:
-		return nil, errorf("explore: the clean run of %q failed (exit status %d; its output is in %s): explore needs a run that succeeds", strings.Join(o.Argv, " "), res.ExitCode, cleanDir)
+		return nil, errorf("explore: the clean run of %q failed (exit status %d%s; its output is in %s): explore needs a run that succeeds", strings.Join(o.Argv, " "), res.ExitCode, chaosNote, cleanDir)
 	case o.Check != "" && res.CheckStatus != 0:
 		return nil, errorf("explore: --check %q fails after the clean run (exit status %d; its output is in %s)", o.Check, res.CheckStatus, cleanDir)
 	}

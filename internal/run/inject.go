@@ -81,7 +81,7 @@ func (in *Inject) build(seed uint64, logf func(string, ...any)) (*injection, err
 	}
 	if in.Chaos {
 		inj.chaos = chaos.New(seed)
-		logf("chaos: seed %d (repeat with --chaos=%d)", seed, seed)
+		logf("chaos: seed %d (--chaos=%d makes the same decisions again; a recording replays this very run)", seed, seed)
 	}
 	opts := inject.Options{OnError: in.OnError, Log: in.Log, Reload: in.Reload, Params: in.Params}
 	if opts.Params == nil {

@@ -181,9 +181,15 @@ func Replay(ctx context.Context, o ReplayOptions) (Result, error) {
 	res, err := runTracer(ctx, cfg, 0, argv, o.Control, inj, func(t *tracer.Tracer) { rp.SetStop(func() { t.Stop(-1) }) },
 		func(res tracer.Result) error {
 			ferr := rp.Finish(res)
+			unchaotic := func() {
+				if !hdr.Chaos && rp.Threaded() {
+					logf("replay: note: the trace was recorded without --chaos, with its threads running at once: what they did between their calls came in an order the trace does not hold. Record with --chaos to replay threads exactly (README, \"Threads: ordered replay and chaos scheduling\"); --order=off may get further")
+				}
+			}
 			var d *replay.Divergence
 			if errors.As(ferr, &d) {
 				out.Divergence = d // reported already
+				unchaotic()
 				return nil
 			}
 			if ferr != nil {
@@ -196,7 +202,7 @@ func Replay(ctx context.Context, o ReplayOptions) (Result, error) {
 			out.Matched = matched
 			if n, notes := rp.Relaxed(); n > 0 {
 				out.Relaxed = n
-				logf("replay: the recorded order of calls across threads was relaxed %d times (--order=%s), first: %s", n, rp.OrderMode(), strings.Join(notes, "; "))
+				logf("replay: the recorded order of calls across threads was relaxed %d time(s) (--order=%s); first, by thread lineage and call index: %s", n, rp.OrderMode(), strings.Join(notes, "; "))
 			}
 			out.Divergences = rp.Divergences()
 			if res.Interrupted {
@@ -211,6 +217,7 @@ func Replay(ctx context.Context, o ReplayOptions) (Result, error) {
 				return nil
 			}
 			if n := rp.Divergences(); n > 0 {
+				unchaotic()
 				logf("replay: %d divergences (--lenient); %d calls matched the recording (%d emulated)", n, matched, emulated)
 				return nil
 			}
