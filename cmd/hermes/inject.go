@@ -73,7 +73,7 @@ func chaosSeed(v string, in *hrun.Inject) error {
 func (o *injectOpts) addFlags(f *pflag.FlagSet) {
 	f.StringArrayVar(&o.scripts, "inject", nil, "run the Lua `SCRIPT` on every trapped syscall (a file, or builtin:NAME; see hermes policies); repeatable: the scripts compose in order")
 	f.StringArrayVar(&o.params, "param", nil, "give `KEY=VALUE` to every script that declares KEY with hermes.param (repeatable; a KEY no script declares is an error)")
-	f.StringVar(&o.seed, "seed", "", "seed `N` for hermes.rand (default: random, printed on stderr)")
+	f.StringVar(&o.seed, "seed", "", "seed `N` for hermes.rand and --chaos (default: random, printed on stderr when a script or --chaos uses it, and stored in a recorded trace)")
 	f.StringVar(&o.onError, "on-error", "continue", "what a syscall gets when its Lua callback fails: continue, deny or kill")
 	f.BoolVar(&o.strict, "strict", false, "end the run at the first script error (a callback that fails or times out): the target is killed and hermes exits 125")
 	f.BoolVar(&o.noWatch, "no-reload", false, "do not reload the script when its file changes (SIGHUP still reloads)")
