@@ -32,6 +32,12 @@ func (rp *Replayer) decide(sc *tracer.Syscall, e *entry, act *tracer.Action) uin
 	}
 	c := rp.opts.Emulate
 	f := callFlags[sc.Nr]
+	if c&Meta != 0 && sc.Info != nil && sc.Info.StatCmd(&sc.Args) && e.s.Ret >= 0 && rp.givesBack(sc, e) {
+		// A SysV IPC object's state (IPC_STAT): the pids of its last
+		// users and its times are this run's, not the recording's.
+		rp.emulate(sc, e, act)
+		return modeEmulated
+	}
 	if f&fMeta != 0 && c&Meta != 0 && rp.givesBack(sc, e) {
 		// What a file's inode, times, owner and block count were, and
 		// the order of a directory: the view has the files' contents

@@ -25,7 +25,7 @@ func TestReplayKernelState(t *testing.T) {
 		want []string // lines the recording must have, so the test sees real values
 	}{
 		{"pids", []string{"capget: pid ", "owner_ex: ", "fiogetown: ", "ioprio: "}},
-		{"ids", []string{"msgget: ", "semget: ", "shmget: ", "add_key: "}},
+		{"ids", []string{"msgget: ", "msgctl: lspid ", "semget: ", "semctl: otime ", "shmget: ", "shmctl: cpid ", "add_key: "}},
 		{"clocks", []string{"adjtimex: ", "pipe: ino ", "memfd: ino ", "statfs: ", "sleep: interrupted left "}},
 		{"tsc", []string{"rdtsc: ", "rdtscp: "}},
 		{"timers", []string{"alarm: ", "getitimer: ", "setitimer old: ", "timer: id ", "signalfd: ", "timerfd: left ", "timerfd: expired ",

@@ -8,7 +8,8 @@
  *   pids    capget with its own pid, fcntl F_SETOWN_EX/F_GETOWN_EX and
  *           FIOSETOWN with its own pid/tid, ioprio_get of itself, kcmp of
  *           itself, move_pages of itself (no pages)
- *   ids     msgget/msgsnd/msgrcv, semget/semop, shmget/shmat, add_key and
+ *   ids     msgget/msgsnd/msgrcv, semget/semop, shmget/shmat (and IPC_STAT
+ *           of each, printing the pids and times the kernel fills), add_key and
  *           keyctl read, each id printed
  *   clocks  adjtimex, fstat of a pipe and of a memfd, statfs of /proc and
  *           /dev/shm, a clock_nanosleep interrupted by a signal
@@ -131,6 +132,10 @@ static void ids(void)
 	if (msgrcv(q, &r, sizeof r.text, 0, 0) < 0)
 		die("msgrcv");
 	printf("msgget: %d got %s\n", q, r.text);
+	struct msqid_ds mds;
+	if (msgctl(q, IPC_STAT, &mds) < 0)
+		die("msgctl IPC_STAT");
+	printf("msgctl: lspid %d lrpid %d stime %ld rtime %ld\n", (int)mds.msg_lspid, (int)mds.msg_lrpid, (long)mds.msg_stime, (long)mds.msg_rtime);
 	if (msgctl(q, IPC_RMID, NULL) < 0)
 		die("msgctl");
 
@@ -142,6 +147,10 @@ static void ids(void)
 		die("semop");
 	int v = semctl(s, 0, GETVAL);
 	printf("semget: %d value %d\n", s, v);
+	struct semid_ds sds;
+	if (semctl(s, 0, IPC_STAT, &sds) < 0)
+		die("semctl IPC_STAT");
+	printf("semctl: otime %ld ctime %ld\n", (long)sds.sem_otime, (long)sds.sem_ctime);
 	if (semctl(s, 0, IPC_RMID) < 0)
 		die("semctl");
 
@@ -153,6 +162,10 @@ static void ids(void)
 		die("shmat");
 	strcpy(a, "shared");
 	printf("shmget: %d holds %s\n", shm, a);
+	struct shmid_ds hds;
+	if (shmctl(shm, IPC_STAT, &hds) < 0)
+		die("shmctl IPC_STAT");
+	printf("shmctl: cpid %d lpid %d atime %ld ctime %ld\n", (int)hds.shm_cpid, (int)hds.shm_lpid, (long)hds.shm_atime, (long)hds.shm_ctime);
 	if (shmdt(a) < 0 || shmctl(shm, IPC_RMID, NULL) < 0)
 		die("shmdt");
 

@@ -262,7 +262,22 @@ const (
 	ReplayTimeLeft                          // interrupted by a signal, it writes the time left into its out-structs
 	ReplayTimeSet                           // arms a timer: runs, and gives the program the recorded time left of the one it replaces
 	ReplayUnchanged                         // never fails with an error: it changes nothing and returns the current state (asked for with argument 0 = 0)
+	ReplayStatCmd                           // its commands that write a struct (CmdMem, out) report an object's pids, times and counters
 )
+
+// StatCmd reports whether a call made with args is one of the commands of
+// a ReplayStatCmd call that fill a struct with an object's state.
+func (s *Syscall) StatCmd(args *[6]uint64) bool {
+	if s.Replay&ReplayStatCmd == 0 {
+		return false
+	}
+	for i := range s.CmdMem {
+		if m := &s.CmdMem[i]; m.Out && s.CmdMemFor(args, int(m.Arg)) == m {
+			return true
+		}
+	}
+	return false
+}
 
 // FSWhen says when a call with an FSEffect changes the file system.
 type FSWhen uint8

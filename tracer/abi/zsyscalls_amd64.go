@@ -158,7 +158,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "shmid", Type: "int", Kind: KindInt, SizeArg: NoArg},
 		{Name: "cmd", Type: "int", Kind: KindInt, SizeArg: NoArg},
 		{Name: "buf", Type: "struct shmid_ds *", Kind: KindCmdArg, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassIPC, IDs: []IDRef{{Kind: IDShm, Arg: 0, Off: -1, If: NoArg}}},
+	}, Ret: RetInt, Class: ClassIPC, Replay: ReplayStatCmd, IDs: []IDRef{{Kind: IDShm, Arg: 0, Off: -1, If: NoArg}}, CmdMem: []CmdMem{{Arg: 2, Size: 112, If: 1, IfVal: 0x2, IfMask: 0xff, Out: true}, {Arg: 2, Size: 112, If: 1, IfVal: 0xd, IfMask: 0xff, Out: true}, {Arg: 2, Size: 112, If: 1, IfVal: 0xf, IfMask: 0xff, Out: true}}},
 	{Nr: 32, Name: "dup", Args: []Arg{
 		{Name: "fildes", Type: "unsigned int", Kind: KindFD, SizeArg: NoArg},
 	}, Ret: RetFD, Class: ClassDesc},
@@ -319,7 +319,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "semnum", Type: "int", Kind: KindInt, SizeArg: NoArg},
 		{Name: "cmd", Type: "int", Kind: KindInt, SizeArg: NoArg},
 		{Name: "arg", Type: "unsigned long", Kind: KindCmdArg, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassIPC, IDs: []IDRef{{Kind: IDSem, Arg: 0, Off: -1, If: NoArg}}},
+	}, Ret: RetInt, Class: ClassIPC, Replay: ReplayStatCmd, IDs: []IDRef{{Kind: IDSem, Arg: 0, Off: -1, If: NoArg}}, CmdMem: []CmdMem{{Arg: 3, Size: 104, If: 2, IfVal: 0x2, IfMask: 0xff, Out: true}, {Arg: 3, Size: 104, If: 2, IfVal: 0x12, IfMask: 0xff, Out: true}, {Arg: 3, Size: 104, If: 2, IfVal: 0x14, IfMask: 0xff, Out: true}}},
 	{Nr: 67, Name: "shmdt", Args: []Arg{
 		{Name: "shmaddr", Type: "char *", Kind: KindHex, SizeArg: NoArg},
 	}, Ret: RetInt, Class: ClassIPC | ClassMemory},
@@ -344,7 +344,7 @@ var sysX86_64 = [...]Syscall{
 		{Name: "msqid", Type: "int", Kind: KindInt, SizeArg: NoArg},
 		{Name: "cmd", Type: "int", Kind: KindInt, SizeArg: NoArg},
 		{Name: "buf", Type: "struct msqid_ds *", Kind: KindCmdArg, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassIPC, IDs: []IDRef{{Kind: IDMsq, Arg: 0, Off: -1, If: NoArg}}},
+	}, Ret: RetInt, Class: ClassIPC, Replay: ReplayStatCmd, IDs: []IDRef{{Kind: IDMsq, Arg: 0, Off: -1, If: NoArg}}, CmdMem: []CmdMem{{Arg: 2, Size: 120, If: 1, IfVal: 0x2, IfMask: 0xff, Out: true}, {Arg: 2, Size: 120, If: 1, IfVal: 0xb, IfMask: 0xff, Out: true}, {Arg: 2, Size: 120, If: 1, IfVal: 0xd, IfMask: 0xff, Out: true}}},
 	{Nr: 72, Name: "fcntl", Args: []Arg{
 		{Name: "fd", Type: "unsigned int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "cmd", Type: "unsigned int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagFcntlCmd},

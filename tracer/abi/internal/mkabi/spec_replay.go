@@ -34,6 +34,10 @@ import (
 //	          timer it replaces had left) come from the recording
 //	timeleft  interrupted by a signal, it writes the time left into its
 //	          out-structures (a sleep's remaining time)
+//	statcmd   for the commands whose struct the syscall table says the
+//	          kernel writes (CmdMem, out), it reports an object's state:
+//	          pids, times and counters that cannot be the same twice
+//	          (class meta: emulated)
 //	unchanged the kernel never fails it with an error: where it cannot do
 //	          what was asked it changes nothing and returns the current
 //	          state, which is what argument 0 set to 0 asks for (brk
@@ -61,6 +65,9 @@ var replaySpecs = map[string]string{
 	"timerfd_settime":    "timeset",
 	"getrandom":          "random",
 	"brk":                "unchanged",
+	"shmctl":             "statcmd",
+	"msgctl":             "statcmd",
+	"semctl":             "statcmd",
 	"getpid":             "pidret noise",
 	"getppid":            "pidret",
 	"gettid":             "pidret noise",
@@ -165,7 +172,7 @@ var replayTokens = map[string]string{
 	"poll": "ReplayPoll", "read": "ReplayRead", "write": "ReplayWrite", "sock": "ReplaySock",
 	"accept": "ReplayAccept", "pidresult": "ReplayPidResult", "wait": "ReplayWait", "pidargs": "ReplayPidArgs",
 	"socket": "ReplaySocket", "noise": "ReplayNoise", "fdinfo": "ReplayFDInfo", "meta": "ReplayMeta",
-	"visible": "ReplayVisible", "timeleft": "ReplayTimeLeft", "timeset": "ReplayTimeSet", "unchanged": "ReplayUnchanged",
+	"visible": "ReplayVisible", "timeleft": "ReplayTimeLeft", "timeset": "ReplayTimeSet", "unchanged": "ReplayUnchanged", "statcmd": "ReplayStatCmd",
 }
 
 // replayLiteral renders the Replay field of a table entry ("" for none).
