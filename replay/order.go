@@ -55,7 +55,7 @@ func (o Order) String() string {
 // longer than relaxAfter, while no thread runs (or starveAfter), goes on anyway (the
 // order is relaxed there: the program cannot progress in the recorded
 // order). A thread running alone (strict) lets the others go when it
-// sleeps in the kernel, or when it ran runAlone on a CPU without a trapped
+// sleeps in the kernel, or when it ran tracer.SoloBudget on a CPU without a trapped
 // call (busy, or spinning on memory a held thread would write): see
 // tracer.Solo.
 const (
@@ -63,7 +63,6 @@ const (
 	// starveAfter bounds the wait while some thread is on a CPU (one
 	// spinning on memory a held thread would write never stops).
 	starveAfter = 50 * relaxAfter
-	runAlone    = 2 * time.Millisecond
 )
 
 // maxRelaxNotes bounds the relaxations a replay describes (the rest are
@@ -361,7 +360,7 @@ func (rp *Replayer) Release(t *tracer.Thread) bool {
 		return true
 	}
 	now := b.now()
-	if b.runner != nil && (b.runner == th || b.solo.Over(runAlone)) {
+	if b.runner != nil && (b.runner == th || b.solo.Over()) {
 		if debugMatch && b.runner != th {
 			fmt.Fprintf(os.Stderr, "RUNALONE %s over\n", b.runner.lineage)
 		}

@@ -91,7 +91,12 @@ type Solo struct {
 	cpu     time.Duration // its CPU time when /proc was first read
 }
 
-// soloWall bounds, in multiples of the CPU budget, the wall time a thread
+// SoloBudget is the CPU time a thread running alone may spend without a
+// trapped call before the others may go (a long loop, or a spin on
+// memory a held thread would write).
+const SoloBudget = 2 * time.Millisecond
+
+// soloWall bounds, in multiples of SoloBudget, the wall time a thread
 // runs alone when its CPU time cannot tell (a starved machine, a thread
 // stopped for good).
 const soloWall = 100
@@ -118,10 +123,10 @@ func (s *Solo) Thread() *Thread { return s.th }
 
 // Over reports whether the others may go: no thread runs alone, or it is
 // Waiting (one let into exit or exit_group: it is dead), or it ran on a
-// CPU for budget without reaching a trapped call (a long loop, or a spin
+// CPU for SoloBudget without reaching a trapped call (a long loop, or a spin
 // on memory another thread writes: where it is when the others go then
 // depends on timing).
-func (s *Solo) Over(budget time.Duration) bool {
+func (s *Solo) Over() bool {
 	th := s.th
 	if th == nil || th.gone { // reaped: dead, its thread id cleared
 		return true
@@ -143,8 +148,8 @@ func (s *Solo) Over(budget time.Duration) bool {
 	if first {
 		s.cpu = cpu
 	}
-	if !ok || cpu-s.cpu > budget {
+	if !ok || cpu-s.cpu > SoloBudget {
 		return true
 	}
-	return now.Sub(s.since) > soloWall*budget
+	return now.Sub(s.since) > soloWall*SoloBudget
 }

@@ -11,7 +11,6 @@ import (
 // group stop, waits; a thread spinning on the CPU does not, and a Solo
 // turn given to it ends once it spent the CPU budget.
 func TestThreadWaiting(t *testing.T) {
-	const budget = 2 * time.Millisecond
 	start := func(t *testing.T, argv ...string) *Thread {
 		cmd := exec.Command(argv[0], argv[1:]...)
 		if err := cmd.Start(); err != nil {
@@ -47,7 +46,7 @@ func TestThreadWaiting(t *testing.T) {
 		th := start(t, "sh", "-c", "while :; do :; done")
 		var s Solo
 		s.Set(th, false)
-		if s.Thread() != th || s.Over(budget) {
+		if s.Thread() != th || s.Over() {
 			t.Fatal("over right after Set")
 		}
 		for i := 0; i < 20; i++ {
@@ -56,12 +55,12 @@ func TestThreadWaiting(t *testing.T) {
 			}
 			time.Sleep(time.Millisecond)
 		}
-		eventually(t, "over", func() bool { return s.Over(budget) })
-		if cpu, ok := th.CPUTime(); !ok || cpu < budget {
+		eventually(t, "over", func() bool { return s.Over() })
+		if cpu, ok := th.CPUTime(); !ok || cpu < SoloBudget {
 			t.Errorf("over after %v of CPU", cpu)
 		}
 		s.Set(nil, false)
-		if s.Thread() != nil || !s.Over(budget) {
+		if s.Thread() != nil || !s.Over() {
 			t.Error("a cleared Solo is not over")
 		}
 	})

@@ -62,14 +62,11 @@ func StreamSeed(seed uint64) uint64 { return mix(seed ^ 0x6368616f73) } // "chao
 const maxLog = 1 << 16
 
 // Bounds of the schedule. A thread running alone lets another go when it
-// sleeps in the kernel (a call that waits), or when it ran runAlone on a
+// sleeps in the kernel (a call that waits), or when it ran tracer.SoloBudget on a
 // CPU without a trapped call (busy, or spinning on memory another thread
 // would write): see tracer.Solo. A thread held longer than starve goes
 // whatever its priority, once no thread runs alone.
-const (
-	runAlone = 2 * time.Millisecond
-	starve   = 50 * time.Millisecond
-)
+const starve = 50 * time.Millisecond
 
 // Chaos is the tracer handler, and the run's tracer.Scheduler: it runs one
 // thread at a time between trapped calls (as rr and Hermit do), and at
@@ -180,7 +177,7 @@ func (c *Chaos) Enter(sc *tracer.Syscall, act *tracer.Action) {
 // Exit implements tracer.Handler: a thread back from a call that waited
 // goes on only when no other runs.
 func (c *Chaos) Exit(sc *tracer.Syscall, act *tracer.Action) {
-	if r := c.solo.Thread(); r == nil || r == sc.Thread || c.solo.Over(runAlone) {
+	if r := c.solo.Thread(); r == nil || r == sc.Thread || c.solo.Over() {
 		c.solo.Set(sc.Thread, false)
 		return
 	}
@@ -200,7 +197,7 @@ func (c *Chaos) Release(t *tracer.Thread) bool {
 	if th == nil || !th.held {
 		return true
 	}
-	if r := c.solo.Thread(); r != nil && r != t && !c.solo.Over(runAlone) {
+	if r := c.solo.Thread(); r != nil && r != t && !c.solo.Over() {
 		return false
 	}
 	now := c.now()
