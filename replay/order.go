@@ -376,7 +376,7 @@ func (rp *Replayer) Release(t *tracer.Thread) bool {
 			ok = rp.mayReturn(th.holdE)
 		}
 	}
-	if !ok && b.runner == nil && now-th.heldFrom > relaxAfter && (now-th.heldFrom > starveAfter || !rp.anyRunning()) {
+	if !ok && b.runner == nil && now-th.heldFrom > relaxAfter && (now-th.heldFrom > starveAfter || !rp.anyRunning()) && !rp.anyMayGo() {
 		rp.relax(th)
 		ok = true
 	}
@@ -392,6 +392,20 @@ func (rp *Replayer) Release(t *tracer.Thread) bool {
 func (rp *Replayer) anyRunning() bool {
 	for _, o := range rp.threads {
 		if o.tt != nil && o.hold == holdNone && !o.gone && !o.exiting && !o.tt.Waiting() {
+			return true
+		}
+	}
+	return false
+}
+
+// anyMayGo reports whether a thread held at a stop may go on in the
+// recorded order: the order is not relaxed for another while one may
+// (whose stop the tracer has not offered to Release yet).
+func (rp *Replayer) anyMayGo() bool {
+	for _, o := range rp.threads {
+		switch {
+		case o.gone || o.holdE == nil:
+		case o.hold == holdEntry && rp.mayEnter(o.holdE), o.hold == holdExit && rp.mayReturn(o.holdE):
 			return true
 		}
 	}

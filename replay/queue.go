@@ -152,7 +152,10 @@ func (rp *matcher) pull() bool {
 		if rp.book != nil && s.Order == 0 {
 			rp.book = nil // an older trace: the order calls were entered in is not known
 		}
-		if key, ok := clockKey(a, int(s.Nr), e.args[0]); ok && !s.EntryOnly {
+		// A clock read the run's end cut off (entry only) has no reading
+		// to give; where the order is exact it still holds the place of
+		// its thread's next read, which must not take another's.
+		if key, ok := clockKey(a, int(s.Nr), e.args[0]); ok && (!s.EntryOnly || rp.exact()) {
 			q := rp.clockQueue(procLineage(s.Lineage), key)
 			q.recs = append(q.recs, e)
 			// Clock reads count in the order only where it is exact.
@@ -381,8 +384,8 @@ const clockPullLimit = 1 << 14
 // nextClock returns the process's next recorded reading of a clock, or nil.
 // Where the order is exact, threads keep the goroutines they had when
 // recorded, and a thread gets its own next reading, if the trace has one
-// (read ahead as far as clockPullLimit): the readings of the others are
-// theirs, at their own places in the order.
+// (read ahead as far as clockPullLimit), or none: the readings of the
+// others are theirs, at their own places in the order.
 func (rp *matcher) nextClock(lineage string, key uint64) *entry {
 	q := rp.clockQueue(procLineage(lineage), key)
 	for i := 0; len(q.recs) == 0 && i < clockPullLimit && rp.pull(); i++ {
@@ -391,12 +394,14 @@ func (rp *matcher) nextClock(lineage string, key uint64) *entry {
 		return nil
 	}
 	at := 0
-	if rp.book != nil && rp.book.exact {
+	if rp.exact() {
 		at = q.own(lineage)
 		for i := 0; at < 0 && i < clockPullLimit && rp.pull(); i++ {
 			at = q.own(lineage)
 		}
-		at = max(at, 0)
+		if at < 0 {
+			return nil // the thread read the clock more than when recorded
+		}
 	}
 	e := q.recs[at]
 	copy(q.recs[1:at+1], q.recs[:at])
@@ -404,6 +409,10 @@ func (rp *matcher) nextClock(lineage string, key uint64) *entry {
 	q.recs = q.recs[1:]
 	return e
 }
+
+// exact reports whether every recorded call takes part in the order
+// (orderBook.exact).
+func (rp *matcher) exact() bool { return rp.book != nil && rp.book.exact }
 
 // own returns the index of the first reading of lineage in the queue, or
 // -1.

@@ -1,6 +1,7 @@
 package replay
 
 import (
+	"encoding/binary"
 	"path/filepath"
 	"testing"
 
@@ -168,4 +169,74 @@ func TestPrefetchClose(t *testing.T) {
 	rp.Close()
 	rp.Close()
 	open().Close() // never started
+}
+
+// TestClockReadingsByThread: where the order is exact (a chaos recording,
+// strict replay), a thread gets its own recorded readings of a clock, and
+// the read its recorded run was cut off in (entry only: exit_group came
+// first) holds its place; it never takes another thread's reading. Where
+// the order is not exact, readings go by process, in order. Before, the
+// thread took the main thread's reading, ran on, and woke a thread the
+// recording never woke (gofinish and gotempdir diverged).
+func TestClockReadingsByThread(t *testing.T) {
+	const mono = unix.CLOCK_MONOTONIC
+	evs := []*tracepb.Syscall{
+		{Lineage: "1/t1", Tid: 2, Nr: unix.SYS_CLOCK_GETTIME, Regs: arg0Regs(mono)},
+		{Lineage: "1", Tid: 1, Nr: unix.SYS_CLOCK_GETTIME, Regs: arg0Regs(mono)},
+		{Lineage: "1", Tid: 1, Nr: unix.SYS_EXIT_GROUP, EntryOnly: true},
+		{Lineage: "1/t1", Tid: 2, Nr: unix.SYS_CLOCK_GETTIME, Regs: arg0Regs(mono), EntryOnly: true},
+	}
+	path := filepath.Join(t.TempDir(), "t.trace")
+	for _, tc := range []struct {
+		name  string
+		chaos bool
+		reads []string // lineages reading the clock, in turn
+		want  []uint64 // the seq each gets (0: none)
+	}{
+		{"exact", true, []string{"1/t1", "1/t1", "1", "1/t1"}, []uint64{1, 4, 2, 0}},
+		{"by process", false, []string{"1/t1", "1/t1", "1"}, []uint64{1, 2, 0}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w, err := format.Create(path, &tracepb.TraceHeader{Arch: "x86_64", Chaos: tc.chaos}, format.WriterOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, s := range evs {
+				s.Seq, s.Order = uint64(i+1), uint64(i+1)
+				if err := w.Append(&tracepb.Event{Kind: &tracepb.Event_Syscall{Syscall: s}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			r, err := format.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			rp, err := New(r, Options{Order: OrderStrict})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rp.Close()
+			key, _ := clockKey(0, unix.SYS_CLOCK_GETTIME, mono)
+			for i, l := range tc.reads {
+				var got uint64
+				if e := rp.nextClock(l, key); e != nil {
+					got = e.s.Seq
+				}
+				if got != tc.want[i] {
+					t.Errorf("read %d by %s: seq %d, want %d", i, l, got, tc.want[i])
+				}
+			}
+		})
+	}
+}
+
+// arg0Regs returns x86_64 entry registers whose first argument (rdi) is v.
+func arg0Regs(v uint64) []byte {
+	regs := make([]byte, 216)
+	binary.LittleEndian.PutUint64(regs[14*8:], v)
+	return regs
 }
