@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -33,14 +32,6 @@ func TestReplayOrderChaos(t *testing.T) {
 		{"mutexorder", func(t *testing.T) []string { return []string{testbin.C(t, "mutexorder")} }, "order ", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if strings.HasPrefix(tc.name, "go") && os.Getenv("HERMES_TEST_GO_ORDER") == "" {
-				// Known to fail: in about 1 replay in 75 a goroutine's
-				// clock read or call lands on another thread than when
-				// recorded, and one replay in 50 fails this test about
-				// 4 runs in 10. Kept out of the default run (CI) until
-				// that is found, not weakened.
-				t.Skip("Go chaos recordings still diverge in about 1 replay in 75; HERMES_TEST_GO_ORDER=1 runs this case")
-			}
 			argv := tc.argv(t)
 			outs := map[string]bool{}
 			for seed := 1; seed <= 5; seed++ {
