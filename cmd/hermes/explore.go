@@ -132,6 +132,9 @@ func runExplore(o *exploreOpts, argv []string, stdout, stderr io.Writer) error {
 	if err := chaosSeed(o.chaos, &chaosIn); err != nil {
 		return err
 	}
+	if err := chaosSpaced(o.chaos, argv); err != nil {
+		return err
+	}
 	opts.Chaos, opts.ChaosSeed, opts.ChaosSeedSet = chaosIn.Chaos, chaosIn.Seed, chaosIn.SeedSet
 	if o.perSite < 1 {
 		return &usageError{fmt.Errorf("--per-site %d: want 1 or more", o.perSite)}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os/exec"
 	"strconv"
 	"strings"
 
@@ -68,6 +69,21 @@ func chaosSeed(v string, in *hrun.Inject) error {
 	}
 	in.Seed, in.SeedSet = seed, true
 	return nil
+}
+
+// chaosSpaced catches a seed written as --chaos SEED: pflag reads an
+// optional value only after "=", so the seed became the command.
+func chaosSpaced(v string, argv []string) error {
+	if v != chaosOn || len(argv) == 0 || strings.ContainsRune(argv[0], '/') {
+		return nil
+	}
+	if _, err := strconv.ParseUint(argv[0], 0, 64); err != nil {
+		return nil
+	}
+	if _, err := exec.LookPath(argv[0]); err == nil {
+		return nil
+	}
+	return &usageError{fmt.Errorf("--chaos %s: a seed goes as --chaos=%s (%q is no command)", argv[0], argv[0], argv[0])}
 }
 
 func (o *injectOpts) addFlags(f *pflag.FlagSet) {

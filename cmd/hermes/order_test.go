@@ -68,6 +68,9 @@ func TestOrderChaosFlagErrors(t *testing.T) {
 		{[]string{"trace", "--chaos=5", "--seed", "6", "--", "true"}, "--chaos=5 and --seed 6: a run has one seed"},
 		{[]string{"trace", "--chaos=", "--", "true"}, `invalid argument "" for "--chaos" flag: empty: give a seed, or the flag alone for a random one`},
 		{[]string{"replay", "--order=", trace}, "--order=: empty (strict, relaxed or off)"},
+		{[]string{"record", "-o", trace + "3", "--chaos", "5", "--", "true"}, `--chaos 5: a seed goes as --chaos=5 ("5" is no command)`},
+		{[]string{"trace", "--chaos", "5", "true"}, `--chaos 5: a seed goes as --chaos=5 ("5" is no command)`},
+		{[]string{"explore", "--chaos", "5", "--", "true"}, `--chaos 5: a seed goes as --chaos=5 ("5" is no command)`},
 	} {
 		t.Run(strings.Join(tc.args[:2], " "), func(t *testing.T) {
 			_, stderr, code := hermes(t, tc.args...)

@@ -164,6 +164,9 @@ func runRecord(o *recordOpts, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := chaosSpaced(o.inject.chaos, args); err != nil {
+		return err
+	}
 	ctl, done := forwardSignals(stderr)
 	defer done()
 	res, err := hrun.Record(context.Background(), hrun.RecordOptions{

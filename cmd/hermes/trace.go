@@ -150,6 +150,9 @@ func runTrace(o *traceOpts, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := chaosSpaced(o.inject.chaos, args); err != nil {
+		return err
+	}
 	results := tracer.AllResults
 	switch {
 	case o.successful:
