@@ -77,3 +77,26 @@ func TestNoRelaxWhileOneMayGo(t *testing.T) {
 		t.Errorf("relaxed %d times, want 0", n)
 	}
 }
+
+// TestEndedThreadsClocksDoNotHold: the recorded clock reads of a thread
+// that ended in this run (an exec or exit_group took it first) no longer
+// hold the order, whether read from the trace before it ended or after.
+func TestEndedThreadsClocksDoNotHold(t *testing.T) {
+	for _, early := range []bool{true, false} {
+		rp := orderedReplayer(t,
+			&tracepb.Syscall{Lineage: "1/t1", Tid: 2, Nr: unix.SYS_WRITE},
+			&tracepb.Syscall{Lineage: "1/t1", Tid: 2, Nr: unix.SYS_CLOCK_GETTIME, Regs: arg0Regs(unix.CLOCK_MONOTONIC), EntryOnly: true},
+			&tracepb.Syscall{Lineage: "1", Tid: 1, Nr: unix.SYS_WRITE},
+		)
+		t1 := rp.thread("1/t1")
+		if early {
+			rp.turn() // the whole trace read: the clock read is queued
+		}
+		rp.at(t1, 0)
+		t1.take(0).entered = true // its write was made
+		rp.Process(&tracer.ProcessEvent{Kind: tracer.EventExit, Thread: &tracer.Thread{Lineage: "1/t1"}})
+		if got := rp.turn(); got != 3 {
+			t.Errorf("read before the thread ended=%v: turn %d, want 3 (1/t1's clock read dropped)", early, got)
+		}
+	}
+}

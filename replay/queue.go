@@ -158,8 +158,12 @@ func (rp *matcher) pull() bool {
 		if key, ok := clockKey(a, int(s.Nr), e.args[0]); ok && (!s.EntryOnly || rp.exact()) {
 			q := rp.clockQueue(procLineage(s.Lineage), key)
 			q.recs = append(q.recs, e)
-			// Clock reads count in the order only where it is exact.
+			// Clock reads count in the order only where it is exact, and
+			// not once their thread ended in this run.
 			e.entered = rp.book == nil || !rp.book.exact
+			if th := rp.threads[s.Lineage]; th != nil && th.gone {
+				e.entered, e.exited, e.dropped = true, true, true
+			}
 			if rp.book != nil {
 				rp.book.add(e)
 			}
@@ -408,6 +412,18 @@ func (rp *matcher) nextClock(lineage string, key uint64) *entry {
 	q.recs[0] = nil
 	q.recs = q.recs[1:]
 	return e
+}
+
+// dropClocks notes that the recorded clock reads of th not given yet will
+// not be made: th ended in this run.
+func (rp *matcher) dropClocks(th *thread) {
+	for _, q := range rp.clockQs[th.proc] {
+		for _, e := range q.recs {
+			if e.s.Lineage == th.lineage {
+				e.entered, e.exited, e.dropped = true, true, true
+			}
+		}
+	}
 }
 
 // exact reports whether every recorded call takes part in the order

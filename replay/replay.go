@@ -608,6 +608,7 @@ func (rp *Replayer) Process(ev *tracer.ProcessEvent) {
 			for _, e := range th.q[th.head:] {
 				e.entered, e.exited, e.dropped = true, true, true
 			}
+			rp.dropClocks(th)
 			if e := th.holdE; e != nil {
 				e.entered, e.exited = true, true
 			}
