@@ -29,15 +29,15 @@ const (
 
 // Sizes of the structs on x86_64.
 const (
-	msgbufHead    = 16 // struct msgbuf {long mtype; char mtext[1];}
-	sembufSize    = 6
-	shmidDsSize   = 112
-	msqidDsSize   = 120
-	semidDsSize   = 104
-	shminfoSize   = 72 // struct shminfo64: 9 unsigned longs
-	shmInfoSize   = 48 // struct shm_info
-	msginfoSize   = 32 // struct msginfo
-	seminfoSize   = 40 // struct seminfo: 10 ints
+	msgbufHead  = 16 // struct msgbuf {long mtype; char mtext[1];}
+	sembufSize  = 6
+	shmidDsSize = 112
+	msqidDsSize = 120
+	semidDsSize = 104
+	shminfoSize = 72 // struct shminfo64: 9 unsigned longs
+	shmInfoSize = 48 // struct shm_info
+	msginfoSize = 32 // struct msginfo
+	seminfoSize = 40 // struct seminfo: 10 ints
 )
 
 // ipcObject says which of the three kinds of objects a ctl call works on.
