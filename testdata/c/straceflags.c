@@ -32,6 +32,11 @@
  *               TIOCNOTTY, TIOCSCTTY, FIOASYNC), futex ops (each prints
  *               its own arguments), and a child that burns CPU for a
  *               while before it exits (SIGCHLD's si_utime)
+ *   ipc         System V IPC beyond kstate ids: keys, get flags, msgsnd and
+ *               msgrcv flags (a short message, a failing receive), the ctl
+ *               commands (IPC_SET, IPC_64|IPC_STAT, the STAT ones, SHM_LOCK,
+ *               an unknown command), semop flags, semtimedop's timeout,
+ *               semctl's fourth argument by command, shmat flags
  * Exits 0; 1 if a call that should succeed fails; 2 on bad usage.
  */
 #define _GNU_SOURCE
@@ -48,6 +53,10 @@
 #include <linux/futex.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/ipc.h>
+#include <sys/msg.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -332,6 +341,94 @@ static int gaps(const char *path)
 	return 0;
 }
 
+/* The key of the queue ipc() makes and removes: unlikely to be in use. */
+#define IPC_TEST_KEY 0x4e524d48
+
+static int ipc(void)
+{
+	/* Keys and get flags. */
+	msgget(IPC_TEST_KEY, 0);
+	int q = msgget(IPC_TEST_KEY, IPC_CREAT | IPC_EXCL | 0640);
+	if (q < 0)
+		die("msgget");
+	msgget(IPC_TEST_KEY, IPC_CREAT | IPC_EXCL | 0x100000 | 0600);
+
+	/* A message shorter than the buffer it is received into. */
+	struct {
+		long type;
+		char text[16];
+	} m = {7, "hi"}, r;
+	memset(r.text, 'x', sizeof r.text);
+	if (msgsnd(q, &m, 3, IPC_NOWAIT) < 0)
+		die("msgsnd");
+	if (msgrcv(q, &r, sizeof r.text, -10, MSG_NOERROR | IPC_NOWAIT) != 3)
+		die("msgrcv");
+	msgrcv(q, &r, sizeof r.text, 0, IPC_NOWAIT | MSG_EXCEPT);
+	msgsnd(q, NULL, 4, 0);
+
+	struct msqid_ds mds;
+	if (msgctl(q, IPC_STAT, &mds) < 0)
+		die("msgctl IPC_STAT");
+	mds.msg_perm.mode = 0604;
+	mds.msg_qbytes = 8192;
+	if (msgctl(q, IPC_SET, &mds) < 0)
+		die("msgctl IPC_SET");
+	syscall(SYS_msgctl, q, IPC_STAT | 0x100, &mds);
+	msgctl(q, 99, &mds);
+	msgctl(q, IPC_STAT, NULL);
+	if (msgctl(q, IPC_RMID, NULL) < 0)
+		die("msgctl IPC_RMID");
+
+	/* Semaphores: operations and semctl's fourth argument. */
+	int s = semget(IPC_PRIVATE, 2, 0600);
+	if (s < 0)
+		die("semget");
+	struct sembuf ops[2] = {{0, 2, SEM_UNDO}, {1, -1, IPC_NOWAIT}};
+	semop(s, ops, 2);
+	ops[1].sem_op = 1;
+	struct timespec ts = {0, 1000};
+	if (semtimedop(s, ops, 2, &ts) < 0)
+		die("semtimedop");
+	semop(s, ops, 0);
+	if (syscall(SYS_semctl, s, 1, SETVAL, 5L) < 0)
+		die("semctl SETVAL");
+	unsigned short vals[2] = {3, 4};
+	if (syscall(SYS_semctl, s, 0, SETALL, vals) < 0 || syscall(SYS_semctl, s, 0, GETALL, vals) < 0)
+		die("semctl GETALL");
+	syscall(SYS_semctl, s, 0, GETNCNT, 0L);
+	syscall(SYS_semctl, s, 1, GETZCNT, 0L);
+	struct semid_ds sds;
+	if (syscall(SYS_semctl, s, 0, IPC_STAT, &sds) < 0)
+		die("semctl IPC_STAT");
+	sds.sem_perm.mode = 0660;
+	if (syscall(SYS_semctl, s, 0, IPC_SET, &sds) < 0)
+		die("semctl IPC_SET");
+	syscall(SYS_semctl, s, 0, 77, 0L);
+	if (syscall(SYS_semctl, s, 0, IPC_RMID, 0L) < 0)
+		die("semctl IPC_RMID");
+
+	/* Shared memory: get and attach flags, ctl commands. */
+	shmget(IPC_PRIVATE, 4096, SHM_HUGETLB | (21 << 26) | 0600);
+	int shm = shmget(IPC_PRIVATE, 8192, IPC_CREAT | SHM_NORESERVE | 0640);
+	if (shm < 0)
+		die("shmget");
+	void *a = shmat(shm, NULL, SHM_RDONLY | SHM_RND);
+	if (a == (void *)-1)
+		die("shmat");
+	shmat(shm, NULL, 0x400000);
+	struct shmid_ds hds;
+	if (shmctl(shm, IPC_STAT, &hds) < 0)
+		die("shmctl IPC_STAT");
+	hds.shm_perm.uid = 0;
+	if (shmctl(shm, IPC_SET, &hds) < 0)
+		die("shmctl IPC_SET");
+	shmctl(shm, SHM_LOCK, NULL);
+	shmctl(shm, SHM_UNLOCK, NULL);
+	if (shmdt(a) < 0 || shmctl(shm, IPC_RMID, NULL) < 0)
+		die("shmctl IPC_RMID");
+	return 0;
+}
+
 __attribute__((noinline)) static void level1(void)
 {
 	level2();
@@ -357,6 +454,8 @@ int main(int argc, char **argv)
 		return blockthreads();
 	if (!strcmp(m, "gaps"))
 		return gaps(arg);
+	if (!strcmp(m, "ipc"))
+		return ipc();
 	if (!strcmp(m, "stack")) {
 		level1();
 		return 0;

@@ -51,6 +51,15 @@ const (
 	FlagFadvise                      // fadvise64 advice: POSIX_FADV_SEQUENTIAL
 	FlagEpollEvents                  // epoll_event events: EPOLLIN|EPOLLET
 	FlagTimer                        // clock_nanosleep and timer_settime flags: TIMER_ABSTIME
+	FlagIpcKey                       // SysV IPC key: IPC_PRIVATE, else 0x...
+	FlagIpcGet                       // msgget/semget flags with the mode: IPC_CREAT|IPC_EXCL|0600
+	FlagShmGet                       // shmget flags with the mode: IPC_CREAT|SHM_HUGETLB|21<<SHM_HUGE_SHIFT|0600
+	FlagShmat                        // shmat flags: SHM_RDONLY|SHM_RND
+	FlagIpcMsg                       // msgsnd/msgrcv flags: MSG_NOERROR|IPC_NOWAIT
+	FlagSemFlg                       // struct sembuf's sem_flg: SEM_UNDO|IPC_NOWAIT
+	FlagShmctlCmd                    // shmctl command: IPC_STAT, IPC_64|SHM_STAT
+	FlagMsgctlCmd                    // msgctl command: IPC_RMID, MSG_STAT_ANY
+	FlagSemctlCmd                    // semctl command: GETVAL, SEM_STAT
 
 	numFlagSets // keep last
 )
@@ -85,6 +94,12 @@ type flagDef struct {
 	shiftName  string
 	sigByte    bool // clone: low byte is a signal printed last
 	enumSigned bool // enum values are ints: -1 matches 0xffffffff and 0xffffffffffffffff
+	// mode: the low 9 bits are a permission mode, printed last in octal
+	// (the SysV IPC get calls: IPC_CREAT|0600, or 0600 alone).
+	mode bool
+	// ipc64: an enum whose IPC_64 bit (0x100) is printed first, as
+	// "IPC_64|", before the name of the rest (the SysV IPC ctl commands).
+	ipc64 bool
 }
 
 var flagDefs = [numFlagSets]flagDef{
@@ -267,7 +282,37 @@ var flagDefs = [numFlagSets]flagDef{
 		{0x200, "EPOLLWRBAND"}, {0x400, "EPOLLMSG"}, {0x2000, "EPOLLRDHUP"}, {0x10000000, "EPOLLEXCLUSIVE"},
 		{0x20000000, "EPOLLWAKEUP"}, {0x40000000, "EPOLLONESHOT"}, {0x80000000, "EPOLLET"}}},
 	FlagTimer: {style: styleBits, name: "timer", dflt: "TIMER_???", bits: []flagName{{1, "TIMER_ABSTIME"}}},
+	// strace prints an unknown key, and unknown get flags, in hex
+	// without a comment.
+	FlagIpcKey: {style: styleEnum, name: "ipckey", bits: []flagName{{0, "IPC_PRIVATE"}}},
+	FlagIpcGet: {style: styleBits, name: "ipcget", mode: true, bits: []flagName{
+		{0o1000, "IPC_CREAT"}, {0o2000, "IPC_EXCL"}, {0o4000, "IPC_NOWAIT"}}},
+	FlagShmGet: {style: styleBits, name: "shmget", mode: true, bits: []flagName{
+		{0o1000, "IPC_CREAT"}, {0o2000, "IPC_EXCL"}, {0o4000, "SHM_HUGETLB"}, {0o10000, "SHM_NORESERVE"}},
+		shiftMask: 0x3f << 26, shift: 26, shiftName: "SHM_HUGE_SHIFT"},
+	FlagShmat: {style: styleBits, name: "shmat", dflt: "SHM_???", bits: []flagName{
+		{0o10000, "SHM_RDONLY"}, {0o20000, "SHM_RND"}, {0o40000, "SHM_REMAP"}, {0o100000, "SHM_EXEC"}}},
+	FlagIpcMsg: {style: styleBits, name: "ipcmsg", dflt: "MSG_???", bits: []flagName{
+		{0o10000, "MSG_NOERROR"}, {0o20000, "MSG_EXCEPT"}, {0o40000, "MSG_COPY"}, {0o4000, "IPC_NOWAIT"}}},
+	FlagSemFlg: {style: styleBits, name: "semflg", dflt: "SEM_???", bits: []flagName{
+		{0x1000, "SEM_UNDO"}, {0o4000, "IPC_NOWAIT"}}},
+	FlagShmctlCmd: {style: styleEnum, name: "shmctl", dflt: "SHM_???", ipc64: true, bits: append(ipcCtlCmds[:4:4],
+		flagName{11, "SHM_LOCK"}, flagName{12, "SHM_UNLOCK"}, flagName{13, "SHM_STAT"}, flagName{14, "SHM_INFO"},
+		flagName{15, "SHM_STAT_ANY"})},
+	FlagMsgctlCmd: {style: styleEnum, name: "msgctl", dflt: "MSG_???", ipc64: true, bits: append(ipcCtlCmds[:4:4],
+		flagName{11, "MSG_STAT"}, flagName{12, "MSG_INFO"}, flagName{13, "MSG_STAT_ANY"})},
+	FlagSemctlCmd: {style: styleEnum, name: "semctl", dflt: "SEM_???", ipc64: true, bits: append(ipcCtlCmds[:4:4],
+		flagName{11, "GETPID"}, flagName{12, "GETVAL"}, flagName{13, "GETALL"}, flagName{14, "GETNCNT"},
+		flagName{15, "GETZCNT"}, flagName{16, "SETVAL"}, flagName{17, "SETALL"}, flagName{18, "SEM_STAT"},
+		flagName{19, "SEM_INFO"}, flagName{20, "SEM_STAT_ANY"})},
 }
+
+// ipcCtlCmds are the commands shmctl, msgctl and semctl share.
+var ipcCtlCmds = [...]flagName{{0, "IPC_RMID"}, {1, "IPC_SET"}, {2, "IPC_STAT"}, {3, "IPC_INFO"}}
+
+// ipc64 is the bit of a SysV IPC ctl command asking for the 64-bit
+// structures.
+const ipc64 = 0x100
 
 // openBits is strace's order for O_* flags other than the access mode.
 // O_SYNC and O_TMPFILE are multi-bit and come before their parts.
@@ -351,12 +396,28 @@ func (f FlagSet) Append(dst []byte, v uint64) []byte {
 		return appendFutexOp(dst, d, v)
 	}
 	if d.style == styleEnum {
+		if d.ipc64 && v&ipc64 != 0 {
+			dst = append(dst, "IPC_64|"...)
+			v &^= ipc64
+		}
 		if name, ok := d.lookupEnum(v); ok {
 			return append(dst, name...)
 		}
 		return appendUnknown(dst, v, d.dflt)
 	}
+	if d.mode {
+		// strace prints the flags only when there are some.
+		if rest := v &^ 0o777; rest != 0 {
+			dst = d.appendBits(dst, rest)
+			dst = append(dst, '|')
+		}
+		return appendOctal(dst, v&0o777)
+	}
+	return d.appendBits(dst, v)
+}
 
+// appendBits renders v under a styleBits decoder.
+func (d *flagDef) appendBits(dst []byte, v uint64) []byte {
 	wrote := false
 	sep := func(dst []byte) []byte {
 		if wrote {
@@ -484,6 +545,25 @@ func appendHex(dst []byte, v uint64) []byte {
 	}
 	i--
 	b[i] = 'x'
+	i--
+	b[i] = '0'
+	return append(dst, b[i:]...)
+}
+
+// appendOctal appends a permission mode as strace's
+// print_numeric_umode_t does: 0640, 000, 004.
+func appendOctal(dst []byte, v uint64) []byte {
+	var b [24]byte
+	i := len(b)
+	for v != 0 {
+		i--
+		b[i] = byte('0' + v&7)
+		v >>= 3
+	}
+	for len(b)-i < 2 {
+		i--
+		b[i] = '0'
+	}
 	i--
 	b[i] = '0'
 	return append(dst, b[i:]...)

@@ -72,6 +72,16 @@ func TestFlagValuesMatchUnix(t *testing.T) {
 		FlagFadvise: {"POSIX_FADV_DONTNEED": unix.FADV_DONTNEED, "POSIX_FADV_NOREUSE": unix.FADV_NOREUSE},
 		FlagEpollEvents: {"EPOLLIN": unix.EPOLLIN, "EPOLLRDHUP": unix.EPOLLRDHUP, "EPOLLEXCLUSIVE": unix.EPOLLEXCLUSIVE,
 			"EPOLLWAKEUP": unix.EPOLLWAKEUP, "EPOLLONESHOT": unix.EPOLLONESHOT, "EPOLLET": unix.EPOLLET},
+		FlagIpcGet: {"IPC_CREAT": unix.IPC_CREAT, "IPC_EXCL": unix.IPC_EXCL, "IPC_NOWAIT": unix.IPC_NOWAIT},
+		FlagShmGet: {"IPC_CREAT": unix.IPC_CREAT, "IPC_EXCL": unix.IPC_EXCL},
+		FlagShmat:  {"SHM_RDONLY": unix.SHM_RDONLY, "SHM_RND": unix.SHM_RND},
+		FlagIpcMsg: {"IPC_NOWAIT": unix.IPC_NOWAIT},
+		// x/sys has no SHM_HUGETLB, SHM_NORESERVE, IPC_INFO, SHM_LOCK or
+		// the GET*/SET* semctl commands.
+		FlagShmctlCmd: {"IPC_RMID": unix.IPC_RMID, "IPC_SET": unix.IPC_SET, "IPC_STAT": unix.IPC_STAT},
+		FlagMsgctlCmd: {"IPC_RMID": unix.IPC_RMID, "IPC_SET": unix.IPC_SET, "IPC_STAT": unix.IPC_STAT},
+		FlagSemctlCmd: {"IPC_RMID": unix.IPC_RMID, "IPC_SET": unix.IPC_SET, "IPC_STAT": unix.IPC_STAT},
+		FlagIpcKey:    {"IPC_PRIVATE": unix.IPC_PRIVATE},
 	}
 	for set, m := range check {
 		byName := map[string]uint64{}

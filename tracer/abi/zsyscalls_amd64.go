@@ -145,20 +145,20 @@ var sysX86_64 = [...]Syscall{
 		{Name: "behavior", Type: "int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagMadvise},
 	}, Ret: RetInt, Class: ClassMemory, Replay: ReplayNoise},
 	{Nr: 29, Name: "shmget", Args: []Arg{
-		{Name: "key", Type: "key_t", Kind: KindInt, SizeArg: NoArg},
+		{Name: "key", Type: "key_t", Kind: KindFlags, SizeArg: NoArg, Flags: FlagIpcKey},
 		{Name: "size", Type: "size_t", Kind: KindUint, SizeArg: NoArg},
-		{Name: "shmflg", Type: "int", Kind: KindInt, SizeArg: NoArg},
+		{Name: "shmflg", Type: "int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagShmGet},
 	}, Ret: RetInt, Class: ClassIPC, IDs: []IDRef{{Kind: IDShm, Arg: 6, Off: -1, Out: true, If: NoArg}}},
 	{Nr: 30, Name: "shmat", Args: []Arg{
 		{Name: "shmid", Type: "int", Kind: KindInt, SizeArg: NoArg},
 		{Name: "shmaddr", Type: "char *", Kind: KindHex, SizeArg: NoArg},
-		{Name: "shmflg", Type: "int", Kind: KindInt, SizeArg: NoArg},
+		{Name: "shmflg", Type: "int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagShmat},
 	}, Ret: RetHex, Class: ClassIPC | ClassMemory, IDs: []IDRef{{Kind: IDShm, Arg: 0, Off: -1, If: NoArg}}},
 	{Nr: 31, Name: "shmctl", Args: []Arg{
 		{Name: "shmid", Type: "int", Kind: KindInt, SizeArg: NoArg},
-		{Name: "cmd", Type: "int", Kind: KindInt, SizeArg: NoArg},
+		{Name: "cmd", Type: "int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagShmctlCmd},
 		{Name: "buf", Type: "struct shmid_ds *", Kind: KindCmdArg, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassIPC, Replay: ReplayStatCmd, IDs: []IDRef{{Kind: IDShm, Arg: 0, Off: -1, If: NoArg}}, CmdMem: []CmdMem{{Arg: 2, Size: 112, If: 1, IfVal: 0x2, IfMask: 0xff, Out: true}, {Arg: 2, Size: 112, If: 1, IfVal: 0xd, IfMask: 0xff, Out: true}, {Arg: 2, Size: 112, If: 1, IfVal: 0xf, IfMask: 0xff, Out: true}}},
+	}, Ret: RetInt, Class: ClassIPC, Replay: ReplayStatCmd, IDs: []IDRef{{Kind: IDShm, Arg: 0, Off: -1, If: NoArg}}, CmdMem: []CmdMem{{Arg: 2, Size: 112, If: 1, IfVal: 0x2, IfMask: 0xff, Out: true}, {Arg: 2, Size: 112, If: 1, IfVal: 0xd, IfMask: 0xff, Out: true}, {Arg: 2, Size: 112, If: 1, IfVal: 0xf, IfMask: 0xff, Out: true}, {Arg: 2, Size: 112, If: 1, IfVal: 0x1, IfMask: 0xff, In: true}}},
 	{Nr: 32, Name: "dup", Args: []Arg{
 		{Name: "fildes", Type: "unsigned int", Kind: KindFD, SizeArg: NoArg},
 	}, Ret: RetFD, Class: ClassDesc},
@@ -305,9 +305,9 @@ var sysX86_64 = [...]Syscall{
 		{Name: "name", Type: "struct new_utsname *", Kind: KindStructOut, SizeArg: NoArg, Size: 390},
 	}, Ret: RetInt, Class: 0, Replay: ReplayUname},
 	{Nr: 64, Name: "semget", Args: []Arg{
-		{Name: "key", Type: "key_t", Kind: KindInt, SizeArg: NoArg},
+		{Name: "key", Type: "key_t", Kind: KindFlags, SizeArg: NoArg, Flags: FlagIpcKey},
 		{Name: "nsems", Type: "int", Kind: KindInt, SizeArg: NoArg},
-		{Name: "semflg", Type: "int", Kind: KindInt, SizeArg: NoArg},
+		{Name: "semflg", Type: "int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagIpcGet},
 	}, Ret: RetInt, Class: ClassIPC, IDs: []IDRef{{Kind: IDSem, Arg: 6, Off: -1, Out: true, If: NoArg}}},
 	{Nr: 65, Name: "semop", Args: []Arg{
 		{Name: "semid", Type: "int", Kind: KindInt, SizeArg: NoArg},
@@ -317,34 +317,34 @@ var sysX86_64 = [...]Syscall{
 	{Nr: 66, Name: "semctl", Args: []Arg{
 		{Name: "semid", Type: "int", Kind: KindInt, SizeArg: NoArg},
 		{Name: "semnum", Type: "int", Kind: KindInt, SizeArg: NoArg},
-		{Name: "cmd", Type: "int", Kind: KindInt, SizeArg: NoArg},
+		{Name: "cmd", Type: "int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagSemctlCmd},
 		{Name: "arg", Type: "unsigned long", Kind: KindCmdArg, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassIPC, Replay: ReplayStatCmd, IDs: []IDRef{{Kind: IDSem, Arg: 0, Off: -1, If: NoArg}}, CmdMem: []CmdMem{{Arg: 3, Size: 104, If: 2, IfVal: 0x2, IfMask: 0xff, Out: true}, {Arg: 3, Size: 104, If: 2, IfVal: 0x12, IfMask: 0xff, Out: true}, {Arg: 3, Size: 104, If: 2, IfVal: 0x14, IfMask: 0xff, Out: true}}},
+	}, Ret: RetInt, Class: ClassIPC, Replay: ReplayStatCmd, IDs: []IDRef{{Kind: IDSem, Arg: 0, Off: -1, If: NoArg}}, CmdMem: []CmdMem{{Arg: 3, Size: 104, If: 2, IfVal: 0x2, IfMask: 0xff, Out: true}, {Arg: 3, Size: 104, If: 2, IfVal: 0x12, IfMask: 0xff, Out: true}, {Arg: 3, Size: 104, If: 2, IfVal: 0x14, IfMask: 0xff, Out: true}, {Arg: 3, Size: 104, If: 2, IfVal: 0x1, IfMask: 0xff, In: true}}},
 	{Nr: 67, Name: "shmdt", Args: []Arg{
 		{Name: "shmaddr", Type: "char *", Kind: KindHex, SizeArg: NoArg},
 	}, Ret: RetInt, Class: ClassIPC | ClassMemory},
 	{Nr: 68, Name: "msgget", Args: []Arg{
-		{Name: "key", Type: "key_t", Kind: KindInt, SizeArg: NoArg},
-		{Name: "msgflg", Type: "int", Kind: KindInt, SizeArg: NoArg},
+		{Name: "key", Type: "key_t", Kind: KindFlags, SizeArg: NoArg, Flags: FlagIpcKey},
+		{Name: "msgflg", Type: "int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagIpcGet},
 	}, Ret: RetInt, Class: ClassIPC, IDs: []IDRef{{Kind: IDMsq, Arg: 6, Off: -1, Out: true, If: NoArg}}},
 	{Nr: 69, Name: "msgsnd", Args: []Arg{
 		{Name: "msqid", Type: "int", Kind: KindInt, SizeArg: NoArg},
 		{Name: "msgp", Type: "struct msgbuf *", Kind: KindHex, SizeArg: NoArg},
 		{Name: "msgsz", Type: "size_t", Kind: KindUint, SizeArg: NoArg},
-		{Name: "msgflg", Type: "int", Kind: KindInt, SizeArg: NoArg},
+		{Name: "msgflg", Type: "int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagIpcMsg},
 	}, Ret: RetInt, Class: ClassIPC, IDs: []IDRef{{Kind: IDMsq, Arg: 0, Off: -1, If: NoArg}}},
 	{Nr: 70, Name: "msgrcv", Args: []Arg{
 		{Name: "msqid", Type: "int", Kind: KindInt, SizeArg: NoArg},
 		{Name: "msgp", Type: "struct msgbuf *", Kind: KindOutUnknown, SizeArg: NoArg},
 		{Name: "msgsz", Type: "size_t", Kind: KindUint, SizeArg: NoArg},
 		{Name: "msgtyp", Type: "long", Kind: KindInt, SizeArg: NoArg},
-		{Name: "msgflg", Type: "int", Kind: KindInt, SizeArg: NoArg},
+		{Name: "msgflg", Type: "int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagIpcMsg},
 	}, Ret: RetInt, Class: ClassIPC, IDs: []IDRef{{Kind: IDMsq, Arg: 0, Off: -1, If: NoArg}}},
 	{Nr: 71, Name: "msgctl", Args: []Arg{
 		{Name: "msqid", Type: "int", Kind: KindInt, SizeArg: NoArg},
-		{Name: "cmd", Type: "int", Kind: KindInt, SizeArg: NoArg},
+		{Name: "cmd", Type: "int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagMsgctlCmd},
 		{Name: "buf", Type: "struct msqid_ds *", Kind: KindCmdArg, SizeArg: NoArg},
-	}, Ret: RetInt, Class: ClassIPC, Replay: ReplayStatCmd, IDs: []IDRef{{Kind: IDMsq, Arg: 0, Off: -1, If: NoArg}}, CmdMem: []CmdMem{{Arg: 2, Size: 120, If: 1, IfVal: 0x2, IfMask: 0xff, Out: true}, {Arg: 2, Size: 120, If: 1, IfVal: 0xb, IfMask: 0xff, Out: true}, {Arg: 2, Size: 120, If: 1, IfVal: 0xd, IfMask: 0xff, Out: true}}},
+	}, Ret: RetInt, Class: ClassIPC, Replay: ReplayStatCmd, IDs: []IDRef{{Kind: IDMsq, Arg: 0, Off: -1, If: NoArg}}, CmdMem: []CmdMem{{Arg: 2, Size: 120, If: 1, IfVal: 0x2, IfMask: 0xff, Out: true}, {Arg: 2, Size: 120, If: 1, IfVal: 0xb, IfMask: 0xff, Out: true}, {Arg: 2, Size: 120, If: 1, IfVal: 0xd, IfMask: 0xff, Out: true}, {Arg: 2, Size: 120, If: 1, IfVal: 0x1, IfMask: 0xff, In: true}}},
 	{Nr: 72, Name: "fcntl", Args: []Arg{
 		{Name: "fd", Type: "unsigned int", Kind: KindFD, SizeArg: NoArg},
 		{Name: "cmd", Type: "unsigned int", Kind: KindFlags, SizeArg: NoArg, Flags: FlagFcntlCmd},

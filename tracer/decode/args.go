@@ -78,7 +78,7 @@ func (st *state) exitSplit(n int) int {
 		case abi.KindCmdArg:
 			// A struct the kernel writes back (fcntl's F_GETLK): strace
 			// prints it when the call returns.
-			if m := c.Info.CmdMemFor(&c.Args, i); m != nil && m.Out {
+			if m := c.Info.CmdMemFor(&c.Args, i); (m != nil && m.Out) || ipcCtlWrites(c, i) {
 				return i
 			}
 		}
@@ -161,6 +161,26 @@ func (st *state) appendArg(dst []byte, i int) []byte {
 	case "rseq":
 		if i == 1 {
 			return appendHexZero(dst, v)
+		}
+	case "msgsnd":
+		if i == 1 {
+			return st.appendMsgbuf(dst, v, c.Args[2])
+		}
+	case "msgrcv":
+		// strace shows the buffer's size in text, whatever was received.
+		if i == 1 {
+			if !c.succeeded() {
+				return appendPtr(dst, v)
+			}
+			return st.appendMsgbuf(dst, v, c.Args[2])
+		}
+	case "semop", "semtimedop":
+		if i == 1 {
+			return st.appendSembufs(dst, v, uint32(c.Args[2]))
+		}
+	case "shmctl", "msgctl", "semctl":
+		if obj, cmdArg, _ := ipcCtl(c); i == cmdArg+1 {
+			return st.appendIpcCtlArg(dst, obj, uint32(c.Args[cmdArg]), v)
 		}
 	case "arch_prctl":
 		if i == 1 {

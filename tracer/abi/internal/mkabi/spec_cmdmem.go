@@ -32,10 +32,11 @@ var cmdMemSpecs = map[string]string{
 	"futex": "3:16/in?1&0x7f=0,6,9,11,13",
 	// The SysV IPC stat commands fill the object's struct (shmid_ds 112,
 	// msqid_ds 120, semid_ds 104 bytes): IPC_STAT, and SHM_STAT(_ANY),
-	// MSG_STAT(_ANY), SEM_STAT(_ANY), whatever IPC_64 (0x100) says.
-	"shmctl": "2:112/out?1&0xff=2,13,15",
-	"msgctl": "2:120/out?1&0xff=2,11,13",
-	"semctl": "3:104/out?2&0xff=2,18,20",
+	// MSG_STAT(_ANY), SEM_STAT(_ANY), whatever IPC_64 (0x100) says;
+	// IPC_SET (1) reads the same struct.
+	"shmctl": "2:112/out?1&0xff=2,13,15 2:112/in?1&0xff=1",
+	"msgctl": "2:120/out?1&0xff=2,11,13 2:120/in?1&0xff=1",
+	"semctl": "3:104/out?2&0xff=2,18,20 3:104/in?2&0xff=1",
 }
 
 // cmdMemRef is one parsed entry (a token gives one per value).
