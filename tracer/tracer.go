@@ -880,7 +880,9 @@ func (t *Tracer) apply(th *Thread) {
 	delay := act.Delay
 	if act.Skip {
 		t.skip(th, act.Value)
-		if err := t.writeAll(sc, act.Writes); err != nil {
+		if err := t.writeAll(sc, act.Writes); err != nil && !errors.Is(err, unix.ESRCH) {
+			// (ESRCH: the thread was killed at its stop, by its process's
+			// exit_group or exec: there is nothing left to write into.)
 			t.logf("%s: emulate %s: %v", th.Lineage, sc.Name(), err)
 		}
 		sc.Exited, sc.Skipped, sc.Ret = true, true, act.Value
@@ -1006,7 +1008,9 @@ func (t *Tracer) runExit(th *Thread) time.Duration {
 		if th.skipRet != nil {
 			*th.skipRet = act.Value
 		}
-		if err := t.writeAll(sc, act.Writes); err != nil {
+		if err := t.writeAll(sc, act.Writes); err != nil && !errors.Is(err, unix.ESRCH) {
+			// (ESRCH: the thread was killed at its stop, by its process's
+			// exit_group or exec: there is nothing left to write into.)
 			t.logf("%s: emulate %s: %v", th.Lineage, sc.Name(), err)
 		}
 	}

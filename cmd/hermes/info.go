@@ -276,7 +276,7 @@ func printInfo(w io.Writer, i *traceInfo) {
 	case !i.SettingsRecorded:
 		row("seed", "%d", i.Seed)
 	case i.SeedGiven:
-		row("seed", "%d (given with --seed)", i.Seed)
+		row("seed", "%d (given: --seed or --chaos=N)", i.Seed)
 	default:
 		row("seed", "%d (drawn at random)", i.Seed)
 	}

@@ -202,7 +202,7 @@ func TestInfoSettings(t *testing.T) {
 			scripts: []infoScript{{Name: script, SHA256: digest(src), Size: int64(len(src)), Params: map[string]string{"rate": "0.5", "msg": "a b"}}},
 			rules:   []string{rule}, onError: "deny", strict: true, uring: true, seed: true, summary: true, stacks: true, redact: []string{"MY_*"},
 			text: []string{"fault scripts:    " + script + " (sha256 " + digest(src) + ", " + strconv.Itoa(len(src)) + " bytes) 'msg=a b' rate=0.5", "fault rules:      " + rule,
-				"on script error:  deny, and the run ends (--strict)", "io_uring:         let through", "seed:             7 (given with --seed)", "CPU pinning:      no", "summarized data:  yes", "call stacks:      yes", "redacted names:   MY_*"},
+				"on script error:  deny, and the run ends (--strict)", "io_uring:         let through", "seed:             7 (given: --seed or --chaos=N)", "CPU pinning:      no", "summarized data:  yes", "call stacks:      yes", "redacted names:   MY_*"},
 		},
 		{
 			name:    "a builtin script",
