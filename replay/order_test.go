@@ -14,14 +14,24 @@ import (
 // orderedReplayer returns a strict replay of a chaos trace of the given
 // calls (Syscall.order is their place in the list, from 1).
 func orderedReplayer(t *testing.T, calls ...*tracepb.Syscall) *Replayer {
+	return strictReplayer(t, true, calls...)
+}
+
+// strictReplayer returns a strict replay of a trace of the given calls,
+// recorded under chaos or not: each call's seq and order is its place in
+// the list, from 1, and a call that returned did so before the next.
+func strictReplayer(t *testing.T, chaos bool, calls ...*tracepb.Syscall) *Replayer {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "t.trace")
-	w, err := format.Create(path, &tracepb.TraceHeader{Arch: "x86_64", Chaos: true}, format.WriterOptions{})
+	w, err := format.Create(path, &tracepb.TraceHeader{Arch: "x86_64", Chaos: chaos}, format.WriterOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i, s := range calls {
-		s.Seq, s.Order, s.ExitAfter = uint64(i+1), uint64(i+1), uint64(i+1)
+		s.Seq, s.Order, s.ExitAfter = uint64(i+1), uint64(i+1), 0
+		if !s.EntryOnly {
+			s.ExitAfter = s.Order
+		}
 		if err := w.Append(&tracepb.Event{Kind: &tracepb.Event_Syscall{Syscall: s}}); err != nil {
 			t.Fatal(err)
 		}

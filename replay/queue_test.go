@@ -186,7 +186,6 @@ func TestClockReadingsByThread(t *testing.T) {
 		{Lineage: "1", Tid: 1, Nr: unix.SYS_EXIT_GROUP, EntryOnly: true},
 		{Lineage: "1/t1", Tid: 2, Nr: unix.SYS_CLOCK_GETTIME, Regs: arg0Regs(mono), EntryOnly: true},
 	}
-	path := filepath.Join(t.TempDir(), "t.trace")
 	for _, tc := range []struct {
 		name  string
 		chaos bool
@@ -197,29 +196,7 @@ func TestClockReadingsByThread(t *testing.T) {
 		{"by process", false, []string{"1/t1", "1/t1", "1"}, []uint64{1, 2, 0}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			w, err := format.Create(path, &tracepb.TraceHeader{Arch: "x86_64", Chaos: tc.chaos}, format.WriterOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i, s := range evs {
-				s.Seq, s.Order = uint64(i+1), uint64(i+1)
-				if err := w.Append(&tracepb.Event{Kind: &tracepb.Event_Syscall{Syscall: s}}); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if err := w.Close(); err != nil {
-				t.Fatal(err)
-			}
-			r, err := format.Open(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer r.Close()
-			rp, err := New(r, Options{Order: OrderStrict})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer rp.Close()
+			rp := strictReplayer(t, tc.chaos, evs...)
 			key, _ := clockKey(0, unix.SYS_CLOCK_GETTIME, mono)
 			for i, l := range tc.reads {
 				var got uint64
