@@ -880,11 +880,7 @@ func (t *Tracer) apply(th *Thread) {
 	delay := act.Delay
 	if act.Skip {
 		t.skip(th, act.Value)
-		if err := t.writeAll(sc, act.Writes); err != nil && !errors.Is(err, unix.ESRCH) {
-			// (ESRCH: the thread was killed at its stop, by its process's
-			// exit_group or exec: there is nothing left to write into.)
-			t.logf("%s: emulate %s: %v", th.Lineage, sc.Name(), err)
-		}
+		t.emulateWrites(th, sc, act.Writes)
 		sc.Exited, sc.Skipped, sc.Ret = true, true, act.Value
 		sc.Leave = sc.Enter
 		if !th.attached {
@@ -1008,11 +1004,7 @@ func (t *Tracer) runExit(th *Thread) time.Duration {
 		if th.skipRet != nil {
 			*th.skipRet = act.Value
 		}
-		if err := t.writeAll(sc, act.Writes); err != nil && !errors.Is(err, unix.ESRCH) {
-			// (ESRCH: the thread was killed at its stop, by its process's
-			// exit_group or exec: there is nothing left to write into.)
-			t.logf("%s: emulate %s: %v", th.Lineage, sc.Name(), err)
-		}
+		t.emulateWrites(th, sc, act.Writes)
 	}
 	if act.Redo && !sc.Skipped && !th.attached && sc.Arch == abi.ArchX86_64 {
 		// Back to the syscall instruction (2 bytes), as the kernel does to
@@ -1139,6 +1131,15 @@ func (t *Tracer) holdThread(th *Thread, stage uint8) {
 	th.hold = stage
 	t.nheld++
 	t.park(th, HoldPoll, 0)
+}
+
+// emulateWrites makes the writes of a call a handler skipped. A thread
+// killed at its stop (by its process's exit_group or an exec) has nothing
+// left to write into: that is not worth a line.
+func (t *Tracer) emulateWrites(th *Thread, sc *Syscall, writes []MemWrite) {
+	if err := t.writeAll(sc, writes); err != nil && !errors.Is(err, unix.ESRCH) {
+		t.logf("%s: emulate %s: %v", th.Lineage, sc.Name(), err)
+	}
 }
 
 // unhold lets a held thread go on.
