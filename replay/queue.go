@@ -24,7 +24,6 @@ type entry struct {
 	restart bool     // a signal interrupted it (ERESTARTSYS and friends)
 	entered bool     // ordered replay: entered, or dropped (see orderBook)
 	exited  bool     // ordered replay: returned, or dropped
-	dropped bool     // not made in this run
 	sigs    []sigRec // signals the recording delivered before it
 }
 
@@ -162,7 +161,7 @@ func (rp *matcher) pull() bool {
 			// not once their thread ended in this run.
 			e.entered = rp.book == nil || !rp.book.exact
 			if th := rp.threads[s.Lineage]; th != nil && th.gone {
-				e.entered, e.exited, e.dropped = true, true, true
+				e.entered, e.exited = true, true
 			}
 			if rp.book != nil {
 				rp.book.add(e)
@@ -246,7 +245,7 @@ const stealBudget = 4096
 func (th *thread) take(i int) *entry {
 	e := th.q[th.head+i]
 	for _, d := range th.q[th.head : th.head+i] {
-		d.entered, d.exited, d.dropped = true, true, true // not made in this run
+		d.entered, d.exited = true, true // not made in this run
 	}
 	clear(th.q[th.head : th.head+i+1])
 	th.head += i + 1
@@ -420,7 +419,7 @@ func (rp *matcher) dropClocks(th *thread) {
 	for _, q := range rp.clockQs[th.proc] {
 		for _, e := range q.recs {
 			if e.s.Lineage == th.lineage {
-				e.entered, e.exited, e.dropped = true, true, true
+				e.entered, e.exited = true, true
 			}
 		}
 	}

@@ -606,7 +606,7 @@ func (rp *Replayer) Process(ev *tracer.ProcessEvent) {
 			th.gone = true
 			rp.atStop(th)
 			for _, e := range th.q[th.head:] {
-				e.entered, e.exited, e.dropped = true, true, true
+				e.entered, e.exited = true, true
 			}
 			rp.dropClocks(th)
 			if e := th.holdE; e != nil {
